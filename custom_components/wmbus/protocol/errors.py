@@ -1,0 +1,149 @@
+"""Typed errors of the protocol layer.
+
+Every way a telegram can be refused is a subclass of :class:`WmbusError`, and its
+``kind`` is the short code used by the test vectors, the command line and the Home
+Assistant counters ("telegrams rejected by reason"). Callers decide on the type (or the
+kind), never on message text. Messages name the facts that help a user (meter id, the
+two CRC values) but never key material.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from .frame import LinkHeader
+
+
+class WmbusError(Exception):
+    """Base of every error the decoder raises for bad or unwanted input.
+
+    ``header`` is set when the link header was parsed before the problem was found, so
+    a caller can still say which meter sent the telegram.
+    """
+
+    kind: ClassVar[str] = "error"
+
+    def __init__(self, message: str, header: LinkHeader | None = None) -> None:
+        super().__init__(message)
+        self.header = header
+
+
+class InvalidHex(WmbusError):
+    """Text given as a telegram is not hexadecimal (command line, config flow input)."""
+
+    kind = "invalid_hex"
+
+
+class Truncated(WmbusError):
+    """Fewer bytes than the L-field promises, or too few for the headers or records."""
+
+    kind = "truncated"
+
+
+class LengthMismatch(WmbusError):
+    """More bytes than the L-field promises: never decode beyond L (PROTOCOL.md 7.2)."""
+
+    kind = "length_mismatch"
+
+
+class HciCrcMismatch(WmbusError):
+    """The iM871A frame CRC-16/X-25 did not match; the frame must be dropped."""
+
+    kind = "hci_crc_mismatch"
+
+
+class UnknownMeter(WmbusError):
+    """No key is configured for this meter (or it is not configured at all).
+
+    Raised from header bytes alone, before any decryption, so the integration can list
+    the meter as "heard" cheaply; ``header`` is always set.
+    """
+
+    kind = "no_key"
+    header: LinkHeader
+
+    def __init__(self, message: str, header: LinkHeader) -> None:
+        super().__init__(message, header)
+
+
+class UnsupportedCi(WmbusError):
+    """A CI field (ELL or transport layer) this decoder does not handle."""
+
+    kind = "unsupported_ci"
+
+
+class UnsupportedEncryption(WmbusError):
+    """An encryption method (ELL ENC bits or TPL security mode) this decoder does not handle."""
+
+    kind = "unsupported_encryption"
+
+
+class PayloadCrcMismatch(WmbusError):
+    """The CRC over the decrypted payload failed: corrupted telegram or wrong key.
+
+    AES-CTR has no authentication, so the two causes cannot be told apart from one
+    telegram (PROTOCOL.md 3.5).
+    """
+
+    kind = "payload_crc_mismatch"
+
+
+class WrongKey(PayloadCrcMismatch):
+    """Payload CRC failures keep happening for one meter: the configured key is wrong.
+
+    A subclass of :class:`PayloadCrcMismatch` so code that only drops bad telegrams does
+    not need to know the difference; the integration uses it to offer a re-key repair.
+    """
+
+    kind = "wrong_key"
+
+
+class UnknownFormatSignature(WmbusError):
+    """A compact frame refers to a record format this decoder has not learned.
+
+    Decoding it with a guessed layout would produce plausible garbage, so it is dropped
+    until a long frame (or a meter profile) provides the format.
+    """
+
+    kind = "unknown_format_signature"
+
+
+class FormatMismatch(UnknownFormatSignature):
+    """The full-frame CRC of a compact frame disagrees with the stored format.
+
+    The payload CRC already proved the bytes intact, so the format registered for the
+    signature does not describe this frame (a signature collision): treat it as unknown.
+    """
+
+
+class MalformedRecords(WmbusError):
+    """The data records inside an intact payload cannot be parsed (reserved DIF, overrun)."""
+
+    kind = "malformed_records"
+
+
+class Duplicate(WmbusError):
+    """The same telegram (access number and session number) was already decoded.
+
+    Repeaters and several sticks can deliver one telegram more than once.
+    """
+
+    kind = "duplicate"
+
+
+ERROR_KINDS: tuple[str, ...] = (
+    InvalidHex.kind,
+    Truncated.kind,
+    LengthMismatch.kind,
+    HciCrcMismatch.kind,
+    UnknownMeter.kind,
+    UnsupportedCi.kind,
+    UnsupportedEncryption.kind,
+    PayloadCrcMismatch.kind,
+    WrongKey.kind,
+    UnknownFormatSignature.kind,
+    MalformedRecords.kind,
+    Duplicate.kind,
+)
+"""Every ``kind`` value, for callers that pre-create one counter per reason."""

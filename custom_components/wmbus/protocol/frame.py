@@ -1,0 +1,227 @@
+"""Wireless M-Bus link layer and extended link layer headers (EN 13757-4).
+
+A "telegram" here is exactly what the iM871A delivers with the HCI length byte in front:
+``L C M M A A A A V T CI ...`` with the link-layer block CRCs already removed
+(PROTOCOL.md 1.5 and 2.1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import struct
+from typing import Final
+
+from .errors import LengthMismatch, Truncated
+
+type MeterId = str
+"""A meter's identification number as printed on it: 8 decimal (BCD) digits, e.g. "32666857"."""
+
+LINK_HEADER_SIZE: Final = 11
+"""L, C, M (2), A (6), CI: everything up to and including the first CI field."""
+
+CI_ELL_I: Final = 0x8C
+CI_ELL_II: Final = 0x8D
+
+ELL_I_SIZE: Final = 2
+"""CC and ACC after CI 8C."""
+ELL_II_SIZE: Final = 8
+"""CC, ACC, SN (4) and the encrypted payload CRC (2) after CI 8D."""
+
+ENCRYPTION_NONE: Final = 0
+ENCRYPTION_AES_CTR: Final = 1
+
+CC_HOP: Final = 0x10
+CC_REPEATED_ACCESS: Final = 0x02
+
+# Device types (the "medium" byte of the A-field), wmbusmeters' media table.
+DEVICE_TYPE_NAMES: Final[dict[int, str]] = {
+    0x00: "other",
+    0x01: "oil",
+    0x02: "electricity",
+    0x03: "gas",
+    0x04: "heat",
+    0x05: "steam",
+    0x06: "warm water",
+    0x07: "water",
+    0x08: "heat cost allocator",
+    0x09: "compressed air",
+    0x0A: "cooling load volume at outlet",
+    0x0B: "cooling load volume at inlet",
+    0x0C: "heat volume at inlet",
+    0x0D: "heat/cooling load",
+    0x0E: "bus/system component",
+    0x0F: "unknown",
+    0x10: "irrigation water",
+    0x11: "water data logger",
+    0x12: "gas data logger",
+    0x13: "gas converter",
+    0x14: "calorific value",
+    0x15: "hot water",
+    0x16: "cold water",
+    0x17: "dual register water",
+    0x18: "pressure",
+    0x19: "A/D converter",
+    0x1A: "smoke detector",
+    0x1B: "room sensor",
+    0x1C: "gas detector",
+    0x20: "breaker (electricity)",
+    0x21: "valve (gas or water)",
+    0x25: "customer unit (display)",
+    0x28: "waste water",
+    0x29: "garbage",
+    0x31: "radio converter (system side)",
+    0x32: "radio converter (meter side)",
+    0x33: "radio converter (bus side)",
+}
+
+
+def device_type_name(device_type: int) -> str:
+    """Return a readable medium name; reserved codes are shown as hex, not guessed."""
+    return DEVICE_TYPE_NAMES.get(device_type, f"reserved 0x{device_type:02x}")
+
+
+def manufacturer_code(manufacturer_id: int) -> str:
+    """Turn the 16-bit M-field into its three letters (EN 13757-4: 5 bits per letter).
+
+    0x2C2D -> "KAM". Bit 15 (national code) is ignored, as wmbusmeters does.
+    """
+    return (
+        chr(((manufacturer_id >> 10) & 0x1F) + 64)
+        + chr(((manufacturer_id >> 5) & 0x1F) + 64)
+        + chr((manufacturer_id & 0x1F) + 64)
+    )
+
+
+def manufacturer_id_from_code(code: str) -> int:
+    """Inverse of :func:`manufacturer_code`, for profiles that declare "KAM"."""
+    if len(code) != 3 or not all("A" <= letter <= "Z" for letter in code):
+        raise ValueError(f"manufacturer code must be three letters A-Z, got {code!r}")
+    return ((ord(code[0]) - 64) << 10) | ((ord(code[1]) - 64) << 5) | (ord(code[2]) - 64)
+
+
+def meter_id_to_wire(meter_id: MeterId) -> bytes:
+    """Return the 4 A-field id bytes in wire order for a printed id ("32666857" -> 57686632).
+
+    Raises ValueError for anything but 8 hex digits (BCD ids are decimal, but some
+    meters use A-F digits, and a lookup key must accept whatever is on air).
+    """
+    if len(meter_id) != 8:
+        raise ValueError(f"meter id must have 8 digits, got {meter_id!r}")
+    try:
+        return bytes.fromhex(meter_id)[::-1]
+    except ValueError:
+        raise ValueError(f"meter id must be 8 hex digits, got {meter_id!r}") from None
+
+
+def normalize_meter_id(meter_id: MeterId) -> MeterId:
+    """Return the canonical (lower case) spelling used as a dictionary key."""
+    return meter_id_to_wire(meter_id)[::-1].hex()
+
+
+@dataclass(frozen=True, slots=True)
+class LinkHeader:
+    """The link-layer facts of one telegram (PROTOCOL.md 2.1), decodable without a key."""
+
+    length: int
+    c_field: int
+    manufacturer_id: int
+    manufacturer: str
+    meter_id: MeterId
+    version: int
+    device_type: int
+    ci: int
+
+    @property
+    def device_type_name(self) -> str:
+        """Readable medium, e.g. "electricity"."""
+        return device_type_name(self.device_type)
+
+
+def check_length(telegram: bytes) -> None:
+    """Enforce ``len(telegram) == L + 1`` before anything else (PROTOCOL.md 7.2)."""
+    size = len(telegram)
+    if size == 0:
+        raise Truncated("empty telegram")
+    expected = telegram[0] + 1
+    if size < expected:
+        raise Truncated(f"telegram has {size} bytes, L-field promises {expected}")
+    if size > expected:
+        raise LengthMismatch(f"telegram has {size} bytes, L-field says {expected}")
+    if size < LINK_HEADER_SIZE:
+        raise Truncated(f"telegram has {size} bytes, the link header needs {LINK_HEADER_SIZE}")
+
+
+def link_header_from_prefix(prefix: bytes) -> LinkHeader:
+    """Build a :class:`LinkHeader` from the first 11 telegram bytes (length not re-checked)."""
+    manufacturer_id = prefix[2] | (prefix[3] << 8)
+    return LinkHeader(
+        length=prefix[0],
+        c_field=prefix[1],
+        manufacturer_id=manufacturer_id,
+        manufacturer=manufacturer_code(manufacturer_id),
+        meter_id=prefix[7:3:-1].hex(),
+        version=prefix[8],
+        device_type=prefix[9],
+        ci=prefix[10],
+    )
+
+
+def parse_link_header(telegram: bytes) -> LinkHeader:
+    """Check the length rule and return the link header of ``telegram``."""
+    check_length(telegram)
+    return link_header_from_prefix(telegram)
+
+
+_SN = struct.Struct("<BBI")
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendedLinkHeader:
+    """ELL fields after CI 8C/8D (PROTOCOL.md 3.1-3.3).
+
+    ``session_number`` is None for CI 8C, which carries no SN and cannot be encrypted.
+    """
+
+    ci: int
+    cc: int
+    access_number: int
+    session_number: int | None
+
+    @property
+    def sn_session(self) -> int:
+        """SN bits 0-3: sub-counter within one time tick."""
+        return 0 if self.session_number is None else self.session_number & 0x0F
+
+    @property
+    def sn_time(self) -> int:
+        """SN bits 4-28: time tick (minutes on OmniPower)."""
+        return 0 if self.session_number is None else (self.session_number >> 4) & 0x1FFFFFF
+
+    @property
+    def encryption(self) -> int:
+        """SN bits 29-31: 0 clear, 1 AES-128-CTR, others reserved."""
+        return 0 if self.session_number is None else self.session_number >> 29
+
+    @property
+    def size(self) -> int:
+        """Bytes after the CI that belong to the ELL (the payload CRC counts for 8D)."""
+        return ELL_I_SIZE if self.ci == CI_ELL_I else ELL_II_SIZE
+
+
+def parse_ell(telegram: bytes) -> ExtendedLinkHeader:
+    """Parse the ELL that starts at the CI at offset 10.
+
+    Raises Truncated if the fields do not fit, ValueError if the CI is not an ELL CI
+    handled here (callers check the CI first).
+    """
+    ci = telegram[10]
+    if ci == CI_ELL_I:
+        if len(telegram) < LINK_HEADER_SIZE + ELL_I_SIZE:
+            raise Truncated("telegram too short for ELL I (CC, ACC)")
+        return ExtendedLinkHeader(ci, telegram[11], telegram[12], None)
+    if ci == CI_ELL_II:
+        if len(telegram) < LINK_HEADER_SIZE + ELL_II_SIZE:
+            raise Truncated("telegram too short for ELL II (CC, ACC, SN, payload CRC)")
+        cc, access_number, session_number = _SN.unpack_from(telegram, 11)
+        return ExtendedLinkHeader(ci, cc, access_number, session_number)
+    raise ValueError(f"CI 0x{ci:02x} is not an ELL handled here")
