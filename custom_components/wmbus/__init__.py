@@ -1,0 +1,1 @@
+"""Wireless M-Bus (iM871A): Kamstrup OmniPower meters in Home Assistant."""
