@@ -15,7 +15,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -232,7 +232,7 @@ class Im871aStick(Stick):
         if self._state is not StickState.CLOSED:
             self._set_state(StickState.CLOSED)
 
-    async def frames(self) -> AsyncIterator[RadioFrame]:
+    async def frames(self) -> AsyncGenerator[RadioFrame]:
         """Yield received frames until ``close()``; a slow consumer loses the oldest ones."""
         queue: asyncio.Queue[RadioFrame | None] = asyncio.Queue(FRAME_QUEUE_SIZE)
         self._queues.add(queue)

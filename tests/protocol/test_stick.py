@@ -1,0 +1,242 @@
+"""The asyncio stick against the emulator on a real pty."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from custom_components.wmbus.protocol import hci
+from custom_components.wmbus.protocol.stick import (
+    Im871aStick,
+    NotAnIm871a,
+    RadioFrame,
+    StickDisconnected,
+    StickState,
+    StickTimeout,
+    probe,
+)
+from tools.im871a_emulator import Im871aEmulator, load_telegrams
+
+VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "omnipower.json"
+TELEGRAMS = load_telegrams(VECTORS_PATH)
+OMNIPOWER = bytes.fromhex(
+    next(
+        v["telegram_hex"]
+        for v in json.loads(VECTORS_PATH.read_text())["vectors"]
+        if "expected_hci" in v
+    )
+)
+TIMEOUT_S = 0.3
+
+
+@pytest.fixture
+async def emulator(tmp_path: Path) -> AsyncIterator[Im871aEmulator]:
+    async with Im871aEmulator(tmp_path / "im871a", rssi_dbm=-52.5) as running:
+        yield running
+
+
+def make_stick(emulator: Im871aEmulator, **kwargs: object) -> Im871aStick:
+    options: dict[str, object] = {
+        "response_timeout_s": TIMEOUT_S,
+        "reconnect_initial_delay_s": 0.05,
+        "reconnect_max_delay_s": 0.2,
+    }
+    options.update(kwargs)
+    return Im871aStick(str(emulator.link), **options)  # type: ignore[arg-type]
+
+
+async def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    """Poll a condition the stick reports through plain attributes."""
+    for _ in range(int(timeout_s / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise TimeoutError(f"condition not met within {timeout_s} s")
+
+
+async def test_handshake_sets_link_mode_and_rssi(emulator: Im871aEmulator) -> None:
+    states: list[StickState] = []
+    stick = make_stick(emulator, link_mode=hci.LinkMode.C1b, on_state=states.append)
+    await stick.open()
+    try:
+        assert stick.state is StickState.CONNECTED
+        assert stick.device_info is not None
+        assert stick.device_info.model == "iM871A"
+        assert stick.device_info.firmware == "0x15"
+        assert emulator.link_mode is hci.LinkMode.C1b
+        assert emulator.rssi_attachment
+        assert not emulator.timestamp_attachment
+        assert [(r.endpoint, r.msg_id) for r in emulator.requests] == [
+            (1, 0x01),
+            (1, 0x0F),
+            (1, 0x03),
+            (1, 0x05),
+        ]
+        assert emulator.requests[2].raw == hci.set_configuration(hci.LinkMode.C1b).encode()
+    finally:
+        await stick.close()
+    assert states == [StickState.CONNECTING, StickState.CONNECTED, StickState.CLOSED]
+
+
+async def test_frames_arrive_with_rssi_by_callback_and_iterator(
+    emulator: Im871aEmulator,
+) -> None:
+    received: list[RadioFrame] = []
+    stick = make_stick(emulator, on_frame=received.append)
+    await stick.open()
+    iterator = stick.frames()
+    first = asyncio.ensure_future(anext(iterator))
+    await asyncio.sleep(0)
+    for telegram in TELEGRAMS[:5]:
+        assert emulator.send_telegram(telegram)
+    await wait_until(lambda: len(received) == 5)
+    from_iterator = await first
+    await stick.close()
+    await iterator.aclose()
+    assert [frame.telegram for frame in received] == TELEGRAMS[:5]
+    assert from_iterator == received[0]
+    assert all(frame.rssi_dbm == pytest.approx(-52.5) for frame in received)
+    assert received[0].received_at.tzinfo is not None
+    assert stick.counters["frames_received"] == 5
+
+
+async def test_garbage_and_bit_flips_are_dropped_and_good_frames_still_arrive(
+    emulator: Im871aEmulator,
+) -> None:
+    received: list[RadioFrame] = []
+    stick = make_stick(emulator, on_frame=received.append)
+    await stick.open()
+    try:
+        emulator.inject_garbage(b"\x00\x11garbage\xa5\x92\x03")
+        emulator.send_telegram(OMNIPOWER)
+        emulator.flip_bits(3)
+        emulator.send_telegram(OMNIPOWER)
+        emulator.inject_garbage(bytes(range(256)))
+        for _ in range(3):
+            emulator.send_telegram(OMNIPOWER)
+        await wait_until(lambda: len(received) == 4)
+        await asyncio.sleep(0.05)
+        assert len(received) == 4
+        assert all(frame.telegram == OMNIPOWER for frame in received)
+        counters = stick.counters
+        assert counters["dropped_crc_mismatch"] >= 1
+        assert counters["dropped_garbage_bytes"] > 0
+        assert counters["dropped_bad_header"] >= 1
+    finally:
+        await stick.close()
+
+
+async def test_unplug_is_survived_and_frames_resume(emulator: Im871aEmulator) -> None:
+    states: list[StickState] = []
+    received: list[RadioFrame] = []
+    stick = make_stick(emulator, on_frame=received.append, on_state=states.append)
+    await stick.open()
+    try:
+        emulator.send_telegram(OMNIPOWER)
+        await wait_until(lambda: len(received) == 1)
+        unplug = asyncio.ensure_future(emulator.unplug(3.0))
+        await wait_until(lambda: stick.state is StickState.DISCONNECTED)
+        await unplug
+        # The replugged stick forgot its RAM configuration; the handshake must set it again.
+        await wait_until(lambda: stick.state is StickState.CONNECTED)
+        assert emulator.rssi_attachment
+        emulator.send_telegram(OMNIPOWER)
+        await wait_until(lambda: len(received) == 2)
+        assert received[1].rssi_dbm == pytest.approx(-52.5)
+        assert stick.counters["reconnects"] == 1
+        assert states[-3:] == [StickState.CONNECTED, StickState.DISCONNECTED, StickState.CONNECTED]
+    finally:
+        await stick.close()
+
+
+async def test_silent_stick_times_out_naming_the_request(emulator: Im871aEmulator) -> None:
+    emulator.stop_answering()
+    stick = make_stick(emulator)
+    with pytest.raises(StickTimeout, match=r"no response to ping within 0\.3 s"):
+        await stick.open()
+    assert stick.state is StickState.CLOSED
+
+    emulator.stop_answering(False)
+    await stick.open()
+    emulator.stop_answering()
+    try:
+        with pytest.raises(StickTimeout, match="no response to get_device_info"):
+            await stick.request(hci.get_device_info())
+    finally:
+        await stick.close()
+    with pytest.raises(StickDisconnected):
+        await stick.request(hci.ping())
+
+
+async def test_other_module_is_refused(tmp_path: Path) -> None:
+    other = hci.DeviceInfo(module_type=0x99, device_mode=0, firmware_version=1)
+    async with Im871aEmulator(tmp_path / "other", device_info=other) as emulator:
+        with pytest.raises(NotAnIm871a, match="unknown module 0x99"):
+            await make_stick(emulator).open()
+        with pytest.raises(NotAnIm871a):
+            await probe(str(emulator.link), response_timeout_s=TIMEOUT_S)
+
+
+async def test_probe_reads_device_info_and_leaves_nothing_open(emulator: Im871aEmulator) -> None:
+    before = set(os.listdir("/proc/self/fd"))
+    info = await probe(str(emulator.link))
+    assert info.model == "iM871A"
+    assert info.serial_number == "00c0ffee"
+    assert emulator.link_mode is hci.LinkMode.C1a  # probing does not reconfigure
+    assert set(os.listdir("/proc/self/fd")) == before
+
+
+async def test_probe_of_missing_port_raises_oserror(tmp_path: Path) -> None:
+    with pytest.raises(OSError, match="could not open port"):
+        await probe(str(tmp_path / "nothing"))
+
+
+async def test_close_leaves_no_task_and_no_fd(tmp_path: Path) -> None:
+    async with Im871aEmulator(
+        tmp_path / "im871a", telegrams=TELEGRAMS, interval_s=0.01
+    ) as emulator:
+        tasks_before = asyncio.all_tasks()
+        fds_before = set(os.listdir("/proc/self/fd"))
+        received: list[RadioFrame] = []
+        stick = make_stick(emulator, on_frame=received.append)
+        await stick.open()
+        await wait_until(lambda: len(received) >= 3)
+        # Close in the middle of an outage too: the reconnect loop must stop as well.
+        await emulator.unplug(0.1)
+        await stick.close()
+        await stick.close()
+        assert stick.state is StickState.CLOSED
+        assert asyncio.all_tasks() == tasks_before
+        assert set(os.listdir("/proc/self/fd")) == fds_before
+
+
+async def test_timestamp_attachment_is_honoured_and_skipped(emulator: Im871aEmulator) -> None:
+    received: list[RadioFrame] = []
+    stick = make_stick(emulator, on_frame=received.append)
+    await stick.open()
+    try:
+        await stick.request(hci.set_configuration(hci.LinkMode.C1a, timestamp_attachment=True))
+        assert emulator.timestamp_attachment
+        emulator.send_telegram(OMNIPOWER)
+        await wait_until(lambda: len(received) == 1)
+        assert received[0].telegram == OMNIPOWER
+        assert received[0].rssi_dbm == pytest.approx(-52.5)
+    finally:
+        await stick.close()
+
+
+async def test_link_mode_that_misses_c_frames_hears_nothing(emulator: Im871aEmulator) -> None:
+    received: list[RadioFrame] = []
+    stick = make_stick(emulator, link_mode=hci.LinkMode.T1, on_frame=received.append)
+    await stick.open()
+    try:
+        assert not emulator.send_telegram(OMNIPOWER)
+        await asyncio.sleep(0.05)
+        assert received == []
+    finally:
+        await stick.close()
