@@ -26,7 +26,12 @@ class WmbusError(Exception):
 
     def __init__(self, message: str, header: LinkHeader | None = None) -> None:
         super().__init__(message)
-        self.header = header
+        self._header = header
+
+    @property
+    def header(self) -> LinkHeader | None:
+        """Link header of the refused telegram, if it got that far."""
+        return self._header
 
 
 class InvalidHex(WmbusError):
@@ -61,10 +66,36 @@ class UnknownMeter(WmbusError):
     """
 
     kind = "no_key"
-    header: LinkHeader
 
-    def __init__(self, message: str, header: LinkHeader) -> None:
-        super().__init__(message, header)
+    def __init__(
+        self,
+        message: str | None = None,
+        header: LinkHeader | None = None,
+        *,
+        link_prefix: bytes = b"",
+    ) -> None:
+        """Give either ``header`` or the first 11 telegram bytes as ``link_prefix``.
+
+        The prefix form defers parsing and message formatting: most telegrams a stick
+        hears are from neighbours' meters, and rejecting them must stay cheap.
+        """
+        super().__init__(message or "", header)
+        self._prefix = link_prefix
+        self._message = message
+
+    @property
+    def header(self) -> LinkHeader:
+        """Link header of the telegram (parsed on first access)."""
+        if self._header is None:
+            from .frame import link_header_from_prefix  # noqa: PLC0415 - import cycle
+
+            self._header = link_header_from_prefix(self._prefix)
+        return self._header
+
+    def __str__(self) -> str:
+        if self._message is None:
+            self._message = f"no key configured for meter {self.header.meter_id}"
+        return self._message
 
 
 class UnsupportedCi(WmbusError):

@@ -1,0 +1,33 @@
+"""Kamstrup OmniPower electricity meter (single-phase, three-phase and CT: one datagram).
+
+Facts from PROTOCOL.md 5.4 and 6: KAM, version 0x30, device type 0x02; one long frame
+(CI 78) then seven compact frames (CI 79) with format signature 0x8C13.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ..records import VIFE_BACKWARD_FLOW
+from .profile import FieldSpec, MeterProfile
+
+OMNIPOWER_FORMAT: Final = bytes.fromhex("040404843c042b04ab3c")
+"""A+ (04 04), A- (04 84 3C), P+ (04 2B), P- (04 AB 3C); signature 0x8C13 ("13 8c" on air)."""
+
+_EXPORT: Final = frozenset({VIFE_BACKWARD_FLOW})
+
+OMNIPOWER: Final = MeterProfile(
+    name="omnipower",
+    model="Kamstrup OmniPower",
+    manufacturers=frozenset({"KAM"}),
+    device_types=frozenset({0x02}),
+    # Detection by record set: Kamstrup version 0x33 meters share KAM/0x02 but send a
+    # different datagram (vector wmbm-plain-kam-v33-other-datagram).
+    record_formats=(OMNIPOWER_FORMAT,),
+    fields=(
+        FieldSpec("total_energy_consumption_kwh", "energy", "kWh"),
+        FieldSpec("total_energy_production_kwh", "energy", "kWh", vifes=_EXPORT),
+        FieldSpec("current_power_consumption_w", "power", "W", integer=True),
+        FieldSpec("current_power_production_w", "power", "W", vifes=_EXPORT, integer=True),
+    ),
+)
