@@ -1,0 +1,163 @@
+"""Soak the stick and decoder at the serial link's maximum rate.
+
+    python -m tools.soak --seconds 60
+
+Starts the emulator in a separate process (so its CPU is not counted) replaying the vectors back
+to back at 57600 baud, opens an Im871aStick on it and decodes every frame with the vectors' keys.
+Prints telegrams/s received and decoded, CPU share of one core of this process (stick + decoder),
+and peak memory, each beside its budget (DESIGN.md: < 5 % of one core at the radio's limit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections import Counter
+import contextlib
+import json
+import os
+from pathlib import Path
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, Final
+
+from custom_components.wmbus.protocol import hci
+from custom_components.wmbus.protocol.stick import Im871aStick, RadioFrame
+
+REPO_ROOT: Final = Path(__file__).resolve().parents[1]
+VECTORS_PATH: Final = REPO_ROOT.parent / "shared" / "vectors" / "omnipower.json"
+CPU_BUDGET_PERCENT: Final = 5.0
+RADIO_LIMIT_TELEGRAMS_PER_S: Final = 220.0  # DESIGN.md budget table
+MEMORY_BUDGET_MB: Final = 20.0  # DESIGN.md: with 10,000 meters heard; here few meters
+WARM_UP_S: Final = 2.0
+
+
+def _keys(vectors: dict[str, Any]) -> dict[str, bytes]:
+    keys = {}
+    for vector in vectors["vectors"]:
+        meter_id = vector.get("expected", {}).get("meter_id")
+        if vector.get("key_hex") and meter_id:
+            keys[meter_id] = bytes.fromhex(vector["key_hex"])
+    return keys
+
+
+def _make_decoder(keys: dict[str, bytes]) -> Any:
+    try:
+        from custom_components.wmbus.protocol.decoder import Decoder
+    except ImportError:
+        return None
+    decoder = Decoder()
+    for meter_id, key in keys.items():
+        decoder.set_key(meter_id, key)
+    return decoder
+
+
+async def _soak(seconds: float, vectors_path: Path, vectors: dict[str, Any]) -> dict[str, Any]:
+    rss_at_start_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    decoder = _make_decoder(_keys(vectors))
+    outcomes: Counter[str] = Counter()
+
+    def on_frame(frame: RadioFrame) -> None:
+        if decoder is None:
+            outcomes["received"] += 1
+            return
+        try:
+            decoder.decode(frame.telegram)
+        except Exception as err:  # the decoder's typed errors; kind is the counter name
+            outcomes[getattr(err, "kind", type(err).__name__)] += 1
+        else:
+            outcomes["decoded"] += 1
+
+    with tempfile.TemporaryDirectory() as scratch:
+        link = Path(scratch) / "im871a"
+        emulator = subprocess.Popen(  # noqa: ASYNC220 - started once, before measuring
+            [
+                sys.executable,
+                "-m",
+                "tools.im871a_emulator",
+                "--link",
+                str(link),
+                "--replay",
+                str(vectors_path),
+                "--interval",
+                "0",
+                "--seconds",
+                str(seconds + WARM_UP_S + 30),
+            ],
+            cwd=REPO_ROOT,
+        )
+        stick = Im871aStick(str(link), hci.LinkMode.C1a, on_frame=on_frame)
+        try:
+            for _ in range(100):
+                if link.exists():
+                    break
+                await asyncio.sleep(0.05)
+            await stick.open()
+            await asyncio.sleep(WARM_UP_S)
+            frames_before = stick.counters["frames_received"]
+            outcomes.clear()
+            cpu_before = time.process_time()
+            wall_before = time.monotonic()
+            await asyncio.sleep(seconds)
+            cpu = time.process_time() - cpu_before
+            wall = time.monotonic() - wall_before
+            frames = stick.counters["frames_received"] - frames_before
+            counters = dict(stick.counters)
+        finally:
+            await stick.close()
+            emulator.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                await asyncio.to_thread(emulator.wait, 5)
+            if emulator.poll() is None:
+                emulator.kill()
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "seconds": round(wall, 2),
+        "telegrams_per_s": round(frames / wall, 1),
+        "decoded_per_s": round(outcomes["decoded"] / wall, 1) if decoder is not None else None,
+        "outcomes": dict(outcomes),
+        "cpu_percent_of_one_core": round(100 * cpu / wall, 2),
+        "cpu_us_per_telegram": round(1e6 * cpu / frames, 1) if frames else None,
+        "cpu_percent_at_radio_limit": (
+            round(100 * cpu / frames * RADIO_LIMIT_TELEGRAMS_PER_S, 2) if frames else None
+        ),
+        "peak_rss_mb": round(peak_rss_mb, 1),
+        "rss_growth_mb": round(peak_rss_mb - rss_at_start_mb, 1),
+        "stick_counters": counters,
+        "decoder": "none (decoder.py missing)" if decoder is None else "Decoder",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tools.soak", description=__doc__)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--vectors", type=Path, default=VECTORS_PATH)
+    parser.add_argument("--json", action="store_true", help="print one JSON object only")
+    args = parser.parse_args()
+    vectors = json.loads(args.vectors.read_text())
+    result = asyncio.run(_soak(args.seconds, args.vectors, vectors))
+    if args.json:
+        print(json.dumps(result))
+        return
+    cpu = result["cpu_percent_of_one_core"]
+    at_limit = result["cpu_percent_at_radio_limit"]
+    print(f"pid {os.getpid()}, {result['seconds']} s measured, decoder: {result['decoder']}")
+    print(f"telegrams received   {result['telegrams_per_s']:>8} /s   (57600 baud line limit)")
+    print(f"telegrams decoded    {result['decoded_per_s']!s:>8} /s   outcomes {result['outcomes']}")
+    print(f"CPU, one core        {cpu:>8} %    budget < {CPU_BUDGET_PERCENT} %")
+    print(
+        f"CPU at {RADIO_LIMIT_TELEGRAMS_PER_S:.0f} tg/s       {at_limit!s:>8} %    budget < "
+        f"{CPU_BUDGET_PERCENT} % ({result['cpu_us_per_telegram']} us per telegram)"
+    )
+    print(
+        f"memory growth        {result['rss_growth_mb']:>8} MB   budget <= {MEMORY_BUDGET_MB} MB "
+        f"(peak RSS {result['peak_rss_mb']} MB, interpreter and libraries included)"
+    )
+    print(f"stick counters       {result['stick_counters']}")
+
+
+if __name__ == "__main__":
+    main()
