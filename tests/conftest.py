@@ -1,7 +1,33 @@
-"""Fixtures shared by every test folder."""
+"""Fixtures and helpers shared by every test folder."""
 
+from __future__ import annotations
+
+from functools import cache
+import json
 from pathlib import Path
-
-import pytest
+from typing import Any
 
 VECTORS_PATH = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "omnipower.json"
+
+
+@cache
+def vectors_document() -> dict[str, Any]:
+    """The shared vectors file; a missing file fails loudly (the tests are built on it)."""
+    if not VECTORS_PATH.is_file():
+        raise FileNotFoundError(f"test vectors not found at {VECTORS_PATH}")
+    return json.loads(VECTORS_PATH.read_text())  # type: ignore[no-any-return]
+
+
+def vectors() -> list[dict[str, Any]]:
+    """All vectors, in file order."""
+    return list(vectors_document()["vectors"])
+
+
+def vector(vector_id: str) -> dict[str, Any]:
+    """One vector by id."""
+    return next(v for v in vectors() if v["id"] == vector_id)
+
+
+def omnipower_captures() -> list[dict[str, Any]]:
+    """Real, decodable captures of meter 32666857 in file order (the replay of a home)."""
+    return [v for v in vectors() if v["id"].startswith("op-real-") and "expected_error" not in v]

@@ -3,3 +3,39 @@
 from typing import Final
 
 DOMAIN: Final = "wmbus"
+
+# Config entry data (one entry per stick).
+CONF_PORT: Final = "port"
+# Options.
+CONF_LINK_MODE: Final = "link_mode"
+CONF_UNAVAILABLE_AFTER_MIN: Final = "unavailable_after_min"
+DEFAULT_LINK_MODE: Final = "c1a"
+DEFAULT_UNAVAILABLE_AFTER_MIN: Final = 15
+
+# Meter subentries.
+SUBENTRY_METER: Final = "meter"
+CONF_METER_ID: Final = "meter_id"
+CONF_AES_KEY: Final = "aes_key"
+CONF_NAME: Final = "name"
+CONF_ORIGIN: Final = "origin"
+ORIGIN_USER: Final = "user"
+ORIGIN_RECALC: Final = "recalc"
+# ReCalc's own names for a meter it manages (kept so its set can be diffed and mirrored back).
+CONF_RECALC_MANUFACTURER_KEY: Final = "recalc_manufacturer_key"
+CONF_RECALC_DEVICE_KEY: Final = "recalc_device_key"
+CONF_RECALC_MIRRORED: Final = "recalc_mirrored"
+
+# ReCalc bridge options.
+CONF_RECALC_ENABLED: Final = "recalc_enabled"
+CONF_RECALC_GATEWAY_ID: Final = "recalc_gateway_id"
+CONF_RECALC_PREFIX: Final = "recalc_prefix"
+CONF_RECALC_MIRROR_USER_METERS: Final = "recalc_mirror_user_meters"
+DEFAULT_RECALC_PREFIX: Final = "v2"
+
+# Meters heard but not configured are kept for the "add meter" flow; bounded so a busy
+# neighbourhood (or a flood of garbage ids) cannot grow memory without limit.
+HEARD_METERS_LIMIT: Final = 1000
+# Consecutive payload CRC failures of a configured meter before a wrong key is assumed.
+WRONG_KEY_THRESHOLD: Final = 3
+# A stick disconnected this long gets a repair issue (short drops are normal on USB resets).
+STICK_ISSUE_DELAY_S: Final = 300.0

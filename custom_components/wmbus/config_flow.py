@@ -1,0 +1,443 @@
+"""Config flow for the stick, its options, and the meter subentry flow."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components import usb
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    OptionsFlow,
+    SubentryFlowResult,
+)
+from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+)
+from homeassistant.helpers.service_info.usb import UsbServiceInfo
+from homeassistant.util import dt as dt_util
+import serial.tools.list_ports
+import voluptuous as vol
+
+from .const import (
+    CONF_AES_KEY,
+    CONF_LINK_MODE,
+    CONF_METER_ID,
+    CONF_NAME,
+    CONF_ORIGIN,
+    CONF_PORT,
+    CONF_RECALC_ENABLED,
+    CONF_RECALC_GATEWAY_ID,
+    CONF_RECALC_MIRROR_USER_METERS,
+    CONF_RECALC_PREFIX,
+    CONF_UNAVAILABLE_AFTER_MIN,
+    DEFAULT_LINK_MODE,
+    DEFAULT_RECALC_PREFIX,
+    DEFAULT_UNAVAILABLE_AFTER_MIN,
+    DOMAIN,
+    ORIGIN_USER,
+    SUBENTRY_METER,
+)
+from .gateway import normalize_key
+from .protocol.frame import normalize_meter_id
+from .protocol.hci import DeviceInfo, LinkMode
+from .protocol.stick import NotAnIm871a, StickError, probe
+
+if TYPE_CHECKING:
+    from . import WmbusConfigEntry
+    from .gateway import Gateway, HeardMeter
+
+_LOGGER = logging.getLogger(__name__)
+
+# Receive-capable modes an OmniPower household (or a neighbour's meters) may need.
+LINK_MODES: tuple[LinkMode, ...] = (
+    LinkMode.C1a,
+    LinkMode.C1b,
+    LinkMode.T1,
+    LinkMode.C1T1,
+    LinkMode.S1,
+    LinkMode.S1m,
+)
+
+
+def _list_ports() -> list[SelectOptionDict]:
+    """Serial ports with stable by-id paths first (blocking: run in the executor)."""
+    options: list[tuple[bool, SelectOptionDict]] = []
+    for port in serial.tools.list_ports.comports():
+        path = usb.get_serial_by_id(port.device)
+        label = usb.human_readable_device_name(
+            path,
+            port.serial_number,
+            port.manufacturer,
+            port.description,
+            f"{port.vid:04X}" if port.vid else None,
+            f"{port.pid:04X}" if port.pid else None,
+        )
+        options.append((path.startswith("/dev/serial/by-id/"), {"value": path, "label": label}))
+    options.sort(key=lambda item: (not item[0], item[1]["value"]))
+    return [option for _stable, option in options]
+
+
+def _locate_discovered(device: str, configured_ports: list[str]) -> tuple[str, bool]:
+    """By-id path of a discovered device, and whether an entry already uses it (blocking)."""
+    port = usb.get_serial_by_id(device)
+    real = os.path.realpath(port)
+    return port, any(os.path.realpath(p) == real for p in configured_ports if p)
+
+
+async def _probe_errors(port: str) -> tuple[DeviceInfo | None, dict[str, str]]:
+    """Talk to the stick; return its identity or the flow error to show."""
+    try:
+        info = await probe(port)
+    except NotAnIm871a as err:
+        _LOGGER.debug("%s is not an iM871A: %s", port, err)
+        return None, {"base": "not_an_im871a"}
+    except (OSError, StickError) as err:
+        _LOGGER.debug("Cannot talk to a stick at %s: %s", port, err)
+        return None, {"base": "cannot_connect"}
+    return info, {}
+
+
+def _stick_unique_id(info: DeviceInfo, port: str) -> str:
+    # The stick's own id survives re-plugging into another USB port; a path does not.
+    # (A stick whose device info is too short to carry an id falls back to its port.)
+    return info.serial_number or port
+
+
+class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add an iM871A stick: from the port list, by USB discovery, or reconfigure its port."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    def __init__(self) -> None:
+        self._discovered_port: str | None = None
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> WmbusOptionsFlow:
+        """Link mode, availability window and the ReCalc bridge."""
+        return WmbusOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Meters are subentries of their stick."""
+        return {SUBENTRY_METER: MeterSubentryFlow}
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Pick a port from the list or type one (a path or socket://host:port)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            port = user_input[CONF_PORT].strip()
+            info, errors = await _probe_errors(port)
+            if info is not None:
+                await self.async_set_unique_id(_stick_unique_id(info, port))
+                self._abort_if_unique_id_configured(
+                    updates={CONF_PORT: port}, reload_on_update=False
+                )
+                return self.async_create_entry(title=info.model, data={CONF_PORT: port})
+        ports = await self.hass.async_add_executor_job(_list_ports)
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_PORT,
+                    default=(user_input or {}).get(CONF_PORT, ports[0]["value"] if ports else ""),
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=ports, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                    )
+                )
+            }
+        )
+        return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
+
+    async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
+        """A stick was plugged in; confirm before claiming the port."""
+        configured = [
+            entry.data.get(CONF_PORT, "")
+            for entry in self._async_current_entries(include_ignore=False)
+        ]
+        port, already = await self.hass.async_add_executor_job(
+            _locate_discovered, discovery_info.device, configured
+        )
+        if already:
+            return self.async_abort(reason="already_configured")
+        # The stick's own id is only known after talking to it, in the confirm step.
+        await self._async_handle_discovery_without_unique_id()
+        self._discovered_port = port
+        self.context["title_placeholders"] = {"port": port}
+        return await self.async_step_usb_confirm()
+
+    async def async_step_usb_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Talk to the discovered stick once the user agrees."""
+        assert self._discovered_port is not None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            info, errors = await _probe_errors(self._discovered_port)
+            if info is not None:
+                await self.async_set_unique_id(
+                    _stick_unique_id(info, self._discovered_port), raise_on_progress=False
+                )
+                self._abort_if_unique_id_configured(
+                    updates={CONF_PORT: self._discovered_port}, reload_on_update=False
+                )
+                return self.async_create_entry(
+                    title=info.model, data={CONF_PORT: self._discovered_port}
+                )
+        self._set_confirm_only()
+        return self.async_show_form(
+            step_id="usb_confirm",
+            description_placeholders={"port": self._discovered_port},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Move the stick to another port; it must be the same stick."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            port = user_input[CONF_PORT].strip()
+            info, errors = await _probe_errors(port)
+            if info is not None:
+                await self.async_set_unique_id(_stick_unique_id(info, port))
+                self._abort_if_unique_id_mismatch(reason="wrong_stick")
+                # The entry's update listener reopens the stick on the new port.
+                return self.async_update_and_abort(entry, data_updates={CONF_PORT: port})
+        ports = await self.hass.async_add_executor_job(_list_ports)
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_PORT, default=entry.data[CONF_PORT]): SelectSelector(
+                    SelectSelectorConfig(
+                        options=ports, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                    )
+                )
+            }
+        )
+        return self.async_show_form(step_id="reconfigure", data_schema=schema, errors=errors)
+
+
+class WmbusOptionsFlow(OptionsFlow):
+    """Options of a stick entry (never assigns self.config_entry: removed in 2026.2)."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """One form: radio, availability, ReCalc bridge."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            gateway_id = str(user_input.get(CONF_RECALC_GATEWAY_ID, "")).strip()
+            prefix = str(user_input.get(CONF_RECALC_PREFIX, DEFAULT_RECALC_PREFIX)).strip()
+            if user_input.get(CONF_RECALC_ENABLED) and not _topic_level_ok(gateway_id):
+                errors[CONF_RECALC_GATEWAY_ID] = "invalid_gateway_id"
+            elif not _topic_level_ok(prefix):
+                errors[CONF_RECALC_PREFIX] = "invalid_prefix"
+            else:
+                return self.async_create_entry(
+                    data={
+                        **user_input,
+                        CONF_RECALC_GATEWAY_ID: gateway_id,
+                        CONF_RECALC_PREFIX: prefix,
+                    }
+                )
+        options = {**self.config_entry.options, **(user_input or {})}
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_LINK_MODE, default=options.get(CONF_LINK_MODE, DEFAULT_LINK_MODE)
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[mode.value for mode in LINK_MODES],
+                        translation_key="link_mode",
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                ),
+                vol.Required(
+                    CONF_UNAVAILABLE_AFTER_MIN,
+                    default=options.get(CONF_UNAVAILABLE_AFTER_MIN, DEFAULT_UNAVAILABLE_AFTER_MIN),
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=1,
+                        max=1440,
+                        step=1,
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement="min",
+                    )
+                ),
+                vol.Required(
+                    CONF_RECALC_ENABLED, default=options.get(CONF_RECALC_ENABLED, False)
+                ): BooleanSelector(),
+                vol.Optional(
+                    CONF_RECALC_GATEWAY_ID, default=options.get(CONF_RECALC_GATEWAY_ID, "")
+                ): TextSelector(),
+                vol.Required(
+                    CONF_RECALC_PREFIX,
+                    default=options.get(CONF_RECALC_PREFIX, DEFAULT_RECALC_PREFIX),
+                ): TextSelector(),
+                vol.Required(
+                    CONF_RECALC_MIRROR_USER_METERS,
+                    default=options.get(CONF_RECALC_MIRROR_USER_METERS, True),
+                ): BooleanSelector(),
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
+
+
+def _topic_level_ok(text: str) -> bool:
+    """One MQTT topic level: not empty, no separators or wildcards."""
+    return bool(text) and not any(c in text for c in "/+#\x00")
+
+
+def _heard_label(heard: HeardMeter) -> str:
+    header = heard.header
+    age_s = int((dt_util.utcnow() - heard.last_heard).total_seconds())
+    rssi = f", {heard.rssi_dbm:.0f} dBm" if heard.rssi_dbm is not None else ""
+    return (
+        f"{header.meter_id} · {header.manufacturer} {header.device_type_name}"
+        f"{rssi}, heard {age_s} s ago"
+    )
+
+
+class MeterSubentryFlow(ConfigSubentryFlow):
+    """Add a meter (from those heard, or by id) with its AES key; reconfigure key or name."""
+
+    def __init__(self) -> None:
+        self._meter_id: str | None = None
+
+    def _gateway(self) -> Gateway | None:
+        entry: WmbusConfigEntry = self._get_entry()
+        return getattr(entry, "runtime_data", None)
+
+    def _configured_ids(self) -> set[str]:
+        ids: set[str] = set()
+        for entry in self.hass.config_entries.async_entries(DOMAIN):
+            ids.update(
+                sub.data[CONF_METER_ID]
+                for sub in entry.subentries.values()
+                if sub.subentry_type == SUBENTRY_METER
+            )
+        return ids
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Choose a heard meter or type its 8-digit id."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                meter_id = normalize_meter_id(str(user_input[CONF_METER_ID]).split("·")[0].strip())
+            except ValueError:
+                errors[CONF_METER_ID] = "invalid_meter_id"
+            else:
+                if meter_id in self._configured_ids():
+                    return self.async_abort(reason="already_configured")
+                self._meter_id = meter_id
+                return await self.async_step_key()
+        gateway = self._gateway()
+        configured = self._configured_ids()
+        heard = [
+            SelectOptionDict(value=h.header.meter_id, label=_heard_label(h))
+            for h in (gateway.unconfigured_heard() if gateway else [])
+            if h.header.meter_id not in configured
+        ]
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_METER_ID): SelectSelector(
+                    SelectSelectorConfig(
+                        options=heard, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                    )
+                )
+            }
+        )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"heard": str(len(heard))},
+        )
+
+    async def async_step_key(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """AES key and name; a key is tried on the meter's latest telegram when there is one."""
+        assert self._meter_id is not None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            key_hex, errors = self._validate_key(self._meter_id, user_input[CONF_AES_KEY])
+            if not errors:
+                name = user_input.get(CONF_NAME, "").strip() or f"Meter {self._meter_id}"
+                return self.async_create_entry(
+                    title=name,
+                    data={
+                        CONF_METER_ID: self._meter_id,
+                        CONF_AES_KEY: key_hex,
+                        CONF_ORIGIN: ORIGIN_USER,
+                    },
+                    unique_id=self._meter_id,
+                )
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_AES_KEY): TextSelector(),
+                vol.Optional(
+                    CONF_NAME, default=(user_input or {}).get(CONF_NAME, f"Meter {self._meter_id}")
+                ): TextSelector(),
+            }
+        )
+        return self.async_show_form(
+            step_id="key",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"meter_id": self._meter_id},
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a meter's key or name."""
+        subentry = self._get_reconfigure_subentry()
+        meter_id = subentry.data[CONF_METER_ID]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            key_hex, errors = self._validate_key(meter_id, user_input[CONF_AES_KEY])
+            if not errors:
+                return self.async_update_and_abort(
+                    self._get_entry(),
+                    subentry,
+                    title=user_input.get(CONF_NAME, "").strip() or subentry.title,
+                    data_updates={CONF_AES_KEY: key_hex},
+                )
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_AES_KEY): TextSelector(),
+                vol.Optional(CONF_NAME, default=subentry.title): TextSelector(),
+            }
+        )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"meter_id": meter_id},
+        )
+
+    def _validate_key(self, meter_id: str, text: str) -> tuple[str, dict[str, str]]:
+        try:
+            key = normalize_key(text)
+        except ValueError:
+            return "", {CONF_AES_KEY: "invalid_key_format"}
+        gateway = self._gateway()
+        if gateway is not None and gateway.check_key(meter_id, key) is False:
+            return "", {CONF_AES_KEY: "invalid_key"}
+        return key.hex().upper(), {}

@@ -1,0 +1,93 @@
+"""Diagnostics for a stick entry and for one meter device; AES keys are always redacted."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceEntry
+
+from .const import CONF_AES_KEY, DOMAIN
+
+if TYPE_CHECKING:
+    from . import WmbusConfigEntry
+    from .gateway import Gateway, MeterRuntime
+
+# One name covers the key wherever it is nested (subentry data, ReCalc payloads).
+TO_REDACT = {CONF_AES_KEY, "encryption_key", "encryptionKey", "EncryptionKey", "key"}
+
+
+def _meter(meter: MeterRuntime) -> dict[str, Any]:
+    last = meter.last_reading
+    return {
+        "available": meter.available,
+        "last_heard": meter.last_heard.isoformat() if meter.last_heard else None,
+        "consecutive_payload_crc_failures": meter.crc_failures,
+        "last_reading": None
+        if last is None
+        else {
+            "profile": last.reading.profile,
+            "frame": last.reading.frame,
+            "access_number": last.reading.access_number,
+            "values": dict(last.reading.values),
+            "rssi_dbm": last.rssi_dbm,
+            "received_at": last.received_at.isoformat(),
+        },
+    }
+
+
+def _stick(gateway: Gateway) -> dict[str, Any]:
+    info = gateway.device_info
+    return {
+        "state": gateway.stick.state,
+        "port": gateway.port,
+        "link_mode": gateway.link_mode,
+        "device_info": info.as_dict() if info else None,
+        "counters": dict(gateway.counters()),
+    }
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: WmbusConfigEntry
+) -> dict[str, Any]:
+    """Everything a maintainer needs to read a bug report, without secrets."""
+    gateway = entry.runtime_data
+    return {
+        "entry": {
+            "data": dict(entry.data),
+            "options": dict(entry.options),
+            "subentries": [
+                async_redact_data(
+                    {"title": sub.title, "type": sub.subentry_type, "data": dict(sub.data)},
+                    TO_REDACT,
+                )
+                for sub in entry.subentries.values()
+            ],
+        },
+        "stick": _stick(gateway),
+        "meters": {mid: _meter(meter) for mid, meter in gateway.meters.items()},
+        "heard": [
+            {
+                "id": h.header.meter_id,
+                "manufacturer": h.header.manufacturer,
+                "version": h.header.version,
+                "device_type": h.header.device_type,
+                "rssi_dbm": h.rssi_dbm,
+                "last_heard": h.last_heard.isoformat(),
+                "telegrams": h.telegrams,
+            }
+            for h in gateway.heard.values()
+        ],
+    }
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: WmbusConfigEntry, device: DeviceEntry
+) -> dict[str, Any]:
+    """One meter's state (or the stick's, for the stick device)."""
+    gateway = entry.runtime_data
+    for domain, identifier in device.identifiers:
+        if domain == DOMAIN and identifier in gateway.meters:
+            return {"meter_id": identifier, **_meter(gateway.meters[identifier])}
+    return {"stick": _stick(gateway)}

@@ -1,0 +1,106 @@
+"""Base entities: one for a meter (device per meter subentry), one for the stick itself."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity, EntityDescription
+
+from .const import CONF_METER_ID, DOMAIN
+from .gateway import MeterReading, signal_meter, signal_stick
+
+if TYPE_CHECKING:
+    from . import WmbusConfigEntry
+    from .gateway import Gateway
+
+
+def stick_identifier(entry: WmbusConfigEntry) -> tuple[str, str]:
+    """Device registry identifier of the stick: its hardware id, not its port."""
+    return (DOMAIN, entry.unique_id or entry.entry_id)
+
+
+class WmbusMeterEntity(Entity):
+    """An entity of one meter; pushed by the gateway, never polled."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(
+        self,
+        entry: WmbusConfigEntry,
+        subentry: ConfigSubentry,
+        description: EntityDescription,
+    ) -> None:
+        self.entity_description = description
+        self.gateway: Gateway = entry.runtime_data
+        self.meter_id: str = subentry.data[CONF_METER_ID]
+        self._attr_unique_id = f"{self.meter_id}_{description.key}"
+        # Manufacturer and model are filled in by the gateway from the first decoded telegram.
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, self.meter_id)},
+            name=subentry.title,
+            serial_number=self.meter_id,
+            via_device=stick_identifier(entry),
+        )
+        self._entry_id = entry.entry_id
+
+    @property
+    def available(self) -> bool:
+        """Unavailable once the meter has been silent longer than the configured window."""
+        meter = self.gateway.meters.get(self.meter_id)
+        return meter is not None and meter.available
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the meter's readings."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_meter(self._entry_id, self.meter_id), self._handle_reading
+            )
+        )
+
+    @callback
+    def _handle_reading(self, reading: MeterReading | None) -> None:
+        """Take a new reading (or None: only availability changed) and write the state."""
+        if reading is not None:
+            self.apply_reading(reading)
+        self.async_write_ha_state()
+
+    @callback
+    def apply_reading(self, reading: MeterReading) -> None:
+        """Update the native value from a reading; subclasses decide what they show."""
+
+
+class WmbusStickEntity(Entity):
+    """An entity describing the stick; follows its connection."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, entry: WmbusConfigEntry, description: EntityDescription) -> None:
+        self.entity_description = description
+        self.gateway: Gateway = entry.runtime_data
+        self._attr_unique_id = f"{entry.unique_id or entry.entry_id}_{description.key}"
+        info = self.gateway.device_info
+        self._attr_device_info = DeviceInfo(
+            identifiers={stick_identifier(entry)},
+            name=info.model if info else "iM871A",
+            manufacturer="IMST",
+            model=info.model if info else None,
+            sw_version=info.firmware if info else None,
+            serial_number=info.serial_number if info else None,
+        )
+        self._entry_id = entry.entry_id
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the stick's state and counters."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_stick(self._entry_id), self.async_write_ha_state
+            )
+        )

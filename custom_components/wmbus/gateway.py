@@ -1,0 +1,454 @@
+"""The Home Assistant runtime of one stick: radio, decoder, heard list, fan-out of readings.
+
+The gateway is the only owner of the stick and the decoder for its config entry. Entities and the
+ReCalc bridge never touch either: they subscribe to what the gateway dispatches. Bytes are decoded
+here exactly once per telegram; each ``MeterReading`` then goes to the meter's entities (a
+dispatcher signal per meter) and to the reading listeners (the ReCalc bridge).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+import logging
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_call_later
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_AES_KEY,
+    CONF_LINK_MODE,
+    CONF_METER_ID,
+    CONF_PORT,
+    CONF_UNAVAILABLE_AFTER_MIN,
+    DEFAULT_LINK_MODE,
+    DEFAULT_UNAVAILABLE_AFTER_MIN,
+    DOMAIN,
+    HEARD_METERS_LIMIT,
+    STICK_ISSUE_DELAY_S,
+    SUBENTRY_METER,
+    WRONG_KEY_THRESHOLD,
+)
+from .protocol.decoder import Decoder, Reading
+from .protocol.errors import PayloadCrcMismatch, UnknownMeter, WmbusError
+from .protocol.frame import LinkHeader
+from .protocol.hci import DeviceInfo, LinkMode
+from .protocol.stick import Im871aStick, RadioFrame, Stick, StickState
+
+if TYPE_CHECKING:
+    from .protocol.stick import OpenSerial
+
+_LOGGER = logging.getLogger(__name__)
+
+# The stick's reconnect backoff (module-level so tests can shorten it).
+RECONNECT_INITIAL_DELAY_S = 1.0
+RECONNECT_MAX_DELAY_S = 60.0
+
+# Names for the FLAG codes this integration's users meet; others are shown as their code.
+MANUFACTURER_NAMES = {"KAM": "Kamstrup", "DME": "Diehl Metering", "LUG": "Landis+Gyr"}
+
+type ReadingListener = Callable[[MeterReading], None]
+
+
+def signal_meter(entry_id: str, meter_id: str) -> str:
+    """Dispatcher signal carrying a meter's readings and availability changes."""
+    return f"{DOMAIN}_{entry_id}_meter_{meter_id}"
+
+
+def signal_stick(entry_id: str) -> str:
+    """Dispatcher signal for stick state and counter changes."""
+    return f"{DOMAIN}_{entry_id}_stick"
+
+
+def signal_meter_added(entry_id: str) -> str:
+    """Dispatcher signal carrying the subentry id of a meter added while the entry runs."""
+    return f"{DOMAIN}_{entry_id}_meter_added"
+
+
+def normalize_key(text: str) -> bytes:
+    """Turn user text into a 16-byte AES key: any case, spaces and dashes ignored.
+
+    Raises ValueError with a message that never repeats the key.
+    """
+    cleaned = "".join(text.split()).replace("-", "").replace(":", "")
+    if len(cleaned) != 32:
+        raise ValueError(f"an AES-128 key has 32 hex digits, got {len(cleaned)}")
+    try:
+        return bytes.fromhex(cleaned)
+    except ValueError:
+        raise ValueError("the key contains characters that are not hex digits") from None
+
+
+@dataclass(frozen=True, slots=True)
+class MeterReading:
+    """A decoded telegram with what the radio added: signal strength and reception time."""
+
+    reading: Reading
+    rssi_dbm: float | None
+    received_at: datetime
+
+
+@dataclass(slots=True)
+class HeardMeter:
+    """A meter the stick has heard (configured or not), for the "add meter" choice."""
+
+    header: LinkHeader
+    rssi_dbm: float | None
+    last_heard: datetime
+    telegram: bytes
+    telegrams: int = 1
+
+
+@dataclass(slots=True)
+class MeterRuntime:
+    """What the gateway tracks for one configured meter."""
+
+    subentry_id: str
+    meter_id: str
+    key: bytes
+    model: str | None = None
+    last_reading: MeterReading | None = None
+    last_heard: datetime | None = None
+    crc_failures: int = 0
+    expiry: CALLBACK_TYPE | None = field(default=None, repr=False)
+    available: bool = True
+
+
+class Gateway:
+    """Runs the stick and the decoder for one config entry."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        *,
+        open_serial: OpenSerial | None = None,
+    ) -> None:
+        self.hass = hass
+        self.entry = entry
+        self.decoder = Decoder()
+        self.heard: OrderedDict[str, HeardMeter] = OrderedDict()
+        self.meters: dict[str, MeterRuntime] = {}
+        self.outcomes: Counter[str] = Counter()
+        self._reading_listeners: list[ReadingListener] = []
+        self._stick_issue_timer: CALLBACK_TYPE | None = None
+        self._started_at = dt_util.utcnow()
+        link_mode = LinkMode(entry.options.get(CONF_LINK_MODE, DEFAULT_LINK_MODE))
+        kwargs: dict[str, Any] = {
+            "reconnect_initial_delay_s": RECONNECT_INITIAL_DELAY_S,
+            "reconnect_max_delay_s": RECONNECT_MAX_DELAY_S,
+        }
+        if open_serial is not None:
+            kwargs["open_serial"] = open_serial
+        self.stick: Stick = Im871aStick(
+            entry.data[CONF_PORT],
+            link_mode,
+            on_frame=self._on_frame,
+            on_state=self._on_state,
+            **kwargs,
+        )
+        self.link_mode = link_mode
+        self.port: str = entry.data[CONF_PORT]
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Open the stick (raises if it cannot) and load the configured meters."""
+        self.sync_meters()
+        await self.stick.open()
+
+    async def async_stop(self) -> None:
+        """Close the stick and cancel every timer; nothing is left running."""
+        for meter in self.meters.values():
+            if meter.expiry is not None:
+                meter.expiry()
+                meter.expiry = None
+        if self._stick_issue_timer is not None:
+            self._stick_issue_timer()
+            self._stick_issue_timer = None
+        await self.stick.close()
+
+    # --- configuration ------------------------------------------------------------------
+
+    def needs_reopen(self) -> bool:
+        """Whether the entry now asks for another port or link mode than the stick runs with."""
+        wanted = LinkMode(self.entry.options.get(CONF_LINK_MODE, DEFAULT_LINK_MODE))
+        return self.entry.data[CONF_PORT] != self.port or wanted is not self.link_mode
+
+    @property
+    def unavailable_after(self) -> timedelta:
+        """How long a silent meter keeps its entities available."""
+        minutes = self.entry.options.get(CONF_UNAVAILABLE_AFTER_MIN, DEFAULT_UNAVAILABLE_AFTER_MIN)
+        return timedelta(minutes=minutes)
+
+    @property
+    def device_info(self) -> DeviceInfo | None:
+        """The stick's identity, once it has answered."""
+        info = self.stick.device_info
+        return info if isinstance(info, DeviceInfo) else None
+
+    @property
+    def connected(self) -> bool:
+        """Whether the stick is open and configured right now."""
+        return self.stick.state is StickState.CONNECTED
+
+    def meter_subentries(self) -> dict[str, ConfigSubentry]:
+        """The entry's meter subentries by subentry id."""
+        return {
+            sid: sub
+            for sid, sub in self.entry.subentries.items()
+            if sub.subentry_type == SUBENTRY_METER
+        }
+
+    @callback
+    def sync_meters(self) -> tuple[list[str], list[str]]:
+        """Bring the decoder and the meter table in line with the subentries.
+
+        Returns the subentry ids added and removed, so the platforms can add entities live
+        instead of reloading the entry (which would reopen the stick).
+        """
+        wanted = self.meter_subentries()
+        by_subentry = {m.subentry_id: m for m in self.meters.values()}
+        added: list[str] = []
+        removed: list[str] = []
+        for sid, meter in by_subentry.items():
+            sub = wanted.get(sid)
+            if sub is None or sub.data[CONF_METER_ID] != meter.meter_id:
+                self._forget_meter(meter)
+                removed.append(sid)
+        for sid, sub in wanted.items():
+            meter_id = sub.data[CONF_METER_ID]
+            key = bytes.fromhex(sub.data[CONF_AES_KEY])
+            known = self.meters.get(meter_id)
+            if known is None or known.key != key:
+                # set_key resets the meter's duplicate guard: only when the key really changed.
+                self.decoder.set_key(meter_id, key)
+                if known is not None:
+                    known.key = key
+                    known.crc_failures = 0
+            if known is None:
+                runtime = MeterRuntime(subentry_id=sid, meter_id=meter_id, key=key)
+                self.meters[meter_id] = runtime
+                # A restart must not blank restored values at once: a meter gets one full
+                # window to be heard before its entities go unavailable.
+                self._schedule_expiry(runtime)
+                added.append(sid)
+            else:
+                known.subentry_id = sid
+        return added, removed
+
+    def _forget_meter(self, meter: MeterRuntime) -> None:
+        if meter.expiry is not None:
+            meter.expiry()
+        self.meters.pop(meter.meter_id, None)
+        self.decoder.remove_meter(meter.meter_id)
+        ir.async_delete_issue(
+            self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.meter_id)
+        )
+
+    # --- listeners ----------------------------------------------------------------------
+
+    @callback
+    def add_reading_listener(self, listener: ReadingListener) -> CALLBACK_TYPE:
+        """Call ``listener`` with every reading of a configured meter; returns the remover."""
+        self._reading_listeners.append(listener)
+
+        @callback
+        def remove() -> None:
+            self._reading_listeners.remove(listener)
+
+        return remove
+
+    # --- radio --------------------------------------------------------------------------
+
+    @callback
+    def _on_state(self, state: StickState) -> None:
+        _LOGGER.debug("Stick %s: %s", self.entry.data[CONF_PORT], state)
+        issue_id = stick_issue_id(self.entry.entry_id)
+        if state is StickState.CONNECTED:
+            if self._stick_issue_timer is not None:
+                self._stick_issue_timer()
+                self._stick_issue_timer = None
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        elif state is StickState.DISCONNECTED and self._stick_issue_timer is None:
+            _LOGGER.warning("Lost the stick at %s; reconnecting", self.entry.data[CONF_PORT])
+            self._stick_issue_timer = async_call_later(
+                self.hass, STICK_ISSUE_DELAY_S, self._raise_stick_issue
+            )
+        async_dispatcher_send(self.hass, signal_stick(self.entry.entry_id))
+
+    @callback
+    def _raise_stick_issue(self, _now: datetime) -> None:
+        self._stick_issue_timer = None
+        if self.connected:
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            stick_issue_id(self.entry.entry_id),
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="stick_disconnected",
+            translation_placeholders={"port": self.entry.data[CONF_PORT]},
+        )
+
+    @callback
+    def _on_frame(self, frame: RadioFrame) -> None:
+        try:
+            reading = self.decoder.decode(frame.telegram)
+        except UnknownMeter as err:
+            self._note_heard(err.header, frame)
+            self._count(err.kind)
+            return
+        except PayloadCrcMismatch as err:
+            self._count(err.kind)
+            if err.header is not None:
+                self._note_heard(err.header, frame)
+                self._payload_crc_failed(err.header.meter_id)
+            return
+        except WmbusError as err:
+            self._count(err.kind)
+            if err.header is not None:
+                self._note_heard(err.header, frame)
+            _LOGGER.debug("Dropped telegram: %s", err)
+            return
+        self._count("decoded")
+        meter_reading = MeterReading(reading, frame.rssi_dbm, frame.received_at)
+        header = self.decoder.peek_header(frame.telegram)
+        self._note_heard(header, frame)
+        meter = self.meters.get(reading.meter_id)
+        if meter is None:  # keys are only set for configured meters
+            return
+        meter.last_reading = meter_reading
+        meter.last_heard = frame.received_at
+        if meter.crc_failures:
+            meter.crc_failures = 0
+            ir.async_delete_issue(
+                self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.meter_id)
+            )
+        meter.available = True
+        self._schedule_expiry(meter)
+        if meter.model != reading.model:
+            meter.model = reading.model
+            self._describe_meter_device(reading)
+        async_dispatcher_send(
+            self.hass, signal_meter(self.entry.entry_id, meter.meter_id), meter_reading
+        )
+        for listener in list(self._reading_listeners):
+            listener(meter_reading)
+
+    def _describe_meter_device(self, reading: Reading) -> None:
+        """Record on the meter's device what its telegrams say it is."""
+        device_registry = dr.async_get(self.hass)
+        device = device_registry.async_get_device({(DOMAIN, reading.meter_id)})
+        if device is not None:
+            device_registry.async_update_device(
+                device.id,
+                manufacturer=MANUFACTURER_NAMES.get(reading.manufacturer, reading.manufacturer),
+                model=reading.model,
+            )
+
+    def _count(self, outcome: str) -> None:
+        self.outcomes[outcome] += 1
+        async_dispatcher_send(self.hass, signal_stick(self.entry.entry_id))
+
+    def _note_heard(self, header: LinkHeader, frame: RadioFrame) -> None:
+        heard = self.heard.get(header.meter_id)
+        if heard is None:
+            self.heard[header.meter_id] = HeardMeter(
+                header, frame.rssi_dbm, frame.received_at, frame.telegram
+            )
+            if len(self.heard) > HEARD_METERS_LIMIT:
+                self.heard.popitem(last=False)
+            return
+        heard.header = header
+        heard.rssi_dbm = frame.rssi_dbm
+        heard.last_heard = frame.received_at
+        heard.telegram = frame.telegram
+        heard.telegrams += 1
+        self.heard.move_to_end(header.meter_id)
+
+    def _payload_crc_failed(self, meter_id: str) -> None:
+        meter = self.meters.get(meter_id)
+        if meter is None:
+            return
+        meter.crc_failures += 1
+        if meter.crc_failures == WRONG_KEY_THRESHOLD:
+            _LOGGER.warning(
+                "Meter %s: %d telegrams in a row failed the payload CRC; is the AES key wrong?",
+                meter_id,
+                meter.crc_failures,
+            )
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                wrong_key_issue_id(self.entry.entry_id, meter_id),
+                is_fixable=True,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="wrong_key",
+                translation_placeholders={"meter_id": meter_id},
+                data={"entry_id": self.entry.entry_id, "subentry_id": meter.subentry_id},
+            )
+
+    # --- availability -------------------------------------------------------------------
+
+    def _schedule_expiry(self, meter: MeterRuntime) -> None:
+        if meter.expiry is not None:
+            meter.expiry()
+
+        @callback
+        def expire(_now: datetime) -> None:
+            meter.expiry = None
+            meter.available = False
+            async_dispatcher_send(
+                self.hass, signal_meter(self.entry.entry_id, meter.meter_id), None
+            )
+
+        meter.expiry = async_call_later(self.hass, self.unavailable_after, expire)
+
+    @callback
+    def reschedule_expiries(self) -> None:
+        """Apply a changed availability window to every meter."""
+        for meter in self.meters.values():
+            if meter.available:
+                self._schedule_expiry(meter)
+
+    # --- for flows and repairs ----------------------------------------------------------
+
+    def unconfigured_heard(self) -> list[HeardMeter]:
+        """Heard meters that are not configured yet, most recently heard first."""
+        return [h for mid, h in reversed(self.heard.items()) if mid not in self.meters]
+
+    def check_key(self, meter_id: str, key: bytes) -> bool | None:
+        """Try ``key`` on the meter's latest telegram: True right, False wrong, None untested."""
+        heard = self.heard.get(meter_id)
+        if heard is None:
+            return None
+        try:
+            self.decoder.try_key(heard.telegram, key)
+        except PayloadCrcMismatch:
+            return False
+        except WmbusError:
+            return None  # e.g. a compact frame of a format not learned yet: cannot tell
+        return True
+
+    def counters(self) -> Mapping[str, int]:
+        """Telegram outcomes plus the stick's own counters."""
+        return {**self.stick.counters, **self.outcomes}
+
+
+def stick_issue_id(entry_id: str) -> str:
+    """Repair issue id of a stick that stays disconnected."""
+    return f"stick_disconnected_{entry_id}"
+
+
+def wrong_key_issue_id(entry_id: str, meter_id: str) -> str:
+    """Repair issue id of a meter whose telegrams keep failing the payload CRC."""
+    return f"wrong_key_{entry_id}_{meter_id}"

@@ -1,0 +1,68 @@
+"""Fix flow for a meter whose telegrams keep failing the payload CRC: enter the right key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.repairs import RepairsFlow
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResult
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.selector import TextSelector
+import voluptuous as vol
+
+from .const import CONF_AES_KEY, CONF_METER_ID, DOMAIN
+from .gateway import normalize_key
+
+
+class WrongKeyRepairFlow(RepairsFlow):
+    """Ask for the meter's key, try it on the meter's latest telegram, store it."""
+
+    def __init__(self, entry_id: str, subentry_id: str) -> None:
+        self._entry_id = entry_id
+        self._subentry_id = subentry_id
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> FlowResult:
+        """Start at the key form."""
+        return await self.async_step_key()
+
+    async def async_step_key(self, user_input: dict[str, Any] | None = None) -> FlowResult:
+        """Validate and save the new key; the issue clears with the next good telegram."""
+        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        if entry is None or self._subentry_id not in entry.subentries:
+            return self.async_abort(reason="meter_removed")
+        subentry = entry.subentries[self._subentry_id]
+        meter_id = subentry.data[CONF_METER_ID]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                key = normalize_key(user_input[CONF_AES_KEY])
+            except ValueError:
+                errors[CONF_AES_KEY] = "invalid_key_format"
+            else:
+                gateway = getattr(entry, "runtime_data", None)
+                if gateway is not None and gateway.check_key(meter_id, key) is False:
+                    errors[CONF_AES_KEY] = "invalid_key"
+                else:
+                    self.hass.config_entries.async_update_subentry(
+                        entry,
+                        subentry,
+                        data={**subentry.data, CONF_AES_KEY: key.hex().upper()},
+                    )
+                    if gateway is not None and gateway.check_key(meter_id, key):
+                        ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
+                    return self.async_create_entry(data={})
+        return self.async_show_form(
+            step_id="key",
+            data_schema=vol.Schema({vol.Required(CONF_AES_KEY): TextSelector()}),
+            errors=errors,
+            description_placeholders={"meter_id": meter_id, "meter_name": subentry.title},
+        )
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
+) -> RepairsFlow:
+    """Home Assistant asks for the flow of a fixable issue raised by the gateway."""
+    assert data is not None
+    return WrongKeyRepairFlow(str(data["entry_id"]), str(data["subentry_id"]))

@@ -1,0 +1,246 @@
+"""Sensors: energy and power per meter (Energy dashboard), diagnostics per meter and stick."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+import logging
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.const import (
+    SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+    EntityCategory,
+    UnitOfEnergy,
+    UnitOfPower,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+
+from .entity import WmbusMeterEntity, WmbusStickEntity
+from .gateway import Gateway, MeterReading, signal_meter_added
+
+if TYPE_CHECKING:
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from . import WmbusConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+# Pushed by the gateway; nothing to poll or rate-limit.
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeterSensorDescription(SensorEntityDescription):
+    """A meter sensor; ``value_fn`` picks its value out of a reading (None: not carried)."""
+
+    value_fn: Callable[[MeterReading], float | int | datetime | None]
+    restore: bool = True
+
+
+def _value(name: str) -> Callable[[MeterReading], float | int | None]:
+    def pick(reading: MeterReading) -> float | int | None:
+        return reading.reading.values.get(name)
+
+    return pick
+
+
+# Quantities the decoder's meter profiles name; a sensor exists for each a profile carries.
+METER_SENSORS: tuple[MeterSensorDescription, ...] = (
+    MeterSensorDescription(
+        key="energy_imported",
+        translation_key="energy_imported",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=_value("total_energy_consumption_kwh"),
+    ),
+    MeterSensorDescription(
+        key="energy_exported",
+        translation_key="energy_exported",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=_value("total_energy_production_kwh"),
+    ),
+    MeterSensorDescription(
+        key="power_imported",
+        translation_key="power_imported",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        value_fn=_value("current_power_consumption_w"),
+    ),
+    MeterSensorDescription(
+        key="power_exported",
+        translation_key="power_exported",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        value_fn=_value("current_power_production_w"),
+    ),
+    MeterSensorDescription(
+        key="rssi",
+        translation_key="rssi",
+        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda reading: reading.rssi_dbm,
+    ),
+    MeterSensorDescription(
+        key="last_telegram",
+        translation_key="last_telegram",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda reading: reading.received_at,
+        restore=False,
+    ),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StickSensorDescription(SensorEntityDescription):
+    """A stick sensor computed from the gateway."""
+
+    value_fn: Callable[[Gateway], Any]
+    attributes_fn: Callable[[Gateway], dict[str, Any]] | None = None
+
+
+# Outcomes that are not rejections: decoded, or simply another household's meter.
+NOT_REJECTED = frozenset({"decoded", "no_key"})
+
+STICK_SENSORS: tuple[StickSensorDescription, ...] = (
+    StickSensorDescription(
+        key="firmware",
+        translation_key="firmware",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda gw: gw.device_info.firmware if gw.device_info else None,
+    ),
+    StickSensorDescription(
+        key="telegrams_received",
+        translation_key="telegrams_received",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda gw: sum(gw.outcomes.values()),
+        attributes_fn=lambda gw: {"meters_heard": len(gw.heard)},
+    ),
+    StickSensorDescription(
+        key="telegrams_rejected",
+        translation_key="telegrams_rejected",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda gw: sum(n for k, n in gw.outcomes.items() if k not in NOT_REJECTED),
+        attributes_fn=lambda gw: {
+            k: n for k, n in sorted(gw.outcomes.items()) if k not in NOT_REJECTED
+        },
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: WmbusConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the stick's sensors, each meter's sensors, and those of meters added later."""
+    async_add_entities(WmbusStickSensor(entry, description) for description in STICK_SENSORS)
+
+    @callback
+    def add_meter(subentry_id: str) -> None:
+        subentry = entry.subentries[subentry_id]
+        async_add_entities(
+            (WmbusMeterSensor(entry, subentry, description) for description in METER_SENSORS),
+            config_subentry_id=subentry_id,
+        )
+
+    for subentry_id in entry.runtime_data.meter_subentries():
+        add_meter(subentry_id)
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, signal_meter_added(entry.entry_id), add_meter)
+    )
+
+
+class WmbusMeterSensor(WmbusMeterEntity, RestoreSensor):
+    """A meter quantity; restored across restarts, totals never go backwards."""
+
+    entity_description: MeterSensorDescription
+
+    def __init__(
+        self,
+        entry: WmbusConfigEntry,
+        subentry: ConfigSubentry,
+        description: MeterSensorDescription,
+    ) -> None:
+        super().__init__(entry, subentry, description)
+        meter = self.gateway.meters.get(self.meter_id)
+        if meter is not None and meter.last_reading is not None:
+            self.apply_reading(meter.last_reading)
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the last value so the Energy dashboard sees no gap after a restart."""
+        await super().async_added_to_hass()
+        if self._attr_native_value is not None or not self.entity_description.restore:
+            return
+        if (last := await self.async_get_last_sensor_data()) is not None:
+            self._attr_native_value = last.native_value
+
+    @callback
+    def apply_reading(self, reading: MeterReading) -> None:
+        """Take the value this sensor shows; a total that would go down is refused."""
+        value = self.entity_description.value_fn(reading)
+        if value is None:
+            return
+        previous = self._attr_native_value
+        if (
+            self.entity_description.state_class is SensorStateClass.TOTAL_INCREASING
+            and isinstance(previous, int | float)
+            and isinstance(value, int | float)
+            and value < previous
+        ):
+            # The recorder would take a drop of more than 10 % as a meter reset and count the
+            # whole total again; a meter's counter does not run backwards, the telegram is wrong.
+            _LOGGER.warning(
+                "Meter %s: ignoring %s %s lower than the previous %s",
+                self.meter_id,
+                self.entity_description.key,
+                value,
+                previous,
+            )
+            return
+        self._attr_native_value = value
+
+
+class WmbusStickSensor(WmbusStickEntity, SensorEntity):
+    """Firmware and telegram counters of the stick."""
+
+    entity_description: StickSensorDescription
+
+    @property
+    def available(self) -> bool:
+        """The stick's entities follow its connection."""
+        return self.gateway.connected
+
+    @property
+    def native_value(self) -> Any:
+        """Computed from the gateway on every state write."""
+        return self.entity_description.value_fn(self.gateway)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Per-reason breakdown where it helps troubleshooting."""
+        if self.entity_description.attributes_fn is None:
+            return None
+        return self.entity_description.attributes_fn(self.gateway)

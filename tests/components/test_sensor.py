@@ -1,0 +1,72 @@
+"""Meter sensors fed by the emulated stick replaying real captures."""
+
+from __future__ import annotations
+
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from tests.components.conftest import wait_for
+from tests.conftest import omnipower_captures
+from tools.im871a_emulator import Im871aEmulator
+
+ENERGY_IMPORTED = "sensor.house_meter_energy_imported"
+ENERGY_EXPORTED = "sensor.house_meter_energy_exported"
+POWER_IMPORTED = "sensor.house_meter_power_imported"
+POWER_EXPORTED = "sensor.house_meter_power_exported"
+
+
+async def test_values_match_the_vectors(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator
+) -> None:
+    for capture in omnipower_captures():
+        emulator.send_telegram(bytes.fromhex(capture["telegram_hex"]))
+        expected = capture["expected"]
+        await wait_for(
+            hass,
+            lambda kwh=expected["total_energy_consumption_kwh"]: (
+                hass.states.get(ENERGY_IMPORTED).state == str(kwh)
+            ),
+        )
+        assert (
+            float(hass.states.get(POWER_IMPORTED).state) == expected["current_power_consumption_w"]
+        )
+        assert float(hass.states.get(ENERGY_EXPORTED).state) == expected.get(
+            "total_energy_production_kwh", 0.0
+        )
+        assert float(hass.states.get(POWER_EXPORTED).state) == expected.get(
+            "current_power_production_w", 0
+        )
+
+
+async def test_energy_sensor_is_fit_for_the_energy_dashboard(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator
+) -> None:
+    emulator.send_telegram(bytes.fromhex(omnipower_captures()[0]["telegram_hex"]))
+    await wait_for(hass, lambda: hass.states.get(ENERGY_IMPORTED).state != "unknown")
+    attributes = hass.states.get(ENERGY_IMPORTED).attributes
+    assert attributes["device_class"] == "energy"
+    assert attributes["state_class"] == "total_increasing"
+    assert attributes["unit_of_measurement"] == "kWh"
+    assert hass.states.get(POWER_IMPORTED).attributes["state_class"] == "measurement"
+
+
+async def test_rssi_is_diagnostic_and_disabled_by_default(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    entry = entity_registry.async_get("sensor.house_meter_signal_strength")
+    assert entry is not None
+    assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert entry.entity_category == "diagnostic"
+
+
+async def test_stick_sensors_follow_the_connection(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator
+) -> None:
+    assert hass.states.get("binary_sensor.im871a_connected").state == "on"
+    assert hass.states.get("sensor.im871a_firmware").state == "0x15"
+    await emulator.unplug(1.0)
+    await wait_for(hass, lambda: hass.states.get("binary_sensor.im871a_connected").state == "off")
+    assert hass.states.get("sensor.im871a_firmware").state == STATE_UNAVAILABLE
+    await wait_for(hass, lambda: hass.states.get("binary_sensor.im871a_connected").state == "on")
