@@ -66,6 +66,10 @@ class UnknownMeter(WmbusError):
     """
 
     kind = "no_key"
+    # Class-level defaults let the decoder create instances without calling __init__.
+    _header: LinkHeader | None = None
+    _message: str | None = None
+    _prefix: bytes = b""
 
     def __init__(
         self,
