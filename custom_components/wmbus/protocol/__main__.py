@@ -1,0 +1,200 @@
+"""Command line for debugging without Home Assistant; one JSON object per line (pipe to jq).
+
+    python -m custom_components.wmbus.protocol decode [--key [ID:]HEX] [--plaintext] HEX...
+    python -m custom_components.wmbus.protocol frames HEX
+
+Each subcommand is one ``_cmd_*`` function plus one ``_add_*`` parser function, both
+listed in ``_SUBCOMMANDS``; a new subcommand (e.g. ``listen``) adds one of each there.
+Exit status 1 if any telegram or frame failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+import json
+import sys
+from typing import Any
+
+from .decoder import Decoder, Reading
+from .errors import InvalidHex, WmbusError
+from .frame import LINK_HEADER_SIZE, LinkHeader, link_header_from_prefix
+
+
+def _emit(record: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(record) + "\n")
+
+
+def _parse_hex(text: str) -> bytes:
+    cleaned = text.strip().replace(" ", "").replace(":", "")
+    try:
+        return bytes.fromhex(cleaned)
+    except ValueError:
+        raise InvalidHex(f"not hexadecimal: {text[:40]!r}") from None
+
+
+def _header_facts(header: LinkHeader) -> dict[str, Any]:
+    return {
+        "id": header.meter_id,
+        "manufacturer": header.manufacturer,
+        "version": header.version,
+        "device_type": header.device_type,
+    }
+
+
+def _reading_json(reading: Reading) -> dict[str, Any]:
+    return {
+        "id": reading.meter_id,
+        "manufacturer": reading.manufacturer,
+        "version": reading.version,
+        "device_type": reading.device_type,
+        "profile": reading.profile,
+        "access_number": reading.access_number,
+        "frame": reading.frame,
+        "values": dict(reading.values),
+    }
+
+
+def _error_json(error: WmbusError) -> dict[str, Any]:
+    record: dict[str, Any] = {"error": error.kind, "message": str(error)}
+    header = error.header
+    if header is not None:
+        record.update(_header_facts(header))
+    return record
+
+
+def _parse_keys(options: Sequence[str]) -> tuple[bytes | None, dict[str, bytes]]:
+    """Split ``--key`` options into a key for every meter and per-id keys."""
+    any_meter: bytes | None = None
+    per_meter: dict[str, bytes] = {}
+    for option in options:
+        meter_id, _, key_hex = option.rpartition(":")
+        key = _parse_hex(key_hex)
+        if len(key) != 16:
+            raise InvalidHex(f"a key must be 32 hex digits, got {len(key_hex)}")
+        if meter_id:
+            per_meter[meter_id.lower()] = key
+        else:
+            any_meter = key
+    return any_meter, per_meter
+
+
+def _cmd_decode(args: argparse.Namespace) -> int:
+    try:
+        any_meter, per_meter = _parse_keys(args.key)
+    except InvalidHex as error:
+        _emit(_error_json(error))
+        return 1
+    decoder = Decoder(duplicate_guard=not args.allow_duplicates)
+    configured: set[str] = set()
+    failed = False
+    for text in args.telegrams:
+        try:
+            telegram = _parse_hex(text)
+            if len(telegram) >= LINK_HEADER_SIZE:
+                # The CLI has no id -> key map: configure each id the first time it is seen.
+                meter_id = telegram[7:3:-1].hex()
+                if meter_id not in configured:
+                    configured.add(meter_id)
+                    key = per_meter.get(meter_id, any_meter)
+                    if args.plaintext:
+                        decoder.set_key(meter_id, key, payload_is_plaintext=True)
+                    elif key is not None:
+                        decoder.set_key(meter_id, key)
+            _emit(_reading_json(decoder.decode(telegram)))
+        except WmbusError as error:
+            failed = True
+            _emit(_error_json(error))
+    return 1 if failed else 0
+
+
+def _add_decode(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("decode", help="decode telegrams (L-field first, hex)")
+    parser.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="[ID:]HEX",
+        help="AES-128 key; without ID it applies to every meter (repeatable)",
+    )
+    parser.add_argument(
+        "--plaintext",
+        action="store_true",
+        help="payloads are already decrypted although ENC says AES (wmbusmeters test data)",
+    )
+    parser.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="decode a telegram again even if its access and session number were seen",
+    )
+    parser.add_argument("telegrams", nargs="+", metavar="HEX")
+    parser.set_defaults(handler=_cmd_decode)
+
+
+def _cmd_frames(args: argparse.Namespace) -> int:
+    from .hci import FrameDecoder  # noqa: PLC0415 - only this subcommand needs it
+
+    try:
+        stream = b"".join(_parse_hex(text) for text in args.stream)
+    except InvalidHex as error:
+        _emit(_error_json(error))
+        return 1
+    frames = FrameDecoder(report_crc_failures=True)
+    failed = False
+    for frame in frames.feed(stream):
+        record: dict[str, Any] = {
+            "endpoint": frame.endpoint,
+            "msg_id": frame.msg_id,
+            "crc_ok": frame.crc_ok,
+        }
+        if frame.crc_ok is False:
+            failed = True
+        else:
+            telegram = frame.telegram
+            if telegram is not None:
+                record["telegram_hex"] = telegram.hex()
+                if len(telegram) >= LINK_HEADER_SIZE:
+                    record.update(_header_facts(link_header_from_prefix(telegram)))
+            if frame.rssi_raw is not None:
+                record["rssi_dbm"] = frame.rssi_dbm
+        _emit(record)
+    if frames.buffered:
+        failed = True
+        _emit({"error": "truncated", "message": f"{frames.buffered} bytes of an incomplete frame"})
+    return 1 if failed else 0
+
+
+def _add_frames(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("frames", help="split iM871A serial bytes into HCI frames")
+    parser.add_argument("stream", nargs="+", metavar="HEX", help="serial bytes (concatenated)")
+    parser.set_defaults(handler=_cmd_frames)
+
+
+# One entry per subcommand; a new one (e.g. "listen") adds its _add_* function here.
+_SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
+    _add_decode,
+    _add_frames,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="python -m custom_components.wmbus.protocol",
+        description="Wireless M-Bus / iM871A debugging tools (JSON lines on stdout).",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for add in _SUBCOMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
