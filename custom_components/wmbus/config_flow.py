@@ -221,8 +221,13 @@ class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
             if info is not None:
                 await self.async_set_unique_id(_stick_unique_id(info, port))
                 self._abort_if_unique_id_mismatch(reason="wrong_stick")
-                # The entry's update listener reopens the stick on the new port.
-                return self.async_update_and_abort(entry, data_updates={CONF_PORT: port})
+                # The entry's update listener reopens the stick on the new port (no reload
+                # helper here: 2026.6 forbids combining one with an update listener, and
+                # ConfigFlow.async_update_and_abort does not exist on 2025.4).
+                self.hass.config_entries.async_update_entry(
+                    entry, data={**entry.data, CONF_PORT: port}
+                )
+                return self.async_abort(reason="reconfigure_successful")
         ports = await self.hass.async_add_executor_job(_list_ports)
         schema = vol.Schema(
             {

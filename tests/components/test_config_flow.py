@@ -1,0 +1,381 @@
+"""Every step and error of the stick flow, the options flow and the meter subentry flow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from unittest.mock import patch
+
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USB, SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.service_info.usb import UsbServiceInfo
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.wmbus.const import (
+    CONF_AES_KEY,
+    CONF_LINK_MODE,
+    CONF_METER_ID,
+    CONF_NAME,
+    CONF_ORIGIN,
+    CONF_PORT,
+    CONF_RECALC_ENABLED,
+    CONF_RECALC_GATEWAY_ID,
+    CONF_RECALC_MIRROR_USER_METERS,
+    CONF_RECALC_PREFIX,
+    CONF_UNAVAILABLE_AFTER_MIN,
+    DOMAIN,
+    ORIGIN_USER,
+    SUBENTRY_METER,
+)
+from custom_components.wmbus.protocol import hci
+from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, wait_for
+from tools.im871a_emulator import Im871aEmulator
+
+WRONG_KEY = "00112233445566778899AABBCCDDEEFF"
+NOT_A_STICK_INFO = hci.DeviceInfo(module_type=0x99, device_mode=0, firmware_version=1)
+
+
+def _no_ports() -> list[object]:
+    return []
+
+
+async def test_user_step_creates_the_entry_from_the_stick(
+    hass: HomeAssistant, emulator: Im871aEmulator
+) -> None:
+    with patch("serial.tools.list_ports.comports", _no_ports):
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PORT: str(emulator.link)}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "iM871A"
+    assert result["data"] == {CONF_PORT: str(emulator.link)}
+    assert result["result"].unique_id == STICK_SERIAL
+    await hass.async_block_till_done()
+
+
+async def test_user_step_lists_by_id_paths_first(hass: HomeAssistant, tmp_path: Path) -> None:
+    class Port:
+        def __init__(self, device: str, description: str) -> None:
+            self.device = device
+            self.description = description
+            self.serial_number = None
+            self.manufacturer = None
+            self.vid = 0x10C4
+            self.pid = 0x87ED
+
+    def ports() -> list[Port]:
+        return [Port("/dev/ttyS0", "ttyS0"), Port("/dev/ttyUSB0", "iM871A")]
+
+    def by_id(device: str) -> str:
+        return "/dev/serial/by-id/usb-IMST_iM871A-if00" if device == "/dev/ttyUSB0" else device
+
+    with (
+        patch("serial.tools.list_ports.comports", ports),
+        patch("homeassistant.components.usb.get_serial_by_id", by_id),
+    ):
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    options = result["data_schema"].schema[CONF_PORT].config["options"]
+    assert [option["value"] for option in options] == [
+        "/dev/serial/by-id/usb-IMST_iM871A-if00",
+        "/dev/ttyS0",
+    ]
+
+
+async def test_user_step_cannot_connect(hass: HomeAssistant, tmp_path: Path) -> None:
+    with patch("serial.tools.list_ports.comports", _no_ports):
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_PORT: str(tmp_path / "nothing-here")}
+        )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_user_step_silent_stick_cannot_connect(
+    hass: HomeAssistant, emulator: Im871aEmulator
+) -> None:
+    emulator.stop_answering()
+    with patch("serial.tools.list_ports.comports", _no_ports):
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_PORT: str(emulator.link)}
+        )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_user_step_not_an_im871a(hass: HomeAssistant, tmp_path: Path) -> None:
+    async with Im871aEmulator(tmp_path / "other", device_info=NOT_A_STICK_INFO) as other:
+        with patch("serial.tools.list_ports.comports", _no_ports):
+            result = await hass.config_entries.flow.async_init(
+                DOMAIN, context={"source": SOURCE_USER}
+            )
+            result = await hass.config_entries.flow.async_configure(
+                result["flow_id"], {CONF_PORT: str(other.link)}
+            )
+    assert result["errors"] == {"base": "not_an_im871a"}
+
+
+async def test_user_step_same_stick_twice_aborts(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator
+) -> None:
+    await setup_entry.runtime_data.async_stop()  # free the pty for the probe
+    with patch("serial.tools.list_ports.comports", _no_ports):
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_PORT: str(emulator.link)}
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+def _usb_info(device: str) -> UsbServiceInfo:
+    return UsbServiceInfo(
+        device=device,
+        vid="10C4",
+        pid="87ED",
+        serial_number="0001",
+        manufacturer="Silicon Labs",
+        description="IMST USB-Stick for Smart Meter",
+    )
+
+
+async def test_usb_discovery_confirms_and_creates(
+    hass: HomeAssistant, emulator: Im871aEmulator
+) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(str(emulator.link))
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "usb_confirm"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == STICK_SERIAL
+    await hass.async_block_till_done()
+
+
+async def test_usb_discovery_of_a_configured_port_aborts(
+    hass: HomeAssistant, config_entry: MockConfigEntry, emulator: Im871aEmulator
+) -> None:
+    config_entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(str(emulator.link))
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_usb_confirm_shows_cannot_connect(hass: HomeAssistant, tmp_path: Path) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(str(tmp_path / "gone"))
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_reconfigure_moves_the_stick_to_a_new_port(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator, tmp_path: Path
+) -> None:
+    new_link = tmp_path / "ttyUSB-new"
+    new_link.symlink_to(emulator.link.resolve())
+    with patch("serial.tools.list_ports.comports", _no_ports):
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": setup_entry.entry_id}
+        )
+        assert result["step_id"] == "reconfigure"
+        await setup_entry.runtime_data.async_stop()  # one process owns a pty at a time
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_PORT: str(new_link)}
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert setup_entry.data[CONF_PORT] == str(new_link)
+    await wait_for(hass, lambda: setup_entry.runtime_data.port == str(new_link))
+
+
+async def test_reconfigure_to_another_stick_aborts(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, tmp_path: Path
+) -> None:
+    other_info = hci.DeviceInfo(0x33, 0, 0x15, 0x01, 0x12345678)
+    async with Im871aEmulator(tmp_path / "other", device_info=other_info) as other:
+        with patch("serial.tools.list_ports.comports", _no_ports):
+            result = await hass.config_entries.flow.async_init(
+                DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": setup_entry.entry_id}
+            )
+            result = await hass.config_entries.flow.async_configure(
+                result["flow_id"], {CONF_PORT: str(other.link)}
+            )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_stick"
+
+
+async def test_options_change_link_mode_and_validate_recalc(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator
+) -> None:
+    result = await hass.config_entries.options.async_init(setup_entry.entry_id)
+    assert result["step_id"] == "init"
+    options = {
+        CONF_LINK_MODE: "c1b",
+        CONF_UNAVAILABLE_AFTER_MIN: 30,
+        CONF_RECALC_ENABLED: True,
+        CONF_RECALC_GATEWAY_ID: "bad/id",
+        CONF_RECALC_PREFIX: "v2",
+        CONF_RECALC_MIRROR_USER_METERS: True,
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], options)
+    assert result["errors"] == {CONF_RECALC_GATEWAY_ID: "invalid_gateway_id"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**options, CONF_RECALC_GATEWAY_ID: "706462169"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert setup_entry.options[CONF_LINK_MODE] == "c1b"
+    # A new link mode reopens the stick, which then runs in that mode.
+    await wait_for(hass, lambda: emulator.link_mode is hci.LinkMode.C1b)
+    await wait_for(hass, lambda: setup_entry.runtime_data.link_mode is hci.LinkMode.C1b)
+
+
+# --- meter subentries -------------------------------------------------------------------
+
+
+async def _start_meter_flow(hass: HomeAssistant, entry: MockConfigEntry) -> dict:
+    return await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_METER), context={"source": SOURCE_USER}
+    )
+
+
+async def test_add_heard_meter_with_the_right_key(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    captures: list[bytes],
+) -> None:
+    # Start from a stick that has heard the meter but does not know it.
+    sub_id = next(iter(setup_entry.subentries))
+    hass.config_entries.async_remove_subentry(setup_entry, sub_id)
+    await hass.async_block_till_done()
+    gateway = setup_entry.runtime_data
+    emulator.send_telegram(captures[4])
+    await wait_for(hass, lambda: METER_ID in gateway.heard)
+
+    result = await _start_meter_flow(hass, setup_entry)
+    assert result["step_id"] == "user"
+    options = result["data_schema"].schema[CONF_METER_ID].config["options"]
+    assert [option["value"] for option in options] == [METER_ID]
+    assert "KAM" in options[0]["label"]
+    assert "-60 dBm" in options[0]["label"]
+
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_METER_ID: METER_ID}
+    )
+    assert result["step_id"] == "key"
+    spaced_lower_key = " ".join(METER_KEY.lower()[i : i + 4] for i in range(0, 32, 4))
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_AES_KEY: spaced_lower_key, CONF_NAME: "Hus"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    subentry = next(iter(setup_entry.subentries.values()))
+    assert subentry.title == "Hus"
+    assert subentry.unique_id == METER_ID
+    assert dict(subentry.data) == {
+        CONF_METER_ID: METER_ID,
+        CONF_AES_KEY: METER_KEY,
+        CONF_ORIGIN: ORIGIN_USER,
+    }
+    # Entities appear live, without reopening the stick.
+    await hass.async_block_till_done()
+    emulator.send_telegram(captures[5])
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{METER_ID}_energy_imported"
+    )
+    assert entity_id is not None
+    await wait_for(hass, lambda: hass.states.get(entity_id).state == "2.15")
+    assert gateway.stick.state == "connected"
+
+
+async def test_add_heard_meter_with_a_wrong_key_is_refused(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    captures: list[bytes],
+) -> None:
+    hass.config_entries.async_remove_subentry(setup_entry, next(iter(setup_entry.subentries)))
+    await hass.async_block_till_done()
+    emulator.send_telegram(captures[4])
+    await wait_for(hass, lambda: METER_ID in setup_entry.runtime_data.heard)
+
+    result = await _start_meter_flow(hass, setup_entry)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_METER_ID: METER_ID}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_AES_KEY: WRONG_KEY, CONF_NAME: "Hus"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_AES_KEY: "invalid_key"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_AES_KEY: "not hex at all", CONF_NAME: "Hus"}
+    )
+    assert result["errors"] == {CONF_AES_KEY: "invalid_key_format"}
+    assert not setup_entry.subentries
+
+
+async def test_add_meter_by_typed_id(hass: HomeAssistant, setup_entry: MockConfigEntry) -> None:
+    result = await _start_meter_flow(hass, setup_entry)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_METER_ID: "1234"}
+    )
+    assert result["errors"] == {CONF_METER_ID: "invalid_meter_id"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_METER_ID: "12345678"}
+    )
+    # Never heard: the key cannot be tried, so any well-formed key is accepted.
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_AES_KEY: WRONG_KEY}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert {sub.unique_id for sub in setup_entry.subentries.values()} == {METER_ID, "12345678"}
+
+
+async def test_add_configured_meter_aborts(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    result = await _start_meter_flow(hass, setup_entry)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_METER_ID: METER_ID}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reconfigure_meter_changes_key_and_name(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    captures: list[bytes],
+) -> None:
+    emulator.send_telegram(captures[4])
+    await wait_for(
+        hass, lambda: hass.states.get("sensor.house_meter_energy_imported").state != "unknown"
+    )
+    sub_id = next(iter(setup_entry.subentries))
+    result = await hass.config_entries.subentries.async_init(
+        (setup_entry.entry_id, SUBENTRY_METER),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": sub_id},
+    )
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_AES_KEY: WRONG_KEY, CONF_NAME: "Hus"}
+    )
+    assert result["errors"] == {CONF_AES_KEY: "invalid_key"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_AES_KEY: METER_KEY.lower(), CONF_NAME: "Hus"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert setup_entry.subentries[sub_id].title == "Hus"
+    assert setup_entry.subentries[sub_id].data[CONF_AES_KEY] == METER_KEY
