@@ -170,10 +170,93 @@ def _add_frames(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     parser.set_defaults(handler=_cmd_frames)
 
 
+def _cmd_listen(args: argparse.Namespace) -> int:
+    """Print one JSON line per radio frame heard by a stick until --seconds or Ctrl-C."""
+    import asyncio  # noqa: PLC0415 - only this subcommand needs the event loop and the stick
+    from collections import Counter  # noqa: PLC0415
+
+    from .hci import LinkMode  # noqa: PLC0415
+    from .stick import Im871aStick, StickError  # noqa: PLC0415
+
+    try:
+        any_meter, per_meter = _parse_keys(args.key)
+    except InvalidHex as error:
+        _emit(_error_json(error))
+        return 1
+    decoder = Decoder()
+    configured: set[str] = set()
+    outcomes: Counter[str] = Counter()
+
+    def describe(telegram: bytes) -> dict[str, Any]:
+        if len(telegram) >= LINK_HEADER_SIZE:
+            meter_id = telegram[7:3:-1].hex()
+            if meter_id not in configured:
+                configured.add(meter_id)
+                key = per_meter.get(meter_id, any_meter)
+                if key is not None:
+                    decoder.set_key(meter_id, key)
+        try:
+            record = _reading_json(decoder.decode(telegram))
+        except WmbusError as error:
+            record = _error_json(error)
+        outcomes[record.get("error", "decoded")] += 1
+        return record
+
+    async def listen() -> int:
+        stick = Im871aStick(args.port, LinkMode(args.link_mode))
+        try:
+            await stick.open()
+        except (OSError, StickError) as error:
+            _emit({"error": "stick", "message": str(error)})
+            return 1
+        try:
+            info = stick.device_info
+            assert info is not None
+            _emit({"stick": {**info.as_dict(), "link_mode": str(stick.link_mode)}})
+            sys.stdout.flush()
+            async with asyncio.timeout(args.seconds):
+                async for frame in stick.frames():
+                    record = describe(frame.telegram)
+                    record["rssi_dbm"] = frame.rssi_dbm
+                    record["received_at"] = frame.received_at.isoformat()
+                    _emit(record)
+                    sys.stdout.flush()
+        except TimeoutError:
+            pass
+        finally:
+            await stick.close()
+            _emit({"counts": dict(outcomes), "stick": dict(stick.counters)})
+            sys.stdout.flush()
+        return 0
+
+    try:
+        return asyncio.run(listen())
+    except KeyboardInterrupt:  # the coroutine already closed the stick and printed the counts
+        return 0
+
+
+def _add_listen(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from .hci import LinkMode  # noqa: PLC0415 - keeps decode/frames free of the stick modules
+
+    parser = subparsers.add_parser("listen", help="open an iM871A and decode what it hears")
+    parser.add_argument("--port", required=True, help="serial port or pyserial URL")
+    parser.add_argument("--link-mode", default="c1a", choices=[str(mode) for mode in LinkMode])
+    parser.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="[ID:]HEX",
+        help="AES-128 key; without ID it applies to every meter (repeatable)",
+    )
+    parser.add_argument("--seconds", type=float, help="stop after this long (default: Ctrl-C)")
+    parser.set_defaults(handler=_cmd_listen)
+
+
 # One entry per subcommand; a new one (e.g. "listen") adds its _add_* function here.
 _SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
     _add_decode,
     _add_frames,
+    _add_listen,
 )
 
 
