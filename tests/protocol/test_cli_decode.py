@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import subprocess
+import sys
+from typing import Any
+
+from .conftest import VECTORS_BY_ID
+
+REPO = Path(__file__).resolve().parents[2]
+KEY = VECTORS_BY_ID["op-real-long-64-61dd0320"]["key_hex"]
+
+
+def _run(*args: str) -> tuple[int, list[dict[str, Any]]]:
+    result = subprocess.run(
+        [sys.executable, "-m", "custom_components.wmbus.protocol", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    return result.returncode, lines
+
+
+def _hex(vector_id: str) -> str:
+    return str(VECTORS_BY_ID[vector_id]["telegram_hex"])
+
+
+def test_decode_success_lines() -> None:
+    code, lines = _run(
+        "decode",
+        "--key",
+        KEY,
+        _hex("op-real-long-64-61dd0320"),
+        _hex("op-real-compact-65-62dd0320"),
+    )
+    assert code == 0
+    assert [line["frame"] for line in lines] == ["long", "compact"]
+    first = lines[0]
+    assert (first["id"], first["manufacturer"], first["version"], first["device_type"]) == (
+        "32666857",
+        "KAM",
+        48,
+        2,
+    )
+    assert first["access_number"] == 100
+    assert first["values"] == {
+        "total_energy_consumption_kwh": 2.15,
+        "total_energy_production_kwh": 0.0,
+        "current_power_consumption_w": 3,
+        "current_power_production_w": 0,
+    }
+
+
+def test_decode_failures_and_exit_code() -> None:
+    code, lines = _run(
+        "decode",
+        "--key",
+        f"32666857:{KEY}",
+        _hex("noise-real-64005012-3f"),
+        "xyz",
+        _hex("op-real-long-64-61dd0320")[:-2],
+        _hex("op-real-long-64-61dd0320"),
+        _hex("op-real-long-64-61dd0320"),
+    )
+    assert code == 1
+    assert [line.get("error") for line in lines] == [
+        "no_key",
+        "invalid_hex",
+        "truncated",
+        None,
+        "duplicate",
+    ]
+    assert lines[0]["id"] == "64005012"
+    assert lines[0]["device_type"] == 0x16
+    assert all("message" in line for line in lines if "error" in line)
+
+
+def test_decode_plaintext_and_unknown_signature() -> None:
+    code, lines = _run("decode", "--plaintext", _hex("wmbm-plain-long"), _hex("wmbm-plain-compact"))
+    assert code == 0
+    assert lines[1]["values"]["total_energy_consumption_kwh"] == 7.94
+    code, lines = _run("decode", "--key", KEY, _hex("syn-op-compact-unknown-signature"))
+    assert code == 1
+    assert lines[0]["error"] == "unknown_format_signature"
+
+
+def test_absent_values_are_absent() -> None:
+    code, lines = _run("decode", "--plaintext", _hex("wmbm-plain-kam-v33-other-datagram"))
+    assert code == 0
+    assert "current_power_consumption_w" not in lines[0]["values"]
+
+
+def test_frames_subcommand() -> None:
+    rssi = VECTORS_BY_ID["syn-hci-rssi-op-63"]
+    bad = VECTORS_BY_ID["neg-seed-hci-crc"]
+    code, lines = _run("frames", rssi["hci_frame_hex"] + bad["hci_frame_hex"])
+    assert code == 1
+    good, failed = lines
+    assert (good["endpoint"], good["msg_id"], good["crc_ok"]) == (2, 3, True)
+    assert good["telegram_hex"] == rssi["telegram_hex"]
+    assert abs(good["rssi_dbm"] - rssi["expected_hci"]["rssi_dbm_approx"]) <= 3
+    assert failed["crc_ok"] is False
+    assert "telegram_hex" not in failed
+    code, lines = _run("frames", VECTORS_BY_ID["op-real-long-64-61dd0320"]["hci_frame_hex"])
+    assert code == 0
+    assert "rssi_dbm" not in lines[0]

@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+import contextlib
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+import pytest
+
+from custom_components.wmbus.protocol.crypto import AesCtr, crc16_en13757, ell_counter_prefix
+from custom_components.wmbus.protocol.decoder import Decoder, Reading
+from custom_components.wmbus.protocol.errors import (
+    Duplicate,
+    PayloadCrcMismatch,
+    UnknownMeter,
+    UnsupportedCi,
+    WmbusError,
+    WrongKey,
+)
+
+from .conftest import VECTORS, VECTORS_BY_ID
+
+KEY = bytes.fromhex(VECTORS_BY_ID["op-real-long-64-61dd0320"]["key_hex"])
+METER_ID = "32666857"
+LONG = bytes.fromhex(VECTORS_BY_ID["op-real-long-64-61dd0320"]["telegram_hex"])
+COMPACT = bytes.fromhex(VECTORS_BY_ID["op-real-compact-65-62dd0320"]["telegram_hex"])
+NEIGHBOUR = bytes.fromhex(VECTORS_BY_ID["noise-real-64005012-3f"]["telegram_hex"])
+ALL_TELEGRAMS = [bytes.fromhex(vector["telegram_hex"]) for vector in VECTORS]
+
+
+def _decoder() -> Decoder:
+    return Decoder({METER_ID: KEY})
+
+
+def test_reading_shape() -> None:
+    reading = _decoder().decode(LONG)
+    assert isinstance(reading, Reading)
+    assert reading.meter_id == METER_ID
+    assert (reading.manufacturer, reading.version, reading.device_type) == ("KAM", 0x30, 0x02)
+    assert (reading.profile, reading.frame, reading.access_number) == ("omnipower", "long", 100)
+    assert reading.values["total_energy_consumption_kwh"] == 2.15
+    with pytest.raises(AttributeError):
+        reading.meter_id = "x"  # type: ignore[misc]
+
+
+def test_unknown_meter_is_refused_with_header_before_decryption() -> None:
+    with pytest.raises(UnknownMeter) as caught:
+        _decoder().decode(NEIGHBOUR)
+    assert caught.value.kind == "no_key"
+    assert caught.value.header.meter_id == "64005012"
+    assert caught.value.header.device_type_name == "cold water"
+    assert "64005012" in str(caught.value)
+
+
+def test_peek_header_needs_no_key() -> None:
+    assert Decoder.peek_header(NEIGHBOUR).meter_id == "64005012"
+
+
+def test_duplicate_guard_and_resync() -> None:
+    decoder = _decoder()
+    decoder.decode(LONG)
+    with pytest.raises(Duplicate) as caught:
+        decoder.decode(LONG)
+    assert caught.value.header is not None
+    decoder.decode(COMPACT)
+    # An older telegram (SN going backwards, e.g. a module restart) is accepted: resync.
+    older = bytes.fromhex(VECTORS_BY_ID["op-real-compact-63-60dd0320"]["telegram_hex"])
+    decoder.decode(older)
+    assert Decoder({METER_ID: KEY}, duplicate_guard=False).decode(LONG)
+
+
+def test_wrong_key_after_repeated_failures_and_recovery() -> None:
+    decoder = Decoder({METER_ID: bytes(16)})
+    captures = [bytes.fromhex(v["telegram_hex"]) for v in VECTORS if v["id"].startswith("op-real-")]
+    kinds = []
+    for telegram in captures[:4]:
+        with pytest.raises(PayloadCrcMismatch) as caught:
+            decoder.decode(telegram)
+        kinds.append(caught.value.kind)
+        assert bytes(16).hex() not in str(caught.value)
+    assert kinds == ["payload_crc_mismatch", "payload_crc_mismatch", "wrong_key", "wrong_key"]
+    assert isinstance(caught.value, WrongKey)
+    decoder.set_key(METER_ID, KEY)
+    assert decoder.decode(captures[4]).meter_id == METER_ID
+
+
+def test_try_key_changes_no_state() -> None:
+    decoder = Decoder()
+    assert decoder.try_key(LONG, KEY).values["current_power_consumption_w"] == 3
+    with pytest.raises(PayloadCrcMismatch):
+        decoder.try_key(LONG, bytes(16))
+    assert METER_ID not in decoder
+    with pytest.raises(UnknownMeter):
+        decoder.decode(LONG)
+
+
+def test_remove_meter_and_bad_configuration() -> None:
+    decoder = _decoder()
+    assert METER_ID in decoder
+    assert decoder.meter_ids == (METER_ID,)
+    decoder.remove_meter(METER_ID)
+    decoder.remove_meter(METER_ID)
+    with pytest.raises(UnknownMeter):
+        decoder.decode(LONG)
+    with pytest.raises(ValueError, match="16 bytes"):
+        decoder.set_key(METER_ID, b"\x00" * 15)
+    with pytest.raises(ValueError, match="8 digits"):
+        decoder.set_key("1", KEY)
+
+
+def _reencrypt(plain: bytes, header: bytes) -> bytes:
+    """Build an encrypted telegram from a header (L..SN) and plaintext after the CRC."""
+    body = crc16_en13757(plain).to_bytes(2, "little") + plain
+    header = bytes((len(header) + len(body) - 1,)) + header[1:]
+    return header + AesCtr(KEY).decrypt(ell_counter_prefix(header), body)
+
+
+def test_unsupported_transport_ci() -> None:
+    telegram = _reencrypt(bytes.fromhex("a0010203"), LONG[:17])
+    with pytest.raises(UnsupportedCi):
+        _decoder().decode(telegram)
+
+
+def test_unencrypted_meter_without_key_and_no_ell() -> None:
+    decoder = Decoder({METER_ID: None})
+    records = bytes.fromhex("0404d700000004843c00000000042b0300000004ab3c00000000")
+    body = LONG[1:10] + b"\x78" + records
+    reading = decoder.decode(bytes((len(body),)) + body)
+    assert reading.values["total_energy_consumption_kwh"] == 2.15
+    assert reading.access_number == -1
+    with pytest.raises(UnknownMeter, match="no key"):
+        decoder.decode(LONG)
+
+
+def test_short_tpl_header_unencrypted() -> None:
+    decoder = Decoder({METER_ID: None})
+    records = bytes.fromhex("0404d7000000042b03000000")
+    body = LONG[1:10] + bytes.fromhex("7a 2a 00 0000") + records
+    reading = decoder.decode(bytes((len(body),)) + body)
+    assert reading.access_number == 0x2A
+    assert reading.values == {
+        "total_energy_consumption_kwh": 2.15,
+        "current_power_consumption_w": 3,
+    }
+    assert reading.profile == "generic"
+
+
+def test_mode5_cbc() -> None:
+    from custom_components.wmbus.protocol.crypto import aes_cbc_encrypt
+
+    decoder = Decoder({METER_ID: KEY})
+    records = b"\x2f\x2f" + bytes.fromhex("0404d7000000042b03000000") + b"\x2f\x2f"
+    access = 0x11
+    config = (5 << 8) | (1 << 4)
+    iv = LONG[2:10] + bytes((access,)) * 8
+    encrypted = aes_cbc_encrypt(KEY, iv, records)
+    body = LONG[1:10] + bytes((0x7A, access, 0)) + config.to_bytes(2, "little") + encrypted
+    reading = decoder.decode(bytes((len(body),)) + body)
+    assert reading.values["current_power_consumption_w"] == 3
+    with pytest.raises(PayloadCrcMismatch):
+        Decoder({METER_ID: bytes(16)}).decode(bytes((len(body),)) + body)
+
+
+def _mutations() -> st.SearchStrategy[bytes]:
+    base = st.sampled_from(ALL_TELEGRAMS)
+
+    def flip(data: bytes, position: int, bit: int) -> bytes:
+        if not data:
+            return data
+        mutable = bytearray(data)
+        mutable[position % len(data)] ^= 1 << bit
+        return bytes(mutable)
+
+    flipped = st.builds(flip, base, st.integers(0, 300), st.integers(0, 7))
+    truncated = st.builds(lambda data, cut: data[: cut % (len(data) + 1)], base, st.integers())
+    extended = st.builds(lambda data, extra: data + extra, base, st.binary(max_size=20))
+    relengthed = st.builds(
+        lambda data, cut: (
+            bytes((len(data[: cut % (len(data) + 1)]) - 1,)) + data[1 : cut % (len(data) + 1)]
+            if cut % (len(data) + 1)
+            else b""
+        ),
+        base,
+        st.integers(),
+    )
+    return st.one_of(flipped, truncated, extended, relengthed, st.binary(max_size=300))
+
+
+def _configured_decoder() -> Decoder:
+    decoder = Decoder(duplicate_guard=False)
+    for vector in VECTORS:
+        meter_id = bytes.fromhex(vector["telegram_hex"])[7:3:-1].hex()
+        if vector.get("key_hex"):
+            decoder.set_key(meter_id, bytes.fromhex(vector["key_hex"]))
+        elif vector.get("payload_is_plaintext"):
+            decoder.set_key(meter_id, None, payload_is_plaintext=True)
+        else:
+            decoder.set_key(meter_id, None)
+    return decoder
+
+
+PROPERTY_DECODER = _configured_decoder()
+
+
+@settings(max_examples=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(_mutations())
+def test_decoder_raises_only_wmbus_errors(telegram: bytes) -> None:
+    failure: WmbusError | None = None
+    try:
+        reading = PROPERTY_DECODER.decode(telegram)
+    except WmbusError as error:
+        failure = error
+    if failure is not None:
+        assert failure.kind
+        str(failure)
+        if isinstance(failure, UnknownMeter):
+            assert failure.header.meter_id
+        return
+    assert isinstance(reading, Reading)
+    for value in reading.values.values():
+        assert isinstance(value, int | float)
+
+
+@settings(max_examples=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(_mutations())
+def test_try_key_and_peek_raise_only_wmbus_errors(telegram: bytes) -> None:
+    with contextlib.suppress(WmbusError):
+        Decoder().try_key(telegram, KEY)
+    with contextlib.suppress(WmbusError):
+        Decoder.peek_header(telegram)
