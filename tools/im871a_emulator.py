@@ -41,7 +41,7 @@ from custom_components.wmbus.protocol import hci
 _LOGGER = logging.getLogger(__name__)
 
 LINE_BYTES_PER_S: Final = 5760.0  # 57600 baud, 8N1 = 10 bits per byte
-OUTPUT_BUFFER_MAX_BYTES: Final = 65536  # a UART has no flow control: beyond this, bytes are lost
+OUTPUT_BUFFER_MAX_BYTES: Final = 1024  # like the CP210x buffer: no flow control, the rest is lost
 RESET_REBOOT_S: Final = 0.5  # the module restarts about 500 ms after answering a reset
 C_MODE_RECEIVERS: Final = frozenset(
     {hci.LinkMode.C1a, hci.LinkMode.C1b, hci.LinkMode.C2a, hci.LinkMode.C2b, hci.LinkMode.C1T1}
