@@ -99,7 +99,7 @@ def test_frame_vector_byte_by_byte(vector: dict[str, Any]) -> None:
     assert len(frames) == (0 if "expected_hci_error" in vector else 1)
 
 
-@pytest.mark.parametrize("vector", STREAM_VECTORS, ids=lambda v: v["id"])
+@pytest.mark.parametrize("vector", STREAM_VECTORS, ids=[v["id"] for v in STREAM_VECTORS])
 def test_stream_vector(vector: dict[str, Any]) -> None:  # pragma: no cover - none shipped yet
     frames = hci.FrameDecoder().feed(bytes.fromhex(vector["hci_stream_hex"]))
     assert [f.raw.hex() for f in frames] == [
