@@ -1,9 +1,20 @@
 """The integration is found and loaded by Home Assistant's loader."""
 
-from homeassistant.core import HomeAssistant
-from homeassistant.loader import async_get_integration
+from pathlib import Path
 
-from custom_components.wmbus.const import DOMAIN
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.loader import async_get_integration
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.wmbus.const import CONF_PORT, DOMAIN
+from tests.components.conftest import wait_for
+from tools.im871a_emulator import Im871aEmulator
+
+ENERGY = "sensor.house_meter_energy_imported"
+CONNECTED = "binary_sensor.im871a_connected"
 
 
 async def test_integration_is_discovered(hass: HomeAssistant) -> None:
@@ -13,3 +24,63 @@ async def test_integration_is_discovered(hass: HomeAssistant) -> None:
     assert integration.dependencies == ["usb"]
     assert integration.after_dependencies == ["mqtt"]
     assert integration.iot_class == "local_push"
+
+
+async def test_absent_stick_retries_setup(hass: HomeAssistant, tmp_path: Path) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN, data={CONF_PORT: str(tmp_path / "no-stick")}, unique_id="absent"
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_unload_leaves_nothing_running(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator
+) -> None:
+    gateway = setup_entry.runtime_data
+    assert await hass.config_entries.async_unload(setup_entry.entry_id)
+    await hass.async_block_till_done()
+    assert setup_entry.state is ConfigEntryState.NOT_LOADED
+    assert gateway.stick.state == "closed"
+    assert all(meter.expiry is None for meter in gateway.meters.values())
+    assert hass.states.get("sensor.house_meter_energy_imported").state == STATE_UNAVAILABLE
+    # Loading again works on the same port: the first instance let go of it.
+    assert await hass.config_entries.async_setup(setup_entry.entry_id)
+    await hass.async_block_till_done()
+    assert setup_entry.state is ConfigEntryState.LOADED
+
+
+async def test_unplug_and_replug_resumes_values(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    captures: list[bytes],
+) -> None:
+    emulator.send_telegram(captures[0])
+    await wait_for(hass, lambda: hass.states.get(ENERGY).state == "2.06")
+    await emulator.unplug(1.0)
+    await wait_for(hass, lambda: hass.states.get(CONNECTED).state == "off")
+    await wait_for(hass, lambda: hass.states.get(CONNECTED).state == "on")
+    emulator.send_telegram(captures[1])
+    await wait_for(hass, lambda: hass.states.get(ENERGY).state == "2.15")
+    assert setup_entry.state is ConfigEntryState.LOADED
+
+
+async def test_removing_a_meter_removes_its_entities_live(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    gateway = setup_entry.runtime_data
+    subentry_id = next(iter(setup_entry.subentries))
+    assert device_registry.async_get_device({(DOMAIN, "32666857")}) is not None
+    hass.config_entries.async_remove_subentry(setup_entry, subentry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(ENERGY) is None
+    assert entity_registry.async_get(ENERGY) is None
+    assert device_registry.async_get_device({(DOMAIN, "32666857")}) is None
+    assert "32666857" not in gateway.decoder
+    assert gateway.stick.state == "connected"  # not reopened
