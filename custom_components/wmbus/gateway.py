@@ -231,8 +231,9 @@ class Gateway:
                 # set_key resets the meter's duplicate guard: only when the key really changed.
                 self.decoder.set_key(meter_id, key)
                 if known is not None:
+                    # crc_failures stays: the next good telegram proves the new key and
+                    # clears the wrong-key issue.
                     known.key = key
-                    known.crc_failures = 0
             if known is None:
                 runtime = MeterRuntime(subentry_id=sid, meter_id=meter_id, key=key)
                 self.meters[meter_id] = runtime

@@ -31,8 +31,14 @@ STICK_SERIAL = DEFAULT_DEVICE_INFO.uid and f"{DEFAULT_DEVICE_INFO.uid:08x}"
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Let the harness load custom_components/wmbus in every test of this folder."""
+def auto_enable_custom_integrations(
+    async_setup_recorder_instance: object, enable_custom_integrations: None
+) -> None:
+    """Let the harness load custom_components/wmbus in every test of this folder.
+
+    The recorder fixture comes first so that a test may ask for ``recorder_mock``: the
+    harness insists on preparing the recorder before ``hass`` exists.
+    """
 
 
 @pytest.fixture(autouse=True)

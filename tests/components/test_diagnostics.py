@@ -1,0 +1,61 @@
+"""Diagnostics carry what a maintainer needs and never an AES key."""
+
+from __future__ import annotations
+
+import json
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.wmbus.const import DOMAIN
+from custom_components.wmbus.diagnostics import (
+    async_get_config_entry_diagnostics,
+    async_get_device_diagnostics,
+)
+from tests.components.conftest import METER_ID, METER_KEY, wait_for
+from tools.im871a_emulator import Im871aEmulator
+
+
+def _assert_no_key(diagnostics: dict) -> None:
+    text = json.dumps(diagnostics, default=str).lower()
+    assert METER_KEY.lower() not in text
+    # Not even split up: no 8-digit run of the key appears anywhere.
+    assert not any(METER_KEY.lower()[i : i + 8] in text for i in range(0, 25, 4))
+
+
+async def test_entry_diagnostics_redact_keys(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    captures: list[bytes],
+) -> None:
+    emulator.send_telegram(captures[4])
+    await wait_for(hass, lambda: setup_entry.runtime_data.meters[METER_ID].last_reading is not None)
+    diagnostics = await async_get_config_entry_diagnostics(hass, setup_entry)
+    _assert_no_key(diagnostics)
+    assert diagnostics["entry"]["subentries"][0]["data"]["aes_key"] == "**REDACTED**"
+    assert diagnostics["stick"]["device_info"]["model"] == "iM871A"
+    assert (
+        diagnostics["meters"][METER_ID]["last_reading"]["values"]["total_energy_consumption_kwh"]
+        == 2.15
+    )
+    assert diagnostics["heard"][0]["id"] == METER_ID
+
+
+async def test_device_diagnostics_redact_keys(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    captures: list[bytes],
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    emulator.send_telegram(captures[4])
+    await wait_for(hass, lambda: setup_entry.runtime_data.meters[METER_ID].last_reading is not None)
+    device = device_registry.async_get_device({(DOMAIN, METER_ID)})
+    diagnostics = await async_get_device_diagnostics(hass, setup_entry, device)
+    _assert_no_key(diagnostics)
+    assert diagnostics["meter_id"] == METER_ID
+    assert diagnostics["last_reading"]["frame"] == "long"
+    assert device.manufacturer == "Kamstrup"
+    assert device.serial_number == METER_ID

@@ -1,0 +1,78 @@
+"""The energy sensors pass Home Assistant's own Energy dashboard validation."""
+
+from __future__ import annotations
+
+from homeassistant.components.energy.data import async_get_manager
+from homeassistant.components.energy.validate import async_validate
+from homeassistant.components.recorder import Recorder
+from homeassistant.components.recorder.statistics import async_list_statistic_ids
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+    do_adhoc_statistics,
+)
+
+from tests.components.conftest import wait_for
+from tools.im871a_emulator import Im871aEmulator
+
+IMPORTED = "sensor.house_meter_energy_imported"
+EXPORTED = "sensor.house_meter_energy_exported"
+
+
+async def test_energy_validation_finds_no_issue_and_totals_are_summable(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    captures: list[bytes],
+) -> None:
+    assert await async_setup_component(hass, "energy", {})
+    emulator.send_telegram(captures[4])
+    await wait_for(hass, lambda: hass.states.get(IMPORTED).state == "2.15")
+    await async_wait_recording_done(hass)
+    # Compile the current 5-minute period now instead of waiting for the recorder's timer.
+    now = dt_util.utcnow()
+    do_adhoc_statistics(
+        hass, start=now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
+    )
+    await async_wait_recording_done(hass)
+
+    manager = await async_get_manager(hass)
+    await manager.async_update(
+        {
+            "energy_sources": [
+                {
+                    "type": "grid",
+                    "flow_from": [
+                        {
+                            "stat_energy_from": IMPORTED,
+                            "stat_cost": None,
+                            "entity_energy_price": None,
+                            "number_energy_price": None,
+                        }
+                    ],
+                    "flow_to": [
+                        {
+                            "stat_energy_to": EXPORTED,
+                            "stat_compensation": None,
+                            "entity_energy_price": None,
+                            "number_energy_price": None,
+                        }
+                    ],
+                    "cost_adjustment_day": 0.0,
+                }
+            ]
+        }
+    )
+    validation = await async_validate(hass)
+    assert validation.as_dict()["energy_sources"] == [[]]
+
+    statistics = await async_list_statistic_ids(hass, {IMPORTED, EXPORTED})
+    assert {s["statistic_id"]: s["has_sum"] for s in statistics} == {
+        IMPORTED: True,
+        EXPORTED: True,
+    }
+    assert all(s["statistics_unit_of_measurement"] == "kWh" for s in statistics)
