@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +32,15 @@ def vector(vector_id: str) -> dict[str, Any]:
 def omnipower_captures() -> list[dict[str, Any]]:
     """Real, decodable captures of meter 32666857 in file order (the replay of a home)."""
     return [v for v in vectors() if v["id"].startswith("op-real-") and "expected_error" not in v]
+
+
+def pytest_configure(config: object) -> None:
+    """With WMBUS_DETECT_BLOCKING=1, run under Home Assistant's blocking-call detection.
+
+    The detection patches open(), sleep(), os.listdir() and friends to raise when called in the
+    event loop, as Home Assistant itself does at runtime; the harness leaves it off by default.
+    """
+    if os.environ.get("WMBUS_DETECT_BLOCKING") == "1":
+        from homeassistant import block_async_io
+
+        block_async_io.enable()
