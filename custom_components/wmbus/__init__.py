@@ -20,10 +20,11 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from .const import CONF_METER_ID, CONF_PORT, DOMAIN
 from .gateway import Gateway, signal_meter_added, stick_issue_id
 from .protocol.stick import StickError
+from .recalc_bridge import RecalcBridge, async_remove_recalc_state
 
 _LOGGER = logging.getLogger(__name__)
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
 
 type WmbusConfigEntry = ConfigEntry[Gateway]
 
@@ -43,6 +44,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: WmbusConfigEntry) -> boo
     entry.runtime_data = gateway
     entry.async_on_unload(gateway.async_stop)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
+    # The ReCalc bridge (idle unless enabled in the options and MQTT is loaded); unload
+    # callbacks run last-registered first, so it stops before the stick closes.
+    bridge = RecalcBridge(hass, entry, gateway)
+    await bridge.async_start()
+    entry.async_on_unload(bridge.async_stop)
+    entry.async_on_unload(entry.add_update_listener(bridge.async_entry_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -55,6 +62,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: WmbusConfigEntry) -> bo
 async def async_remove_entry(hass: HomeAssistant, entry: WmbusConfigEntry) -> None:
     """Leave no repair issue behind for a stick that no longer exists."""
     ir.async_delete_issue(hass, DOMAIN, stick_issue_id(entry.entry_id))
+    await async_remove_recalc_state(hass, entry.entry_id)
 
 
 async def _async_entry_updated(hass: HomeAssistant, entry: WmbusConfigEntry) -> None:

@@ -9,6 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
 
 from .const import CONF_AES_KEY, DOMAIN
+from .recalc_bridge import bridge_of
 
 if TYPE_CHECKING:
     from . import WmbusConfigEntry
@@ -66,6 +67,7 @@ async def async_get_config_entry_diagnostics(
             ],
         },
         "stick": _stick(gateway),
+        "recalc": bridge_of(gateway).diagnostics(),
         "meters": {mid: _meter(meter) for mid, meter in gateway.meters.items()},
         "heard": [
             {

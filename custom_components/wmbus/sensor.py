@@ -27,6 +27,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .entity import WmbusMeterEntity, WmbusStickEntity
 from .gateway import Gateway, MeterReading, signal_meter_added
+from .recalc_bridge import RecalcBridge, bridge_of, signal_recalc
 
 if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -150,6 +151,33 @@ STICK_SENSORS: tuple[StickSensorDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class RecalcSensorDescription(SensorEntityDescription):
+    """A diagnostic of the ReCalc bridge's outbox."""
+
+    value_fn: Callable[[RecalcBridge], int]
+
+
+RECALC_SENSORS: tuple[RecalcSensorDescription, ...] = (
+    RecalcSensorDescription(
+        key="recalc_outbox",
+        translation_key="recalc_outbox",
+        native_unit_of_measurement="messages",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda bridge: len(bridge.outbox),
+    ),
+    RecalcSensorDescription(
+        key="recalc_dropped",
+        translation_key="recalc_dropped",
+        native_unit_of_measurement="messages",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda bridge: bridge.outbox.dropped,
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: WmbusConfigEntry,
@@ -157,6 +185,7 @@ async def async_setup_entry(
 ) -> None:
     """Add the stick's sensors, each meter's sensors, and those of meters added later."""
     async_add_entities(WmbusStickSensor(entry, description) for description in STICK_SENSORS)
+    async_add_entities(RecalcSensor(entry, description) for description in RECALC_SENSORS)
 
     @callback
     def add_meter(subentry_id: str) -> None:
@@ -244,3 +273,27 @@ class WmbusStickSensor(WmbusStickEntity, SensorEntity):
         if self.entity_description.attributes_fn is None:
             return None
         return self.entity_description.attributes_fn(self.gateway)
+
+
+class RecalcSensor(WmbusStickEntity, SensorEntity):
+    """Outbox size and dropped messages of the ReCalc bridge (they work while it is paused)."""
+
+    entity_description: RecalcSensorDescription
+
+    def __init__(self, entry: WmbusConfigEntry, description: RecalcSensorDescription) -> None:
+        super().__init__(entry, description)
+        self.bridge: RecalcBridge = bridge_of(self.gateway)
+
+    @property
+    def native_value(self) -> int:
+        """Read from the bridge on every state write."""
+        return self.entity_description.value_fn(self.bridge)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the bridge's outbox."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_recalc(self._entry_id), self.async_write_ha_state
+            )
+        )

@@ -1,0 +1,613 @@
+"""The ReCalc bridge in Home Assistant: MQTT wrappers, meter subentries, Store, repair issue.
+
+The protocol side (validation, diff, messages, outbox, flushing) is ``recalc.py`` and knows
+nothing of Home Assistant. This module feeds it: Home Assistant's MQTT integration (never a
+connection of our own) through ``mqtt.async_publish`` / ``mqtt.async_subscribe``, the
+connection status, the gateway's readings, and the entry's meter subentries, which a valid
+ReCalc command adds, updates and removes (the entry's update listener applies them live).
+
+Decisions:
+- The bridge runs only while an MQTT config entry is loaded; without one it stays idle with the
+  ``recalc_no_mqtt`` repair issue and starts by itself when MQTT is loaded.
+- ``STOP`` pauses the bridge (no publishing, no queuing, commands ignored) and turns the "ReCalc
+  mirroring" switch off; turning it on resumes. The paused state is kept in the Store.
+- User meters are mirrored when the option says so, under their manufacturer code in lower
+  case from their latest reading (``kam`` until one has been heard; a config message is sent
+  again if the code turns out different). A user meter that ReCalc lists is mirrored under
+  ReCalc's manufacturer key and stays the user's: its key, name and origin never change.
+- The outbox is persisted with a Store (atomic writes, delayed saves). The save callback gets
+  an immutable snapshot taken in the event loop, so it is correct whether the Store calls it
+  in the executor (2025.4) or in the loop (2025.12 and later).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import contextlib
+from dataclasses import dataclass
+import logging
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, TypedDict
+from weakref import WeakKeyDictionary
+
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    ConfigEntry,
+    ConfigEntryChange,
+    ConfigEntryState,
+    ConfigSubentry,
+)
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
+from homeassistant.helpers.storage import Store
+
+from .const import (
+    CONF_AES_KEY,
+    CONF_METER_ID,
+    CONF_ORIGIN,
+    CONF_PORT,
+    CONF_RECALC_DEVICE_KEY,
+    CONF_RECALC_ENABLED,
+    CONF_RECALC_GATEWAY_ID,
+    CONF_RECALC_MANUFACTURER_KEY,
+    CONF_RECALC_MIRROR_USER_METERS,
+    CONF_RECALC_PREFIX,
+    DEFAULT_RECALC_PREFIX,
+    DOMAIN,
+    ORIGIN_RECALC,
+    SUBENTRY_METER,
+)
+from .recalc import (
+    Command,
+    Message,
+    Outbox,
+    RecalcLink,
+    RecalcMeter,
+    Topics,
+    ack_message,
+    config_message,
+    data_messages,
+    diff_meter_set,
+    parse_command,
+)
+
+if TYPE_CHECKING:
+    from .gateway import Gateway, MeterReading
+
+_LOGGER = logging.getLogger(__name__)
+
+MQTT_DOMAIN = "mqtt"
+STORAGE_VERSION = 1
+# Batches the rewrite of the whole outbox file; FINAL_WRITE flushes a pending save.
+SAVE_DELAY_S = 2.0
+# Manufacturer key of a mirrored user meter before its first reading says otherwise.
+DEFAULT_MANUFACTURER_KEY = "kam"
+
+_BRIDGES: WeakKeyDictionary[Gateway, RecalcBridge] = WeakKeyDictionary()
+
+
+def signal_recalc(entry_id: str) -> str:
+    """Dispatcher signal for the bridge's state, outbox size and counters."""
+    return f"{DOMAIN}_{entry_id}_recalc"
+
+
+def recalc_issue_id(entry_id: str) -> str:
+    """Repair issue id of a bridge waiting for MQTT."""
+    return f"recalc_no_mqtt_{entry_id}"
+
+
+def bridge_of(gateway: Gateway) -> RecalcBridge:
+    """The ReCalc bridge of a running entry."""
+    return _BRIDGES[gateway]
+
+
+class StoredState(TypedDict):
+    """What the Store keeps for one entry."""
+
+    outbox: list[list[str]]
+    dropped: int
+    paused: bool
+    claimed: dict[str, list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """Immutable state handed to the Store (serialised in the loop or the executor)."""
+
+    outbox: tuple[Message, ...]
+    dropped: int
+    paused: bool
+    claimed: tuple[tuple[str, str, str], ...]
+
+    def as_json(self) -> StoredState:
+        return {
+            "outbox": [list(m) for m in self.outbox],
+            "dropped": self.dropped,
+            "paused": self.paused,
+            "claimed": {mid: [mkey, dkey] for mid, mkey, dkey in self.claimed},
+        }
+
+
+class RecalcBridge:
+    """Mirrors one stick entry's meters to ReCalc and takes ReCalc's meter set."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, gateway: Gateway) -> None:
+        self.hass = hass
+        self.entry = entry
+        self.gateway = gateway
+        self.outbox = Outbox()
+        self.paused = False
+        # User meters ReCalc listed: id -> (manufacturer key, device key); the bridge's own state.
+        self.claimed: dict[str, tuple[str, str]] = {}
+        self.link: RecalcLink | None = None
+        self._store = _store(hass, entry.entry_id)
+        self._task: asyncio.Task[None] | None = None
+        self._listeners: list[CALLBACK_TYPE] = []
+        self._final_write_unsub: CALLBACK_TYPE | None = None
+        self._config_sent: dict[str, str] = {}
+        self._notify_pending = False
+        self._save_handle: asyncio.TimerHandle | None = None
+        self._attach_lock = asyncio.Lock()
+        _BRIDGES[gateway] = self
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Load the persisted outbox and start following MQTT and the gateway."""
+        stored = await self._store.async_load()
+        if stored:
+            self.outbox.restore(stored.get("outbox", []), int(stored.get("dropped", 0)))
+            self.paused = bool(stored.get("paused", False))
+            self.claimed = {
+                mid: (names[0], names[1]) for mid, names in stored.get("claimed", {}).items()
+            }
+        from homeassistant.components import mqtt  # noqa: PLC0415 - after_dependencies
+
+        self._listeners += [
+            self.gateway.add_reading_listener(self._on_reading),
+            mqtt.async_subscribe_connection_status(self.hass, self._on_connection),
+            async_dispatcher_connect(
+                self.hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._on_config_entry_changed
+            ),
+        ]
+        self._final_write_unsub = self.hass.bus.async_listen_once(
+            EVENT_HOMEASSISTANT_FINAL_WRITE, self._final_write
+        )
+        await self._async_apply_options()
+
+    async def async_stop(self) -> None:
+        """Stop publishing and write the outbox now (an unload or a removed entry)."""
+        while self._listeners:
+            self._listeners.pop()()
+        if self._final_write_unsub is not None:
+            self._final_write_unsub()
+            self._final_write_unsub = None
+        await self._async_detach()
+        if self._save_handle is not None:
+            self._save_handle.cancel()
+            self._save_handle = None
+        snapshot = self._snapshot()
+        await self._store.async_save(snapshot.as_json())
+        ir.async_delete_issue(self.hass, DOMAIN, recalc_issue_id(self.entry.entry_id))
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the options turn the bridge on (with a gateway id)."""
+        options = self.entry.options
+        return bool(options.get(CONF_RECALC_ENABLED) and options.get(CONF_RECALC_GATEWAY_ID))
+
+    @property
+    def state(self) -> str:
+        """One word for diagnostics: disabled, paused, no_mqtt, connected or disconnected."""
+        if not self.enabled:
+            return "disabled"
+        if self.paused:
+            return "paused"
+        if self.link is None or not self.link.attached:
+            return "no_mqtt"
+        return "connected" if self.link.connected else "disconnected"
+
+    def _topics(self) -> Topics:
+        options = self.entry.options
+        return Topics(
+            str(options.get(CONF_RECALC_PREFIX) or DEFAULT_RECALC_PREFIX),
+            str(options.get(CONF_RECALC_GATEWAY_ID, "")),
+        )
+
+    async def async_entry_updated(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Options or subentries changed: follow new topics, mirror newly added meters."""
+        await self._async_apply_options()
+        if self.link is not None and self.link.attached and not self.paused:
+            self._queue_missing_configs()
+
+    async def _async_apply_options(self) -> None:
+        if not self.enabled:
+            await self._async_detach()
+            self.link = None
+            ir.async_delete_issue(self.hass, DOMAIN, recalc_issue_id(self.entry.entry_id))
+            self._notify()
+            return
+        topics = self._topics()
+        if self.link is not None and self.link.topics != topics:
+            await self._async_detach()
+            self.link = None
+        if self.link is None:
+            self.link = RecalcLink(
+                topics,
+                self.outbox,
+                publish=self._publish,
+                subscribe=self._subscribe,
+                on_command=self._on_command,
+                on_stop=self._on_stop,
+                on_outbox_change=self._outbox_changed,
+            )
+            self.link.set_paused(self.paused)
+            self._config_sent.clear()
+            self._task = self.hass.async_create_background_task(
+                self.link.run(), f"{DOMAIN} ReCalc outbox {self.entry.entry_id}"
+            )
+        await self._async_follow_mqtt()
+
+    # --- MQTT presence and connection ---------------------------------------------------
+
+    def _mqtt_loaded(self) -> bool:
+        return any(
+            e.state is ConfigEntryState.LOADED
+            for e in self.hass.config_entries.async_entries(MQTT_DOMAIN)
+        )
+
+    def _mqtt_connected(self) -> bool:
+        from homeassistant.components import mqtt  # noqa: PLC0415
+
+        try:
+            return mqtt.is_connected(self.hass)
+        except KeyError:  # MQTT never set up in this run
+            return False
+
+    @callback
+    def _on_config_entry_changed(self, change: ConfigEntryChange, entry: ConfigEntry) -> None:
+        if entry.domain == MQTT_DOMAIN:
+            self.hass.async_create_task(self._async_follow_mqtt(), eager_start=False)
+
+    async def _async_follow_mqtt(self) -> None:
+        """Attach when an MQTT entry is loaded, detach when none is; say why when idle."""
+        async with self._attach_lock:
+            link = self.link
+            if link is None:
+                return
+            issue_id = recalc_issue_id(self.entry.entry_id)
+            if not self._mqtt_loaded():
+                if link.attached:
+                    _LOGGER.info("MQTT is gone; ReCalc mirroring waits for it")
+                    self._detach_link(link)
+                link.set_connected(False)
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key="recalc_no_mqtt",
+                    translation_placeholders={"port": self.entry.data[CONF_PORT]},
+                )
+                self._notify()
+                return
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            if link.attached:
+                return
+            try:
+                await link.attach()
+            except HomeAssistantError as err:
+                _LOGGER.warning("Cannot subscribe to ReCalc's topics yet: %s", err)
+                return
+            _LOGGER.info("ReCalc mirroring on %s", link.topics.command)
+            link.set_connected(self._mqtt_connected())
+            if not self.paused:
+                self._queue_missing_configs(resend=True)
+            self._notify()
+
+    def _detach_link(self, link: RecalcLink) -> None:
+        try:
+            link.detach()
+        except (HomeAssistantError, KeyError) as err:  # MQTT already torn down
+            _LOGGER.debug("Unsubscribing after MQTT went away: %s", err)
+
+    async def _async_detach(self) -> None:
+        if self.link is not None:
+            self._detach_link(self.link)
+            self.link.set_connected(False)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    @callback
+    def _on_connection(self, connected: bool) -> None:
+        if self.link is not None and self.link.attached:
+            self.link.set_connected(connected)
+            self._notify()
+
+    async def _publish(self, topic: str, payload: str, qos: int) -> None:
+        from homeassistant.components import mqtt  # noqa: PLC0415
+
+        await mqtt.async_publish(self.hass, topic, payload, qos=qos, retain=False)
+
+    async def _subscribe(self, topic: str, handler: Callable[[bytes], None]) -> Callable[[], None]:
+        from homeassistant.components import mqtt  # noqa: PLC0415
+
+        @callback
+        def received(message: Any) -> None:
+            payload = message.payload
+            handler(payload if isinstance(payload, bytes) else str(payload).encode())
+
+        return await mqtt.async_subscribe(self.hass, topic, received, qos=1, encoding=None)
+
+    # --- pause (STOP and the switch) ----------------------------------------------------
+
+    @callback
+    def _on_stop(self, _payload: bytes) -> None:
+        if self.paused:
+            return
+        _LOGGER.warning("ReCalc sent STOP: mirroring is paused until switched on again")
+        self.set_paused(True)
+
+    @callback
+    def set_paused(self, paused: bool) -> None:
+        """Pause (STOP, switch off) or resume (switch on) the bridge; kept across restarts."""
+        if paused == self.paused:
+            return
+        self.paused = paused
+        if self.link is not None:
+            self.link.set_paused(paused)
+            if not paused and self.link.attached:
+                self._queue_missing_configs(resend=True)
+        self._schedule_save(0)
+        self._notify()
+
+    # --- meters ------------------------------------------------------------------------
+
+    def _meter_subentries(self) -> dict[str, ConfigSubentry]:
+        return {
+            sub.data[CONF_METER_ID]: sub
+            for sub in self.entry.subentries.values()
+            if sub.subentry_type == SUBENTRY_METER
+        }
+
+    def _mirrored(self) -> dict[str, str]:
+        """Meter id -> manufacturer key of every meter mirrored to ReCalc."""
+        mirror_user = self.entry.options.get(CONF_RECALC_MIRROR_USER_METERS, True)
+        mirrored: dict[str, str] = {}
+        for meter_id, sub in self._meter_subentries().items():
+            if sub.data.get(CONF_ORIGIN) == ORIGIN_RECALC:
+                mirrored[meter_id] = sub.data[CONF_RECALC_MANUFACTURER_KEY]
+            elif meter_id in self.claimed:
+                mirrored[meter_id] = self.claimed[meter_id][0]
+            elif mirror_user:
+                mirrored[meter_id] = self._user_manufacturer_key(meter_id)
+        return mirrored
+
+    def _user_manufacturer_key(self, meter_id: str) -> str:
+        meter = self.gateway.meters.get(meter_id)
+        if meter is not None and meter.last_reading is not None:
+            return meter.last_reading.reading.manufacturer.lower()
+        return DEFAULT_MANUFACTURER_KEY
+
+    def _queue_missing_configs(self, *, resend: bool = False) -> None:
+        """Config messages for mirrored meters that have none under their current key."""
+        if self.link is None:
+            return
+        if resend:
+            self._config_sent.clear()
+        messages: list[Message] = []
+        for meter_id, manufacturer_key in self._mirrored().items():
+            if self._config_sent.get(meter_id) != manufacturer_key:
+                self._config_sent[meter_id] = manufacturer_key
+                messages.append(config_message(self.link.topics, manufacturer_key, meter_id))
+        if messages:
+            self.link.queue(messages)
+
+    @callback
+    def _on_reading(self, meter_reading: MeterReading) -> None:
+        link = self.link
+        if link is None or self.paused:
+            return
+        reading = meter_reading.reading
+        sub = self._meter_subentries().get(reading.meter_id)
+        if sub is None:
+            return
+        if sub.data.get(CONF_ORIGIN) == ORIGIN_RECALC:
+            manufacturer_key = sub.data[CONF_RECALC_MANUFACTURER_KEY]
+        elif reading.meter_id in self.claimed:
+            manufacturer_key = self.claimed[reading.meter_id][0]
+        elif self.entry.options.get(CONF_RECALC_MIRROR_USER_METERS, True):
+            manufacturer_key = reading.manufacturer.lower()
+        else:
+            return
+        messages: list[Message] = []
+        if self._config_sent.get(reading.meter_id) != manufacturer_key:
+            self._config_sent[reading.meter_id] = manufacturer_key
+            messages.append(config_message(link.topics, manufacturer_key, reading.meter_id))
+        messages += data_messages(
+            link.topics,
+            manufacturer_key,
+            reading.meter_id,
+            reading.values,
+            meter_reading.received_at,
+        )
+        link.queue(messages)
+
+    @callback
+    def _on_command(self, payload: bytes) -> None:
+        if self.paused:
+            _LOGGER.info("ReCalc command ignored: mirroring is paused")
+            return
+        self.hass.async_create_task(self._async_apply_command(payload), eager_start=False)
+
+    async def _async_apply_command(self, payload: bytes) -> None:
+        link = self.link
+        if link is None:
+            return
+        command = parse_command(payload)
+        if not command.valid:
+            _LOGGER.warning(
+                "ReCalc command rejected (%s): %s",
+                command.error,
+                ", ".join(f"item {r.index}: {r.reason}" for r in command.rejected) or "-",
+            )
+            link.queue([ack_message(link.topics, command)])
+            return
+        self._apply_meter_set(link, command)
+
+    def _apply_meter_set(self, link: RecalcLink, command: Command) -> None:
+        subs = self._meter_subentries()
+        recalc_now = {
+            mid: RecalcMeter(
+                mid,
+                sub.data.get(CONF_RECALC_MANUFACTURER_KEY, ""),
+                sub.data[CONF_AES_KEY],
+                sub.data.get(CONF_RECALC_DEVICE_KEY, ""),
+            )
+            for mid, sub in subs.items()
+            if sub.data.get(CONF_ORIGIN) == ORIGIN_RECALC
+        }
+        user_keys = {
+            mid: sub.data[CONF_AES_KEY]
+            for mid, sub in subs.items()
+            if sub.data.get(CONF_ORIGIN) != ORIGIN_RECALC
+        }
+        elsewhere = {
+            sub.data[CONF_METER_ID]
+            for other in self.hass.config_entries.async_entries(DOMAIN)
+            if other.entry_id != self.entry.entry_id
+            for sub in other.subentries.values()
+            if sub.subentry_type == SUBENTRY_METER
+        }
+        change = diff_meter_set(command.meters, recalc_now, user_keys, elsewhere)
+        entries = self.hass.config_entries
+        for meter in change.add:
+            entries.async_add_subentry(
+                self.entry,
+                ConfigSubentry(
+                    data=MappingProxyType(_subentry_data(meter)),
+                    subentry_type=SUBENTRY_METER,
+                    title=_title(meter),
+                    unique_id=meter.device_id,
+                ),
+            )
+        for meter in change.update:
+            entries.async_update_subentry(
+                self.entry, subs[meter.device_id], data=_subentry_data(meter), title=_title(meter)
+            )
+        for meter_id in change.remove:
+            entries.async_remove_subentry(self.entry, subs[meter_id].subentry_id)
+            self._config_sent.pop(meter_id, None)
+        self.claimed = {m.device_id: (m.manufacturer_key, m.device_key) for m in change.claim_user}
+        _LOGGER.info(
+            "ReCalc meter set applied: %d meters, added %d, updated %d, removed %d",
+            len(command.meters),
+            len(change.add),
+            len(change.update),
+            len(change.remove),
+        )
+        skipped = {n.device_id for n in change.notes if n.reason == "configured_on_another_stick"}
+        messages: list[Message] = []
+        for meter in command.meters:
+            if meter.device_id in skipped:
+                continue
+            self._config_sent[meter.device_id] = meter.manufacturer_key
+            messages.append(config_message(link.topics, meter.manufacturer_key, meter.device_id))
+        messages.append(ack_message(link.topics, command, change))
+        link.queue(messages)
+
+    # --- persistence and state ----------------------------------------------------------
+
+    def _snapshot(self) -> _Snapshot:
+        return _Snapshot(
+            self.outbox.snapshot(),
+            self.outbox.dropped,
+            self.paused,
+            tuple((mid, mkey, dkey) for mid, (mkey, dkey) in sorted(self.claimed.items())),
+        )
+
+    @callback
+    def _outbox_changed(self) -> None:
+        self._schedule_save(SAVE_DELAY_S)
+        self._notify()
+
+    @callback
+    def _schedule_save(self, delay_s: float) -> None:
+        """Take a snapshot in the loop at most every ``delay_s`` and hand it to the Store."""
+        if self._save_handle is not None:
+            if delay_s > 0:
+                return
+            self._save_handle.cancel()
+        self._save_handle = self.hass.loop.call_later(delay_s, self._save_now)
+
+    @callback
+    def _save_now(self) -> None:
+        self._save_handle = None
+        stored = self._snapshot().as_json()
+        # The Store may call this in the executor (2025.4): it returns prepared data only.
+        self._store.async_delay_save(lambda: stored, 0)
+
+    async def _final_write(self, _event: Event) -> None:
+        """Home Assistant is stopping: persist what is queued right now."""
+        self._final_write_unsub = None  # a listen_once listener is gone once it has fired
+        if self._save_handle is not None:
+            self._save_handle.cancel()
+            self._save_handle = None
+        await self._store.async_save(self._snapshot().as_json())
+
+    @callback
+    def _notify(self) -> None:
+        """Tell the sensors and the switch, once per loop iteration however many changes."""
+        if self._notify_pending:
+            return
+        self._notify_pending = True
+
+        def send() -> None:
+            self._notify_pending = False
+            async_dispatcher_send(self.hass, signal_recalc(self.entry.entry_id))
+
+        self.hass.loop.call_soon(send)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """State for diagnostics; never a key."""
+        link = self.link
+        return {
+            "state": self.state,
+            "topics": None if link is None else {"command": link.topics.command},
+            "outbox": len(self.outbox),
+            "dropped": self.outbox.dropped,
+            "published": self.outbox.published,
+            "mirrored_meters": sorted(self._mirrored()) if self.enabled else [],
+            "user_meters_listed_by_recalc": sorted(self.claimed),
+        }
+
+
+def _store(hass: HomeAssistant, entry_id: str) -> Store[StoredState]:
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.recalc.{entry_id}", atomic_writes=True)
+
+
+async def async_remove_recalc_state(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete the persisted outbox of a removed entry."""
+    await _store(hass, entry_id).async_remove()
+
+
+def _subentry_data(meter: RecalcMeter) -> dict[str, str]:
+    return {
+        CONF_METER_ID: meter.device_id,
+        CONF_AES_KEY: meter.encryption_key,
+        CONF_ORIGIN: ORIGIN_RECALC,
+        CONF_RECALC_MANUFACTURER_KEY: meter.manufacturer_key,
+        CONF_RECALC_DEVICE_KEY: meter.device_key,
+    }
+
+
+def _title(meter: RecalcMeter) -> str:
+    return " ".join(part for part in ("ReCalc", meter.device_key, meter.device_id) if part)
