@@ -52,7 +52,8 @@ from typing import Any, Final
 
 # --- limits ----------------------------------------------------------------------------
 
-MAX_COMMAND_BYTES: Final = 64 * 1024
+# 500 meters with long device keys fit; anything larger is not a meter list.
+MAX_COMMAND_BYTES: Final = 256 * 1024
 MAX_COMMAND_METERS: Final = 500
 MAX_MANUFACTURER_KEY_CHARS: Final = 16
 MAX_DEVICE_KEY_CHARS: Final = 128
