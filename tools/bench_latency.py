@@ -115,10 +115,9 @@ if __name__ != "__main__":
         stamp: list[float] = [0.0]
 
         @callback
-        def on_state(event: Event) -> None:
-            if event.data.get("entity_id") == POWER:
-                stamp[0] = time.perf_counter()
-                written.set()
+        def on_state(event: Event[Any]) -> None:
+            stamp[0] = time.perf_counter()
+            written.set()
 
         @callback
         def is_power(event_data: Any) -> bool:
