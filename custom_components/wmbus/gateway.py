@@ -139,7 +139,7 @@ class Gateway:
         self.outcomes: Counter[str] = Counter()
         self._reading_listeners: list[ReadingListener] = []
         self._stick_issue_timer: CALLBACK_TYPE | None = None
-        self._started_at = dt_util.utcnow()
+        self._lost_at: datetime | None = None
         link_mode = LinkMode(entry.options.get(CONF_LINK_MODE, DEFAULT_LINK_MODE))
         kwargs: dict[str, Any] = {
             "reconnect_initial_delay_s": RECONNECT_INITIAL_DELAY_S,
@@ -274,12 +274,16 @@ class Gateway:
         _LOGGER.debug("Stick %s: %s", self.entry.data[CONF_PORT], state)
         issue_id = stick_issue_id(self.entry.entry_id)
         if state is StickState.CONNECTED:
+            if self._lost_at is not None:
+                _LOGGER.info("Stick at %s is back", self.port)
+                self._lost_at = None
             if self._stick_issue_timer is not None:
                 self._stick_issue_timer()
                 self._stick_issue_timer = None
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
         elif state is StickState.DISCONNECTED and self._stick_issue_timer is None:
-            _LOGGER.warning("Lost the stick at %s; reconnecting", self.entry.data[CONF_PORT])
+            _LOGGER.warning("Lost the stick at %s; reconnecting", self.port)
+            self._lost_at = dt_util.utcnow()
             self._stick_issue_timer = async_call_later(
                 self.hass, STICK_ISSUE_DELAY_S, self._raise_stick_issue
             )
@@ -334,6 +338,8 @@ class Gateway:
             ir.async_delete_issue(
                 self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.meter_id)
             )
+        if not meter.available:
+            _LOGGER.info("Meter %s is heard again", meter.meter_id)
         meter.available = True
         self._schedule_expiry(meter)
         if meter.model != reading.model:
@@ -408,6 +414,11 @@ class Gateway:
         def expire(_now: datetime) -> None:
             meter.expiry = None
             meter.available = False
+            _LOGGER.info(
+                "Meter %s has not been heard for %s; its sensors are unavailable",
+                meter.meter_id,
+                self.unavailable_after,
+            )
             async_dispatcher_send(
                 self.hass, signal_meter(self.entry.entry_id, meter.meter_id), None
             )
