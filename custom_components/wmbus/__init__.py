@@ -1,88 +1,39 @@
 """Wireless M-Bus (iM871A): Kamstrup OmniPower meters in Home Assistant.
 
-One config entry per stick; meters are its subentries. Setup opens the stick through the
-gateway and forwards the platforms. Subentry and option changes are applied live by one update
-listener (no reload helpers anywhere, as Home Assistant 2026.6 requires); only a new port or link
-mode reopens the stick, by scheduling a reload of the entry.
+Home Assistant is imported only when Home Assistant calls in (the work is in ``lifecycle.py``):
+this package also carries ``protocol/``, which must import, and run as a command line
+(``python -m custom_components.wmbus.protocol``), on a machine without Home Assistant.
 """
 
 from __future__ import annotations
 
-import logging
+from typing import TYPE_CHECKING
 
-from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
-from homeassistant.helpers.dispatcher import async_dispatcher_send
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
 
-from .const import CONF_METER_ID, CONF_PORT, DOMAIN
-from .gateway import Gateway, signal_meter_added, stick_issue_id
-from .protocol.stick import StickError
-from .recalc_bridge import RecalcBridge, async_remove_recalc_state
+    from .gateway import Gateway
 
-_LOGGER = logging.getLogger(__name__)
-
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
-
-type WmbusConfigEntry = ConfigEntry[Gateway]
+    type WmbusConfigEntry = ConfigEntry[Gateway]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: WmbusConfigEntry) -> bool:
     """Open the stick and start delivering readings."""
-    gateway = Gateway(hass, entry)
-    try:
-        await gateway.async_start()
-    except (OSError, StickError) as err:
-        await gateway.async_stop()
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="stick_not_ready",
-            translation_placeholders={"port": entry.data[CONF_PORT], "error": str(err)},
-        ) from err
-    entry.runtime_data = gateway
-    entry.async_on_unload(gateway.async_stop)
-    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
-    # The ReCalc bridge (idle unless enabled in the options and MQTT is loaded); unload
-    # callbacks run last-registered first, so it stops before the stick closes.
-    bridge = RecalcBridge(hass, entry, gateway)
-    await bridge.async_start()
-    entry.async_on_unload(bridge.async_stop)
-    entry.async_on_unload(entry.add_update_listener(bridge.async_entry_updated))
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    return True
+    from .lifecycle import async_setup_entry  # noqa: PLC0415 - see the module docstring
+
+    return await async_setup_entry(hass, entry)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: WmbusConfigEntry) -> bool:
-    """Unload the platforms; the stick is closed by the unload callback registered at setup."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    """Unload the platforms; the stick closes with the entry's unload callbacks."""
+    from .lifecycle import async_unload_entry  # noqa: PLC0415 - see the module docstring
+
+    return await async_unload_entry(hass, entry)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: WmbusConfigEntry) -> None:
-    """Leave no repair issue behind for a stick that no longer exists."""
-    ir.async_delete_issue(hass, DOMAIN, stick_issue_id(entry.entry_id))
-    await async_remove_recalc_state(hass, entry.entry_id)
+    """Leave nothing behind for a stick that no longer exists."""
+    from .lifecycle import async_remove_entry  # noqa: PLC0415 - see the module docstring
 
-
-async def _async_entry_updated(hass: HomeAssistant, entry: WmbusConfigEntry) -> None:
-    """Apply a change of subentries or options without reopening the stick when possible."""
-    gateway = entry.runtime_data
-    if gateway.needs_reopen():
-        hass.config_entries.async_schedule_reload(entry.entry_id)
-        return
-    added, _removed = gateway.sync_meters()
-    # Removed meters need nothing more: removing a subentry deletes its devices and entities.
-    for subentry_id in added:
-        async_dispatcher_send(hass, signal_meter_added(entry.entry_id), subentry_id)
-    _rename_meter_devices(hass, entry)
-    gateway.reschedule_expiries()
-
-
-def _rename_meter_devices(hass: HomeAssistant, entry: WmbusConfigEntry) -> None:
-    """Follow a meter renamed in its reconfigure flow (or by ReCalc) on its device."""
-    device_registry = dr.async_get(hass)
-    for subentry in entry.runtime_data.meter_subentries().values():
-        device = device_registry.async_get_device({(DOMAIN, subentry.data[CONF_METER_ID])})
-        if device is not None and device.name != subentry.title:
-            device_registry.async_update_device(device.id, name=subentry.title)
+    await async_remove_entry(hass, entry)
