@@ -488,6 +488,17 @@ class RecalcBridge:
             if sub.subentry_type == SUBENTRY_METER
         }
         change = diff_meter_set(command.meters, recalc_now, user_keys, elsewhere)
+        # Configs are queued (and noted as sent) before the subentries change: the entry's
+        # update listeners start eagerly and must not announce these meters a second time.
+        self.claimed = {m.device_id: (m.manufacturer_key, m.device_key) for m in change.claim_user}
+        skipped = {n.device_id for n in change.notes if n.reason == "configured_on_another_stick"}
+        messages: list[Message] = []
+        for meter in command.meters:
+            if meter.device_id in skipped:
+                continue
+            self._config_sent[meter.device_id] = meter.manufacturer_key
+            messages.append(config_message(link.topics, meter.manufacturer_key, meter.device_id))
+        link.queue(messages)
         entries = self.hass.config_entries
         for meter in change.add:
             entries.async_add_subentry(
@@ -506,7 +517,6 @@ class RecalcBridge:
         for meter_id in change.remove:
             entries.async_remove_subentry(self.entry, subs[meter_id].subentry_id)
             self._config_sent.pop(meter_id, None)
-        self.claimed = {m.device_id: (m.manufacturer_key, m.device_key) for m in change.claim_user}
         _LOGGER.info(
             "ReCalc meter set applied: %d meters, added %d, updated %d, removed %d",
             len(command.meters),
@@ -514,15 +524,7 @@ class RecalcBridge:
             len(change.update),
             len(change.remove),
         )
-        skipped = {n.device_id for n in change.notes if n.reason == "configured_on_another_stick"}
-        messages: list[Message] = []
-        for meter in command.meters:
-            if meter.device_id in skipped:
-                continue
-            self._config_sent[meter.device_id] = meter.manufacturer_key
-            messages.append(config_message(link.topics, meter.manufacturer_key, meter.device_id))
-        messages.append(ack_message(link.topics, command, change))
-        link.queue(messages)
+        link.queue([ack_message(link.topics, command, change)])
 
     # --- persistence and state ----------------------------------------------------------
 

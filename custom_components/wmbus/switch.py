@@ -56,10 +56,12 @@ class RecalcMirroringSwitch(WmbusStickEntity, SwitchEntity):
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Resume after a STOP or a manual pause."""
         self.bridge.set_paused(False)
+        self.async_write_ha_state()
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Pause as STOP does: nothing is published, commands are ignored."""
         self.bridge.set_paused(True)
+        self.async_write_ha_state()
 
     async def async_added_to_hass(self) -> None:
         """Follow the bridge's state."""

@@ -1,0 +1,418 @@
+"""ReCalc over a real mosquitto and Home Assistant's real MQTT integration, nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC
+import json
+from typing import Any
+
+from homeassistant import loader
+from homeassistant.components import mqtt
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_test_home_assistant,
+)
+
+from custom_components.wmbus.const import (
+    CONF_AES_KEY,
+    CONF_METER_ID,
+    CONF_ORIGIN,
+    CONF_PORT,
+    DOMAIN,
+    ORIGIN_RECALC,
+)
+from custom_components.wmbus.gateway import Gateway, MeterReading
+from custom_components.wmbus.recalc import (
+    MAX_IN_FLIGHT,
+    Message,
+    Topics,
+    config_message,
+    data_messages,
+)
+from custom_components.wmbus.recalc_bridge import bridge_of
+from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, meter_subentry, wait_for
+from tests.conftest import omnipower_captures
+from tests.e2e.conftest import GATEWAY_ID, HOST, Broker, Subscriber, recalc_options
+from tools.im871a_emulator import Im871aEmulator
+
+TOPICS = Topics("v2", GATEWAY_ID)
+CAPTURES = [bytes.fromhex(v["telegram_hex"]) for v in omnipower_captures()]
+EXPECTED_CONFIG = (
+    '{"Channels": [{"ChannelNumber": 1, "DataType": "accumulated-power", '
+    '"ChannelName": "A+ / Active positive energy"}, {"ChannelNumber": 2, '
+    '"DataType": "accumulated-power", "ChannelName": "A- / Active negative energy"}, '
+    '{"ChannelNumber": 3, "DataType": "power", "ChannelName": "P+ / Active positive power"}, '
+    '{"ChannelNumber": 4, "DataType": "power", "ChannelName": "P- / Active negative power"}]}'
+)
+# Generous: Home Assistant's MQTT client retries the broker every 10 s.
+RECONNECT_TIMEOUT_S = 40.0
+SUBSCRIBE_SETTLE_S = 1.0
+
+
+def command(*meters: dict[str, str]) -> str:
+    return json.dumps(list(meters))
+
+
+def omnipower(device_id: str = METER_ID, key: str = METER_KEY) -> dict[str, str]:
+    return {
+        "deviceId": device_id,
+        "manufacturerKey": "kam",
+        "encryptionKey": key.lower(),
+        "manufacturerDeviceKey": "OmniPower1",
+    }
+
+
+async def setup_stick(hass: HomeAssistant, entry: MockConfigEntry) -> Gateway:
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    gateway: Gateway = entry.runtime_data
+    await wait_for(hass, lambda: bridge_of(gateway).state == "connected", timeout_s=10)
+    # HA's MQTT client sends subscriptions after a cooldown (0.5 s at most on both pins); a
+    # command published before that would not be routed to us.
+    await asyncio.sleep(SUBSCRIBE_SETTLE_S)
+    await hass.async_block_till_done()
+    return gateway
+
+
+def record_readings(gateway: Gateway) -> list[MeterReading]:
+    readings: list[MeterReading] = []
+    gateway.add_reading_listener(readings.append)
+    return readings
+
+
+def expected_data(readings: list[MeterReading]) -> list[Message]:
+    return [
+        message
+        for r in readings
+        for message in data_messages(
+            TOPICS, "kam", r.reading.meter_id, r.reading.values, r.received_at
+        )
+    ]
+
+
+def match_in_order(received: list[Message], expected: list[Message]) -> int:
+    """Everything expected arrived, in order; extras are only re-deliveries of messages that
+    were at most MAX_IN_FLIGHT messages back (QoS 1 in flight when the broker went away).
+
+    Returns the number of duplicates.
+    """
+    position = 0
+    duplicates = 0
+    for message in received:
+        if position < len(expected) and message == expected[position]:
+            position += 1
+            continue
+        window = expected[max(0, position - 2 * MAX_IN_FLIGHT) : position]
+        assert message in window, f"unexpected or out-of-order message {message}"
+        duplicates += 1
+    assert position == len(expected), f"missing {len(expected) - position} messages"
+    return duplicates
+
+
+async def send_captures(
+    hass: HomeAssistant,
+    emulator: Im871aEmulator,
+    readings: list[MeterReading],
+    telegrams: list[bytes],
+) -> None:
+    for telegram in telegrams:
+        count = len(readings)
+        emulator.send_telegram(telegram)
+        await wait_for(hass, lambda count=count: len(readings) > count)
+
+
+async def test_command_creates_meter_and_messages_arrive_byte_for_byte(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    broker: Broker,
+    subscriber: Subscriber,
+    stick_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+) -> None:
+    gateway = await setup_stick(hass, stick_entry)
+    await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(omnipower()))
+    await wait_for(hass, lambda: len(subscriber.messages) >= 2, timeout_s=10)
+
+    (subentry,) = stick_entry.subentries.values()
+    assert subentry.title == f"ReCalc OmniPower1 {METER_ID}"
+    assert dict(subentry.data) == {
+        CONF_METER_ID: METER_ID,
+        CONF_AES_KEY: METER_KEY,
+        CONF_ORIGIN: ORIGIN_RECALC,
+        "recalc_manufacturer_key": "kam",
+        "recalc_device_key": "OmniPower1",
+    }
+    assert METER_ID in gateway.meters  # applied live by the update listener
+    assert subscriber.messages == [
+        (f"v2/{GATEWAY_ID}/kam-{METER_ID}/config", EXPECTED_CONFIG),
+        (
+            f"v2/{GATEWAY_ID}/sensors/ack",
+            '{"status": "accepted", "meters": 1, "added": ["32666857"], "updated": [], '
+            '"removed": [], "notes": []}',
+        ),
+    ]
+
+    readings = record_readings(gateway)
+    await send_captures(hass, emulator, readings, CAPTURES[:1])
+    await wait_for(hass, lambda: len(subscriber.messages) >= 6, timeout_s=10)
+    stamp = readings[0].received_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    data_topic = f"v2/{GATEWAY_ID}/kam-{METER_ID}/data"
+    assert subscriber.messages[2:] == [
+        (
+            data_topic,
+            '{"channelNumber": 1, "aggregateType": "Raw", "dataType": "accumulated-power", '
+            f'"value": 2.06, "timestamp": "{stamp}"}}',
+        ),
+        (
+            data_topic,
+            '{"channelNumber": 2, "aggregateType": "Raw", "dataType": "accumulated-power", '
+            f'"value": 0.0, "timestamp": "{stamp}"}}',
+        ),
+        (
+            data_topic,
+            '{"channelNumber": 3, "aggregateType": "Raw", "dataType": "power", '
+            f'"value": 3, "timestamp": "{stamp}"}}',
+        ),
+        (
+            data_topic,
+            '{"channelNumber": 4, "aggregateType": "Raw", "dataType": "power", '
+            f'"value": 0, "timestamp": "{stamp}"}}',
+        ),
+    ]
+
+    # An empty set removes ReCalc's meter (and its entities) again.
+    await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", "[]")
+    await wait_for(hass, lambda: not stick_entry.subentries, timeout_s=10)
+    await wait_for(hass, lambda: METER_ID not in gateway.meters)
+
+
+async def test_invalid_command_changes_nothing_and_is_acknowledged(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    broker: Broker,
+    subscriber: Subscriber,
+    stick_entry: MockConfigEntry,
+) -> None:
+    await setup_stick(hass, stick_entry)
+    bad = command(omnipower(), omnipower("1234567"))
+    await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", bad)
+    await wait_for(hass, lambda: len(subscriber.messages) >= 1, timeout_s=10)
+    assert not stick_entry.subentries
+    assert subscriber.messages == [
+        (
+            f"v2/{GATEWAY_ID}/sensors/ack",
+            '{"status": "rejected", "error": "invalid_items", "rejected": '
+            '[{"index": 1, "deviceId": "1234567", "reason": "bad_device_id"}]}',
+        )
+    ]
+
+
+async def test_stop_pauses_and_the_switch_resumes(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    broker: Broker,
+    subscriber: Subscriber,
+    stick_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+) -> None:
+    gateway = await setup_stick(hass, stick_entry)
+    switch = "switch.im871a_recalc_mirroring"
+    assert hass.states.get(switch).state == "on"
+
+    await broker.publish("STOP", "")
+    await wait_for(hass, lambda: hass.states.get(switch).state == "off", timeout_s=10)
+    await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(omnipower()))
+    await hass.async_block_till_done()
+    assert hass.is_running  # STOP never stops Home Assistant
+    await asyncio.sleep(0.5)  # time for the command to arrive, and be ignored
+    await hass.async_block_till_done()
+    assert not stick_entry.subentries  # commands are ignored while paused
+
+    await hass.services.async_call("switch", "turn_on", {"entity_id": switch}, blocking=True)
+    assert hass.states.get(switch).state == "on"
+    await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(omnipower()))
+    await wait_for(hass, lambda: bool(stick_entry.subentries), timeout_s=10)
+    assert bridge_of(gateway).state == "connected"
+
+
+async def _outage(
+    hass: HomeAssistant,
+    broker: Broker,
+    emulator: Im871aEmulator,
+    gateway: Gateway,
+    readings: list[MeterReading],
+    telegrams: list[bytes],
+) -> None:
+    """Stop the broker, let readings continue until they are queued."""
+    await broker.stop()
+    await wait_for(hass, lambda: not mqtt.is_connected(hass), timeout_s=10)
+    await send_captures(hass, emulator, readings, telegrams)
+    await wait_for(hass, lambda: len(bridge_of(gateway).outbox) >= 4 * len(telegrams))
+    assert hass.states.get("sensor.im871a_recalc_outbox").state == str(
+        len(bridge_of(gateway).outbox)
+    )
+
+
+def user_meter_entry(
+    emulator: Im871aEmulator, options: dict[str, object] | None = None, **kwargs: Any
+) -> MockConfigEntry:
+    """A stick with the user's meter, mirrored to ReCalc (the option's default)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="iM871A",
+        data={CONF_PORT: str(emulator.link)},
+        options=options or recalc_options(),
+        unique_id=STICK_SERIAL,
+        subentries_data=[meter_subentry()],
+        **kwargs,
+    )
+
+
+async def test_broker_outage_loses_nothing_and_keeps_order(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    broker: Broker,
+    subscriber: Subscriber,
+    emulator: Im871aEmulator,
+    record_property: Any,
+) -> None:
+    gateway = await setup_stick(hass, user_meter_entry(emulator))
+    readings = record_readings(gateway)
+    await send_captures(hass, emulator, readings, CAPTURES[:3])
+    await _outage(hass, broker, emulator, gateway, readings, CAPTURES[3:10])
+    await broker.start()
+    expected = [config_message(TOPICS, "kam", METER_ID), *expected_data(readings)]
+    await wait_for(
+        hass, lambda: len(subscriber.messages) >= len(expected), timeout_s=RECONNECT_TIMEOUT_S
+    )
+    await wait_for(hass, lambda: len(bridge_of(gateway).outbox) == 0)
+    duplicates = match_in_order(subscriber.messages, expected)
+    record_property("duplicates", duplicates)
+    print(f"outage: {len(expected)} messages expected, all arrived in order, {duplicates} dup")
+
+
+async def test_unload_and_reload_keeps_the_outbox(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    broker: Broker,
+    subscriber: Subscriber,
+    emulator: Im871aEmulator,
+    hass_storage: dict[str, Any],
+) -> None:
+    entry = user_meter_entry(emulator)
+    gateway = await setup_stick(hass, entry)
+    readings = record_readings(gateway)
+    await send_captures(hass, emulator, readings, CAPTURES[:2])
+    await _outage(hass, broker, emulator, gateway, readings, CAPTURES[2:8])
+    queued = len(bridge_of(gateway).outbox)
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    stored = hass_storage[f"{DOMAIN}.recalc.{entry.entry_id}"]["data"]
+    assert len(stored["outbox"]) == queued
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    gateway = entry.runtime_data
+    readings_after = record_readings(gateway)
+    await wait_for(hass, lambda: len(bridge_of(gateway).outbox) >= queued)
+    # Readings go on after the reload, still without a broker.
+    await send_captures(hass, emulator, readings_after, CAPTURES[8:10])
+
+    await broker.start()
+    expected = [
+        config_message(TOPICS, "kam", METER_ID),
+        *expected_data(readings),
+        config_message(TOPICS, "kam", METER_ID),  # the reloaded bridge announces its meters
+        *expected_data(readings_after),
+    ]
+    await wait_for(
+        hass, lambda: len(subscriber.messages) >= len(expected), timeout_s=RECONNECT_TIMEOUT_S
+    )
+    await wait_for(hass, lambda: len(bridge_of(gateway).outbox) == 0)
+    duplicates = match_in_order(subscriber.messages, expected)
+    print(f"reload: {len(expected)} messages expected, all arrived in order, {duplicates} dup")
+
+
+async def test_home_assistant_restart_keeps_the_outbox(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    broker: Broker,
+    subscriber: Subscriber,
+    emulator: Im871aEmulator,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Stop one Home Assistant with messages queued; a new one on the same storage sends them."""
+    entry_id = "stick-entry"
+    readings: list[MeterReading] = []
+    async with async_test_home_assistant(config_dir=hass.config.config_dir) as first:
+        first.data.pop(loader.DATA_CUSTOM_COMPONENTS)
+        first_mqtt = MockConfigEntry(
+            domain="mqtt",
+            data={"broker": HOST, "port": broker.port},
+            options={"birth_message": {}, "will_message": {}},
+            version=1,
+            minor_version=2,
+        )
+        first_mqtt.add_to_hass(first)
+        assert await first.config_entries.async_setup(first_mqtt.entry_id)
+        gateway = await setup_stick(first, user_meter_entry(emulator, entry_id=entry_id))
+        gateway.add_reading_listener(readings.append)
+        await send_captures(first, emulator, readings, CAPTURES[:2])
+        await wait_for(first, lambda: len(bridge_of(gateway).outbox) == 0, timeout_s=10)
+        await broker.stop()
+        await wait_for(first, lambda: not mqtt.is_connected(first), timeout_s=10)
+        await send_captures(first, emulator, readings, CAPTURES[2:9])
+        queued = len(bridge_of(gateway).outbox)
+        assert queued == 4 * 7
+        await first.async_stop()
+        # Written at FINAL_WRITE, without an unload.
+        stored = hass_storage[f"{DOMAIN}.recalc.{entry_id}"]["data"]
+        assert len(stored["outbox"]) == queued
+        await gateway.async_stop()  # the old process is gone: release the port
+
+    second = user_meter_entry(emulator, entry_id=entry_id)
+    second.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(second.entry_id)
+    await hass.async_block_till_done()
+    assert second.state is ConfigEntryState.LOADED
+    assert len(bridge_of(second.runtime_data).outbox) >= queued
+    await broker.start()
+    expected = [
+        config_message(TOPICS, "kam", METER_ID),
+        *expected_data(readings),
+        config_message(TOPICS, "kam", METER_ID),  # announced again by the new instance
+    ]
+    await wait_for(
+        hass, lambda: len(subscriber.messages) >= len(expected), timeout_s=RECONNECT_TIMEOUT_S
+    )
+    await wait_for(hass, lambda: len(bridge_of(second.runtime_data).outbox) == 0)
+    duplicates = match_in_order(subscriber.messages, expected)
+    print(f"restart: {len(expected)} messages expected, all arrived in order, {duplicates} dup")
+
+
+async def test_user_meter_listed_by_recalc_stays_the_users(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    broker: Broker,
+    subscriber: Subscriber,
+    emulator: Im871aEmulator,
+) -> None:
+    entry = user_meter_entry(emulator, options=recalc_options(recalc_mirror_user_meters=False))
+    gateway = await setup_stick(hass, entry)
+    other_key = "00112233445566778899AABBCCDDEEFF"
+    await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(omnipower(key=other_key)))
+    await wait_for(hass, lambda: len(subscriber.messages) >= 2, timeout_s=10)
+    (subentry,) = entry.subentries.values()
+    assert subentry.data[CONF_ORIGIN] == "user"
+    assert subentry.data[CONF_AES_KEY] == METER_KEY
+    assert subentry.title == "House meter"
+    ack = json.loads(subscriber.messages[-1][1])
+    assert ack["notes"] == [{"index": 0, "deviceId": METER_ID, "reason": "user_meter_key_kept"}]
+    # Listed by ReCalc, so mirrored although the option for user meters is off.
+    readings = record_readings(gateway)
+    await send_captures(hass, emulator, readings, CAPTURES[:1])
+    await wait_for(hass, lambda: len(subscriber.messages) >= 6, timeout_s=10)
+    assert subscriber.messages[2:] == expected_data(readings)
