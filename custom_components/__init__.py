@@ -1,0 +1,1 @@
+"""Namespace of Home Assistant custom integrations; the integration is custom_components/wmbus."""

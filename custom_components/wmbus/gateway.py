@@ -309,25 +309,24 @@ class Gateway:
         try:
             reading = self.decoder.decode(frame.telegram)
         except UnknownMeter as err:
-            self._note_heard(err.header, frame)
+            self._note_heard(err.header.meter_id, frame, err.header)
             self._count(err.kind)
             return
         except PayloadCrcMismatch as err:
             self._count(err.kind)
             if err.header is not None:
-                self._note_heard(err.header, frame)
+                self._note_heard(err.header.meter_id, frame, err.header)
                 self._payload_crc_failed(err.header.meter_id)
             return
         except WmbusError as err:
             self._count(err.kind)
             if err.header is not None:
-                self._note_heard(err.header, frame)
+                self._note_heard(err.header.meter_id, frame, err.header)
             _LOGGER.debug("Dropped telegram: %s", err)
             return
         self._count("decoded")
         meter_reading = MeterReading(reading, frame.rssi_dbm, frame.received_at)
-        header = self.decoder.peek_header(frame.telegram)
-        self._note_heard(header, frame)
+        self._note_heard(reading.meter_id, frame)
         meter = self.meters.get(reading.meter_id)
         if meter is None:  # keys are only set for configured meters
             return
@@ -366,21 +365,27 @@ class Gateway:
         self.outcomes[outcome] += 1
         async_dispatcher_send(self.hass, signal_stick(self.entry.entry_id))
 
-    def _note_heard(self, header: LinkHeader, frame: RadioFrame) -> None:
-        heard = self.heard.get(header.meter_id)
+    def _note_heard(
+        self, meter_id: str, frame: RadioFrame, header: LinkHeader | None = None
+    ) -> None:
+        """Remember who was heard; the header is parsed only for a meter new to the list."""
+        heard = self.heard.get(meter_id)
         if heard is None:
-            self.heard[header.meter_id] = HeardMeter(
+            if header is None:
+                header = self.decoder.peek_header(frame.telegram)
+            self.heard[meter_id] = HeardMeter(
                 header, frame.rssi_dbm, frame.received_at, frame.telegram
             )
             if len(self.heard) > HEARD_METERS_LIMIT:
                 self.heard.popitem(last=False)
             return
-        heard.header = header
+        if header is not None:
+            heard.header = header
         heard.rssi_dbm = frame.rssi_dbm
         heard.last_heard = frame.received_at
         heard.telegram = frame.telegram
         heard.telegrams += 1
-        self.heard.move_to_end(header.meter_id)
+        self.heard.move_to_end(meter_id)
 
     def _payload_crc_failed(self, meter_id: str) -> None:
         meter = self.meters.get(meter_id)
