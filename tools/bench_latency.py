@@ -54,23 +54,14 @@ if __name__ != "__main__":
     import asyncio
     from collections.abc import AsyncIterator
     import logging
-    from types import MappingProxyType
     from typing import Any
 
-    from homeassistant.config_entries import ConfigSubentryData
     from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
     from homeassistant.core import Event, HomeAssistant, callback
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-    from custom_components.wmbus.const import (
-        CONF_AES_KEY,
-        CONF_METER_ID,
-        CONF_ORIGIN,
-        CONF_PORT,
-        DOMAIN,
-        ORIGIN_USER,
-        SUBENTRY_METER,
-    )
+    from custom_components.wmbus.const import CONF_PORT, DOMAIN
+    from tests.components.conftest import meter_subentry
     from tests.conftest import omnipower_captures
     from tools.im871a_emulator import Im871aEmulator
 
@@ -92,20 +83,7 @@ if __name__ != "__main__":
             domain=DOMAIN,
             data={CONF_PORT: str(emulator.link)},
             unique_id="bench",
-            subentries_data=[
-                ConfigSubentryData(
-                    data=MappingProxyType(
-                        {
-                            CONF_METER_ID: "32666857",
-                            CONF_AES_KEY: captures[0]["key_hex"],
-                            CONF_ORIGIN: ORIGIN_USER,
-                        }
-                    ),
-                    subentry_type=SUBENTRY_METER,
-                    title="House meter",
-                    unique_id="32666857",
-                )
-            ],
+            subentries_data=[meter_subentry()],
         )
         entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(entry.entry_id)

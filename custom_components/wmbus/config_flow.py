@@ -152,19 +152,8 @@ class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
                     updates={CONF_PORT: port}, reload_on_update=False
                 )
                 return self.async_create_entry(title=info.model, data={CONF_PORT: port})
-        ports = await self.hass.async_add_executor_job(_list_ports)
-        schema = vol.Schema(
-            {
-                vol.Required(
-                    CONF_PORT,
-                    default=(user_input or {}).get(CONF_PORT, ports[0]["value"] if ports else ""),
-                ): SelectSelector(
-                    SelectSelectorConfig(
-                        options=ports, custom_value=True, mode=SelectSelectorMode.DROPDOWN
-                    )
-                )
-            }
-        )
+        default = (user_input or {}).get(CONF_PORT)
+        schema = await self._port_schema(default)
         return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
 
     async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
@@ -228,17 +217,23 @@ class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
                     entry, data={**entry.data, CONF_PORT: port}
                 )
                 return self.async_abort(reason="reconfigure_successful")
+        schema = await self._port_schema(entry.data[CONF_PORT])
+        return self.async_show_form(step_id="reconfigure", data_schema=schema, errors=errors)
+
+    async def _port_schema(self, default: str | None) -> vol.Schema:
+        """The port field: listed ports (first one preselected) or any typed path or URL."""
         ports = await self.hass.async_add_executor_job(_list_ports)
-        schema = vol.Schema(
+        if default is None:
+            default = ports[0]["value"] if ports else ""
+        return vol.Schema(
             {
-                vol.Required(CONF_PORT, default=entry.data[CONF_PORT]): SelectSelector(
+                vol.Required(CONF_PORT, default=default): SelectSelector(
                     SelectSelectorConfig(
                         options=ports, custom_value=True, mode=SelectSelectorMode.DROPDOWN
                     )
                 )
             }
         )
-        return self.async_show_form(step_id="reconfigure", data_schema=schema, errors=errors)
 
 
 class WmbusOptionsFlow(OptionsFlow):
