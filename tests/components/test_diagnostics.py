@@ -59,3 +59,15 @@ async def test_device_diagnostics_redact_keys(
     assert diagnostics["last_reading"]["frame"] == "long"
     assert device.manufacturer == "Kamstrup"
     assert device.serial_number == METER_ID
+
+
+async def test_meter_device_hangs_off_the_stick(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, device_registry: dr.DeviceRegistry
+) -> None:
+    stick = device_registry.async_get_device({(DOMAIN, setup_entry.unique_id)})
+    meter = device_registry.async_get_device({(DOMAIN, METER_ID)})
+    assert stick is not None
+    assert stick.manufacturer == "IMST"
+    assert stick.sw_version == "0x15"
+    assert meter.via_device_id == stick.id
+    assert meter.name == "House meter"
