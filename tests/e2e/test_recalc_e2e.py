@@ -416,3 +416,36 @@ async def test_user_meter_listed_by_recalc_stays_the_users(
     await send_captures(hass, emulator, readings, CAPTURES[:1])
     await wait_for(hass, lambda: len(subscriber.messages) >= 6, timeout_s=10)
     assert subscriber.messages[2:] == expected_data(readings)
+
+
+async def test_bridge_waits_for_mqtt_with_a_repair_issue_and_starts_by_itself(
+    hass: HomeAssistant,
+    broker: Broker,
+    mock_hass_config: None,
+    stick_entry: MockConfigEntry,
+) -> None:
+    from homeassistant.helpers import issue_registry as ir
+
+    stick_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(stick_entry.entry_id)
+    await hass.async_block_till_done()
+    bridge = bridge_of(stick_entry.runtime_data)
+    issue_id = f"recalc_no_mqtt_{stick_entry.entry_id}"
+    assert bridge.state == "no_mqtt"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+
+    mqtt_config = MockConfigEntry(
+        domain="mqtt",
+        data={"broker": HOST, "port": broker.port},
+        options={"birth_message": {}, "will_message": {}},
+        version=1,
+        minor_version=2,
+    )
+    mqtt_config.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mqtt_config.entry_id)
+    await wait_for(hass, lambda: bridge.state == "connected", timeout_s=10)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+    assert await hass.config_entries.async_unload(mqtt_config.entry_id)
+    await wait_for(hass, lambda: bridge.state == "no_mqtt")
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
