@@ -44,6 +44,7 @@ from .protocol.stick import Im871aStick, RadioFrame, Stick, StickState
 
 if TYPE_CHECKING:
     from .protocol.stick import OpenSerial
+    from .recalc_bridge import RecalcBridge
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -138,6 +139,8 @@ class Gateway:
         self.meters: dict[str, MeterRuntime] = {}
         self.outcomes: Counter[str] = Counter()
         self._reading_listeners: list[ReadingListener] = []
+        # Set by the ReCalc bridge of this entry; the gateway itself never calls it.
+        self.recalc: RecalcBridge | None = None
         self._stick_issue_timer: CALLBACK_TYPE | None = None
         self._lost_at: datetime | None = None
         link_mode = LinkMode(entry.options.get(CONF_LINK_MODE, DEFAULT_LINK_MODE))

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 import logging
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypedDict
-from weakref import WeakKeyDictionary
 
 from homeassistant.config_entries import (
     SIGNAL_CONFIG_ENTRY_CHANGED,
@@ -87,9 +86,6 @@ SAVE_DELAY_S = 2.0
 # Manufacturer key of a mirrored user meter before its first reading says otherwise.
 DEFAULT_MANUFACTURER_KEY = "kam"
 
-_BRIDGES: WeakKeyDictionary[Gateway, RecalcBridge] = WeakKeyDictionary()
-
-
 def signal_recalc(entry_id: str) -> str:
     """Dispatcher signal for the bridge's state, outbox size and counters."""
     return f"{DOMAIN}_{entry_id}_recalc"
@@ -101,8 +97,10 @@ def recalc_issue_id(entry_id: str) -> str:
 
 
 def bridge_of(gateway: Gateway) -> RecalcBridge:
-    """The ReCalc bridge of a running entry."""
-    return _BRIDGES[gateway]
+    """The ReCalc bridge of a running entry (created in setup, before the platforms)."""
+    if gateway.recalc is None:
+        raise LookupError("the entry has no ReCalc bridge")
+    return gateway.recalc
 
 
 class StoredState(TypedDict):
@@ -152,7 +150,7 @@ class RecalcBridge:
         self._notify_pending = False
         self._save_handle: asyncio.TimerHandle | None = None
         self._attach_lock = asyncio.Lock()
-        _BRIDGES[gateway] = self
+        gateway.recalc = self
 
     # --- lifecycle ----------------------------------------------------------------------
 
