@@ -27,6 +27,7 @@ import time
 import tracemalloc
 
 import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
 
 from custom_components.wmbus.recalc import (
     DEFAULT_OUTBOX_LIMIT,
@@ -86,7 +87,7 @@ async def throughput(count: int, port: int) -> float:
     loop = asyncio.get_running_loop()
     pending: dict[int, asyncio.Future[None]] = {}
     connected = asyncio.Event()
-    client = paho.Client(paho.CallbackAPIVersion.VERSION2)
+    client = paho.Client(CallbackAPIVersion.VERSION2)
 
     def on_connect(*_args: object) -> None:
         loop.call_soon_threadsafe(connected.set)

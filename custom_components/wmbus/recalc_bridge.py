@@ -86,6 +86,7 @@ SAVE_DELAY_S = 2.0
 # Manufacturer key of a mirrored user meter before its first reading says otherwise.
 DEFAULT_MANUFACTURER_KEY = "kam"
 
+
 def signal_recalc(entry_id: str) -> str:
     """Dispatcher signal for the bridge's state, outbox size and counters."""
     return f"{DOMAIN}_{entry_id}_recalc"
