@@ -173,6 +173,29 @@ async def test_silent_stick_times_out_naming_the_request(emulator: Im871aEmulato
         await stick.request(hci.ping())
 
 
+async def test_hung_stick_is_noticed_when_idle_and_reconnected(emulator: Im871aEmulator) -> None:
+    states: list[StickState] = []
+    received: list[RadioFrame] = []
+    stick = make_stick(
+        emulator, on_state=states.append, on_frame=received.append, health_check_idle_s=0.2
+    )
+    await stick.open()
+    try:
+        # Idle but answering: pings keep it connected.
+        await asyncio.sleep(0.6)
+        assert stick.state is StickState.CONNECTED
+        emulator.stop_answering()
+        await wait_until(lambda: stick.state is StickState.DISCONNECTED)
+        assert stick.counters["health_check_failures"] == 1
+        emulator.stop_answering(False)
+        await wait_until(lambda: stick.state is StickState.CONNECTED)
+        emulator.send_telegram(OMNIPOWER)
+        await wait_until(lambda: len(received) == 1)
+        assert states[-3:] == [StickState.CONNECTED, StickState.DISCONNECTED, StickState.CONNECTED]
+    finally:
+        await stick.close()
+
+
 async def test_other_module_is_refused(tmp_path: Path) -> None:
     other = hci.DeviceInfo(module_type=0x99, device_mode=0, firmware_version=1)
     async with Im871aEmulator(tmp_path / "other", device_info=other) as emulator:

@@ -34,6 +34,9 @@ RECONNECT_INITIAL_DELAY_S: Final = 1.0
 RECONNECT_MAX_DELAY_S: Final = 60.0
 RECONNECT_JITTER: Final = 0.2  # +-20 % so several sticks (or HA restarts) do not retry in step
 FRAME_QUEUE_SIZE: Final = 1000
+# A stick that has sent nothing for this long is pinged; no answer counts as a lost port.
+# (OmniPower meters send every ~15 s, so a healthy stick near one is rarely idle this long.)
+HEALTH_CHECK_IDLE_S: Final = 60.0
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -150,6 +153,7 @@ class Im871aStick(Stick):
         response_timeout_s: float = RESPONSE_TIMEOUT_S,
         reconnect_initial_delay_s: float = RECONNECT_INITIAL_DELAY_S,
         reconnect_max_delay_s: float = RECONNECT_MAX_DELAY_S,
+        health_check_idle_s: float = HEALTH_CHECK_IDLE_S,
         open_serial: OpenSerial = open_serial_link,
     ) -> None:
         """Create the stick; nothing happens until ``open()``.
@@ -163,7 +167,9 @@ class Im871aStick(Stick):
         self._response_timeout_s = response_timeout_s
         self._reconnect_initial_delay_s = reconnect_initial_delay_s
         self._reconnect_max_delay_s = reconnect_max_delay_s
+        self._health_check_idle_s = health_check_idle_s
         self._open_serial = open_serial
+        self._last_frame_at = 0.0
 
         self._state = StickState.CLOSED
         self._device_info: hci.DeviceInfo | None = None
@@ -268,6 +274,7 @@ class Im871aStick(Stick):
     async def _connect(self, *, configure: bool = True) -> None:
         self._decoder.reset()
         self._lost.clear()
+        self._last_frame_at = asyncio.get_running_loop().time()
         self._link = await self._open_serial(self.port, self._on_data, self._on_lost)
         try:
             await self._identify()
@@ -305,9 +312,33 @@ class Im871aStick(Stick):
                 _LOGGER.debug("closing %s failed", self.port, exc_info=True)
         self._fail_pending(StickDisconnected(f"port {self.port} closed"))
 
+    async def _watch_health(self) -> None:
+        """Return when the port is lost or the stick stops answering a ping when idle.
+
+        A port can stay open while the module behind it hangs (seen with USB hubs and
+        brown-outs); only a request tells. The ping is sent only after a quiet spell, so a
+        stick busy delivering telegrams is never disturbed.
+        """
+        loop = asyncio.get_running_loop()
+        while not self._lost.is_set():
+            quiet_s = loop.time() - self._last_frame_at
+            if quiet_s < self._health_check_idle_s:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._health_check_idle_s - quiet_s):
+                        await self._lost.wait()
+                continue
+            try:
+                await self.request(hci.ping())
+            except StickTimeout as err:
+                _LOGGER.warning("stick on %s stopped answering (%s); reconnecting", self.port, err)
+                self._counts["health_check_failures"] += 1
+                self._lost.set()
+            except StickDisconnected:
+                return
+
     async def _supervise(self) -> None:
         while True:
-            await self._lost.wait()
+            await self._watch_health()
             await self._disconnect()
             self._set_state(StickState.DISCONNECTED)
             delay = self._reconnect_initial_delay_s
@@ -334,7 +365,10 @@ class Im871aStick(Stick):
         self._fail_pending(StickDisconnected(f"port {self.port} went away"))
 
     def _on_data(self, data: bytes) -> None:
-        for frame in self._decoder.feed(data):
+        frames = self._decoder.feed(data)
+        if frames:
+            self._last_frame_at = asyncio.get_running_loop().time()
+        for frame in frames:
             if frame.is_telegram:
                 self._deliver(frame)
                 continue
