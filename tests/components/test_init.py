@@ -5,11 +5,16 @@ from pathlib import Path
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.loader import async_get_integration
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.wmbus.const import CONF_PORT, DOMAIN
+from custom_components.wmbus.gateway import stick_issue_id
 from tests.components.conftest import wait_for
 from tools.im871a_emulator import Im871aEmulator
 
@@ -84,3 +89,21 @@ async def test_removing_a_meter_removes_its_entities_live(
     assert device_registry.async_get_device({(DOMAIN, "32666857")}) is None
     assert "32666857" not in gateway.decoder
     assert gateway.stick.state == "connected"  # not reopened
+
+
+async def test_removing_the_stick_leaves_no_repair_behind(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, issue_registry: ir.IssueRegistry
+) -> None:
+    issue_id = stick_issue_id(setup_entry.entry_id)
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="stick_disconnected",
+        translation_placeholders={"port": "x"},
+    )
+    await hass.config_entries.async_remove(setup_entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
