@@ -44,6 +44,7 @@ from .const import (
     CONF_RECALC_MIRROR_USER_METERS,
     CONF_RECALC_PREFIX,
     CONF_UNAVAILABLE_AFTER_MIN,
+    CONF_USB_SERIAL,
     DEFAULT_LINK_MODE,
     DEFAULT_RECALC_PREFIX,
     DEFAULT_UNAVAILABLE_AFTER_MIN,
@@ -98,6 +99,15 @@ def _locate_discovered(device: str, configured_ports: list[str]) -> tuple[str, b
     return port, any(os.path.realpath(p) == real for p in configured_ports if p)
 
 
+def _usb_serial_number(port: str) -> str | None:
+    """Serial number of the USB adapter behind ``port``, if it is one (blocking)."""
+    real = os.path.realpath(port)
+    for candidate in serial.tools.list_ports.comports():
+        if os.path.realpath(candidate.device) == real and candidate.serial_number:
+            return str(candidate.serial_number).lower()
+    return None
+
+
 async def _probe_errors(port: str) -> tuple[DeviceInfo | None, dict[str, str]]:
     """Talk to the stick; return its identity or the flow error to show."""
     try:
@@ -125,6 +135,7 @@ class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
 
     def __init__(self) -> None:
         self._discovered_port: str | None = None
+        self._usb_serial: str | None = None
 
     @staticmethod
     @callback
@@ -151,7 +162,10 @@ class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._abort_if_unique_id_configured(
                     updates={CONF_PORT: port}, reload_on_update=False
                 )
-                return self.async_create_entry(title=info.model, data={CONF_PORT: port})
+                data = {CONF_PORT: port}
+                if usb_serial := await self.hass.async_add_executor_job(_usb_serial_number, port):
+                    data[CONF_USB_SERIAL] = usb_serial
+                return self.async_create_entry(title=info.model, data=data)
         default = (user_input or {}).get(CONF_PORT)
         schema = await self._port_schema(default)
         return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
@@ -167,6 +181,16 @@ class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
         )
         if already:
             return self.async_abort(reason="already_configured")
+        usb_serial = (discovery_info.serial_number or "").lower() or None
+        for entry in self._async_current_entries(include_ignore=False):
+            if usb_serial and entry.data.get(CONF_USB_SERIAL) == usb_serial:
+                # A known stick at a new path (re-enumerated, moved to another USB port): follow
+                # it; the entry's update listener reopens the stick there.
+                self.hass.config_entries.async_update_entry(
+                    entry, data={**entry.data, CONF_PORT: port}
+                )
+                return self.async_abort(reason="already_configured")
+        self._usb_serial = usb_serial
         # The stick's own id is only known after talking to it, in the confirm step.
         await self._async_handle_discovery_without_unique_id()
         self._discovered_port = port
@@ -188,9 +212,10 @@ class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._abort_if_unique_id_configured(
                     updates={CONF_PORT: self._discovered_port}, reload_on_update=False
                 )
-                return self.async_create_entry(
-                    title=info.model, data={CONF_PORT: self._discovered_port}
-                )
+                data = {CONF_PORT: self._discovered_port}
+                if self._usb_serial:
+                    data[CONF_USB_SERIAL] = self._usb_serial
+                return self.async_create_entry(title=info.model, data=data)
         self._set_confirm_only()
         return self.async_show_form(
             step_id="usb_confirm",

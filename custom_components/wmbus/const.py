@@ -6,6 +6,8 @@ DOMAIN: Final = "wmbus"
 
 # Config entry data (one entry per stick).
 CONF_PORT: Final = "port"
+# The USB adapter's serial number, when known: lets a re-enumerated stick be found again.
+CONF_USB_SERIAL: Final = "usb_serial_number"
 # Options.
 CONF_LINK_MODE: Final = "link_mode"
 CONF_UNAVAILABLE_AFTER_MIN: Final = "unavailable_after_min"

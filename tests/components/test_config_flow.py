@@ -24,6 +24,7 @@ from custom_components.wmbus.const import (
     CONF_RECALC_MIRROR_USER_METERS,
     CONF_RECALC_PREFIX,
     CONF_UNAVAILABLE_AFTER_MIN,
+    CONF_USB_SERIAL,
     DOMAIN,
     ORIGIN_USER,
     SUBENTRY_METER,
@@ -155,7 +156,25 @@ async def test_usb_discovery_confirms_and_creates(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == STICK_SERIAL
+    assert result["data"] == {CONF_PORT: str(emulator.link), CONF_USB_SERIAL: "0001"}
     await hass.async_block_till_done()
+
+
+async def test_usb_rediscovery_at_a_new_path_moves_the_entry(
+    hass: HomeAssistant, emulator: Im871aEmulator, tmp_path: Path
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={CONF_PORT: str(tmp_path / "ttyUSB-before-replug"), CONF_USB_SERIAL: "0001"},
+        unique_id=STICK_SERIAL,
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=_usb_info(str(emulator.link))
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_PORT] == str(emulator.link)
 
 
 async def test_usb_discovery_of_a_configured_port_aborts(
