@@ -151,6 +151,9 @@ class RecalcBridge:
         self._notify_pending = False
         self._save_handle: asyncio.TimerHandle | None = None
         self._attach_lock = asyncio.Lock()
+        # Set once by async_stop: tasks created before it (an MQTT state change, a command)
+        # may still run afterwards and must neither subscribe again nor touch the Store.
+        self._stopped = False
         gateway.recalc = self
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -180,12 +183,15 @@ class RecalcBridge:
 
     async def async_stop(self) -> None:
         """Stop publishing and write the outbox now (an unload or a removed entry)."""
+        self._stopped = True
         while self._listeners:
             self._listeners.pop()()
         if self._final_write_unsub is not None:
             self._final_write_unsub()
             self._final_write_unsub = None
-        await self._async_detach()
+        async with self._attach_lock:  # not while an attach is half done
+            await self._async_detach()
+            self.link = None
         if self._save_handle is not None:
             self._save_handle.cancel()
             self._save_handle = None
@@ -224,6 +230,8 @@ class RecalcBridge:
             self._queue_missing_configs()
 
     async def _async_apply_options(self) -> None:
+        if self._stopped:
+            return
         if not self.enabled:
             await self._async_detach()
             self.link = None
@@ -276,7 +284,7 @@ class RecalcBridge:
         """Attach when an MQTT entry is loaded, detach when none is; say why when idle."""
         async with self._attach_lock:
             link = self.link
-            if link is None:
+            if link is None or self._stopped:
                 return
             issue_id = recalc_issue_id(self.entry.entry_id)
             if not self._mqtt_loaded():
@@ -543,6 +551,8 @@ class RecalcBridge:
     @callback
     def _schedule_save(self, delay_s: float) -> None:
         """Take a snapshot in the loop at most every ``delay_s`` and hand it to the Store."""
+        if self._stopped:
+            return  # async_stop has written the final state
         if self._save_handle is not None:
             if delay_s > 0:
                 return

@@ -449,3 +449,28 @@ async def test_bridge_waits_for_mqtt_with_a_repair_issue_and_starts_by_itself(
     assert await hass.config_entries.async_unload(mqtt_config.entry_id)
     await wait_for(hass, lambda: bridge.state == "no_mqtt")
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+
+
+async def test_mqtt_change_during_unload_leaves_no_subscription_behind(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    broker: Broker,
+    subscriber: Subscriber,
+    stick_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """MQTT's state changes while the stick entry unloads: the stopped bridge stays stopped."""
+    from homeassistant.config_entries import SIGNAL_CONFIG_ENTRY_CHANGED, ConfigEntryChange
+    from homeassistant.helpers.dispatcher import async_dispatcher_send
+
+    await setup_stick(hass, stick_entry)
+    async_dispatcher_send(hass, SIGNAL_CONFIG_ENTRY_CHANGED, ConfigEntryChange.UPDATED, mqtt_entry)
+    assert await hass.config_entries.async_unload(stick_entry.entry_id)
+    await hass.async_block_till_done()
+    stored = hass_storage[f"{DOMAIN}.recalc.{stick_entry.entry_id}"]["data"]
+    # A command for the unloaded entry reaches nobody: no meter, nothing queued or saved.
+    await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(omnipower()))
+    await asyncio.sleep(SUBSCRIBE_SETTLE_S)
+    await hass.async_block_till_done()
+    assert not stick_entry.subentries
+    assert hass_storage[f"{DOMAIN}.recalc.{stick_entry.entry_id}"]["data"] == stored
