@@ -451,6 +451,26 @@ async def test_bridge_waits_for_mqtt_with_a_repair_issue_and_starts_by_itself(
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
 
 
+async def test_mqtt_reload_keeps_one_subscription_and_one_ack(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    broker: Broker,
+    subscriber: Subscriber,
+    stick_entry: MockConfigEntry,
+) -> None:
+    gateway = await setup_stick(hass, stick_entry)
+    assert await hass.config_entries.async_reload(mqtt_entry.entry_id)
+    await wait_for(hass, lambda: mqtt.is_connected(hass), timeout_s=10)
+    await wait_for(hass, lambda: bridge_of(gateway).state == "connected", timeout_s=10)
+    await asyncio.sleep(SUBSCRIBE_SETTLE_S)
+    await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(omnipower()))
+    await wait_for(hass, lambda: len(subscriber.messages) >= 2, timeout_s=10)
+    await asyncio.sleep(SUBSCRIBE_SETTLE_S)  # time for a second acknowledgement to show up
+    await hass.async_block_till_done()
+    acks = [m for m in subscriber.messages if m[0].endswith("/sensors/ack")]
+    assert len(acks) == 1, subscriber.messages
+
+
 async def test_mqtt_change_during_unload_leaves_no_subscription_behind(
     hass: HomeAssistant,
     mqtt_entry: MockConfigEntry,
