@@ -284,3 +284,55 @@ def test_lenient_decoder_finds_exactly_the_frames_between_sof_free_garbage(
     found = [f.raw for chunk in _chunks(stream, cuts) for f in decoder.feed(chunk)]
     assert found == [GOOD_FRAMES[index] for _, index in pieces]
     assert decoder.dropped[hci.DropReason.GARBAGE] == sum(len(g) for g, _ in pieces)
+
+
+def _vector_frame(vector_id: str) -> bytes:
+    return bytes.fromhex(next(v for v in FRAME_VECTORS if v["id"] == vector_id)["hci_frame_hex"])
+
+
+# A frame with timestamp and RSSI: its header promises 56 bytes, more than a compact frame has.
+LONG_TS_FRAME = _vector_frame("syn-hci-ts-rssi-op-64-long")
+COMPACT_FRAMES = [
+    bytes.fromhex(v["hci_frame_hex"])
+    for v in FRAME_VECTORS
+    if "expected_hci" in v and v["expected_hci"]["length"] == 0x27
+]
+
+
+@pytest.mark.parametrize("kept", [4, 5, 9, 10])
+def test_false_start_promising_more_than_the_stream_holds(kept: int) -> None:
+    # PROTOCOL.md 1.10: a5 can occur anywhere; here a frame cut off after `kept` bytes (the
+    # stick reset, or the read began inside another frame) is followed by one real frame that
+    # is shorter than what the cut-off header promises. Waiting for the promised size would
+    # hold the real frame back (and lose it at the end of a stream): a complete frame with a
+    # good CRC already in the buffer shows that the earlier a5 was a false start.
+    stream = LONG_TS_FRAME[:kept] + COMPACT_FRAMES[0]
+    assert len(stream) < hci.frame_size(LONG_TS_FRAME[1] & 0xF0, LONG_TS_FRAME[3])
+    decoder = hci.FrameDecoder()
+    assert [f.raw for f in decoder.feed(stream)] == [COMPACT_FRAMES[0]]
+    assert decoder.buffered == 0
+    # Also when the bytes come one at a time.
+    decoder = hci.FrameDecoder()
+    assert [f.raw for b in stream for f in decoder.feed(bytes((b,)))] == [COMPACT_FRAMES[0]]
+
+
+def test_false_start_with_crc_is_not_reported_as_a_failed_frame() -> None:
+    # A cut-off frame's header followed by two real frames: its "CRC" fails, but a valid
+    # frame starts inside the bytes it claimed, so it was no frame at all. The debugging view
+    # (report_crc_failures, used by the frames command) must show only the real frames.
+    cut = COMPACT_FRAMES[1][:12]
+    stream = cut + COMPACT_FRAMES[0] + COMPACT_FRAMES[2]
+    frames = hci.FrameDecoder(report_crc_failures=True).feed(stream)
+    assert [(f.raw, f.crc_ok) for f in frames] == [
+        (COMPACT_FRAMES[0], True),
+        (COMPACT_FRAMES[2], True),
+    ]
+
+
+def test_false_start_without_crc_does_not_swallow_a_real_frame() -> None:
+    # A false a5 whose control byte announces no CRC (a5 02 03 ..) before a real frame: the
+    # lenient decoder accepts CRC-less frames, but not one that covers a frame with a good CRC.
+    false_start = bytes((hci.SOF, 0x02, 0x03, 0x10)) + bytes(3)
+    stream = false_start + COMPACT_FRAMES[0] + COMPACT_FRAMES[1]
+    frames = hci.FrameDecoder().feed(stream)
+    assert [f.raw for f in frames] == [COMPACT_FRAMES[0], COMPACT_FRAMES[1]]

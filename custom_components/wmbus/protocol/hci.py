@@ -492,11 +492,35 @@ def header_is_valid(control_endpoint: int, msg_id: int) -> bool:
     return max_id is not None and 1 <= msg_id <= max_id
 
 
+def _find_checked_frame(buf: bytearray, start: int, stop: int, end: int) -> int:
+    """Return where a complete frame with a good CRC starts in ``buf[start:stop]``, else -1.
+
+    The frame must carry a CRC, lie within ``buf[:end]`` and match its CRC. Such a frame
+    is proof (up to a 16-bit CRC collision) of where a real frame lies; the decoder uses
+    it to tell a false start from a frame that is still arriving.
+    """
+    while True:
+        start = buf.find(SOF, start, stop)
+        if start < 0 or end - start < HEADER_SIZE:
+            return -1
+        control_endpoint = buf[start + 1]
+        if control_endpoint & CONTROL_CRC and header_is_valid(control_endpoint, buf[start + 2]):
+            size = frame_size(control_endpoint & 0xF0, buf[start + 3])
+            if size <= end - start:
+                crc_at = start + size - CRC_SIZE
+                crc = buf[crc_at] | (buf[crc_at + 1] << 8)
+                if crc16_x25(bytes(buf[start + 1 : crc_at])) == crc:
+                    return start
+        start += 1
+
+
 class FrameDecoder:
     """Incremental HCI frame decoder: feed it reads of any size, get whole frames back.
 
     Resyncs on the next ``a5`` after garbage; on a header that cannot be a frame or a CRC
     mismatch it drops one byte only, so a real frame hidden behind a false start is still found.
+    A false start that promises more bytes than have arrived, or a CRC-less one, gives way
+    to a complete frame with a good CRC starting inside it (PROTOCOL.md 1.10).
     The buffer never holds more than one maximal frame between calls.
     """
 
@@ -547,18 +571,34 @@ class FrameDecoder:
             control = control_endpoint & 0xF0
             size = frame_size(control, buf[pos + 3])
             if end - pos < size:
-                break
+                # Wait for the rest, unless a complete frame with a good CRC already starts
+                # inside the promised bytes: then this a5 was a false start (a cut-off frame
+                # or an a5 in a payload), and waiting would hold the real frame back.
+                if _find_checked_frame(buf, pos + 1, end, end) < 0:
+                    break
+                self.dropped[DropReason.BAD_HEADER] += 1
+                pos += 1
+                continue
             frame = self._parse(bytes(buf[pos : pos + size]), control, control_endpoint, msg_id)
             if frame.crc_ok is False:
                 self.dropped[DropReason.CRC_MISMATCH] += 1
-                if self._report_crc_failures:
+                # Report it unless a real frame starts inside it (then it was no frame).
+                if self._report_crc_failures and (
+                    _find_checked_frame(buf, pos + 1, pos + size, end) < 0
+                ):
                     frames.append(frame)
                 pos += 1
                 continue
-            if frame.crc_ok is None and self._require_crc:
-                self.dropped[DropReason.NO_CRC] += 1
-                pos += 1
-                continue
+            if frame.crc_ok is None:
+                if self._require_crc:
+                    self.dropped[DropReason.NO_CRC] += 1
+                    pos += 1
+                    continue
+                # Nothing vouches for a CRC-less frame: it loses to a checked one inside it.
+                if _find_checked_frame(buf, pos + 1, pos + size, end) >= 0:
+                    self.dropped[DropReason.BAD_HEADER] += 1
+                    pos += 1
+                    continue
             self.frames_decoded += 1
             frames.append(frame)
             pos += size
