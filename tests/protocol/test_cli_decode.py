@@ -108,3 +108,21 @@ def test_frames_subcommand() -> None:
     code, lines = _run("frames", VECTORS_BY_ID["op-real-long-64-61dd0320"]["hci_frame_hex"])
     assert code == 0
     assert "rssi_dbm" not in lines[0]
+
+
+def test_unencrypted_telegram_decodes_without_a_key() -> None:
+    # vectors "format": no_key means "encrypted and no key". A meter sending in clear (SN ENC
+    # bits 0, PROTOCOL.md 3.3) needs no key: derived from a real long frame's plaintext.
+    vector = VECTORS_BY_ID["op-real-long-64-61dd0320"]
+    telegram = bytearray.fromhex(vector["telegram_hex"])
+    telegram[16] &= 0x1F  # SN bits 29-31 (ENC) = 0
+    telegram[17:] = bytes.fromhex(vector["expected"]["decrypted_payload_hex"])
+    code, lines = _run("decode", telegram.hex())
+    assert code == 0, lines
+    assert lines[0]["values"]["total_energy_consumption_kwh"] == 2.15
+    assert lines[0]["id"] == "32666857"
+    # The encrypted original still needs its key.
+    code, lines = _run("decode", vector["telegram_hex"])
+    assert code == 1
+    assert lines[0]["error"] == "no_key"
+    assert lines[0]["id"] == "32666857"

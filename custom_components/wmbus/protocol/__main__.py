@@ -93,14 +93,13 @@ def _cmd_decode(args: argparse.Namespace) -> int:
             telegram = _parse_hex(text)
             if len(telegram) >= LINK_HEADER_SIZE:
                 # The CLI has no id -> key map: configure each id the first time it is seen.
+                # A meter without a key is configured too: telegrams sent in clear decode,
+                # encrypted ones fail with no_key ("encrypted and no key").
                 meter_id = telegram[7:3:-1].hex()
                 if meter_id not in configured:
                     configured.add(meter_id)
                     key = per_meter.get(meter_id, any_meter)
-                    if args.plaintext:
-                        decoder.set_key(meter_id, key, payload_is_plaintext=True)
-                    elif key is not None:
-                        decoder.set_key(meter_id, key)
+                    decoder.set_key(meter_id, key, payload_is_plaintext=args.plaintext)
             _emit(_reading_json(decoder.decode(telegram)))
         except WmbusError as error:
             failed = True
