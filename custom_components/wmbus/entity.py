@@ -23,6 +23,19 @@ def stick_identifier(entry: WmbusConfigEntry) -> tuple[str, str]:
     return (DOMAIN, entry.unique_id or entry.entry_id)
 
 
+def stick_device_info(entry: WmbusConfigEntry) -> DeviceInfo:
+    """The stick's device, described from what it answered when opened."""
+    info = entry.runtime_data.device_info
+    return DeviceInfo(
+        identifiers={stick_identifier(entry)},
+        name=info.model if info else "iM871A",
+        manufacturer="IMST",
+        model=info.model if info else None,
+        sw_version=info.firmware if info else None,
+        serial_number=info.serial_number if info else None,
+    )
+
+
 class WmbusMeterEntity(Entity):
     """An entity of one meter; pushed by the gateway, never polled."""
 
@@ -39,13 +52,10 @@ class WmbusMeterEntity(Entity):
         self.gateway: Gateway = entry.runtime_data
         self.meter_id: str = subentry.data[CONF_METER_ID]
         self._attr_unique_id = f"{self.meter_id}_{description.key}"
-        # Manufacturer and model are filled in by the gateway from the first decoded telegram.
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, self.meter_id)},
-            name=subentry.title,
-            serial_number=self.meter_id,
-            via_device=stick_identifier(entry),
-        )
+        # The device is registered (name, serial number, hung off the stick by device id, as
+        # DeviceInfo's via_device is deprecated from 2026.8) when the meter is configured;
+        # manufacturer and model follow from the first decoded telegram.
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, self.meter_id)})
         self._entry_id = entry.entry_id
 
     @property
@@ -85,15 +95,7 @@ class WmbusStickEntity(Entity):
         self.entity_description = description
         self.gateway: Gateway = entry.runtime_data
         self._attr_unique_id = f"{entry.unique_id or entry.entry_id}_{description.key}"
-        info = self.gateway.device_info
-        self._attr_device_info = DeviceInfo(
-            identifiers={stick_identifier(entry)},
-            name=info.model if info else "iM871A",
-            manufacturer="IMST",
-            model=info.model if info else None,
-            sw_version=info.firmware if info else None,
-            serial_number=info.serial_number if info else None,
-        )
+        self._attr_device_info = stick_device_info(entry)
         self._entry_id = entry.entry_id
 
     async def async_added_to_hass(self) -> None:

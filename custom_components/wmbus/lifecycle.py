@@ -18,6 +18,7 @@ from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .const import CONF_METER_ID, CONF_PORT, DOMAIN
+from .entity import stick_device_info
 from .gateway import Gateway, signal_meter_added, stick_issue_id
 from .protocol.stick import StickError
 from .recalc_bridge import RecalcBridge, async_remove_recalc_state
@@ -43,6 +44,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: WmbusConfigEntry) -> boo
             translation_placeholders={"port": entry.data[CONF_PORT], "error": str(err)},
         ) from err
     entry.runtime_data = gateway
+    _register_devices(hass, entry)
     entry.async_on_unload(gateway.async_stop)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     # The ReCalc bridge (idle unless enabled in the options and MQTT is loaded); unload
@@ -74,16 +76,31 @@ async def _async_entry_updated(hass: HomeAssistant, entry: WmbusConfigEntry) -> 
         return
     added, _removed = gateway.sync_meters()
     # Removed meters need nothing more: removing a subentry deletes its devices and entities.
+    _register_devices(hass, entry)
     for subentry_id in added:
         async_dispatcher_send(hass, signal_meter_added(entry.entry_id), subentry_id)
-    _rename_meter_devices(hass, entry)
     gateway.reschedule_expiries()
 
 
-def _rename_meter_devices(hass: HomeAssistant, entry: WmbusConfigEntry) -> None:
-    """Follow a meter renamed in its reconfigure flow (or by ReCalc) on its device."""
+def _register_devices(hass: HomeAssistant, entry: WmbusConfigEntry) -> None:
+    """The stick's device, and each meter's device hung off it by device id.
+
+    Done here rather than through the entities' DeviceInfo: its ``via_device`` is deprecated
+    from Home Assistant 2026.8 in favour of ``via_device_id``, which only the registry takes
+    (on every version). A meter renamed in its reconfigure flow or by ReCalc follows here too.
+    """
     device_registry = dr.async_get(hass)
-    for subentry in entry.runtime_data.meter_subentries().values():
-        device = device_registry.async_get_device({(DOMAIN, subentry.data[CONF_METER_ID])})
-        if device is not None and device.name != subentry.title:
-            device_registry.async_update_device(device.id, name=subentry.title)
+    stick = device_registry.async_get_or_create(
+        config_entry_id=entry.entry_id, **stick_device_info(entry)
+    )
+    for subentry_id, subentry in entry.runtime_data.meter_subentries().items():
+        meter_id = subentry.data[CONF_METER_ID]
+        device = device_registry.async_get_or_create(
+            config_entry_id=entry.entry_id,
+            config_subentry_id=subentry_id,
+            identifiers={(DOMAIN, meter_id)},
+            name=subentry.title,
+            serial_number=meter_id,
+        )
+        if device.via_device_id != stick.id:
+            device_registry.async_update_device(device.id, via_device_id=stick.id)

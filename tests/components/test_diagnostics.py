@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+from types import MappingProxyType
 
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.wmbus.const import DOMAIN
+from custom_components.wmbus.const import (
+    CONF_AES_KEY,
+    CONF_METER_ID,
+    CONF_ORIGIN,
+    DOMAIN,
+    ORIGIN_USER,
+    SUBENTRY_METER,
+)
 from custom_components.wmbus.diagnostics import (
     async_get_config_entry_diagnostics,
     async_get_device_diagnostics,
@@ -71,3 +80,35 @@ async def test_meter_device_hangs_off_the_stick(
     assert stick.sw_version == "0x15"
     assert meter.via_device_id == stick.id
     assert meter.name == "House meter"
+
+
+async def test_meter_device_hangs_off_the_stick_without_the_deprecated_via_device(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    captures: list[bytes],
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """DeviceInfo's via_device is deprecated from 2026.8: the link is set by device id."""
+    entity = hass.data["sensor"].get_entity("sensor.house_meter_energy_imported")
+    assert "via_device" not in entity.device_info
+    # A meter added while the entry runs is linked too.
+    hass.config_entries.async_add_subentry(
+        setup_entry,
+        ConfigSubentry(
+            data=MappingProxyType(
+                {CONF_METER_ID: "11111111", CONF_AES_KEY: METER_KEY, CONF_ORIGIN: ORIGIN_USER}
+            ),
+            subentry_type=SUBENTRY_METER,
+            title="Garage meter",
+            unique_id="11111111",
+        ),
+    )
+    await hass.async_block_till_done()
+    stick = device_registry.async_get_device({(DOMAIN, setup_entry.unique_id)})
+    garage = device_registry.async_get_device({(DOMAIN, "11111111")})
+    assert garage is not None
+    assert garage.via_device_id == stick.id
+    assert garage.name == "Garage meter"
+    assert garage.serial_number == "11111111"
+    assert hass.states.get("sensor.garage_meter_energy_imported") is not None
