@@ -168,14 +168,22 @@ class Gateway:
         await self.stick.open()
 
     async def async_stop(self) -> None:
-        """Close the stick and cancel every timer; nothing is left running."""
+        """Close the stick, cancel every timer and withdraw the repair issues.
+
+        Both issues promise to clear themselves (on reconnect, on a good telegram); a stopped
+        gateway hears neither, and the next start counts afresh and raises them again if due.
+        """
         for meter in self.meters.values():
             if meter.expiry is not None:
                 meter.expiry()
                 meter.expiry = None
+            ir.async_delete_issue(
+                self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.meter_id)
+            )
         if self._stick_issue_timer is not None:
             self._stick_issue_timer()
             self._stick_issue_timer = None
+        ir.async_delete_issue(self.hass, DOMAIN, stick_issue_id(self.entry.entry_id))
         await self.stick.close()
 
     # --- configuration ------------------------------------------------------------------

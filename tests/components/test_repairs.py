@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from types import MappingProxyType
 
+from homeassistant.config_entries import ConfigEntryDisabler
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
@@ -118,3 +119,31 @@ async def test_stick_away_for_long_raises_an_issue_that_clears_on_reconnect(
     await emulator.start()
     await wait_for(hass, lambda: gateway.connected, timeout_s=10)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_unloading_clears_the_issues_nothing_would_clear_later(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    captures: list[bytes],
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Either issue says it clears itself; an unloaded entry hears nothing that would clear it."""
+    issue_id = stick_issue_id(setup_entry.entry_id)
+    key_issue_id = wrong_key_issue_id(setup_entry.entry_id, METER_ID)
+    gateway = setup_entry.runtime_data
+    await _configure_wrong_key(hass, setup_entry)
+    for telegram in captures[:3]:
+        emulator.send_telegram(telegram)
+    await wait_for(hass, lambda: issue_registry.async_get_issue(DOMAIN, key_issue_id) is not None)
+    await emulator.stop()
+    await wait_for(hass, lambda: not gateway.connected)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=6))
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    assert await hass.config_entries.async_set_disabled_by(
+        setup_entry.entry_id, ConfigEntryDisabler.USER
+    )
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert issue_registry.async_get_issue(DOMAIN, key_issue_id) is None
