@@ -226,3 +226,50 @@ def test_try_key_and_peek_raise_only_wmbus_errors(telegram: bytes) -> None:
         Decoder().try_key(telegram, KEY)
     with contextlib.suppress(WmbusError):
         Decoder.peek_header(telegram)
+
+
+def _replace_plaintext(telegram: bytes, plain: bytes) -> bytes:
+    """Same header (ACC, SN), new plaintext after the payload CRC, re-encrypted with KEY."""
+    return _reencrypt(plain, telegram[:17])
+
+
+def test_duplicate_guard_repeater_copy_is_a_duplicate() -> None:
+    # PROTOCOL.md 3.2/7.8: a repeater sets the H bit in CC (excluded from the counter block);
+    # the relayed copy is the same telegram.
+    decoder = _decoder()
+    decoder.decode(LONG)
+    relayed = bytearray(LONG)
+    relayed[11] |= 0x10
+    with pytest.raises(Duplicate):
+        decoder.decode(bytes(relayed))
+
+
+def test_duplicate_guard_accepts_new_data_under_a_repeated_access_and_session_number() -> None:
+    # PROTOCOL.md 7.8: after a module restart SN (and ACC) can come back to values seen just
+    # before; a telegram with other content is new data, not a copy: resync, never drop it.
+    vector = VECTORS_BY_ID["op-real-long-64-61dd0320"]
+    plain = bytearray.fromhex(vector["expected"]["decrypted_payload_hex"])[2:]
+    plain[3] += 1  # A+ 215 -> 216 (x 10 Wh)
+    restarted = _replace_plaintext(LONG, bytes(plain))
+    decoder = _decoder()
+    decoder.decode(LONG)
+    reading = decoder.decode(restarted)
+    assert reading.values["total_energy_consumption_kwh"] == 2.16
+    with pytest.raises(Duplicate):
+        decoder.decode(restarted)
+
+
+def test_duplicate_guard_does_not_lock_out_a_meter_without_session_number() -> None:
+    # ELL I (CI 8C, PROTOCOL.md 3.1) has no SN: the access number alone cannot tell a copy
+    # from a new telegram of a meter that does not count it up.
+    vector = VECTORS_BY_ID["op-real-long-64-61dd0320"]
+    records = bytearray.fromhex(vector["expected"]["decrypted_payload_hex"])[2:]
+    decoder = Decoder({METER_ID: None})
+    readings = []
+    for step in range(3):
+        records[3] = 0xD7 + step
+        body = LONG[1:10] + bytes((0x8C, 0x20, 0x07)) + bytes(records)
+        readings.append(decoder.decode(bytes((len(body),)) + body))
+    assert [r.values["total_energy_consumption_kwh"] for r in readings] == [2.15, 2.16, 2.17]
+    with pytest.raises(Duplicate):
+        decoder.decode(bytes((len(body),)) + body)

@@ -83,7 +83,13 @@ One failure is usually radio corruption that slipped past the link CRCs; a run o
 on a meter that used to decode (or never did) means the key does not fit.
 """
 RECENT_TELEGRAMS: Final = 4
-"""How many (access number, SN) pairs per meter the duplicate guard remembers."""
+"""How many telegrams per meter the duplicate guard remembers.
+
+It keeps the bytes from the access number on (ACC, SN and the payload; after CI 8C or
+without ELL, ACC and the payload): a repeater changes only CC bits and the C-field, so its
+copy matches, while a module that restarts and repeats an ACC/SN pair with new content is
+accepted (PROTOCOL.md 7.8).
+"""
 
 _ELL_II = struct.Struct("<BBIH")
 _new_error = BaseException.__new__
@@ -225,7 +231,7 @@ class _Meter:
         self.cipher = AesCtr(key) if key is not None else None
         self.plaintext = plaintext
         self.crc_failures = 0
-        self.recent: tuple[tuple[int, int], ...] = ()
+        self.recent: tuple[bytes, ...] = ()
         self.long: _Compiled | None = None
         self.ident = b""
         self.ident_fields: tuple[str, int, int] = ("", 0, 0)
@@ -361,7 +367,9 @@ class Decoder:
                     link_header_from_prefix(telegram),
                 )
             _cc, access_number, sn, crc = _ELL_II.unpack_from(telegram, 11)
-            recent = (access_number, sn)
+            # ACC, SN and the ciphertext: what a repeater (CC H/R bits, C-field) leaves
+            # alone. New content under a repeated ACC/SN (module restart) is not a copy.
+            recent = telegram[12:]
             if commit and self._duplicate_guard and recent in meter.recent:
                 raise Duplicate(
                     f"telegram ACC {access_number} SN 0x{sn:08x} of meter {meter.meter_id} "
@@ -393,14 +401,20 @@ class Decoder:
             if size < 14:
                 raise Truncated("ELL I telegram without transport CI", _header(telegram))
             access_number = telegram[12]
-            recent = (access_number, _NO_SN)
+            recent = telegram[12:]
             tpl = telegram[13:]
         elif ci in _TPL_CIS:
             access_number = -1
-            recent = (-1, _NO_SN)
+            recent = telegram[10:]
             tpl = telegram[10:]
         else:
             raise UnsupportedCi(f"CI 0x{ci:02x} not supported", _header(telegram))
+        if ci != CI_ELL_II and commit and self._duplicate_guard and recent in meter.recent:
+            # Without SN only the bytes tell a copy from a new telegram: the access number
+            # alone would lock out a meter that does not count it up.
+            raise Duplicate(
+                f"telegram of meter {meter.meter_id} already decoded", _header(telegram)
+            )
 
         tci = tpl[0]
         if tci == CI_COMPACT:
@@ -413,7 +427,7 @@ class Decoder:
             raise UnsupportedCi(f"transport CI 0x{tci:02x} not supported", _header(telegram))
         if commit:
             meter.crc_failures = 0
-            if self._duplicate_guard and recent[0] >= 0:
+            if self._duplicate_guard:
                 meter.recent = (recent, *meter.recent[: RECENT_TELEGRAMS - 1])
         return reading
 

@@ -159,7 +159,7 @@ class MalformedRecords(WmbusError):
 
 
 class Duplicate(WmbusError):
-    """The same telegram (access number and session number) was already decoded.
+    """The same telegram (access number, session number and payload) was already decoded.
 
     Repeaters and several sticks can deliver one telegram more than once.
     """
