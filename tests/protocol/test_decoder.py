@@ -273,3 +273,28 @@ def test_duplicate_guard_does_not_lock_out_a_meter_without_session_number() -> N
     assert [r.values["total_energy_consumption_kwh"] for r in readings] == [2.15, 2.16, 2.17]
     with pytest.raises(Duplicate):
         decoder.decode(bytes((len(body),)) + body)
+
+
+def test_every_meter_gets_the_compiled_long_frame_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Several OmniPower meters share one record layout; each one's repeated long frames must
+    # decode with the precompiled layout, not only the first meter's (DESIGN budgets).
+    from custom_components.wmbus.protocol import decoder as decoder_module
+
+    plain = bytes.fromhex(
+        VECTORS_BY_ID["op-real-long-64-61dd0320"]["expected"]["decrypted_payload_hex"]
+    )
+    other = bytearray(LONG[:17])
+    other[4:8] = bytes.fromhex("11223344")  # meter 44332211
+    other_long = bytes(other) + AesCtr(KEY).decrypt(ell_counter_prefix(bytes(other)), plain)
+    decoder = Decoder({METER_ID: KEY, "44332211": KEY}, duplicate_guard=False)
+    decoder.decode(LONG)
+    decoder.decode(other_long)
+
+    def no_general_parse(_records: bytes) -> None:
+        raise AssertionError("long frame of a known layout parsed from scratch")
+
+    monkeypatch.setattr(decoder_module, "parse_records", no_general_parse)
+    for telegram, meter_id in ((LONG, METER_ID), (other_long, "44332211")):
+        reading = decoder.decode(telegram)
+        assert (reading.meter_id, reading.profile) == (meter_id, "omnipower")
+        assert reading.values["total_energy_consumption_kwh"] == 2.15

@@ -196,10 +196,9 @@ def _map_values_checked(plan: tuple[FieldPlan, ...]) -> ValueMapper:
 class _Compiled:
     """A layout plus the profile chosen for it and the compiled field plan."""
 
-    __slots__ = ("checked", "fast", "ident", "layout", "model", "plan", "profile")
+    __slots__ = ("checked", "fast", "layout", "model", "plan", "profile")
 
-    def __init__(self, ident: bytes, layout: Layout, profile: MeterProfile) -> None:
-        self.ident = ident
+    def __init__(self, layout: Layout, profile: MeterProfile) -> None:
         self.layout = layout
         self.profile = profile.name
         self.model = profile.model
@@ -220,6 +219,7 @@ class _Meter:
         "ident_fields",
         "key",
         "long",
+        "long_ident",
         "meter_id",
         "plaintext",
         "recent",
@@ -233,6 +233,7 @@ class _Meter:
         self.crc_failures = 0
         self.recent: tuple[bytes, ...] = ()
         self.long: _Compiled | None = None
+        self.long_ident = b""  # M and A of the telegram ``long`` was compiled for
         self.ident = b""
         self.ident_fields: tuple[str, int, int] = ("", 0, 0)
 
@@ -483,7 +484,7 @@ class Decoder:
         compiled = self._compiled.get(key)
         if compiled is None or compiled.layout is not layout:
             profile = select_profile(manufacturer, ident[7], layout.signature)
-            compiled = _Compiled(ident, layout, profile)
+            compiled = _Compiled(layout, profile)
             if len(self._compiled) >= 1024:
                 self._compiled.clear()
             self._compiled[key] = compiled
@@ -494,7 +495,7 @@ class Decoder:
     ) -> Reading:
         ident, fields = self._ident(meter, telegram)
         compiled = meter.long
-        if compiled is not None and compiled.ident == ident:
+        if compiled is not None and meter.long_ident == ident:
             values = compiled.layout.decode_long(records)
             if values is not None:
                 return self._reading(meter, fields, compiled, values, access_number, "long")
@@ -508,6 +509,7 @@ class Decoder:
         if commit:
             self.formats.learn(telegram[2] | (telegram[3] << 8), telegram[9], layout)
             meter.long = compiled
+            meter.long_ident = ident
         values = tuple(record.value for record in record_set.records)
         return self._reading(meter, fields, compiled, values, access_number, "long", checked=True)
 
