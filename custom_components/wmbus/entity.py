@@ -99,7 +99,7 @@ class WmbusStickEntity(Entity):
         self._entry_id = entry.entry_id
 
     async def async_added_to_hass(self) -> None:
-        """Follow the stick's state and counters."""
+        """Follow the stick's connection."""
         await super().async_added_to_hass()
         self.async_on_remove(
             async_dispatcher_connect(

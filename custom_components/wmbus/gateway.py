@@ -19,7 +19,7 @@ from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -48,6 +48,10 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
+# Counters change with every telegram (up to ~220/s at the radio's limit); their sensors are
+# written at this pace instead, so a busy neighbourhood does not flood the state machine.
+COUNTERS_INTERVAL = timedelta(seconds=10)
+
 # The stick's reconnect backoff (module-level so tests can shorten it).
 RECONNECT_INITIAL_DELAY_S = 1.0
 RECONNECT_MAX_DELAY_S = 60.0
@@ -66,6 +70,11 @@ def signal_meter(entry_id: str, meter_id: str) -> str:
 def signal_stick(entry_id: str) -> str:
     """Dispatcher signal for stick state and counter changes."""
     return f"{DOMAIN}_{entry_id}_stick"
+
+
+def signal_counters(entry_id: str) -> str:
+    """Dispatcher signal for changed telegram counters (at most every COUNTERS_INTERVAL)."""
+    return f"{DOMAIN}_{entry_id}_counters"
 
 
 def signal_meter_added(entry_id: str) -> str:
@@ -143,6 +152,8 @@ class Gateway:
         self.recalc: RecalcBridge | None = None
         self._stick_issue_timer: CALLBACK_TYPE | None = None
         self._lost_at: datetime | None = None
+        self._counters_timer: CALLBACK_TYPE | None = None
+        self._counters_changed = False
         link_mode = LinkMode(entry.options.get(CONF_LINK_MODE, DEFAULT_LINK_MODE))
         kwargs: dict[str, Any] = {
             "reconnect_initial_delay_s": RECONNECT_INITIAL_DELAY_S,
@@ -166,6 +177,9 @@ class Gateway:
         """Open the stick (raises if it cannot) and load the configured meters."""
         self.sync_meters()
         await self.stick.open()
+        self._counters_timer = async_track_time_interval(
+            self.hass, self._publish_counters, COUNTERS_INTERVAL
+        )
 
     async def async_stop(self) -> None:
         """Close the stick, cancel every timer and withdraw the repair issues.
@@ -173,6 +187,9 @@ class Gateway:
         Both issues promise to clear themselves (on reconnect, on a good telegram); a stopped
         gateway hears neither, and the next start counts afresh and raises them again if due.
         """
+        if self._counters_timer is not None:
+            self._counters_timer()
+            self._counters_timer = None
         for meter in self.meters.values():
             if meter.expiry is not None:
                 meter.expiry()
@@ -374,7 +391,13 @@ class Gateway:
 
     def _count(self, outcome: str) -> None:
         self.outcomes[outcome] += 1
-        async_dispatcher_send(self.hass, signal_stick(self.entry.entry_id))
+        self._counters_changed = True
+
+    @callback
+    def _publish_counters(self, _now: datetime) -> None:
+        if self._counters_changed:
+            self._counters_changed = False
+            async_dispatcher_send(self.hass, signal_counters(self.entry.entry_id))
 
     def _note_heard(
         self, meter_id: str, frame: RadioFrame, header: LinkHeader | None = None

@@ -26,7 +26,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .entity import WmbusMeterEntity, WmbusStickEntity
-from .gateway import Gateway, MeterReading, signal_meter_added
+from .gateway import Gateway, MeterReading, signal_counters, signal_meter_added
 from .recalc_bridge import RecalcBridge, bridge_of, signal_recalc
 
 if TYPE_CHECKING:
@@ -118,6 +118,7 @@ class StickSensorDescription(SensorEntityDescription):
 
     value_fn: Callable[[Gateway], Any]
     attributes_fn: Callable[[Gateway], dict[str, Any]] | None = None
+    counter: bool = False
 
 
 # Outcomes that are not rejections: decoded, or simply another household's meter.
@@ -136,6 +137,7 @@ STICK_SENSORS: tuple[StickSensorDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda gw: sum(gw.outcomes.values()),
+        counter=True,
         attributes_fn=lambda gw: {"meters_heard": len(gw.heard)},
     ),
     StickSensorDescription(
@@ -144,6 +146,7 @@ STICK_SENSORS: tuple[StickSensorDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda gw: sum(n for k, n in gw.outcomes.items() if k not in NOT_REJECTED),
+        counter=True,
         attributes_fn=lambda gw: {
             k: n for k, n in sorted(gw.outcomes.items()) if k not in NOT_REJECTED
         },
@@ -256,6 +259,16 @@ class WmbusStickSensor(WmbusStickEntity, SensorEntity):
     """Firmware and telegram counters of the stick."""
 
     entity_description: StickSensorDescription
+
+    async def async_added_to_hass(self) -> None:
+        """Counters follow the gateway's paced counter signal as well as the connection."""
+        await super().async_added_to_hass()
+        if self.entity_description.counter:
+            self.async_on_remove(
+                async_dispatcher_connect(
+                    self.hass, signal_counters(self._entry_id), self.async_write_ha_state
+                )
+            )
 
     @property
     def available(self) -> bool:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.wmbus.gateway import COUNTERS_INTERVAL
 from tests.components.conftest import wait_for
-from tests.conftest import omnipower_captures
+from tests.conftest import omnipower_captures, vector
 from tools.im871a_emulator import Im871aEmulator
 
 ENERGY_IMPORTED = "sensor.house_meter_energy_imported"
@@ -70,3 +72,23 @@ async def test_stick_sensors_follow_the_connection(
     await wait_for(hass, lambda: hass.states.get("binary_sensor.im871a_connected").state == "off")
     assert hass.states.get("sensor.im871a_firmware").state == STATE_UNAVAILABLE
     await wait_for(hass, lambda: hass.states.get("binary_sensor.im871a_connected").state == "on")
+
+
+async def test_telegram_counters_are_written_at_a_steady_pace(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    captures: list[bytes],
+) -> None:
+    received = "sensor.im871a_telegrams_received"
+    rejected = "sensor.im871a_telegrams_rejected"
+    emulator.send_telegram(captures[4])
+    emulator.send_telegram(captures[4])  # a repeat: rejected as a duplicate
+    emulator.send_telegram(bytes.fromhex(vector("noise-real-64005012-3f")["telegram_hex"]))
+    await wait_for(hass, lambda: sum(setup_entry.runtime_data.outcomes.values()) == 3)
+    assert hass.states.get(received).state == "0"  # not one state write per telegram
+    async_fire_time_changed(hass, dt_util.utcnow() + COUNTERS_INTERVAL)
+    await hass.async_block_till_done()
+    assert hass.states.get(received).state == "3"
+    assert hass.states.get(rejected).state == "1"
+    assert hass.states.get(rejected).attributes["duplicate"] == 1
