@@ -410,8 +410,13 @@ class RecalcBridge:
             return
         if resend:
             self._config_sent.clear()
+        mirrored = self._mirrored()
+        # A meter no longer mirrored (removed, or the option turned off) is announced again
+        # if it comes back.
+        for meter_id in self._config_sent.keys() - mirrored.keys():
+            del self._config_sent[meter_id]
         messages: list[Message] = []
-        for meter_id, manufacturer_key in self._mirrored().items():
+        for meter_id, manufacturer_key in mirrored.items():
             if self._config_sent.get(meter_id) != manufacturer_key:
                 self._config_sent[meter_id] = manufacturer_key
                 messages.append(config_message(self.link.topics, manufacturer_key, meter_id))

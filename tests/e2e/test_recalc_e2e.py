@@ -9,7 +9,7 @@ from typing import Any
 
 from homeassistant import loader
 from homeassistant.components import mqtt
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -257,6 +257,17 @@ async def _outage(
     )
 
 
+def meter_subentry_object() -> ConfigSubentry:
+    """The user's meter as a subentry to add to a running entry."""
+    data = meter_subentry()
+    return ConfigSubentry(
+        data=data["data"],
+        subentry_type=data["subentry_type"],
+        title=data["title"],
+        unique_id=data["unique_id"],
+    )
+
+
 def user_meter_entry(
     emulator: Im871aEmulator, options: dict[str, object] | None = None, **kwargs: Any
 ) -> MockConfigEntry:
@@ -494,3 +505,24 @@ async def test_mqtt_change_during_unload_leaves_no_subscription_behind(
     await hass.async_block_till_done()
     assert not stick_entry.subentries
     assert hass_storage[f"{DOMAIN}.recalc.{stick_entry.entry_id}"]["data"] == stored
+
+
+async def test_a_user_meter_added_again_is_announced_again(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    broker: Broker,
+    subscriber: Subscriber,
+    emulator: Im871aEmulator,
+) -> None:
+    entry = user_meter_entry(emulator)
+    await setup_stick(hass, entry)
+    config_topic = f"v2/{GATEWAY_ID}/kam-{METER_ID}/config"
+    await wait_for(hass, lambda: [t for t, _ in subscriber.messages] == [config_topic])
+    (subentry_id,) = entry.subentries
+    hass.config_entries.async_remove_subentry(entry, subentry_id)
+    await hass.async_block_till_done()
+    hass.config_entries.async_add_subentry(entry, meter_subentry_object())
+    await hass.async_block_till_done()
+    await wait_for(
+        hass, lambda: [t for t, _ in subscriber.messages] == [config_topic, config_topic]
+    )
