@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+import asyncio
 import json
 import os
 from pathlib import Path
@@ -42,5 +43,19 @@ def pytest_configure(config: object) -> None:
     """
     if os.environ.get("WMBUS_DETECT_BLOCKING") == "1":
         from homeassistant import block_async_io
+        from homeassistant.util import loop as loop_util
 
+        report = loop_util.raise_for_blocking_call
+
+        def report_inside_a_running_loop(*args: Any, **kwargs: Any) -> None:
+            # Home Assistant's loop thread always runs its loop; the test process's main thread
+            # also runs synchronous tests (subprocess.run sleeps while it waits), which are not
+            # the event loop and must not be reported.
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return
+            report(*args, **kwargs)
+
+        loop_util.raise_for_blocking_call = report_inside_a_running_loop
         block_async_io.enable()
