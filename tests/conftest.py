@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cache
 import asyncio
+from functools import cache
 import json
 import os
 from pathlib import Path
