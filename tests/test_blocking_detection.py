@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(
 
 async def test_a_blocking_call_in_the_event_loop_is_caught() -> None:
     with pytest.raises(RuntimeError, match="blocking call"):
-        time.sleep(0.001)
+        time.sleep(0.001)  # noqa: ASYNC251 - the blocking call under test
 
 
 def test_synchronous_tests_are_not_the_event_loop() -> None:
