@@ -331,14 +331,7 @@ class Decoder:
             error = _new_error(UnknownMeter)
             error._prefix = telegram[:LINK_HEADER_SIZE]
             raise error
-        try:
-            return self._decode(meter, telegram, True)
-        except WmbusError:
-            raise
-        except Exception as err:  # pragma: no cover - a bug, but never crash the caller
-            raise MalformedRecords(
-                f"undecodable telegram ({type(err).__name__})", link_header_from_prefix(telegram)
-            ) from err
+        return self._decode_guarded(meter, telegram, True)
 
     def try_key(self, telegram: bytes, key: bytes) -> Reading:
         """Decode ``telegram`` with a candidate ``key`` without changing any state.
@@ -348,8 +341,12 @@ class Decoder:
         """
         check_length(telegram)
         meter = _Meter(telegram[7:3:-1].hex(), key, False)
+        return self._decode_guarded(meter, telegram, False)
+
+    def _decode_guarded(self, meter: _Meter, telegram: bytes, commit: bool) -> Reading:
+        """``_decode`` with any unexpected exception turned into a typed error."""
         try:
-            return self._decode(meter, telegram, False)
+            return self._decode(meter, telegram, commit)
         except WmbusError:
             raise
         except Exception as err:  # pragma: no cover - a bug, but never crash the caller
