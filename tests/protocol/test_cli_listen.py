@@ -35,7 +35,15 @@ async def _read_json_line(stream: asyncio.StreamReader) -> dict[str, Any]:
     return record
 
 
-async def test_listen_decodes_the_vectors_heard_by_the_stick(tmp_path: Path) -> None:
+def _ignore_sigint() -> None:
+    """As in a process a non-interactive shell starts in the background."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "term"])
+async def test_listen_decodes_the_vectors_heard_by_the_stick(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
     async with Im871aEmulator(tmp_path / "im871a", rssi_dbm=-70.0) as emulator:
         arguments = ["listen", "--port", str(emulator.link), "--seconds", "60"]
         for key in _keys():
@@ -47,6 +55,7 @@ async def test_listen_decodes_the_vectors_heard_by_the_stick(tmp_path: Path) -> 
             *arguments,
             cwd=REPO_ROOT,
             stdout=asyncio.subprocess.PIPE,
+            preexec_fn=_ignore_sigint,
         )
         assert process.stdout is not None
         try:
@@ -57,7 +66,7 @@ async def test_listen_decodes_the_vectors_heard_by_the_stick(tmp_path: Path) -> 
             for vector in VECTORS:
                 assert emulator.send_telegram(bytes.fromhex(vector["telegram_hex"]))
                 records.append(await _read_json_line(process.stdout))
-            process.send_signal(signal.SIGINT)  # Ctrl-C ends it cleanly with the counts
+            process.send_signal(stop_signal)  # ends it cleanly with the counts
             counts = await _read_json_line(process.stdout)
             async with asyncio.timeout(10):
                 assert await process.wait() == 0

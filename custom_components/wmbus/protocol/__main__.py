@@ -173,6 +173,7 @@ def _cmd_listen(args: argparse.Namespace) -> int:
     """Print one JSON line per radio frame heard by a stick until --seconds or Ctrl-C."""
     import asyncio  # noqa: PLC0415 - only this subcommand needs the event loop and the stick
     from collections import Counter  # noqa: PLC0415
+    import signal  # noqa: PLC0415
 
     from .hci import LinkMode  # noqa: PLC0415
     from .stick import Im871aStick, StickError  # noqa: PLC0415
@@ -202,6 +203,10 @@ def _cmd_listen(args: argparse.Namespace) -> int:
         return record
 
     async def listen() -> int:
+        # SIGTERM (systemd, docker stop, kill) ends it as cleanly as Ctrl-C.
+        main_task = asyncio.current_task()
+        assert main_task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
         stick = Im871aStick(args.port, LinkMode(args.link_mode))
         try:
             await stick.open()
@@ -220,14 +225,17 @@ def _cmd_listen(args: argparse.Namespace) -> int:
                     record["received_at"] = frame.received_at.isoformat()
                     _emit(record)
                     sys.stdout.flush()
-        except TimeoutError:
-            pass
+        except (TimeoutError, asyncio.CancelledError):
+            pass  # --seconds elapsed, or a signal asked to stop: both end cleanly
         finally:
             await stick.close()
             _emit({"counts": dict(outcomes), "stick": dict(stick.counters)})
             sys.stdout.flush()
         return 0
 
+    # A process started in the background by a non-interactive shell inherits SIGINT ignored;
+    # Ctrl-C (or a supervisor's SIGINT) must still end it cleanly with the counts.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return asyncio.run(listen())
     except KeyboardInterrupt:  # the coroutine already closed the stick and printed the counts
