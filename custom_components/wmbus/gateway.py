@@ -337,7 +337,7 @@ class Gateway:
         try:
             reading = self.decoder.decode(frame.telegram)
         except UnknownMeter as err:
-            self._note_heard(err.header.meter_id, frame, err.header)
+            self._note_heard(err.meter_id, frame)
             self._count(err.kind)
             return
         except PayloadCrcMismatch as err:

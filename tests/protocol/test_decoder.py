@@ -45,6 +45,8 @@ def test_unknown_meter_is_refused_with_header_before_decryption() -> None:
     with pytest.raises(UnknownMeter) as caught:
         _decoder().decode(NEIGHBOUR)
     assert caught.value.kind == "no_key"
+    assert caught.value.meter_id == "64005012"  # from the address bytes, before any parse
+    assert caught.value._header is None
     assert caught.value.header.meter_id == "64005012"
     assert caught.value.header.device_type_name == "cold water"
     assert "64005012" in str(caught.value)

@@ -88,6 +88,17 @@ class UnknownMeter(WmbusError):
         self._message = message
 
     @property
+    def meter_id(self) -> str:
+        """The meter's 8-digit id, read straight from the address bytes (no header parse).
+
+        A stick hears the same neighbours' meters over and over; the heard list only needs
+        the full header the first time a meter turns up.
+        """
+        if self._header is not None:
+            return self._header.meter_id
+        return self._prefix[7:3:-1].hex()
+
+    @property
     def header(self) -> LinkHeader:
         """Link header of the telegram (parsed on first access)."""
         if self._header is None:
