@@ -29,7 +29,6 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 from homeassistant.util import dt as dt_util
-import voluptuous as vol
 
 from .const import (
     CONF_AES_KEY,
@@ -52,7 +51,7 @@ from .const import (
     SUBENTRY_METER,
 )
 from .gateway import normalize_key
-from .ha_compat import SerialPortCandidate, async_serial_port_candidates
+from .ha_compat import SerialPortCandidate, async_serial_port_candidates, vol
 from .protocol.frame import normalize_meter_id
 from .protocol.hci import DeviceInfo, LinkMode
 from .protocol.stick import NotAnIm871a, StickError, probe

@@ -15,6 +15,31 @@ from homeassistant.components import usb
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
+# The ignores below are each needed on some supported releases and unused on others.
+try:
+    # 2026.10 validates with probatio and aliases voluptuous to it; its flows are typed with it.
+    import probatio as vol
+except ImportError:
+    import voluptuous as vol  # type: ignore[no-redef, unused-ignore]
+
+try:
+    # 2026.10 types repairs flows with their own result (a FlowResult with a repairs context).
+    from homeassistant.components.repairs.models import (  # type: ignore[attr-defined, unused-ignore]
+        RepairsFlowResult,
+    )
+except ImportError:
+    from homeassistant.data_entry_flow import (  # type: ignore[assignment, unused-ignore]
+        FlowResult as RepairsFlowResult,
+    )
+
+__all__ = [
+    "RepairsFlowResult",
+    "SerialPortCandidate",
+    "async_serial_port_candidates",
+    "device_of_entry",
+    "vol",
+]
+
 
 def device_of_entry(
     device_registry: dr.DeviceRegistry, identifier: tuple[str, str], config_entry_id: str
