@@ -85,16 +85,17 @@ def _port_options(candidates: list[SerialPortCandidate]) -> list[SelectOptionDic
             port.vid,
             port.pid,
         )
-        rank = (
-            0
-            if port.device.startswith("/dev/serial/by-id/")
-            else 1
-            if port.device.startswith("/")
-            else 2
-        )
-        options.append((rank, {"value": port.device, "label": label}))
+        options.append((_port_rank(port.device), {"value": port.device, "label": label}))
     options.sort(key=lambda item: (item[0], item[1]["value"]))
     return [option for _rank, option in options]
+
+
+def _port_rank(device: str) -> int:
+    # A by-id path survives re-plugging; a /dev/tty* path may not; a URL (another
+    # integration's port) is the least likely to be the stick.
+    if device.startswith("/dev/serial/by-id/"):
+        return 0
+    return 1 if device.startswith("/") else 2
 
 
 def _locate_discovered(device: str, configured_ports: list[str]) -> tuple[str, bool]:
