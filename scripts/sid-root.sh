@@ -7,6 +7,8 @@
 # paths as on the host. All mounts are made in a private mount namespace (unshare --mount) that
 # ends with the command: nothing stays mounted on the host, whether the command passes, fails or
 # is interrupted (the kernel drops the namespace with its last process).
+#
+# The sourcing script provides say, fail and is_root, and apt_install where ensure_sid_root runs.
 
 SID_ROOT=${WMBUS_SID_ROOT:-/opt/wmbus-sid}
 SID_PACKAGES=(python3.14 python3.14-venv python3.14-dev gcc g++ make ca-certificates mosquitto
