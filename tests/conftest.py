@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from functools import cache
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 VECTORS_PATH = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "omnipower.json"
 
@@ -33,6 +37,36 @@ def vector(vector_id: str) -> dict[str, Any]:
 def omnipower_captures() -> list[dict[str, Any]]:
     """Real, decodable captures of meter 32666857 in file order (the replay of a home)."""
     return [v for v in vectors() if v["id"].startswith("op-real-") and "expected_error" not in v]
+
+
+# How Home Assistant's frame helper (report_usage) words a deprecated call by this integration.
+USAGE_REPORT_MARKERS = (
+    "Detected that custom integration 'wmbus'",
+    "Detected that integration 'wmbus'",
+)
+
+
+def usage_reports(records: list[logging.LogRecord]) -> list[str]:
+    """Home Assistant's reports of this integration calling something deprecated."""
+    return [
+        message
+        for record in records
+        if any(marker in (message := record.getMessage()) for marker in USAGE_REPORT_MARKERS)
+    ]
+
+
+@pytest.fixture(autouse=True)
+def fail_on_usage_reports(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Any deprecated call that Home Assistant reports fails the test that made it.
+
+    Home Assistant only logs these for a custom integration (and breaks it releases later),
+    so without this check they pass unnoticed on every pin.
+    """
+    yield
+    records = [r for when in ("setup", "call", "teardown") for r in caplog.get_records(when)]
+    reports = usage_reports(records)
+    if reports:
+        pytest.fail("Home Assistant reported a deprecated call:\n" + "\n".join(reports))
 
 
 def pytest_configure(config: object) -> None:

@@ -3,9 +3,15 @@
     python -m tools.soak --seconds 60
 
 Starts the emulator in a separate process (so its CPU is not counted) replaying the vectors back
-to back at 57600 baud, opens an Im871aStick on it and decodes every frame with the vectors' keys.
-Prints telegrams/s received and decoded, CPU share of one core of this process (stick + decoder),
-and peak memory, each beside its budget (DESIGN.md: < 5 % of one core at the radio's limit).
+to back at 57600 baud, three times, and measures this process's CPU per telegram for:
+
+1. the baseline: the least a reader can do (``loop.add_reader`` + ``os.read`` + the HCI
+   ``FrameDecoder``), measured in the same run so that the machine's speed cancels out;
+2. the stick's read path without decoding (Im871aStick, its serial link and frame delivery),
+   budget <= 1.3x the baseline;
+3. the stick with every frame decoded with the vectors' keys: telegrams/s received and decoded,
+   CPU share of one core and peak memory, each beside its budget (DESIGN.md: < 5 % of one core
+   at the radio's limit).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator, Callable
 import contextlib
 import json
 import os
@@ -22,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tty
 from typing import Any, Final
 
 from custom_components.wmbus.protocol import hci
@@ -33,6 +41,7 @@ CPU_BUDGET_PERCENT: Final = 5.0
 RADIO_LIMIT_TELEGRAMS_PER_S: Final = 220.0  # DESIGN.md budget table
 MEMORY_BUDGET_MB: Final = 20.0  # DESIGN.md: with 10,000 meters heard; here few meters
 WARM_UP_S: Final = 2.0
+READ_PATH_BUDGET_RATIO: Final = 1.3  # stick read path without decoding / minimal reader
 
 
 def _keys(vectors: dict[str, Any]) -> dict[str, bytes]:
@@ -55,22 +64,9 @@ def _make_decoder(keys: dict[str, bytes]) -> Any:
     return decoder
 
 
-async def _soak(seconds: float, vectors_path: Path, vectors: dict[str, Any]) -> dict[str, Any]:
-    rss_at_start_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    decoder = _make_decoder(_keys(vectors))
-    outcomes: Counter[str] = Counter()
-
-    def on_frame(frame: RadioFrame) -> None:
-        if decoder is None:
-            outcomes["received"] += 1
-            return
-        try:
-            decoder.decode(frame.telegram)
-        except Exception as err:  # the decoder's typed errors; kind is the counter name
-            outcomes[getattr(err, "kind", type(err).__name__)] += 1
-        else:
-            outcomes["decoded"] += 1
-
+@contextlib.asynccontextmanager
+async def _emulator(vectors_path: Path, seconds: float) -> AsyncIterator[Path]:
+    """A fresh emulator process replaying back to back; yields its link once it exists."""
     with tempfile.TemporaryDirectory() as scratch:
         link = Path(scratch) / "im871a"
         emulator = subprocess.Popen(  # noqa: ASYNC220 - started once, before measuring
@@ -89,13 +85,99 @@ async def _soak(seconds: float, vectors_path: Path, vectors: dict[str, Any]) -> 
             ],
             cwd=REPO_ROOT,
         )
-        stick = Im871aStick(str(link), hci.LinkMode.C1a, on_frame=on_frame)
         try:
             for _ in range(100):
                 if link.exists():
                     break
                 await asyncio.sleep(0.05)
-            await stick.open()
+            yield link
+        finally:
+            emulator.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                await asyncio.to_thread(emulator.wait, 5)
+            if emulator.poll() is None:
+                emulator.kill()
+
+
+async def _measure(seconds: float, telegrams: Callable[[], int]) -> dict[str, float]:
+    """CPU of this process per telegram over ``seconds``, after a warm-up."""
+    await asyncio.sleep(WARM_UP_S)
+    before = telegrams()
+    cpu_before = time.process_time()
+    wall_before = time.monotonic()
+    await asyncio.sleep(seconds)
+    cpu = time.process_time() - cpu_before
+    wall = time.monotonic() - wall_before
+    frames = telegrams() - before
+    return {
+        "seconds": wall,
+        "cpu": cpu,
+        "frames": frames,
+        "cpu_us_per_telegram": 1e6 * cpu / frames if frames else float("nan"),
+    }
+
+
+async def _minimal_reader(seconds: float, vectors_path: Path) -> dict[str, float]:
+    """The baseline: no transport, no protocol object, no callbacks beyond the reader."""
+    loop = asyncio.get_running_loop()
+    decoder = hci.FrameDecoder()
+    telegrams = 0
+
+    async with _emulator(vectors_path, seconds) as link:
+        fd = os.open(link, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        tty.setraw(fd)  # as a serial library leaves the port: raw bytes, no line discipline
+
+        def on_readable() -> None:
+            nonlocal telegrams
+            try:
+                data = os.read(fd, 4096)
+            except BlockingIOError:
+                return
+            for frame in decoder.feed(data):
+                if frame.is_telegram:
+                    telegrams += 1
+
+        loop.add_reader(fd, on_readable)
+        try:
+            return await _measure(seconds, lambda: telegrams)
+        finally:
+            loop.remove_reader(fd)
+            os.close(fd)
+
+
+async def _stick_read_path(seconds: float, vectors_path: Path) -> dict[str, float]:
+    """The stick as the gateway opens it, with a frame callback that does nothing."""
+    async with _emulator(vectors_path, seconds) as link:
+        stick = Im871aStick(str(link), hci.LinkMode.C1a, on_frame=lambda _frame: None)
+        await stick.open()
+        try:
+            return await _measure(seconds, lambda: stick.counters["frames_received"])
+        finally:
+            await stick.close()
+
+
+async def _soak(seconds: float, vectors_path: Path, vectors: dict[str, Any]) -> dict[str, Any]:
+    rss_at_start_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    baseline = await _minimal_reader(seconds, vectors_path)
+    read_path = await _stick_read_path(seconds, vectors_path)
+    decoder = _make_decoder(_keys(vectors))
+    outcomes: Counter[str] = Counter()
+
+    def on_frame(frame: RadioFrame) -> None:
+        if decoder is None:
+            outcomes["received"] += 1
+            return
+        try:
+            decoder.decode(frame.telegram)
+        except Exception as err:  # the decoder's typed errors; kind is the counter name
+            outcomes[getattr(err, "kind", type(err).__name__)] += 1
+        else:
+            outcomes["decoded"] += 1
+
+    async with _emulator(vectors_path, seconds) as link:
+        stick = Im871aStick(str(link), hci.LinkMode.C1a, on_frame=on_frame)
+        await stick.open()
+        try:
             await asyncio.sleep(WARM_UP_S)
             frames_before = stick.counters["frames_received"]
             outcomes.clear()
@@ -108,11 +190,6 @@ async def _soak(seconds: float, vectors_path: Path, vectors: dict[str, Any]) -> 
             counters = dict(stick.counters)
         finally:
             await stick.close()
-            emulator.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                await asyncio.to_thread(emulator.wait, 5)
-            if emulator.poll() is None:
-                emulator.kill()
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "seconds": round(wall, 2),
@@ -123,6 +200,13 @@ async def _soak(seconds: float, vectors_path: Path, vectors: dict[str, Any]) -> 
         "cpu_us_per_telegram": round(1e6 * cpu / frames, 1) if frames else None,
         "cpu_percent_at_radio_limit": (
             round(100 * cpu / frames * RADIO_LIMIT_TELEGRAMS_PER_S, 2) if frames else None
+        ),
+        "baseline_us_per_telegram": round(baseline["cpu_us_per_telegram"], 1),
+        "baseline_telegrams_per_s": round(baseline["frames"] / baseline["seconds"], 1),
+        "read_path_us_per_telegram": round(read_path["cpu_us_per_telegram"], 1),
+        "read_path_telegrams_per_s": round(read_path["frames"] / read_path["seconds"], 1),
+        "read_path_ratio": round(
+            read_path["cpu_us_per_telegram"] / baseline["cpu_us_per_telegram"], 2
         ),
         "peak_rss_mb": round(peak_rss_mb, 1),
         "rss_growth_mb": round(peak_rss_mb - rss_at_start_mb, 1),
@@ -144,7 +228,20 @@ def main() -> None:
         return
     cpu = result["cpu_percent_of_one_core"]
     at_limit = result["cpu_percent_at_radio_limit"]
-    print(f"pid {os.getpid()}, {result['seconds']} s measured, decoder: {result['decoder']}")
+    print(
+        f"pid {os.getpid()}, {result['seconds']} s measured per phase, decoder: {result['decoder']}"
+    )
+    print(
+        f"baseline reader      {result['baseline_us_per_telegram']:>8} us/telegram "
+        f"({result['baseline_telegrams_per_s']} /s; add_reader + os.read + FrameDecoder)"
+    )
+    ratio = result["read_path_ratio"]
+    verdict = "within" if ratio <= READ_PATH_BUDGET_RATIO else "OVER"
+    print(
+        f"stick read path      {result['read_path_us_per_telegram']:>8} us/telegram "
+        f"({result['read_path_telegrams_per_s']} /s, no decoding): {ratio}x baseline, "
+        f"budget <= {READ_PATH_BUDGET_RATIO}x ({verdict} budget)"
+    )
     print(f"telegrams received   {result['telegrams_per_s']:>8} /s   (57600 baud line limit)")
     print(f"telegrams decoded    {result['decoded_per_s']!s:>8} /s   outcomes {result['outcomes']}")
     print(f"CPU, one core        {cpu:>8} %    budget < {CPU_BUDGET_PERCENT} %")

@@ -29,8 +29,6 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 from homeassistant.util import dt as dt_util
-import serial.tools.list_ports
-import voluptuous as vol
 
 from .const import (
     CONF_AES_KEY,
@@ -53,6 +51,7 @@ from .const import (
     SUBENTRY_METER,
 )
 from .gateway import normalize_key
+from .ha_compat import SerialPortCandidate, async_serial_port_candidates, vol
 from .protocol.frame import normalize_meter_id
 from .protocol.hci import DeviceInfo, LinkMode
 from .protocol.stick import NotAnIm871a, StickError, probe
@@ -74,22 +73,29 @@ LINK_MODES: tuple[LinkMode, ...] = (
 )
 
 
-def _list_ports() -> list[SelectOptionDict]:
-    """Serial ports with stable by-id paths first (blocking: run in the executor)."""
-    options: list[tuple[bool, SelectOptionDict]] = []
-    for port in serial.tools.list_ports.comports():
-        path = usb.get_serial_by_id(port.device)
+def _port_options(candidates: list[SerialPortCandidate]) -> list[SelectOptionDict]:
+    """Ports with stable by-id paths first, then local devices, then others' (proxies)."""
+    options: list[tuple[int, SelectOptionDict]] = []
+    for port in candidates:
         label = usb.human_readable_device_name(
-            path,
+            port.device,
             port.serial_number,
             port.manufacturer,
             port.description,
-            f"{port.vid:04X}" if port.vid else None,
-            f"{port.pid:04X}" if port.pid else None,
+            port.vid,
+            port.pid,
         )
-        options.append((path.startswith("/dev/serial/by-id/"), {"value": path, "label": label}))
-    options.sort(key=lambda item: (not item[0], item[1]["value"]))
-    return [option for _stable, option in options]
+        options.append((_port_rank(port.device), {"value": port.device, "label": label}))
+    options.sort(key=lambda item: (item[0], item[1]["value"]))
+    return [option for _rank, option in options]
+
+
+def _port_rank(device: str) -> int:
+    # A by-id path survives re-plugging; a /dev/tty* path may not; a URL (another
+    # integration's port) is the least likely to be the stick.
+    if device.startswith("/dev/serial/by-id/"):
+        return 0
+    return 1 if device.startswith("/") else 2
 
 
 def _locate_discovered(device: str, configured_ports: list[str]) -> tuple[str, bool]:
@@ -99,12 +105,12 @@ def _locate_discovered(device: str, configured_ports: list[str]) -> tuple[str, b
     return port, any(os.path.realpath(p) == real for p in configured_ports if p)
 
 
-def _usb_serial_number(port: str) -> str | None:
-    """Serial number of the USB adapter behind ``port``, if it is one (blocking)."""
+def _usb_serial_number(port: str, candidates: list[SerialPortCandidate]) -> str | None:
+    """Serial number of the USB adapter behind ``port``, if it is one (blocking: realpath)."""
     real = os.path.realpath(port)
-    for candidate in serial.tools.list_ports.comports():
+    for candidate in candidates:
         if os.path.realpath(candidate.device) == real and candidate.serial_number:
-            return str(candidate.serial_number).lower()
+            return candidate.serial_number.lower()
     return None
 
 
@@ -163,7 +169,10 @@ class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
                     updates={CONF_PORT: port}, reload_on_update=False
                 )
                 data = {CONF_PORT: port}
-                if usb_serial := await self.hass.async_add_executor_job(_usb_serial_number, port):
+                candidates = await async_serial_port_candidates(self.hass)
+                if usb_serial := await self.hass.async_add_executor_job(
+                    _usb_serial_number, port, candidates
+                ):
                     data[CONF_USB_SERIAL] = usb_serial
                 return self.async_create_entry(title=info.model, data=data)
         default = (user_input or {}).get(CONF_PORT)
@@ -247,7 +256,7 @@ class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _port_schema(self, default: str | None) -> vol.Schema:
         """The port field: listed ports (first one preselected) or any typed path or URL."""
-        ports = await self.hass.async_add_executor_job(_list_ports)
+        ports = _port_options(await async_serial_port_candidates(self.hass))
         if default is None:
             default = ports[0]["value"] if ports else ""
         return vol.Schema(

@@ -36,6 +36,7 @@ from .const import (
     SUBENTRY_METER,
     WRONG_KEY_THRESHOLD,
 )
+from .ha_compat import device_of_entry
 from .protocol.decoder import Decoder, Reading
 from .protocol.errors import PayloadCrcMismatch, UnknownMeter, WmbusError
 from .protocol.frame import LinkHeader
@@ -381,7 +382,7 @@ class Gateway:
     def _describe_meter_device(self, reading: Reading) -> None:
         """Record on the meter's device what its telegrams say it is."""
         device_registry = dr.async_get(self.hass)
-        device = device_registry.async_get_device({(DOMAIN, reading.meter_id)})
+        device = device_of_entry(device_registry, (DOMAIN, reading.meter_id), self.entry.entry_id)
         if device is not None:
             device_registry.async_update_device(
                 device.id,

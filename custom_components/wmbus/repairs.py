@@ -6,13 +6,12 @@ from typing import Any
 
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResult
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.selector import TextSelector
-import voluptuous as vol
 
 from .const import CONF_AES_KEY, CONF_METER_ID, DOMAIN
 from .gateway import normalize_key
+from .ha_compat import RepairsFlowResult, vol
 
 
 class WrongKeyRepairFlow(RepairsFlow):
@@ -22,11 +21,11 @@ class WrongKeyRepairFlow(RepairsFlow):
         self._entry_id = entry_id
         self._subentry_id = subentry_id
 
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> FlowResult:
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         """Start at the key form."""
         return await self.async_step_key()
 
-    async def async_step_key(self, user_input: dict[str, Any] | None = None) -> FlowResult:
+    async def async_step_key(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         """Validate and save the new key; the issue clears with the next good telegram."""
         entry = self.hass.config_entries.async_get_entry(self._entry_id)
         if entry is None or self._subentry_id not in entry.subentries:

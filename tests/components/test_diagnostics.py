@@ -22,6 +22,7 @@ from custom_components.wmbus.diagnostics import (
     async_get_config_entry_diagnostics,
     async_get_device_diagnostics,
 )
+from custom_components.wmbus.ha_compat import device_of_entry
 from tests.components.conftest import METER_ID, METER_KEY, wait_for
 from tools.im871a_emulator import Im871aEmulator
 
@@ -61,7 +62,7 @@ async def test_device_diagnostics_redact_keys(
 ) -> None:
     emulator.send_telegram(captures[4])
     await wait_for(hass, lambda: setup_entry.runtime_data.meters[METER_ID].last_reading is not None)
-    device = device_registry.async_get_device({(DOMAIN, METER_ID)})
+    device = device_of_entry(device_registry, (DOMAIN, METER_ID), setup_entry.entry_id)
     diagnostics = await async_get_device_diagnostics(hass, setup_entry, device)
     _assert_no_key(diagnostics)
     assert diagnostics["meter_id"] == METER_ID
@@ -73,8 +74,8 @@ async def test_device_diagnostics_redact_keys(
 async def test_meter_device_hangs_off_the_stick(
     hass: HomeAssistant, setup_entry: MockConfigEntry, device_registry: dr.DeviceRegistry
 ) -> None:
-    stick = device_registry.async_get_device({(DOMAIN, setup_entry.unique_id)})
-    meter = device_registry.async_get_device({(DOMAIN, METER_ID)})
+    stick = device_of_entry(device_registry, (DOMAIN, setup_entry.unique_id), setup_entry.entry_id)
+    meter = device_of_entry(device_registry, (DOMAIN, METER_ID), setup_entry.entry_id)
     assert stick is not None
     assert stick.manufacturer == "IMST"
     assert stick.sw_version == "0x15"
@@ -105,8 +106,8 @@ async def test_meter_device_hangs_off_the_stick_without_the_deprecated_via_devic
         ),
     )
     await hass.async_block_till_done()
-    stick = device_registry.async_get_device({(DOMAIN, setup_entry.unique_id)})
-    garage = device_registry.async_get_device({(DOMAIN, "11111111")})
+    stick = device_of_entry(device_registry, (DOMAIN, setup_entry.unique_id), setup_entry.entry_id)
+    garage = device_of_entry(device_registry, (DOMAIN, "11111111"), setup_entry.entry_id)
     assert garage is not None
     assert garage.via_device_id == stick.id
     assert garage.name == "Garage meter"

@@ -15,6 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.wmbus.const import CONF_PORT, DOMAIN
 from custom_components.wmbus.gateway import stick_issue_id
+from custom_components.wmbus.ha_compat import device_of_entry
 from tests.components.conftest import wait_for
 from tools.im871a_emulator import Im871aEmulator
 
@@ -81,12 +82,12 @@ async def test_removing_a_meter_removes_its_entities_live(
 ) -> None:
     gateway = setup_entry.runtime_data
     subentry_id = next(iter(setup_entry.subentries))
-    assert device_registry.async_get_device({(DOMAIN, "32666857")}) is not None
+    assert device_of_entry(device_registry, (DOMAIN, "32666857"), setup_entry.entry_id) is not None
     hass.config_entries.async_remove_subentry(setup_entry, subentry_id)
     await hass.async_block_till_done()
     assert hass.states.get(ENERGY) is None
     assert entity_registry.async_get(ENERGY) is None
-    assert device_registry.async_get_device({(DOMAIN, "32666857")}) is None
+    assert device_of_entry(device_registry, (DOMAIN, "32666857"), setup_entry.entry_id) is None
     assert "32666857" not in gateway.decoder
     assert gateway.stick.state == "connected"  # not reopened
 

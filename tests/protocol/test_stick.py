@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from custom_components.wmbus.protocol import hci
+from custom_components.wmbus.protocol.serial_port import SerialPortError
 from custom_components.wmbus.protocol.stick import (
     Im871aStick,
     NotAnIm871a,
@@ -215,8 +216,13 @@ async def test_probe_reads_device_info_and_leaves_nothing_open(emulator: Im871aE
 
 
 async def test_probe_of_missing_port_raises_oserror(tmp_path: Path) -> None:
-    with pytest.raises(OSError, match="could not open port"):
+    with pytest.raises(FileNotFoundError, match="nothing"):
         await probe(str(tmp_path / "nothing"))
+
+
+async def test_probe_of_unknown_url_scheme_raises_a_serial_port_error() -> None:
+    with pytest.raises(SerialPortError, match=r"cannot open nosuch://stick"):
+        await probe("nosuch://stick")
 
 
 async def test_close_leaves_no_task_and_no_fd(tmp_path: Path) -> None:

@@ -1,8 +1,11 @@
 """The one place that knows which serial library is used.
 
 Everything else talks to a :class:`SerialLink`: write bytes, get bytes and the loss of the port
-through callbacks, close. Swapping pyserial-asyncio-fast for another library (Home Assistant is
-moving to ``serialx``) means rewriting :func:`open_serial_link` only.
+through callbacks, close. The library is serialx, the one Home Assistant's own serial
+integrations and its ``usb`` component use since 2026.10: it opens, configures and closes the
+port in the executor (nothing blocks the loop), and its URL handlers give ``socket://host:port``
+(ser2net) and the ports that other integrations register, such as ESPHome serial proxies
+(``esphome-hass://...``), with no code here.
 """
 
 from __future__ import annotations
@@ -11,13 +14,21 @@ import asyncio
 from collections.abc import Callable
 from typing import Final, Protocol
 
-import serial_asyncio_fast
+import serialx
 
 BAUD_RATE: Final = 57600  # iM871A manual 3.2.1: 57600 8N1, no flow control
 CLOSE_TIMEOUT_S: Final = 2.0
 
 DataCallback = Callable[[bytes], None]
 LostCallback = Callable[[Exception | None], None]
+
+
+class SerialPortError(OSError):
+    """The port could not be opened: unknown URL scheme, bad settings, or the OS said no.
+
+    An OSError, like the errors of opening a file, so that callers treat every way a port can
+    be missing alike.
+    """
 
 
 class SerialLink(Protocol):
@@ -67,14 +78,18 @@ class _AsyncioSerialLink:
 
 
 async def open_serial_link(port: str, on_data: DataCallback, on_lost: LostCallback) -> SerialLink:
-    """Open ``port`` (a device path or a pyserial URL such as ``socket://host:port``).
+    """Open ``port`` (a device path or a URL such as ``socket://host:port``).
 
     ``on_lost`` is called once when the port goes away (with the error) or after ``close()``
-    (with None). Opening errors are raised as OSError (pyserial's SerialException is one).
+    (with None). Opening errors are raised as OSError: the OS's own, or :class:`SerialPortError`
+    for serialx's.
     """
     loop = asyncio.get_running_loop()
     protocol = _LinkProtocol(on_data, on_lost)
-    transport, _ = await serial_asyncio_fast.create_serial_connection(
-        loop, lambda: protocol, port, baudrate=BAUD_RATE
-    )
+    try:
+        transport, _ = await serialx.create_serial_connection(
+            loop, lambda: protocol, port, baudrate=BAUD_RATE
+        )
+    except serialx.SerialException as err:
+        raise SerialPortError(f"cannot open {port}: {err}") from err
     return _AsyncioSerialLink(transport, protocol)
