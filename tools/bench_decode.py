@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from custom_components.wmbus.protocol.crypto import AesCtr, ell_counter_prefix
 from custom_components.wmbus.protocol.decoder import Decoder, Reading
 from custom_components.wmbus.protocol.errors import UnknownMeter
+from custom_components.wmbus.protocol.frame import MeterAddress
 
 KEY = bytes.fromhex("9A25139E3244CC2E391A8EF6B915B697")
 METER_ID = "32666857"
@@ -76,6 +77,7 @@ def reference_crc(data: bytes) -> int:
 
 _REF_ENCRYPT = Cipher(algorithms.AES(KEY), modes.ECB()).encryptor().update
 _REF_ID = bytes.fromhex("57686632")
+_REF_ADDRESS = MeterAddress("KAM", METER_ID, 0x30, 0x02)
 _REF_LONG = struct.Struct("<2sI3sI2sI3sI")
 _REF_COMPACT = struct.Struct("<IIII")
 
@@ -111,10 +113,7 @@ def reference_decode(telegram: bytes) -> Reading | None:
         "current_power_production_w": p_minus,
     }
     return Reading(
-        METER_ID,
-        "KAM",
-        telegram[8],
-        telegram[9],
+        _REF_ADDRESS,
         "omnipower",
         "Kamstrup OmniPower",
         values,

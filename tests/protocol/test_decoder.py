@@ -38,7 +38,7 @@ def test_reading_shape() -> None:
     assert (reading.profile, reading.frame, reading.access_number) == ("omnipower", "long", 100)
     assert reading.values["total_energy_consumption_kwh"] == 2.15
     with pytest.raises(AttributeError):
-        reading.meter_id = "x"  # type: ignore[misc]
+        reading.profile = "x"  # type: ignore[misc]
 
 
 def test_unknown_meter_is_refused_with_header_before_decryption() -> None:

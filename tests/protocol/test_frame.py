@@ -4,13 +4,13 @@ from typing import Any
 
 import pytest
 
+from custom_components.wmbus.protocol.ell import parse_ell
 from custom_components.wmbus.protocol.errors import LengthMismatch, Truncated
 from custom_components.wmbus.protocol.frame import (
     device_type_name,
     manufacturer_code,
     manufacturer_id_from_code,
     meter_id_to_wire,
-    parse_ell,
     parse_link_header,
 )
 
