@@ -1,39 +1,146 @@
-"""Meter profiles: which records of a telegram become which named values.
+"""Meter profiles: which meter a telegram comes from and what its records mean.
 
-A profile is a declaration, not code: how to recognise the meter (manufacturer, device
-type and, above all, its record set / compact-format signature, because other Kamstrup
-electricity meters share KAM/0x02 with a different datagram) and a list of fields. The
-decoder compiles a profile against a record layout once and reuses the result.
-
-Adding a meter type = adding one module with a :class:`MeterProfile` and listing it in
-:data:`PROFILES`; the decoder needs no change.
+Every module in this package that defines ``PROFILE`` (or ``PROFILES``) is a meter type and
+is found at import: adding a meter type is adding one file, nothing else changes. Helper
+modules (``profile``, ``layout``, ``prios``) define neither. :func:`select_profile` tries
+the profiles in order of specificity (record-format detection first, then an exact version
+before "any version") and falls back to :data:`GENERIC`, which maps nothing and leaves the
+meter's standard records to speak for themselves.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from dataclasses import dataclass
+from importlib import import_module
+import pkgutil
+from typing import Final, overload
 
 from .generic import GENERIC
-from .omnipower import OMNIPOWER
-from .profile import FieldPlan, FieldSpec, MeterProfile, compile_fields
+from .profile import (
+    AddressFacts,
+    Detection,
+    FieldDisplay,
+    FieldPlan,
+    FieldSpec,
+    ManufacturerFrame,
+    MeterProfile,
+    compile_fields,
+    display_for,
+    display_for_record,
+    field_values,
+    header_key,
+    medium_name,
+    mvt,
+    record_key,
+)
 
-PROFILES: Final[tuple[MeterProfile, ...]] = (OMNIPOWER, GENERIC)
-"""Tried in order; the first profile whose detection matches wins. GENERIC matches all."""
+
+def _discover() -> tuple[MeterProfile, ...]:
+    found: list[MeterProfile] = []
+    for module_info in pkgutil.iter_modules(__path__):
+        module = import_module(f"{__name__}.{module_info.name}")
+        single = getattr(module, "PROFILE", None)
+        if isinstance(single, MeterProfile):
+            found.append(single)
+        for profile in getattr(module, "PROFILES", ()):
+            if isinstance(profile, MeterProfile):
+                found.append(profile)
+    names = [profile.name for profile in found]
+    duplicates = {name for name in names if names.count(name) > 1}
+    if duplicates:
+        raise ImportError(f"meter profiles declared twice: {sorted(duplicates)}")
+    ordered = sorted(found, key=lambda profile: (-profile.specificity, profile.name))
+    return (*ordered, GENERIC)
 
 
-def select_profile(manufacturer: str, device_type: int, signature: int) -> MeterProfile:
-    """Return the profile for a telegram's header facts and record-format signature."""
-    for profile in PROFILES:
-        if profile.matches(manufacturer, device_type, signature):
+PROFILES: Final[tuple[MeterProfile, ...]] = _discover()
+"""Every meter profile, in the order :func:`select_profile` tries them; GENERIC last."""
+
+_BY_MANUFACTURER: Final[dict[str, tuple[MeterProfile, ...]]] = {
+    code: tuple(profile for profile in PROFILES if code in profile.manufacturers)
+    for code in sorted({code for profile in PROFILES for code in profile.manufacturers})
+}
+PROFILES_BY_NAME: Final[dict[str, MeterProfile]] = {profile.name: profile for profile in PROFILES}
+
+
+@dataclass(frozen=True, slots=True)
+class _HeaderAddress:
+    """Address facts for callers that still pass manufacturer and device type separately."""
+
+    manufacturer: str
+    meter_id: str
+    version: int
+    device_type: int
+
+
+@overload
+def select_profile(address: AddressFacts, signature: int | None, /) -> MeterProfile: ...
+@overload
+def select_profile(
+    address: str, signature: int, legacy_signature: int, /, *, version: int | None = None
+) -> MeterProfile: ...
+def select_profile(
+    address: AddressFacts | str,
+    signature: int | None,
+    legacy_signature: int | None = None,
+    /,
+    *,
+    version: int | None = None,
+) -> MeterProfile:
+    """Return the profile for a meter address and its record-format signature.
+
+    ``signature`` is None when it does not apply (manufacturer frames) or is not known.
+    The three-argument form (manufacturer code, device type, signature) is what the
+    decoder called before it had addresses; it matches version-specific profiles only
+    when ``version`` is given.
+    """
+    if isinstance(address, str):
+        assert signature is not None
+        facts: AddressFacts = _HeaderAddress(
+            address, "", -1 if version is None else version, signature
+        )
+        return _select(facts, legacy_signature, any_version=version is None)
+    return _select(address, signature, any_version=False)
+
+
+def _select(address: AddressFacts, signature: int | None, *, any_version: bool) -> MeterProfile:
+    for profile in _BY_MANUFACTURER.get(address.manufacturer, ()):
+        if profile.matches(address, signature):
+            return profile
+        if any_version and _matches_any_version(profile, address, signature):
             return profile
     return GENERIC
 
 
+def _matches_any_version(
+    profile: MeterProfile, address: AddressFacts, signature: int | None
+) -> bool:
+    for detection in profile.detect:
+        if detection.manufacturer == address.manufacturer and (
+            detection.device_types is None or address.device_type in detection.device_types
+        ):
+            return not profile.detect_by_record_set or signature in profile.signatures
+    return False
+
+
 __all__ = [
+    "GENERIC",
     "PROFILES",
+    "PROFILES_BY_NAME",
+    "AddressFacts",
+    "Detection",
+    "FieldDisplay",
     "FieldPlan",
     "FieldSpec",
+    "ManufacturerFrame",
     "MeterProfile",
     "compile_fields",
+    "display_for",
+    "display_for_record",
+    "field_values",
+    "header_key",
+    "medium_name",
+    "mvt",
+    "record_key",
     "select_profile",
 ]

@@ -1,0 +1,242 @@
+"""Meter profiles: discovery, detection, Home Assistant hints and manufacturer layouts.
+
+The layouts are checked against wmbusmeters' driver-test telegrams from the shared corpus:
+the payload is sliced out of the telegram here (the decoder's job), so these tests hold
+whatever the decoder does, and every expected value of those telegrams must come out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from custom_components.wmbus.protocol.frame import manufacturer_code
+from custom_components.wmbus.protocol.meters import (
+    GENERIC,
+    PROFILES,
+    PROFILES_BY_NAME,
+    FieldDisplay,
+    MeterProfile,
+    display_for_record,
+    field_values,
+    medium_name,
+    record_key,
+    select_profile,
+)
+from custom_components.wmbus.protocol.meters.layout import synthetic_header
+from custom_components.wmbus.protocol.meters.omnipower import OMNIPOWER_FORMAT
+from custom_components.wmbus.protocol.meters.prios import (
+    PRIOS_CHECK_BYTE,
+    PRIOS_DEFAULT_KEYS,
+    descramble,
+)
+from custom_components.wmbus.protocol.records import Function, Record, compile_layout
+
+CORPUS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "wmbusmeters_corpus.json"
+CORPUS: list[dict[str, Any]] = json.loads(CORPUS_PATH.read_text(encoding="utf-8"))["vectors"]
+
+# Drivers whose values come from a manufacturer layout, and the profile that must read them.
+LAYOUT_DRIVERS = {
+    "apator08": "apator08",
+    "apator162": "apator162",
+    "apatoreitn": "apatoreitn",
+    "apatorna1": "apatorna1",
+    "bfw240radio": "bfw240radio",
+    "fhkvdataiii": "fhkvdataiii",
+    "izarv2": "izar",
+    "mkradio3a": "mkradio3a",
+}
+# wmbusmeters prints one number under two names; a decoded number stands for one of them.
+DUPLICATE_NAMES = {("mkradio3a-01", "last_nov_m3")}
+
+
+@dataclass(frozen=True)
+class Address:
+    manufacturer: str
+    meter_id: str
+    version: int
+    device_type: int
+
+
+def address_of(telegram: bytes) -> Address:
+    return Address(
+        manufacturer_code(telegram[2] | (telegram[3] << 8)),
+        telegram[7:3:-1].hex(),
+        telegram[8],
+        telegram[9],
+    )
+
+
+def manufacturer_payload(telegram: bytes) -> tuple[int, bytes]:
+    """CI and payload as the decoder hands them to a profile (plaintext corpus telegrams)."""
+    ci = telegram[10]
+    if 0xA0 <= ci <= 0xB7:
+        return ci, telegram[11:]
+    assert ci == 0x7A, f"no manufacturer payload in CI {ci:02x}"
+    return ci, telegram[15:]  # after ACC, status and configuration word
+
+
+def scaled_numbers(records: tuple[Record, ...]) -> list[tuple[str, float]]:
+    """(unit, value) of every numeric record, units as the checker canonicalises them."""
+    canonical = {"m3": 1.0, "L": 1e-3, "HCA": 1.0, "C": 1.0, "h": 1.0, "s": 1 / 3600}
+    numbers = []
+    for item in records:
+        scaled = item.scaled
+        if scaled is not None and item.header.unit in canonical:
+            unit = {"L": "m3", "s": "h"}.get(item.header.unit, item.header.unit)
+            numbers.append((unit, scaled * canonical[item.header.unit]))
+    return numbers
+
+
+def expected_unit(unit: str) -> str:
+    return {"K": "C"}.get(unit, unit)
+
+
+UNIT_SUFFIXES = frozenset({
+    "kwh", "mwh", "gj", "w", "kw", "m3", "m3h", "c", "k", "hca", "h", "s", "min", "d", "v", "a",
+    "hz", "rh", "bar", "kvarh", "kvah", "pct",
+})  # fmt: skip
+TIME_SUFFIXES = {"s": 1 / 3600, "min": 1 / 60, "d": 24.0}
+"""The corpus gives durations in hours."""
+LAYOUT_VECTORS = [vector for vector in CORPUS if vector["driver"] in LAYOUT_DRIVERS]
+
+
+def test_corpus_has_the_layout_vectors() -> None:
+    assert {vector["driver"] for vector in LAYOUT_VECTORS} == set(LAYOUT_DRIVERS)
+    assert sum(len(vector["expected_values"]) for vector in LAYOUT_VECTORS) >= 220
+
+
+@pytest.mark.parametrize("vector", LAYOUT_VECTORS, ids=lambda vector: vector["id"])
+def test_layout_reads_every_expected_value(vector: dict[str, Any]) -> None:
+    telegram = bytes.fromhex(vector["telegram_hex"])
+    address = address_of(telegram)
+    profile = select_profile(address, None)
+    assert profile.name == LAYOUT_DRIVERS[vector["driver"]]
+    ci, payload = manufacturer_payload(telegram)
+    key = bytes.fromhex(vector["key_hex"]) if vector["key_hex"] else None
+    records = profile.decode_manufacturer(ci, payload, address, key)
+    assert records
+    assert all(item.header.raw == b"" for item in records)
+    available = scaled_numbers(records)
+    named = field_values(profile, records)
+    for expected in vector["expected_values"]:
+        field, value = expected["field"], float(expected["value"])
+        if field in named:
+            to_canonical = TIME_SUFFIXES.get(field.rsplit("_", 1)[-1], 1.0)
+            assert named[field] * to_canonical == pytest.approx(value, rel=1e-9, abs=1e-9)
+        unit = expected_unit(expected["quantity_unit"])
+        match = next(
+            (
+                index
+                for index, (have_unit, have) in enumerate(available)
+                if have_unit == unit and have == pytest.approx(value, rel=1e-9, abs=1e-9)
+            ),
+            None,
+        )
+        if (vector["id"], field) in DUPLICATE_NAMES:
+            continue
+        assert match is not None, f"{field} = {value} not among {available}"
+        del available[match]
+
+
+def test_apator_na1_with_a_wrong_key_reads_nothing() -> None:
+    vector = next(vector for vector in CORPUS if vector["driver"] == "apatorna1")
+    telegram = bytes.fromhex(vector["telegram_hex"])
+    profile = PROFILES_BY_NAME["apatorna1"]
+    ci, payload = manufacturer_payload(telegram)
+    assert profile.decode_manufacturer(ci, payload, address_of(telegram), bytes(range(16))) == ()
+    assert profile.decode_manufacturer(ci, payload, address_of(telegram), None) == ()
+
+
+def test_prios_with_a_wrong_key_fails_its_check_byte() -> None:
+    vector = next(vector for vector in CORPUS if vector["driver"] == "izarv2")
+    telegram = bytes.fromhex(vector["telegram_hex"])
+    clear = [descramble(telegram, telegram[15:], key)[0] for key in PRIOS_DEFAULT_KEYS]
+    assert PRIOS_CHECK_BYTE in clear
+    assert descramble(telegram, telegram[15:], bytes(8))[0] != PRIOS_CHECK_BYTE
+
+
+def test_a_layout_on_a_cut_payload_loses_only_what_is_missing() -> None:
+    vector = next(vector for vector in CORPUS if vector["driver"] == "fhkvdataiii")
+    telegram = bytes.fromhex(vector["telegram_hex"])
+    profile = PROFILES_BY_NAME["fhkvdataiii"]
+    ci, payload = manufacturer_payload(telegram)
+    whole = profile.decode_manufacturer(ci, payload, address_of(telegram))
+    cut = profile.decode_manufacturer(ci, payload[:11], address_of(telegram))
+    assert len(whole) == 4
+    assert cut == whole[:3]
+    assert profile.decode_manufacturer(0xA5, payload, address_of(telegram)) == ()
+
+
+def test_every_meter_module_is_discovered_once() -> None:
+    names = [profile.name for profile in PROFILES]
+    assert len(names) == len(set(names))
+    assert PROFILES[-1] is GENERIC
+    meters_dir = Path(__file__).resolve().parents[2] / "custom_components/wmbus/protocol/meters"
+    helpers = {"__init__", "profile", "layout", "prios", "generic"}
+    modules = {path.stem for path in meters_dir.glob("*.py")} - helpers
+    assert len(PROFILES) - 1 >= len(modules)
+
+
+def test_profile_selection_by_record_set_and_address() -> None:
+    omnipower = compile_layout(OMNIPOWER_FORMAT).signature
+    assert select_profile(Address("KAM", "12345678", 0x30, 0x02), omnipower).name == "omnipower"
+    assert select_profile(Address("KAM", "12345678", 0x33, 0x02), 0x1234).name != "omnipower"
+    assert select_profile(Address("APT", "0014a807", 0x04, 0x11), None).name == "apator172"
+    assert select_profile(Address("ZZZ", "00000001", 0x01, 0x07), None) is GENERIC
+    # Diehl PRIOS telegrams carry no standard version/type: any Diehl meter without a
+    # more specific profile is an IZAR.
+    assert select_profile(Address("SAP", "21242472", 0xD4, 0x01), None).name == "izar"
+
+
+def test_a_compact_format_is_declared_for_every_detected_pair() -> None:
+    declared = set(PROFILES_BY_NAME["omnipower"].format_declarations())
+    assert declared == {("KAM", 0x02, OMNIPOWER_FORMAT)}
+
+
+def test_display_hints_follow_quantity_medium_and_storage() -> None:
+    water = FieldDisplay("water", "total_increasing", "m³")
+    volume = Record(synthetic_header("volume", "m3", exponent=-3), b"\x01\x00", 1)
+    assert display_for_record(volume, "water") == water
+    assert display_for_record(volume) == FieldDisplay("volume", "total_increasing", "m³")
+    historic = Record(synthetic_header("volume", "m3", exponent=-3, storage=1), b"", 1)
+    assert display_for_record(historic, "water") == FieldDisplay(
+        "water", None, "m³", enabled_by_default=False
+    )
+    flow_max = Record(synthetic_header("volume_flow", "m3/h", function=Function.MAXIMUM), b"", 1)
+    assert display_for_record(flow_max) == FieldDisplay(
+        "volume_flow_rate", None, "m³/h", enabled_by_default=False
+    )
+    flags = Record(synthetic_header("error_flags", ""), b"\x00", 0)
+    assert display_for_record(flags) == FieldDisplay(None, None, None, kind="problem")
+    hca = PROFILES_BY_NAME["bfw240radio"].fields[0]
+    assert hca.display == FieldDisplay(None, "total_increasing", None)
+
+
+def test_record_keys_are_stable_and_carry_the_unit() -> None:
+    volume = Record(synthetic_header("volume", "m3", exponent=-3, storage=8), b"", 1)
+    assert record_key(volume) == "volume_storage_8_m3"
+    flow = Record(synthetic_header("volume_flow", "m3/h", function=Function.MAXIMUM), b"", 1)
+    assert record_key(flow) == "max_volume_flow_m3h"
+    assert record_key(Record(synthetic_header("hca_units", "HCA", tariff=2), b"", 1)) == (
+        "hca_units_tariff_2_hca"
+    )
+
+
+def test_medium_names_know_techem_types() -> None:
+    assert medium_name(0x07) == "water"
+    assert medium_name(0x80) == "reserved (0x80)"
+    assert medium_name(0x80, "TCH") == "heat cost allocator"
+
+
+def test_profiles_are_declarations() -> None:
+    for profile in PROFILES:
+        assert isinstance(profile, MeterProfile)
+        assert profile.name
+        assert profile.model
+        for spec in profile.fields:
+            assert spec.key.rsplit("_", 1)[-1] in UNIT_SUFFIXES, spec.key
