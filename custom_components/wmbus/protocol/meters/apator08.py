@@ -17,6 +17,7 @@ PROFILE: Final = MeterProfile(
     model="Apator AT-WMBUS-08",
     media="water",
     detect=(mvt("APT", 0x03, 0x03), mvt("APT", 0x0F, 0x0F)),
+    payload="manufacturer",
     frames={0xA0: ByteLayout((ByteField(0, 4, "volume", "m3", exponent=-3, divisor=3),))},
     fields=(FieldSpec("total_m3", "volume", "m3", medium="water"),),
 )

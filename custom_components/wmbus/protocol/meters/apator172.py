@@ -17,6 +17,7 @@ PROFILE: Final = MeterProfile(
     model="Apator 17-2",
     media="water",
     detect=(mvt("APT", 0x04, 0x11),),
+    payload="manufacturer",
     frames={0xA0: ByteLayout((ByteField(0, 4, "volume", "m3", divisor=3),))},
     fields=(FieldSpec("total_m3", "volume", "m3", medium="water"),),
 )

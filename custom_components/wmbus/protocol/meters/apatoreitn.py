@@ -42,6 +42,7 @@ PROFILE: Final = MeterProfile(
     model="Apator E-ITN 30.51",
     media="heat cost allocator",
     detect=(mvt("APA", 0x04, 0x08), mvt("APT", 0x04, 0x08)),
+    payload="manufacturer",
     frames={0xA0: _FRAME, 0xB6: decode_b6},
     fields=(
         FieldSpec("current_hca", "hca_units", "HCA"),

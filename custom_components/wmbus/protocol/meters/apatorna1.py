@@ -57,6 +57,7 @@ PROFILE: Final = MeterProfile(
     model="Apator NA-1",
     media="water",
     detect=(mvt("APA", 0x14, 0x07),),
+    payload="manufacturer",
     frames={0xA0: decode_payload, 0xA1: decode_payload},
     fields=(
         FieldSpec("total_m3", "volume", "m3", medium="water"),

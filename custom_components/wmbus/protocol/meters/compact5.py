@@ -23,6 +23,7 @@ PROFILE: Final = MeterProfile(
         mvt("TCH", 0x22, 0x43),
         mvt("TCH", 0x39, 0x43),
     ),
+    payload="manufacturer",
     frames={0xA1: _LAYOUT, 0xA2: _LAYOUT},
     fields=(
         FieldSpec("total_kwh", "energy", "kWh"),

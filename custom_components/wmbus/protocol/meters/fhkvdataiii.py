@@ -38,6 +38,7 @@ PROFILE: Final = MeterProfile(
     model="Techem FHKV data III",
     media="heat cost allocator",
     detect=(mvt("TCH", 0x69, 0x80), mvt("TCH", 0x94, 0x80)),
+    payload="manufacturer",
     frames={0xA0: _LAYOUT, 0xA2: _LAYOUT},
     fields=(
         FieldSpec("current_hca", "hca_units", "HCA"),

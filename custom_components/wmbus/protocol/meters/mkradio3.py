@@ -17,6 +17,7 @@ PROFILE: Final = MeterProfile(
     model="Techem MK Radio 3",
     media="water",
     detect=(mvt("TCH", 0x74, 0x62, 0x72),),
+    payload="manufacturer",
     frames={0xA2: techem_period_volumes(previous_offset=3, current_offset=7)},
     fields=(
         FieldSpec("total_m3", "volume", "m3", medium="water"),

@@ -58,6 +58,7 @@ PROFILE: Final = MeterProfile(
     model="Techem MK Radio 3a",
     media="water",
     detect=(mvt("TCH", 0x50, 0x72),),
+    payload="manufacturer",
     frames={0xA2: decode_payload},
     fields=(
         FieldSpec("total_m3", "volume", "m3", medium="water"),

@@ -385,6 +385,10 @@ class MeterProfile:
         best = max((detection.specificity for detection in self.detect), default=0)
         return self.detect_by_record_set * 8 + best
 
+    def decodes_frame(self, ci: int) -> bool:
+        """Whether this profile has a layout for payloads after ``ci``."""
+        return ci in self.frames
+
     def decode_manufacturer(
         self, ci: int, apl: bytes, address: AddressFacts, key: bytes | None = None
     ) -> tuple[Record, ...]:

@@ -17,6 +17,7 @@ PROFILE: Final = MeterProfile(
     model="Techem vario 451",
     media="heat",
     detect=(mvt("TCH", 0x27, 0x04, 0xC3),),
+    payload="manufacturer",
     frames={0xA2: techem_period_energy(size=2, current_offset=7, unit="J", exponent=6)},
     fields=(
         FieldSpec("total_kwh", "energy", "kWh"),
