@@ -10,7 +10,6 @@ meter's standard records to speak for themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import import_module
 import pkgutil
 from typing import Final, overload
@@ -63,61 +62,44 @@ _BY_MANUFACTURER: Final[dict[str, tuple[MeterProfile, ...]]] = {
 PROFILES_BY_NAME: Final[dict[str, MeterProfile]] = {profile.name: profile for profile in PROFILES}
 
 
-@dataclass(frozen=True, slots=True)
-class _HeaderAddress:
-    """Address facts for callers that still pass manufacturer and device type separately."""
-
-    manufacturer: str
-    meter_id: str
-    version: int
-    device_type: int
-
-
 @overload
 def select_profile(address: AddressFacts, signature: int | None, /) -> MeterProfile: ...
 @overload
-def select_profile(
-    address: str, signature: int, legacy_signature: int, /, *, version: int | None = None
-) -> MeterProfile: ...
+def select_profile(address: str, signature: int, legacy_signature: int, /) -> MeterProfile: ...
 def select_profile(
     address: AddressFacts | str,
     signature: int | None,
     legacy_signature: int | None = None,
     /,
-    *,
-    version: int | None = None,
 ) -> MeterProfile:
     """Return the profile for a meter address and its record-format signature.
 
     ``signature`` is None when it does not apply (manufacturer frames) or is not known.
     The three-argument form (manufacturer code, device type, signature) is what the
-    decoder called before it had addresses; it matches version-specific profiles only
-    when ``version`` is given.
+    decoder called before it had addresses: without the version it picks a profile only
+    when exactly one fits, so two meter types that differ by version never get each
+    other's layout (GENERIC instead).
     """
     if isinstance(address, str):
         assert signature is not None
-        facts: AddressFacts = _HeaderAddress(
-            address, "", -1 if version is None else version, signature
-        )
-        return _select(facts, legacy_signature, any_version=version is None)
-    return _select(address, signature, any_version=False)
-
-
-def _select(address: AddressFacts, signature: int | None, *, any_version: bool) -> MeterProfile:
+        candidates = {
+            profile.name: profile
+            for profile in _BY_MANUFACTURER.get(address, ())
+            if _matches_any_version(profile, address, signature, legacy_signature)
+        }
+        return next(iter(candidates.values())) if len(candidates) == 1 else GENERIC
     for profile in _BY_MANUFACTURER.get(address.manufacturer, ()):
         if profile.matches(address, signature):
-            return profile
-        if any_version and _matches_any_version(profile, address, signature):
             return profile
     return GENERIC
 
 
 def _matches_any_version(
-    profile: MeterProfile, address: AddressFacts, signature: int | None
+    profile: MeterProfile, manufacturer: str, device_type: int, signature: int | None
 ) -> bool:
     for detection in profile.detect:
-        if detection.manufacturer == address.manufacturer and (
-            detection.device_types is None or address.device_type in detection.device_types
+        if detection.manufacturer == manufacturer and (
+            detection.device_types is None or device_type in detection.device_types
         ):
             return not profile.detect_by_record_set or signature in profile.signatures
     return False

@@ -1,0 +1,256 @@
+"""The DIF/DIFE/VIF/VIFE part of a record, decoded by table lookups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Self
+
+from ..errors import MalformedRecords
+from .dates import TIMESTAMP_TYPES
+from .dif import (
+    CODING_SPECIAL,
+    DATA_SIZES,
+    DIF_MANUFACTURER_DATA,
+    INTEGER_CODINGS,
+    MAX_DIFE,
+    MAX_VIFE,
+    Function,
+)
+from .vif import (
+    COMBINABLE,
+    EXTENSION,
+    PRIMARY,
+    TIME_UNITS,
+    VIF_MANUFACTURER,
+    VIF_PLAIN_TEXT,
+    VIF_TABLE_EF,
+    VIF_TABLE_FB,
+    VIF_TABLE_FD,
+    VIFE_COMBINABLE_EXTENSION,
+    VIFE_MANUFACTURER,
+    Decoding,
+    Effect,
+)
+
+_EXTENSION_TABLES: Final = frozenset({VIF_TABLE_FB, VIF_TABLE_FD, VIF_TABLE_EF})
+
+
+@dataclass(frozen=True, slots=True)
+class RecordHeader:
+    """The DIF/DIFE/VIF/VIFE part of one record, decoded.
+
+    ``quantity`` is None when the VIF is unknown, manufacturer specific or plain text, or
+    is refined by a VIFE this parser does not understand: such a record must never be
+    mapped to a known quantity (PROTOCOL.md 5.3). Its ``unit`` is then "" (or the
+    meter's own text for a plain-text VIF) and its exponent 0, so its value is printed
+    raw and never passes for a measurement. ``vifes`` are the combinable VIFE codes
+    (7C xx as 0x7C00 | xx) or, after a manufacturer VIF/VIFE, the raw bytes without
+    their extension bit.
+    """
+
+    raw: bytes
+    dif: int
+    coding: int
+    size: int | None
+    function: Function
+    storage: int
+    tariff: int
+    subunit: int
+    vif: int
+    vifes: tuple[int, ...]
+    quantity: str | None
+    unit: str
+    exponent: int
+    signed: bool = False
+    """Integer data is two's complement (else read as an unsigned code or bit field)."""
+    decoding: Decoding = Decoding.NUMBER
+    manufacturer: bool = False
+    """The VIF or a VIFE says the meaning (and LVAR data) is manufacturer specific."""
+
+    @classmethod
+    def synthetic(
+        cls,
+        quantity: str,
+        unit: str,
+        *,
+        exponent: int = 0,
+        storage: int = 0,
+        tariff: int = 0,
+        subunit: int = 0,
+        function: Function = Function.INSTANTANEOUS,
+    ) -> Self:
+        """Header for a value read from a manufacturer byte layout (no DIF/VIF on air).
+
+        ``raw`` is empty, which is how the CLI and the keys tell such records apart; DIF
+        and VIF say "manufacturer specific", where the value came from.
+        """
+        return cls(
+            raw=b"",
+            dif=DIF_MANUFACTURER_DATA,
+            coding=CODING_SPECIAL,
+            size=None,
+            function=function,
+            storage=storage,
+            tariff=tariff,
+            subunit=subunit,
+            vif=VIF_MANUFACTURER,
+            vifes=(),
+            quantity=quantity,
+            unit=unit,
+            exponent=exponent,
+            signed=unit != "",
+        )
+
+
+_header_cache: dict[bytes, RecordHeader] = {}
+_HEADER_CACHE_MAX: Final = 4096
+
+
+def parse_header(buffer: bytes, position: int) -> tuple[RecordHeader, int]:
+    """Parse the record header at ``position``; return it and the offset of its data.
+
+    Raises MalformedRecords for a special DIF (coding F: fillers and manufacturer data
+    are the caller's), more than 10 DIFEs or VIFEs, or a header that runs past the end.
+    """
+    end = len(buffer)
+    start = position
+    dif = buffer[position]
+    position += 1
+    coding = dif & 0x0F
+    if coding == CODING_SPECIAL:
+        raise MalformedRecords(f"special DIF 0x{dif:02x} has no record header")
+    storage = (dif >> 6) & 1
+    tariff = 0
+    subunit = 0
+    extension = dif & 0x80
+    count = 0
+    while extension:
+        if position >= end:
+            raise MalformedRecords("record header ends inside its DIFEs")
+        if count == MAX_DIFE:
+            raise MalformedRecords("more than 10 DIFEs")
+        dife = buffer[position]
+        position += 1
+        storage |= (dife & 0x0F) << (1 + 4 * count)
+        tariff |= ((dife >> 4) & 0x03) << (2 * count)
+        subunit |= ((dife >> 6) & 0x01) << count
+        count += 1
+        extension = dife & 0x80
+    if position >= end:
+        raise MalformedRecords("record header ends before its VIF")
+    vif_byte = buffer[position]
+    position += 1
+    code = vif_byte & 0x7F
+    extension = vif_byte & 0x80
+    quantity: str | None = None
+    unit = ""
+    exponent = 0
+    signed = True  # a plain-text unit measures something; the tables say for the rest
+    decoding = Decoding.NUMBER
+    understood = True
+    manufacturer = False
+    if vif_byte in _EXTENSION_TABLES:
+        if position >= end:
+            raise MalformedRecords("record header ends inside an extension-table VIF")
+        real = buffer[position]
+        position += 1
+        code = (vif_byte << 8) | (real & 0x7F)
+        extension = real & 0x80
+        meaning = EXTENSION.get(code)
+    elif code == VIF_PLAIN_TEXT:
+        # Plain-text unit: a length byte and that many ASCII characters, last first, come
+        # right after the VIF and before any VIFE (PROTOCOL-GENERIC.md 5.5).
+        if position >= end or position + 1 + buffer[position] > end:
+            raise MalformedRecords("plain-text VIF runs past the end")
+        length = buffer[position]
+        unit = buffer[position + 1 : position + 1 + length][::-1].decode("latin-1")
+        position += 1 + length
+        meaning = None
+    else:
+        meaning = PRIMARY.get(code)
+        manufacturer = code == VIF_MANUFACTURER
+    if meaning is not None:
+        quantity = meaning.quantity
+        unit = meaning.unit
+        exponent = meaning.exponent
+        signed = meaning.signed
+        decoding = meaning.decoding
+    elif code != VIF_PLAIN_TEXT:
+        understood = False
+    vifes: list[int] = []
+    while extension:
+        if position >= end:
+            raise MalformedRecords("record header ends inside its VIFEs")
+        if len(vifes) == MAX_VIFE:
+            raise MalformedRecords("more than 10 VIFEs")
+        vife = buffer[position]
+        position += 1
+        extension = vife & 0x80
+        vife &= 0x7F
+        if manufacturer:
+            vifes.append(vife)
+            continue
+        if vife == VIFE_COMBINABLE_EXTENSION:
+            if position >= end:
+                raise MalformedRecords("record header ends inside a combinable extension")
+            follow = buffer[position]
+            position += 1
+            extension = follow & 0x80
+            vife = (VIFE_COMBINABLE_EXTENSION << 8) | (follow & 0x7F)
+        elif vife == VIFE_MANUFACTURER:
+            manufacturer = True
+        vifes.append(vife)
+        refinement = COMBINABLE.get(vife)
+        if refinement is None:
+            understood = False
+            continue
+        effect = refinement.effect
+        if effect is Effect.SCALE:
+            exponent += refinement.exponent
+        elif effect is Effect.SIGNED:
+            signed = True
+        elif effect is Effect.COUNT:
+            unit, exponent, signed, decoding = "", 0, False, Decoding.NUMBER
+        elif effect is Effect.TIMESTAMP:
+            exponent, signed, decoding = 0, False, Decoding.TIMESTAMP
+        elif effect is Effect.DURATION:
+            unit, exponent, signed, decoding = TIME_UNITS[vife & 0x03], 0, True, Decoding.NUMBER
+    size = DATA_SIZES[coding]
+    if decoding is Decoding.TIMESTAMP:
+        timestamp = TIMESTAMP_TYPES.get(size or 0) if coding in INTEGER_CODINGS else None
+        if timestamp is None:
+            understood = False  # a date in BCD, real or LVAR (type M): kept raw
+        else:
+            unit = timestamp[0]
+    elif decoding is Decoding.RAW and coding not in INTEGER_CODINGS:
+        understood = False
+    if not understood:
+        quantity = None
+        unit = ""
+        exponent, signed, decoding = 0, False, Decoding.NUMBER
+    raw = bytes(buffer[start:position])
+    cached = _header_cache.get(raw)
+    if cached is not None:
+        return cached, position
+    header = RecordHeader(
+        raw=raw,
+        dif=dif,
+        coding=coding,
+        size=size,
+        function=Function((dif >> 4) & 0x03),
+        storage=storage,
+        tariff=tariff,
+        subunit=subunit,
+        vif=code,
+        vifes=tuple(vifes),
+        quantity=quantity,
+        unit=unit,
+        exponent=exponent,
+        signed=signed,
+        decoding=decoding,
+        manufacturer=manufacturer,
+    )
+    if len(_header_cache) >= _HEADER_CACHE_MAX:
+        _header_cache.clear()
+    _header_cache[raw] = header
+    return header, position
