@@ -68,14 +68,7 @@ from .records import (
     parse_records,
     registry_key,
 )
-from .tpl import (
-    CI_MEANINGS,
-    MANUFACTURER_SECURITY_MODES,
-    TPL_CIS,
-    TransportHeader,
-    open_tpl,
-    parse_tpl,
-)
+from .tpl import CI_MEANINGS, MANUFACTURER_SECURITY_MODES, TPL_CIS, open_tpl, parse_tpl
 
 type FrameKind = Literal["long", "compact", "manufacturer"]
 type Value = int | float
@@ -300,7 +293,9 @@ class _Meter:
         "crc_failures",
         "key",
         "long",
+        "own_format",
         "plaintext",
+        "profile",
         "recent",
         "wire",
     )
@@ -308,6 +303,10 @@ class _Meter:
     def __init__(self, wire: bytes, key: bytes | None, plaintext: bool) -> None:
         self.wire = wire
         self.address = MeterAddress.from_wire(wire)
+        # The address alone picks the profile for what is not DIF/VIF (manufacturer CIs,
+        # a manufacturer APL): chosen once per meter, never per telegram.
+        self.profile = _select_profile(self.address, None)
+        self.own_format = getattr(self.profile, "payload", "records") == "manufacturer"
         self.key = key
         self.cipher = AesCtr(key) if key is not None else None
         self.plaintext = plaintext
@@ -572,10 +571,22 @@ class Decoder:
                 if access_number < 0 and tpl.access_number is not None:
                     access_number = tpl.access_number
                 if tpl.security_mode in MANUFACTURER_SECURITY_MODES:
-                    return self._manufacturer(meter, ci, transport[1:], access_number, tpl)
+                    if not meter.own_format:
+                        mode = tpl.security_mode
+                        raise UnsupportedEncryption(
+                            f"security mode {mode} (manufacturer specific) of meter "
+                            f"{meter.address} not supported",
+                            mode=mode,
+                        )
+                    # Nothing to decrypt by the standard: the profile gets the TPL header too.
+                    return self._manufacturer(meter, ci, transport[1:], access_number)
                 apl = open_tpl(
                     tpl, transport, meter.wire, meter.key, afl, plaintext=meter.plaintext
                 )
+                if meter.own_format:
+                    records = self._manufacturer_records(meter, ci, apl)
+                    if records:
+                        return self._manufacturer_reading(meter, records, apl, access_number)
             kind = tpl.application
             if kind == "compact":
                 return self._compact(meter, apl, access_number)
@@ -584,7 +595,7 @@ class Decoder:
             meaning = CI_MEANINGS.get(ci, "no meter data")
             raise UnsupportedCi(f"transport CI 0x{ci:02x} ({meaning}) not supported")
         if ci in MANUFACTURER_CIS:
-            return self._manufacturer(meter, ci, transport[1:], access_number, None)
+            return self._manufacturer(meter, ci, transport[1:], access_number)
         where = "transport CI" if telegram[10] != ci else "CI"
         raise UnsupportedCi(f"{where} 0x{ci:02x} not supported")
 
@@ -623,7 +634,7 @@ class Decoder:
         problems: tuple[str, ...] = tuple(getattr(record_set, "problems", ()))
         extra: tuple[Record, ...] = ()
         if record_set.manufacturer_data:
-            extra = _manufacturer_data_records(meter.address, layout, record_set.manufacturer_data)
+            extra = _manufacturer_data_records(meter, layout, record_set.manufacturer_data)
         if commit:
             self.formats.learn(manufacturer_id, wire[7], layout)
             if not extra and not problems:
@@ -682,35 +693,33 @@ class Decoder:
             data,
         )
 
-    def _manufacturer(
-        self,
-        meter: _Meter,
-        ci: int,
-        apl: bytes,
-        access_number: int,
-        tpl: TransportHeader | None,
-    ) -> Reading:
-        """A manufacturer CI or security mode: only the meter's profile can read it.
+    def _manufacturer(self, meter: _Meter, ci: int, apl: bytes, access_number: int) -> Reading:
+        """A manufacturer CI or security mode: only the meter's profile can read it."""
+        records = self._manufacturer_records(meter, ci, apl)
+        if not records:
+            raise UnsupportedCi(
+                f"CI 0x{ci:02x} (manufacturer specific) of meter {meter.address} not supported"
+            )
+        return self._manufacturer_reading(meter, records, apl, access_number)
 
-        ``apl`` is everything after the CI (for a manufacturer security mode the TPL
-        header included), handed over unparsed.
+    @staticmethod
+    def _manufacturer_records(meter: _Meter, ci: int, apl: bytes) -> tuple[Record, ...]:
+        """Records the meter's profile reads from a payload handed over unparsed.
+
+        ``apl`` is everything after a manufacturer CI, the decrypted APL after the TPL
+        header, or (manufacturer security mode) everything after the TPL CI. Empty when
+        the profile has no layout for ``ci``.
         """
-        profile = _select_profile(meter.address, None)
-        decode_manufacturer: Callable[[int, bytes, MeterAddress], tuple[Record, ...]] | None = (
-            getattr(profile, "decode_manufacturer", None)
-            if getattr(profile, "payload", "records") == "manufacturer"
-            else None
+        decode: Callable[..., tuple[Record, ...]] | None = getattr(
+            meter.profile, "decode_manufacturer", None
         )
-        if decode_manufacturer is None:
-            if tpl is not None:
-                mode = tpl.security_mode
-                raise UnsupportedEncryption(
-                    f"security mode {mode} (manufacturer specific) of meter {meter.address} "
-                    "not supported by its profile",
-                    mode=mode,
-                )
-            raise UnsupportedCi(f"CI 0x{ci:02x} (manufacturer specific) not supported")
-        records = decode_manufacturer(ci, apl, meter.address)
+        return () if decode is None else tuple(decode(ci, apl, meter.address, meter.key))
+
+    @staticmethod
+    def _manufacturer_reading(
+        meter: _Meter, records: tuple[Record, ...], apl: bytes, access_number: int
+    ) -> Reading:
+        profile = meter.profile
         headers = tuple(record.header for record in records)
         values = _map_values_checked(compile_fields(profile, headers))(
             tuple(record.value for record in records)
@@ -741,15 +750,13 @@ def _select_profile(address: MeterAddress, signature: int | None) -> MeterProfil
     return select_profile(address.manufacturer, address.device_type, signature or 0)
 
 
-def _manufacturer_data_records(
-    address: MeterAddress, layout: Layout, data: bytes
-) -> tuple[Record, ...]:
+def _manufacturer_data_records(meter: _Meter, layout: Layout, data: bytes) -> tuple[Record, ...]:
     """Records a profile reads from DIF 0F/1F manufacturer data (none without a profile)."""
-    profile = _select_profile(address, layout.signature)
-    decode: Callable[[bytes, MeterAddress], tuple[Record, ...]] | None = getattr(
+    profile = _select_profile(meter.address, layout.signature)
+    decode: Callable[..., tuple[Record, ...]] | None = getattr(
         profile, "decode_manufacturer_data", None
     )
-    return () if decode is None else tuple(decode(data, address))
+    return () if decode is None else tuple(decode(data, meter.address, meter.key))
 
 
 __all__ = ["ADDRESS_SIZE", "Decoder", "MeterAddress", "Reading"]
