@@ -11,15 +11,12 @@ is left out, never guessed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Final
 
 from ..frame import manufacturer_id_from_code
 from ..records import Function, Record, RecordHeader, decode_bcd
 from .profile import AddressFacts, ManufacturerFrame
-
-_NO_VIF: Final = -1
 
 
 def synthetic_header(
@@ -31,35 +28,22 @@ def synthetic_header(
     tariff: int = 0,
     subunit: int = 0,
     function: Function = Function.INSTANTANEOUS,
+    vifes: tuple[int, ...] = (),
 ) -> RecordHeader:
-    """Header of a record read from a manufacturer layout (``raw`` is empty: no DIF/VIF)."""
-    synthetic = getattr(RecordHeader, "synthetic", None)
-    if synthetic is not None:
-        header: RecordHeader = synthetic(
-            quantity,
-            unit,
-            exponent=exponent,
-            storage=storage,
-            tariff=tariff,
-            subunit=subunit,
-            function=function,
-        )
-        return header
-    return RecordHeader(
-        raw=b"",
-        dif=0,
-        coding=0,
-        size=0,
-        function=function,
+    """Header of a record read from a manufacturer layout (``raw`` is empty: no DIF/VIF).
+
+    ``vifes`` carries a combinable refinement such as backward flow (0x3C).
+    """
+    header = RecordHeader.synthetic(
+        quantity,
+        unit,
+        exponent=exponent,
         storage=storage,
         tariff=tariff,
         subunit=subunit,
-        vif=_NO_VIF,
-        vifes=(),
-        quantity=quantity,
-        unit=unit,
-        exponent=exponent,
+        function=function,
     )
+    return replace(header, vifes=vifes) if vifes else header
 
 
 class Coding(Enum):
@@ -137,9 +121,11 @@ def record(
     *,
     exponent: int = 0,
     storage: int = 0,
+    vifes: tuple[int, ...] = (),
 ) -> Record:
     """A synthetic record for a value a layout had to compute (packed nibbles, sums)."""
-    return Record(synthetic_header(quantity, unit, exponent=exponent, storage=storage), data, value)
+    header = synthetic_header(quantity, unit, exponent=exponent, storage=storage, vifes=vifes)
+    return Record(header, data, value)
 
 
 @dataclass(frozen=True, slots=True)
