@@ -33,6 +33,7 @@ COMPLETE_DRIVERS = frozenset(
         "apatoreitn",
         "bfw240radio",
         "fhkvdataiii",
+        "hydroclimav2",
         "izarv2",
         "omnipower",
     }

@@ -82,6 +82,8 @@ class ByteField:
     tariff: int = 0
     subunit: int = 0
     function: Function = Function.INSTANTANEOUS
+    no_value: int | None = None
+    """A number the meter sends for "not available" (e.g. 0x8000 as signed -32768)."""
     header: RecordHeader = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -107,7 +109,7 @@ class ByteField:
             return None
         data = bytes(payload[start:end])
         number = read_number(data, self.coding)
-        if number is None:
+        if number is None or number == self.no_value:
             return None
         value: int | float = number if self.divisor == 1 else number / self.divisor
         return Record(self.header, data, value)

@@ -262,12 +262,14 @@ class FieldSpec:
     subunit: int = 0
     function: Function = Function.INSTANTANEOUS
     integer: bool = False
-    """Report an int when the conversion is exact (power in W); otherwise a float."""
+    """Report an int when the conversion is exact (power in W, HCA units); else a float."""
     display: FieldDisplay | None = None
     medium: str | None = None
     """Medium for the default display (a water meter's volume is HA's "water")."""
 
     def __post_init__(self) -> None:
+        if self.unit == "HCA":
+            object.__setattr__(self, "integer", True)  # units are counts
         if self.display is None:
             object.__setattr__(
                 self,
