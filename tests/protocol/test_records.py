@@ -239,6 +239,7 @@ def test_bcd() -> None:
         ("32371f15", decode_type_f, "2008-05-31 23:50"),
         ("b2371f15", decode_type_f, None),  # IV bit
         ("320f1f15", decode_type_f, "2008-05-31 15:50"),  # HY 0, year 8 -> 2008
+        ("22484136", decode_type_f, "2026-06-01 08:34"),  # HY 2 (uiws): ignored
         ("3a0f1f15", decode_type_f, "2008-05-31 15:58"),
         ("3c0f1f15", decode_type_f, None),  # minute 60
         ("0a14051f1500", decode_type_i, "2008-05-31 05:20:10"),
@@ -401,3 +402,27 @@ def test_layout_with_converters() -> None:
     fixed = compile_layout(bytes.fromhex("0c13 032b 046d 052b 02fd17"))
     values = fixed.decode_compact(bytes.fromhex("78563412 ffffff 32371f15 0000c07f ffff"))
     assert values == (12345678, -1, "2008-05-31 23:50", None, 0xFFFF)
+
+
+def test_inverse_compact_profile_becomes_historic_records() -> None:
+    # Caltos E style: HCA history, absolute BCD-6 elements, monthly, newest first.
+    records = parse_records(bytes.fromhex("8d04ee13 0e 3bfe 990000 520000 ffffff 000000"))
+    container, *elements = records.records
+    assert container.header.vifes == (0x13,)
+    assert isinstance(container.value, bytes)
+    assert [(e.header.storage, e.header.quantity, e.header.unit, e.value) for e in elements] == [
+        (9, "hca_units", "HCA", 99),
+        (10, "hca_units", "HCA", 52),
+        (12, "hca_units", "HCA", 0),
+    ]
+    assert all(e.header.vifes == () for e in elements)
+    assert records.format_bytes == bytes.fromhex("8d04ee13")
+
+
+def test_compact_profile_markers_and_increments() -> None:
+    volume = parse_records(bytes.fromhex("8d049313 08 33fe 050000 000080"))
+    _, element = volume.records  # the signed minimum is "no value"
+    assert element.header.storage == 9
+    assert element.scaled == pytest.approx(0.005)
+    increments = parse_records(bytes.fromhex("8d04ee13 05 7bfe 010000"))
+    assert len(increments.records) == 1  # increments need the base value: kept raw

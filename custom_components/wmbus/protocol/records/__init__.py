@@ -31,7 +31,8 @@ from .dif import (
 )
 from .header import RecordHeader, parse_header
 from .layout import FormatRegistry, Layout, compile_layout, registry_key
-from .parse import Record, RecordSet, decode_value, parse_format, parse_records, record_json
+from .parse import RecordSet, parse_format, parse_records
+from .record import Record, decode_value, record_json
 from .vif import (
     KNOWN_VIFES,
     PHASE_VIFES,

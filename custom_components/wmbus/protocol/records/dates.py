@@ -20,15 +20,13 @@ _HOUR_MAX: Final = 23
 _MINUTE_MAX: Final = 59
 
 
-def _year(two_digits: int, hundred_years: int = 0) -> int | None:
+def _year(two_digits: int) -> int | None:
     if two_digits > _LAST_TWO_DIGIT_YEAR:
         return None  # 127 = "every year" wildcard, 100..126 unassigned
-    if hundred_years:
-        return 1900 + 100 * hundred_years + two_digits
     return (2000 if two_digits <= _SAME_CENTURY_UNTIL else 1900) + two_digits
 
 
-def _date(low: int, high: int, hundred_years: int = 0) -> str | None:
+def _date(low: int, high: int) -> str | None:
     """Read a type G date (or the date half of type F/I).
 
     Day bits 0-4 and year bits 0-2 (bits 5-7) are in ``low``, month bits 0-3 and year
@@ -36,7 +34,7 @@ def _date(low: int, high: int, hundred_years: int = 0) -> str | None:
     """
     day = low & 0x1F
     month = high & 0x0F
-    year = _year((low >> 5) | ((high & 0xF0) >> 1), hundred_years)
+    year = _year((low >> 5) | ((high & 0xF0) >> 1))
     if year is None or not 1 <= month <= _MONTHS:
         return None
     if not 1 <= day <= calendar.monthrange(year, month)[1]:
@@ -60,11 +58,13 @@ def decode_type_g(data: bytes) -> str | None:
 def decode_type_f(data: bytes) -> str | None:
     """Type F, 4 bytes: date and time to the minute.
 
-    Byte 1 bits 5-6 count centuries after 1900 (HY); byte 0 bit 7 says "invalid".
+    Byte 0 bit 7 says "invalid". Byte 1 bits 5-6 (HY, hundred years) are ignored, as
+    wmbusmeters does: senders disagree on them (the standard's example has HY 1 for
+    2008, the uiws corpus telegram HY 2 for 2026), the two-digit rule fits both.
     """
     if data[0] & _INVALID:
         return None
-    date = _date(data[2], data[3], (data[1] >> 5) & 0x03)
+    date = _date(data[2], data[3])
     clock = _clock(data[1] & 0x1F, data[0] & 0x3F)
     return None if date is None or clock is None else f"{date} {clock}"
 

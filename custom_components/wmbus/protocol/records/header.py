@@ -9,6 +9,7 @@ from ..errors import MalformedRecords
 from .dates import TIMESTAMP_TYPES
 from .dif import (
     CODING_SPECIAL,
+    CODING_VARIABLE,
     DATA_SIZES,
     DIF_MANUFACTURER_DATA,
     INTEGER_CODINGS,
@@ -66,6 +67,11 @@ class RecordHeader:
     decoding: Decoding = Decoding.NUMBER
     manufacturer: bool = False
     """The VIF or a VIFE says the meaning (and LVAR data) is manufacturer specific."""
+
+    @property
+    def lvar_raw(self) -> bool:
+        """LVAR data is kept as bytes whatever its LVAR says (it is not text or a number)."""
+        return self.manufacturer or self.decoding is Decoding.INVERSE_COMPACT_PROFILE
 
     @classmethod
     def synthetic(
@@ -213,6 +219,8 @@ def parse_header(buffer: bytes, position: int) -> tuple[RecordHeader, int]:
             unit, exponent, signed, decoding = "", 0, False, Decoding.NUMBER
         elif effect is Effect.TIMESTAMP:
             exponent, signed, decoding = 0, False, Decoding.TIMESTAMP
+        elif effect is Effect.PROFILE:
+            decoding = Decoding.INVERSE_COMPACT_PROFILE
         elif effect is Effect.DURATION:
             unit, exponent, signed, decoding = TIME_UNITS[vife & 0x03], 0, True, Decoding.NUMBER
     size = DATA_SIZES[coding]
@@ -222,7 +230,9 @@ def parse_header(buffer: bytes, position: int) -> tuple[RecordHeader, int]:
             understood = False  # a date in BCD, real or LVAR (type M): kept raw
         else:
             unit = timestamp[0]
-    elif decoding is Decoding.RAW and coding not in INTEGER_CODINGS:
+    elif (decoding is Decoding.RAW and coding not in INTEGER_CODINGS) or (
+        decoding is Decoding.INVERSE_COMPACT_PROFILE and coding != CODING_VARIABLE
+    ):
         understood = False
     if not understood:
         quantity = None

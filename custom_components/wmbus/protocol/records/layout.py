@@ -29,7 +29,8 @@ from .dif import (
     decode_variable,
 )
 from .header import RecordHeader
-from .parse import decode_value, parse_format
+from .parse import parse_format
+from .record import decode_value
 from .vif import Decoding
 
 _INTEGER_CODES: Final = {1: "B", 2: "H", 4: "I", 8: "Q"}
@@ -145,9 +146,7 @@ class Layout:
         position = 0
         for header in self.headers:
             if header.size is None:
-                value, _, position = decode_variable(
-                    data, position, header.signed, header.manufacturer
-                )
+                value, _, position = decode_variable(data, position, header.signed, header.lvar_raw)
             else:
                 if position + header.size > len(data):
                     raise MalformedRecords("compact data shorter than its format")

@@ -14,22 +14,18 @@ from typing import Final
 
 from ..crypto import crc16_en13757
 from ..errors import MalformedRecords
-from .dates import TIMESTAMP_TYPES
+from .compact_profile import expand_inverse_compact_profile
 from .dif import (
-    BCD_CODINGS,
-    CODING_REAL,
     CODING_SPECIAL,
     DIF_GLOBAL_READOUT,
     DIF_IDLE_FILLER,
     DIF_MANUFACTURER_DATA,
     DIF_MANUFACTURER_DATA_MORE,
     RecordValue,
-    decode_bcd,
-    decode_integer,
-    decode_real,
     decode_variable,
 )
 from .header import RecordHeader, parse_header
+from .record import Record, decode_value
 from .vif import Decoding
 
 _MANUFACTURER_DIFS: Final = frozenset({DIF_MANUFACTURER_DATA, DIF_MANUFACTURER_DATA_MORE})
@@ -38,72 +34,14 @@ _EXCERPT_BYTES: Final = 8
 
 
 @dataclass(frozen=True, slots=True)
-class Record:
-    """One data record: header, raw data bytes and the unscaled value."""
-
-    header: RecordHeader
-    data: bytes
-    value: RecordValue
-
-    @property
-    def scaled(self) -> int | float | None:
-        """Value in the header's unit (raw x 10**exponent), None if not numeric."""
-        value = self.value
-        if not isinstance(value, int | float):
-            return None
-        exponent = self.header.exponent
-        scaled: int | float = value * 10**exponent if exponent >= 0 else value / 10**-exponent
-        return scaled
-
-
-def decode_value(header: RecordHeader, data: bytes) -> RecordValue:
-    """Decode the fixed-size data bytes of a record as its header says."""
-    if not data:
-        return None
-    coding = header.coding
-    if coding == CODING_REAL:
-        return decode_real(data)
-    if coding in BCD_CODINGS:
-        return decode_bcd(data)
-    decoding = header.decoding
-    if decoding is Decoding.TIMESTAMP:
-        return TIMESTAMP_TYPES[len(data)][1](data)
-    if decoding is Decoding.RAW:
-        return bytes(data)
-    return decode_integer(data, header.signed)
-
-
-def record_json(record: Record) -> dict[str, object]:
-    """Render the record as the CLI prints it (one shape for every record).
-
-    The value is scaled into ``unit``, bytes become hex; ``dif_vif`` is the header's hex,
-    None for a record from a manufacturer layout.
-    """
-    header = record.header
-    value: object = record.value
-    if isinstance(value, int | float):
-        value = record.scaled
-    elif isinstance(value, bytes):
-        value = value.hex()
-    return {
-        "quantity": header.quantity,
-        "unit": header.unit,
-        "value": value,
-        "storage": header.storage,
-        "tariff": header.tariff,
-        "subunit": header.subunit,
-        "function": header.function.name.lower(),
-        "dif_vif": header.raw.hex() if header.raw else None,
-    }
-
-
-@dataclass(frozen=True, slots=True)
 class RecordSet:
     """Result of a general parse: the records, their format, trailing data and damage.
 
     ``problems`` is empty for a clean parse; otherwise it says what was not read. A
     record set with problems has a partial format: it must not be learnt as the layout
-    of the meter's compact frames.
+    of the meter's compact frames. ``records`` also holds the elements of an inverse
+    compact profile right after it (they share its header bytes, which ``format_bytes``
+    holds once).
     """
 
     records: tuple[Record, ...]
@@ -131,6 +69,7 @@ def parse_records(payload: bytes) -> RecordSet:
     the end. Raises MalformedRecords only when damage comes before any good record.
     """
     records: list[Record] = []
+    headers: list[bytes] = []
     problems: list[str] = []
     position = 0
     end = len(payload)
@@ -160,7 +99,7 @@ def parse_records(payload: bytes) -> RecordSet:
         if size is None:
             try:
                 value, data_start, position = decode_variable(
-                    payload, position, header.signed, header.manufacturer
+                    payload, position, header.signed, header.lvar_raw
                 )
             except MalformedRecords as error:
                 problems.append(f"{error}: record {header.raw.hex()} at offset {start}")
@@ -176,12 +115,16 @@ def parse_records(payload: bytes) -> RecordSet:
             data = bytes(payload[position : position + size])
             position += size
             value = decode_value(header, data)
-        records.append(Record(header, data, value))
+        record = Record(header, data, value)
+        records.append(record)
+        headers.append(header.raw)
+        if header.decoding is Decoding.INVERSE_COMPACT_PROFILE:
+            records.extend(expand_inverse_compact_profile(record))
     if problems and not records:
         raise MalformedRecords(problems[0])
     return RecordSet(
         records=tuple(records),
-        format_bytes=b"".join(record.header.raw for record in records),
+        format_bytes=b"".join(headers),
         manufacturer_data=manufacturer_data,
         problems=tuple(problems),
         more_records_follow=more,

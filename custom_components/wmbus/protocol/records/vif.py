@@ -28,6 +28,8 @@ class Decoding(Enum):
     """Date/time type chosen by the data size: G (2), J (3), F (4), I (6) (section 6)."""
     RAW = "raw"
     """Bytes kept as they are (types without a decoding here, e.g. K daylight saving)."""
+    INVERSE_COMPACT_PROFILE = "inverse_compact_profile"
+    """LVAR data holding a series of past values, newest first (VIFE 13; Annex F)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +233,8 @@ class Effect(Enum):
     """The value becomes the date/time of an event, typed by its size."""
     DURATION = "duration"
     """The value becomes a duration in TIME_UNITS[code & 3]."""
+    PROFILE = "profile"
+    """The LVAR data is an inverse compact profile of the VIF's quantity."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +254,7 @@ type VifeRow = tuple[int, int, str, Effect, int]
 # OBIS declarations, compact profiles ...) leave a record's quantity unknown.
 COMBINABLE_ROWS: Final[tuple[VifeRow, ...]] = (
     (0x00, 0x00, "no_error", Effect.KEEP, 0),
+    (0x13, 0x13, "inverse_compact_profile", Effect.PROFILE, 0),
     (0x1D, 0x1D, "standard_conform", Effect.KEEP, 0),
     (0x39, 0x39, "start", Effect.TIMESTAMP, 0),
     (0x3A, 0x3A, "uncorrected", Effect.KEEP, 0),
@@ -311,6 +316,7 @@ COMBINABLE: Final = {
     **_expand_vifes(COMBINABLE_EXTENSION_ROWS, VIFE_COMBINABLE_EXTENSION),
 }
 
+VIFE_INVERSE_COMPACT_PROFILE: Final = 0x13
 VIFE_FORWARD_FLOW: Final = 0x3B
 VIFE_BACKWARD_FLOW: Final = 0x3C
 VIFE_ABSOLUTE_VALUE: Final = 0x7C10
