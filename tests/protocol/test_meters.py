@@ -34,7 +34,7 @@ from custom_components.wmbus.protocol.meters.prios import (
     PRIOS_DEFAULT_KEYS,
     descramble,
 )
-from custom_components.wmbus.protocol.records import Function, Record, compile_layout
+from custom_components.wmbus.protocol.records import Function, Record, compile_layout, parse_records
 
 CORPUS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "wmbusmeters_corpus.json"
 CORPUS: list[dict[str, Any]] = json.loads(CORPUS_PATH.read_text(encoding="utf-8"))["vectors"]
@@ -240,3 +240,19 @@ def test_profiles_are_declarations() -> None:
         assert profile.model
         for spec in profile.fields:
             assert spec.key.rsplit("_", 1)[-1] in UNIT_SUFFIXES, spec.key
+
+
+def test_qundis_walk_by_record_gives_its_units() -> None:
+    vector = next(vector for vector in CORPUS if vector["id"] == "qcaloric-02")
+    telegram = bytes.fromhex(vector["telegram_hex"])
+    address = address_of(telegram)
+    profile = select_profile(address, None)
+    assert profile.name == "qcaloric"
+    records = parse_records(telegram[11:]).records  # CI 78: records follow the CI
+    extra = profile.expand_records(records, address)
+    assert [(item.header.storage, item.value) for item in extra] == [(0, 97), (1, 270), (17, 97)]
+    named = field_values(profile, (*records, *extra))
+    assert named["current_consumption_hca"] == 97
+    assert named["consumption_at_set_date_hca"] == 270
+    assert named["consumption_at_set_date_17_hca"] == 97
+    assert PROFILES_BY_NAME["bfw240radio"].expand_records(records, address) == ()

@@ -338,6 +338,9 @@ class MeterProfile:
     payload: PayloadKind = "records"
     frames: Mapping[int, ManufacturerDecoder] = field(default_factory=dict)
     manufacturer_data: ManufacturerDecoder | None = None
+    record_layouts: Mapping[bytes, ManufacturerDecoder] = field(default_factory=dict)
+    """Layouts for the data of manufacturer-VIF records, keyed by their DIF/VIF bytes
+    (Qundis walk-by ``0D FF 5F``)."""
     media: str = ""
     """What the meter measures, for the heard list ("water", "heat cost allocator", ...)."""
     signatures: frozenset[int] = field(init=False)
@@ -411,6 +414,23 @@ class MeterProfile:
         if self.manufacturer_data is None:
             return ()
         return self.manufacturer_data(ManufacturerFrame(0x0F, bytes(data), address, key))
+
+    def expand_records(
+        self, records: tuple[Record, ...], address: AddressFacts, key: bytes | None = None
+    ) -> tuple[Record, ...]:
+        """Records read from the data of this meter's manufacturer-VIF records (often empty).
+
+        The decoder appends them to the standard records; the manufacturer records
+        themselves stay as they are.
+        """
+        if not self.record_layouts:
+            return ()
+        extra: list[Record] = []
+        for item in records:
+            decoder = self.record_layouts.get(item.header.raw)
+            if decoder is not None:
+                extra.extend(decoder(ManufacturerFrame(0x0F, bytes(item.data), address, key)))
+        return tuple(extra)
 
 
 @dataclass(frozen=True, slots=True)
