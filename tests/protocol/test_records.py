@@ -406,8 +406,14 @@ def test_layout_with_converters() -> None:
 
 def test_inverse_compact_profile_becomes_historic_records() -> None:
     # Caltos E style: HCA history, absolute BCD-6 elements, monthly, newest first.
-    records = parse_records(bytes.fromhex("8d04ee13 0e 3bfe 990000 520000 ffffff 000000"))
-    container, *elements = records.records
+    records = parse_records(
+        bytes.fromhex("8d04ee13 0e 3bfe 990000 520000 ffffff 000000 0b6e 250200")
+    )
+    container, current, *elements = records.records
+    # One record per format header first (layout field indexes address them), then
+    # the profile's elements.
+    assert [r.header for r in records.records[:2]] == list(parse_format(records.format_bytes))
+    assert current.value == 225
     assert container.header.vifes == (0x13,)
     assert isinstance(container.value, bytes)
     assert [(e.header.storage, e.header.quantity, e.header.unit, e.value) for e in elements] == [
@@ -416,7 +422,7 @@ def test_inverse_compact_profile_becomes_historic_records() -> None:
         (12, "hca_units", "HCA", 0),
     ]
     assert all(e.header.vifes == () for e in elements)
-    assert records.format_bytes == bytes.fromhex("8d04ee13")
+    assert records.format_bytes == bytes.fromhex("8d04ee13 0b6e")
 
 
 def test_compact_profile_markers_and_increments() -> None:

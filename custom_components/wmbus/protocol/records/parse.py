@@ -39,9 +39,10 @@ class RecordSet:
 
     ``problems`` is empty for a clean parse; otherwise it says what was not read. A
     record set with problems has a partial format: it must not be learnt as the layout
-    of the meter's compact frames. ``records`` also holds the elements of an inverse
-    compact profile right after it (they share its header bytes, which ``format_bytes``
-    holds once).
+    of the meter's compact frames. ``records`` holds one record per header of
+    ``format_bytes``, in telegram order, so a layout's field indexes address them; the
+    elements of inverse compact profiles (which share their profile's header bytes)
+    follow after the last of them.
     """
 
     records: tuple[Record, ...]
@@ -69,7 +70,7 @@ def parse_records(payload: bytes) -> RecordSet:
     the end. Raises MalformedRecords only when damage comes before any good record.
     """
     records: list[Record] = []
-    headers: list[bytes] = []
+    elements: list[Record] = []
     problems: list[str] = []
     position = 0
     end = len(payload)
@@ -117,14 +118,13 @@ def parse_records(payload: bytes) -> RecordSet:
             value = decode_value(header, data)
         record = Record(header, data, value)
         records.append(record)
-        headers.append(header.raw)
         if header.decoding is Decoding.INVERSE_COMPACT_PROFILE:
-            records.extend(expand_inverse_compact_profile(record))
+            elements.extend(expand_inverse_compact_profile(record))
     if problems and not records:
         raise MalformedRecords(problems[0])
     return RecordSet(
-        records=tuple(records),
-        format_bytes=b"".join(headers),
+        records=(*records, *elements),
+        format_bytes=b"".join(record.header.raw for record in records),
         manufacturer_data=manufacturer_data,
         problems=tuple(problems),
         more_records_follow=more,
