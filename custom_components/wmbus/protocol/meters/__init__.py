@@ -87,6 +87,9 @@ def select_profile(
             for profile in _BY_MANUFACTURER.get(address, ())
             if _matches_any_version(profile, address, signature, legacy_signature)
         }
+        by_record_set = [profile for profile in candidates.values() if profile.detect_by_record_set]
+        if len(by_record_set) == 1:
+            return by_record_set[0]  # the record format itself identifies the meter
         return next(iter(candidates.values())) if len(candidates) == 1 else GENERIC
     for profile in _BY_MANUFACTURER.get(address.manufacturer, ()):
         if profile.matches(address, signature):

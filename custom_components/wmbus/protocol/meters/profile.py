@@ -242,6 +242,15 @@ def mvt(manufacturer: str, version: int | None, *device_types: int) -> Detection
 
 # -- fields ------------------------------------------------------------------------------
 
+BACKWARD_FLOW: Final = frozenset({VIFE_BACKWARD_FLOW})
+"""VIFE 3C: accumulated only while flowing backwards (returned water, exported energy)."""
+FORWARD_FLOW: Final = frozenset({VIFE_FORWARD_FLOW})
+"""VIFE 3B: accumulated only while flowing forwards."""
+AT_PHASE_1: Final = frozenset({0x7C01})
+AT_PHASE_2: Final = frozenset({0x7C02})
+AT_PHASE_3: Final = frozenset({0x7C03})
+"""Combinable extension 7C 01..03: the value of one phase (electricity meters)."""
+
 
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
