@@ -63,6 +63,7 @@ from .records import (
     FormatRegistry,
     Layout,
     Record,
+    RecordHeader,
     RecordValue,
     compile_layout,
     parse_records,
@@ -644,9 +645,7 @@ class Decoder:
             profile = _select_profile(meter.address, layout.signature)
             records = (*records, *extra)
             headers = tuple(record.header for record in records)
-            values = _map_values_checked(compile_fields(profile, headers))(
-                tuple(record.value for record in records)
-            )
+            values = _record_mapper(profile, headers)(tuple(record.value for record in records))
         else:
             values = compiled.checked(tuple(record.value for record in records))
         return _new_reading(
@@ -721,9 +720,7 @@ class Decoder:
     ) -> Reading:
         profile = meter.profile
         headers = tuple(record.header for record in records)
-        values = _map_values_checked(compile_fields(profile, headers))(
-            tuple(record.value for record in records)
-        )
+        values = _record_mapper(profile, headers)(tuple(record.value for record in records))
         reading = object.__new__(Reading)
         for setter, value in zip(
             _READING_SLOTS,
@@ -743,6 +740,26 @@ class Decoder:
         ):
             setter(reading, value)
         return reading
+
+
+_record_mappers: dict[tuple[str, tuple[RecordHeader, ...]], ValueMapper] = {}
+_RECORD_MAPPERS_MAX: Final = 1024
+
+
+def _record_mapper(profile: MeterProfile, headers: tuple[RecordHeader, ...]) -> ValueMapper:
+    """The field plan of records no layout describes (manufacturer-derived), compiled once.
+
+    Matching every field against every record costs far more than the decode; a meter
+    sends the same headers again and again.
+    """
+    key = (profile.name, headers)
+    mapper = _record_mappers.get(key)
+    if mapper is None:
+        mapper = _map_values_checked(compile_fields(profile, headers))
+        if len(_record_mappers) >= _RECORD_MAPPERS_MAX:
+            _record_mappers.clear()
+        _record_mappers[key] = mapper
+    return mapper
 
 
 def _select_profile(address: MeterAddress, signature: int | None) -> MeterProfile:
