@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Self
 
@@ -112,19 +113,59 @@ _header_cache: dict[bytes, RecordHeader] = {}
 _HEADER_CACHE_MAX: Final = 4096
 
 
-def parse_header(buffer: bytes, position: int) -> tuple[RecordHeader, int]:
-    """Parse the record header at ``position``; return it and the offset of its data.
+@dataclass(slots=True)
+class _Draft:
+    """The meaning of a header while its VIFEs refine it."""
 
-    Raises MalformedRecords for a special DIF (coding F: fillers and manufacturer data
-    are the caller's), more than 10 DIFEs or VIFEs, or a header that runs past the end.
-    """
+    quantity: str | None
+    unit: str
+    exponent: int
+    signed: bool
+    decoding: Decoding
+    understood: bool
+
+    def count(self, _code: int) -> None:
+        self.unit, self.exponent, self.signed = "", 0, False
+        self.decoding = Decoding.NUMBER
+
+    def timestamp(self, _code: int) -> None:
+        self.exponent, self.signed, self.decoding = 0, False, Decoding.TIMESTAMP
+
+    def duration(self, code: int) -> None:
+        self.unit, self.exponent, self.signed = TIME_UNITS[code & 0x03], 0, True
+        self.decoding = Decoding.NUMBER
+
+    def profile(self, _code: int) -> None:
+        self.decoding = Decoding.INVERSE_COMPACT_PROFILE
+
+    def make_signed(self, _code: int) -> None:
+        self.signed = True
+
+    def keep(self, _code: int) -> None:
+        pass
+
+
+_EFFECTS: Final[dict[Effect, Callable[[_Draft, int], None]]] = {
+    Effect.KEEP: _Draft.keep,
+    Effect.SIGNED: _Draft.make_signed,
+    Effect.COUNT: _Draft.count,
+    Effect.TIMESTAMP: _Draft.timestamp,
+    Effect.DURATION: _Draft.duration,
+    Effect.PROFILE: _Draft.profile,
+}
+"""What each combinable VIFE effect does (SCALE adds its exponent, see _read_vifes)."""
+
+_CODINGS_FOR: Final[dict[Decoding, frozenset[int]]] = {
+    Decoding.RAW: INTEGER_CODINGS,
+    Decoding.INVERSE_COMPACT_PROFILE: frozenset({CODING_VARIABLE}),
+}
+"""Data codings a decoding needs; with any other the record is kept raw (TIMESTAMP also
+needs one of the sizes of the date/time types, checked apart)."""
+
+
+def _read_difes(buffer: bytes, position: int, dif: int) -> tuple[int, int, int, int]:
+    """Storage, tariff and subunit from the DIF and its DIFEs; and the VIF's offset."""
     end = len(buffer)
-    start = position
-    dif = buffer[position]
-    position += 1
-    coding = dif & 0x0F
-    if coding == CODING_SPECIAL:
-        raise MalformedRecords(f"special DIF 0x{dif:02x} has no record header")
     storage = (dif >> 6) & 1
     tariff = 0
     subunit = 0
@@ -142,19 +183,18 @@ def parse_header(buffer: bytes, position: int) -> tuple[RecordHeader, int]:
         subunit |= ((dife >> 6) & 0x01) << count
         count += 1
         extension = dife & 0x80
+    return storage, tariff, subunit, position
+
+
+def _read_vif(buffer: bytes, position: int) -> tuple[int, _Draft, int, int]:
+    """The VIF's code, its meaning, whether VIFEs follow (bit 7), and the next offset."""
+    end = len(buffer)
     if position >= end:
         raise MalformedRecords("record header ends before its VIF")
     vif_byte = buffer[position]
     position += 1
     code = vif_byte & 0x7F
     extension = vif_byte & 0x80
-    quantity: str | None = None
-    unit = ""
-    exponent = 0
-    signed = True  # a plain-text unit measures something; the tables say for the rest
-    decoding = Decoding.NUMBER
-    understood = True
-    manufacturer = False
     if vif_byte in _EXTENSION_TABLES:
         if position >= end:
             raise MalformedRecords("record header ends inside an extension-table VIF")
@@ -164,26 +204,36 @@ def parse_header(buffer: bytes, position: int) -> tuple[RecordHeader, int]:
         extension = real & 0x80
         meaning = EXTENSION.get(code)
     elif code == VIF_PLAIN_TEXT:
-        # Plain-text unit: a length byte and that many ASCII characters, last first, come
-        # right after the VIF and before any VIFE (PROTOCOL-GENERIC.md 5.5).
+        # A length byte and that many ASCII characters, last first, right after the VIF
+        # and before any VIFE (PROTOCOL-GENERIC.md 5.5): the meter's own unit.
         if position >= end or position + 1 + buffer[position] > end:
             raise MalformedRecords("plain-text VIF runs past the end")
         length = buffer[position]
-        unit = buffer[position + 1 : position + 1 + length][::-1].decode("latin-1")
+        text = buffer[position + 1 : position + 1 + length][::-1].decode("latin-1")
         position += 1 + length
-        meaning = None
+        return code, _Draft(None, text, 0, True, Decoding.NUMBER, True), extension, position
     else:
         meaning = PRIMARY.get(code)
-        manufacturer = code == VIF_MANUFACTURER
-    if meaning is not None:
-        quantity = meaning.quantity
-        unit = meaning.unit
-        exponent = meaning.exponent
-        signed = meaning.signed
-        decoding = meaning.decoding
-    elif code != VIF_PLAIN_TEXT:
-        understood = False
+    if meaning is None:
+        # Unknown or reserved codes, "any VIF" (7E), manufacturer specific (7F).
+        return code, _Draft(None, "", 0, False, Decoding.NUMBER, False), extension, position
+    draft = _Draft(
+        meaning.quantity, meaning.unit, meaning.exponent, meaning.signed, meaning.decoding, True
+    )
+    return code, draft, extension, position
+
+
+def _read_vifes(
+    buffer: bytes, position: int, draft: _Draft, manufacturer: bool
+) -> tuple[tuple[int, ...], bool, int]:
+    """Refine ``draft`` by the combinable VIFEs; (codes, manufacturer specific, offset).
+
+    After a manufacturer VIF or VIFE every further byte is the manufacturer's: kept
+    as it is, never read as a combinable code.
+    """
+    end = len(buffer)
     vifes: list[int] = []
+    extension = True
     while extension:
         if position >= end:
             raise MalformedRecords("record header ends inside its VIFEs")
@@ -191,7 +241,7 @@ def parse_header(buffer: bytes, position: int) -> tuple[RecordHeader, int]:
             raise MalformedRecords("more than 10 VIFEs")
         vife = buffer[position]
         position += 1
-        extension = vife & 0x80
+        extension = bool(vife & 0x80)
         vife &= 0x7F
         if manufacturer:
             vifes.append(vife)
@@ -201,43 +251,49 @@ def parse_header(buffer: bytes, position: int) -> tuple[RecordHeader, int]:
                 raise MalformedRecords("record header ends inside a combinable extension")
             follow = buffer[position]
             position += 1
-            extension = follow & 0x80
+            extension = bool(follow & 0x80)
             vife = (VIFE_COMBINABLE_EXTENSION << 8) | (follow & 0x7F)
         elif vife == VIFE_MANUFACTURER:
             manufacturer = True
         vifes.append(vife)
         refinement = COMBINABLE.get(vife)
         if refinement is None:
-            understood = False
-            continue
-        effect = refinement.effect
-        if effect is Effect.SCALE:
-            exponent += refinement.exponent
-        elif effect is Effect.SIGNED:
-            signed = True
-        elif effect is Effect.COUNT:
-            unit, exponent, signed, decoding = "", 0, False, Decoding.NUMBER
-        elif effect is Effect.TIMESTAMP:
-            exponent, signed, decoding = 0, False, Decoding.TIMESTAMP
-        elif effect is Effect.PROFILE:
-            decoding = Decoding.INVERSE_COMPACT_PROFILE
-        elif effect is Effect.DURATION:
-            unit, exponent, signed, decoding = TIME_UNITS[vife & 0x03], 0, True, Decoding.NUMBER
+            draft.understood = False
+        elif refinement.effect is Effect.SCALE:
+            draft.exponent += refinement.exponent
+        else:
+            _EFFECTS[refinement.effect](draft, vife)
+    return tuple(vifes), manufacturer, position
+
+
+def parse_header(buffer: bytes, position: int) -> tuple[RecordHeader, int]:
+    """Parse the record header at ``position``; return it and the offset of its data.
+
+    Raises MalformedRecords for a special DIF (coding F: fillers and manufacturer data
+    are the caller's), more than 10 DIFEs or VIFEs, or a header that runs past the end.
+    """
+    start = position
+    dif = buffer[position]
+    coding = dif & 0x0F
+    if coding == CODING_SPECIAL:
+        raise MalformedRecords(f"special DIF 0x{dif:02x} has no record header")
+    storage, tariff, subunit, position = _read_difes(buffer, position + 1, dif)
+    code, draft, extension, position = _read_vif(buffer, position)
+    manufacturer = code == VIF_MANUFACTURER
+    vifes: tuple[int, ...] = ()
+    if extension:
+        vifes, manufacturer, position = _read_vifes(buffer, position, draft, manufacturer)
     size = DATA_SIZES[coding]
-    if decoding is Decoding.TIMESTAMP:
+    if draft.decoding is Decoding.TIMESTAMP:
         timestamp = TIMESTAMP_TYPES.get(size or 0) if coding in INTEGER_CODINGS else None
         if timestamp is None:
-            understood = False  # a date in BCD, real or LVAR (type M): kept raw
+            draft.understood = False  # a date in BCD, real or LVAR (type M): kept raw
         else:
-            unit = timestamp[0]
-    elif (decoding is Decoding.RAW and coding not in INTEGER_CODINGS) or (
-        decoding is Decoding.INVERSE_COMPACT_PROFILE and coding != CODING_VARIABLE
-    ):
-        understood = False
-    if not understood:
-        quantity = None
-        unit = ""
-        exponent, signed, decoding = 0, False, Decoding.NUMBER
+            draft.unit = timestamp[0]
+    elif coding not in _CODINGS_FOR.get(draft.decoding, DATA_SIZES.keys()):
+        draft.understood = False
+    if not draft.understood:
+        draft = _Draft(None, "", 0, False, Decoding.NUMBER, False)
     raw = bytes(buffer[start:position])
     cached = _header_cache.get(raw)
     if cached is not None:
@@ -252,12 +308,12 @@ def parse_header(buffer: bytes, position: int) -> tuple[RecordHeader, int]:
         tariff=tariff,
         subunit=subunit,
         vif=code,
-        vifes=tuple(vifes),
-        quantity=quantity,
-        unit=unit,
-        exponent=exponent,
-        signed=signed,
-        decoding=decoding,
+        vifes=vifes,
+        quantity=draft.quantity,
+        unit=draft.unit,
+        exponent=draft.exponent,
+        signed=draft.signed,
+        decoding=draft.decoding,
         manufacturer=manufacturer,
     )
     if len(_header_cache) >= _HEADER_CACHE_MAX:
