@@ -99,8 +99,10 @@ def decode_variable(
 ) -> tuple[RecordValue, int, int]:
     """Decode LVAR data at ``position``: (value, first data byte offset, end offset).
 
-    00..BF: text, last character first; C0..C9/D0..D9: positive/negative BCD of
-    LVAR & 0F bytes; E0..EF: binary number of LVAR - E0 bytes (an int up to 8 bytes);
+    00..BF: text, last character first; C0..C9/D0..D9: positive/negative BCD "with
+    (LVAR - C0h) x 2 digits" as the standard words it, so LVAR & 0F bytes (libmbus,
+    jmbus and pyMeterBus read twice that many bytes, taking digits for bytes; lmr agrees
+    with this reading); E0..EF: binary number of LVAR - E0 bytes (an int up to 8 bytes);
     F0..F6: longer binary (bytes). F7..FF are reserved: their length is unknown, so the
     rest of the payload cannot be read. ``raw`` keeps the bytes whatever the LVAR says
     (manufacturer-specific content is not text just because its length is below C0).
