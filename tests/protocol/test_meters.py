@@ -8,6 +8,7 @@ whatever the decoder does, and every expected value of those telegrams must come
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 import json
 from pathlib import Path
 from typing import Any
@@ -177,9 +178,14 @@ def test_every_meter_module_is_discovered_once() -> None:
     assert len(names) == len(set(names))
     assert PROFILES[-1] is GENERIC
     meters_dir = Path(__file__).resolve().parents[2] / "custom_components/wmbus/protocol/meters"
-    helpers = {"__init__", "profile", "layout", "prios", "generic"}
-    modules = {path.stem for path in meters_dir.glob("*.py")} - helpers
-    assert len(PROFILES) - 1 >= len(modules)
+    declared = 0
+    for path in meters_dir.glob("[!_]*.py"):
+        module = import_module(f"custom_components.wmbus.protocol.meters.{path.stem}")
+        profile = getattr(module, "PROFILE", None)
+        if profile is not None:
+            declared += 1
+            assert profile in PROFILES, path.stem
+    assert declared == len(PROFILES) - 1  # GENERIC is the fallback, not a meter module
 
 
 def test_profile_selection_by_record_set_and_address() -> None:
