@@ -134,6 +134,8 @@ def test_measurements_are_signed_codes_are_not() -> None:
         ("04fb8275 3f000000", "reactive_energy", "kvarh", 6.3),  # x 10**(5-6)
         ("04937d 02000000", "volume", "m3", 2),  # x 1000
         ("04937e 02000000", "volume", "m3", 0.002),  # future value
+        ("049322 0a000000", "volume", "m3/h", 0.01),  # volume per hour: a rate
+        ("048623 05000000", "energy", "Wh/d", 5000),  # energy per day
         ("04fdc8fc01 e6000000", "voltage", "V", 23.0),  # phase L1 (7C 01)
         ("02bb41 0300", "volume_flow", "", 3),  # number of lower-limit exceeds
         ("02bb5a 0500", "volume_flow", "h", 5),  # duration of an upper-limit exceed
@@ -151,6 +153,7 @@ def test_combinable_vifes(payload: str, quantity: str, unit: str, scaled: float)
     [
         "04933d",  # 3D is reserved (not "absolute value")
         "049328",  # increment per input pulse
+        "02fd9722",  # error flags per hour: a code has no rate
         "0493ff20",  # manufacturer VIFE: all that follows is the manufacturer's
         "04937c7f",  # unassigned combinable extension
         "049318",  # record error code: data error

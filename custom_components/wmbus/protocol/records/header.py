@@ -21,6 +21,7 @@ from .dif import (
 from .vif import (
     COMBINABLE,
     EXTENSION,
+    PER_TIME_UNITS,
     PRIMARY,
     TIME_UNITS,
     VIF_MANUFACTURER,
@@ -30,6 +31,7 @@ from .vif import (
     VIF_TABLE_FD,
     VIFE_COMBINABLE_EXTENSION,
     VIFE_MANUFACTURER,
+    VIFE_PER_SECOND,
     Decoding,
     Effect,
 )
@@ -138,6 +140,12 @@ class _Draft:
     def profile(self, _code: int) -> None:
         self.decoding = Decoding.INVERSE_COMPACT_PROFILE
 
+    def per_time(self, code: int) -> None:
+        if self.unit:
+            self.unit = f"{self.unit}/{PER_TIME_UNITS[code - VIFE_PER_SECOND]}"
+        else:
+            self.understood = False  # a rate of a unitless code means nothing
+
     def make_signed(self, _code: int) -> None:
         self.signed = True
 
@@ -152,6 +160,7 @@ _EFFECTS: Final[dict[Effect, Callable[[_Draft, int], None]]] = {
     Effect.TIMESTAMP: _Draft.timestamp,
     Effect.DURATION: _Draft.duration,
     Effect.PROFILE: _Draft.profile,
+    Effect.PER_TIME: _Draft.per_time,
 }
 """What each combinable VIFE effect does (SCALE adds its exponent, see _read_vifes)."""
 

@@ -235,6 +235,8 @@ class Effect(Enum):
     """The value becomes a duration in TIME_UNITS[code & 3]."""
     PROFILE = "profile"
     """The LVAR data is an inverse compact profile of the VIF's quantity."""
+    PER_TIME = "per_time"
+    """The value becomes a rate: the VIF's unit per PER_TIME_UNITS[code - 0x20]."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +258,7 @@ COMBINABLE_ROWS: Final[tuple[VifeRow, ...]] = (
     (0x00, 0x00, "no_error", Effect.KEEP, 0),
     (0x13, 0x13, "inverse_compact_profile", Effect.PROFILE, 0),
     (0x1D, 0x1D, "standard_conform", Effect.KEEP, 0),
+    (0x20, 0x26, "per_time", Effect.PER_TIME, 0),
     (0x39, 0x39, "start", Effect.TIMESTAMP, 0),
     (0x3A, 0x3A, "uncorrected", Effect.KEEP, 0),
     (0x3B, 0x3B, "forward", Effect.KEEP, 0),
@@ -295,6 +298,10 @@ COMBINABLE_EXTENSION_ROWS: Final[tuple[VifeRow, ...]] = (
     (0x0C, 0x0C, "import_export_delta", Effect.SIGNED, 0),
     (0x10, 0x10, "absolute_value", Effect.KEEP, 0),
 )
+
+PER_TIME_UNITS: Final = ("s", "min", "h", "d", "week", "month", "y")
+"""VIFE 20..26: per second, minute, hour, day, week, month, year."""
+VIFE_PER_SECOND: Final = 0x20
 
 VIFE_COMBINABLE_EXTENSION: Final = 0x7C
 """Followed by one more byte (e.g. phase L1 = 7C 01); stored as 0x7C00 | next byte."""
