@@ -262,3 +262,59 @@ def test_qundis_walk_by_record_gives_its_units() -> None:
     assert named["consumption_at_set_date_hca"] == 270
     assert named["consumption_at_set_date_17_hca"] == 97
     assert PROFILES_BY_NAME["bfw240radio"].expand_records(records, address) == ()
+
+
+# Test telegrams of wmbusmeters' driver files for meter types outside the shared corpus.
+DRIVER_TESTS = [
+    (
+        "2f446850313233347462a2069f255900b029310000000306060906030609070606050509050505050407"
+        "040605070500",
+        "mkradio3",
+        {"total_m3": 13.8, "target_m3": 8.9},
+    ),
+    (
+        "2f446850200141029562a2067029010060170300040003000000000000000000000000000000000000"
+        "00000000000000",
+        "mkradio4",
+        {"total_m3": 0.4, "target_m3": 0.1},
+    ),
+    (
+        "374468506549235827c3a2129f25383300a8622600008200800a2af862115175552877a36f26c9ab1c"
+        "b24400000004000000000004908002",
+        "vario451",
+        {"total_kwh": 6371.666666666667, "previous_kwh": 3642.222222222222},
+    ),
+    (
+        "36446850626262624543a1009f2777010060780000000a000000000000000000000000000000000000"
+        "000000000000a0400000b4010000",
+        "compact5",
+        {"total_kwh": 495.0, "previous_kwh": 375.0},
+    ),
+    (
+        "1c44148607a814000411a01d5400000840030000000005ff05d83d0000",
+        "apator172",
+        {"total_m3": 7177.666666666667},
+    ),
+]
+
+
+@pytest.mark.parametrize(("telegram_hex", "name", "expected"), DRIVER_TESTS)
+def test_driver_test_telegrams(telegram_hex: str, name: str, expected: dict[str, float]) -> None:
+    telegram = bytes.fromhex(telegram_hex)
+    address = address_of(telegram)
+    profile = select_profile(address, None)
+    assert profile.name == name
+    ci, payload = manufacturer_payload(telegram)
+    values = field_values(profile, profile.decode_manufacturer(ci, payload, address))
+    assert values == pytest.approx(expected, rel=1e-12)
+
+
+def test_zenner_0b_reads_its_manufacturer_data() -> None:
+    telegram = bytes.fromhex("1e44496a677308500b167ad80010252f2f0f0000000080bf1b0000a6420000")
+    address = address_of(telegram)
+    profile = select_profile(address, None)
+    assert profile.name == "zenner0b"
+    records = profile.decode_manufacturer_data(telegram[18:], address)  # after 2F 2F 0F
+    assert field_values(profile, records) == pytest.approx(
+        {"total_m3": 17.062, "target_m3": 7.1035}
+    )
