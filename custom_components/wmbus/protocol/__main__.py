@@ -20,7 +20,7 @@ from typing import Any, Final
 from .decoder import Decoder, Reading
 from .errors import InvalidHex, UnknownMeter, UnsupportedEncryption, WmbusError
 from .frame import LINK_HEADER_SIZE, LinkHeader, link_header_from_prefix
-from .records import Record
+from .records import record_json
 
 AES_KEY_DIGITS: Final = 32
 DES_KEY_DIGITS: Final = 16
@@ -49,25 +49,6 @@ def _header_facts(header: LinkHeader) -> dict[str, Any]:
     }
 
 
-def _record_json(record: Record) -> dict[str, Any]:
-    """One record as the CLI prints it: the value scaled into the unit, raw header hex."""
-    header = record.header
-    value: Any = record.scaled
-    if value is None:
-        raw = record.value
-        value = raw.hex() if isinstance(raw, bytes) else raw
-    return {
-        "quantity": header.quantity,
-        "unit": header.unit,
-        "value": value,
-        "storage": header.storage,
-        "tariff": header.tariff,
-        "subunit": header.subunit,
-        "function": header.function.name.lower(),
-        "dif_vif": header.raw.hex() if header.raw else None,
-    }
-
-
 def _reading_json(reading: Reading) -> dict[str, Any]:
     line = {
         "id": reading.meter_id,
@@ -78,7 +59,7 @@ def _reading_json(reading: Reading) -> dict[str, Any]:
         "access_number": reading.access_number,
         "frame": reading.frame,
         "values": dict(reading.values),
-        "records": [_record_json(record) for record in reading.records],
+        "records": [record_json(record) for record in reading.records],
     }
     if reading.problems:
         line["problems"] = list(reading.problems)

@@ -64,6 +64,7 @@ from .records import (
     Layout,
     Record,
     RecordHeader,
+    RecordSet,
     RecordValue,
     compile_layout,
     parse_records,
@@ -272,10 +273,11 @@ def _map_values_checked(plan: tuple[FieldPlan, ...]) -> ValueMapper:
 class _Compiled:
     """A layout plus the profile chosen for it and the compiled field plan."""
 
-    __slots__ = ("checked", "fast", "layout", "model", "plan", "profile")
+    __slots__ = ("checked", "fast", "layout", "meter_profile", "model", "plan", "profile")
 
     def __init__(self, layout: Layout, profile: MeterProfile) -> None:
         self.layout = layout
+        self.meter_profile = profile
         self.profile = profile.name
         self.model = profile.model
         self.plan: tuple[FieldPlan, ...] = compile_fields(profile, layout.headers)
@@ -307,7 +309,7 @@ class _Meter:
         # The address alone picks the profile for what is not DIF/VIF (manufacturer CIs,
         # a manufacturer APL): chosen once per meter, never per telegram.
         self.profile = _select_profile(self.address, None)
-        self.own_format = getattr(self.profile, "payload", "records") == "manufacturer"
+        self.own_format = self.profile.payload == "manufacturer"
         self.key = key
         self.cipher = AesCtr(key) if key is not None else None
         self.plaintext = plaintext
@@ -363,12 +365,10 @@ class Decoder:
         self._duplicate_guard = duplicate_guard
         self.formats = FormatRegistry()
         for profile in profiles:
-            for format_bytes in profile.record_formats:
-                for manufacturer in profile.manufacturers:
-                    for device_type in profile.device_types:
-                        self.formats.declare(
-                            manufacturer_id_from_code(manufacturer), device_type, format_bytes
-                        )
+            for manufacturer, device_type, format_bytes in profile.format_declarations():
+                self.formats.declare(
+                    manufacturer_id_from_code(manufacturer), device_type, format_bytes
+                )
         for meter, key in (keys or {}).items():
             self.set_key(meter, key)
         for meter in plaintext_meters:
@@ -632,17 +632,15 @@ class Decoder:
         key = registry_key(manufacturer_id, wire[7], layout.signature)
         compiled = self._compile(key, meter.address, layout)
         records = record_set.records
-        problems: tuple[str, ...] = tuple(getattr(record_set, "problems", ()))
-        extra: tuple[Record, ...] = ()
-        if record_set.manufacturer_data:
-            extra = _manufacturer_data_records(meter, layout, record_set.manufacturer_data)
+        problems = record_set.problems
+        extra = _manufacturer_data_records(meter, compiled.meter_profile, record_set)
         if commit:
             self.formats.learn(manufacturer_id, wire[7], layout)
             if not extra and not problems:
                 meter.long = compiled
         values: Mapping[str, Value]
         if extra:
-            profile = _select_profile(meter.address, layout.signature)
+            profile = compiled.meter_profile
             records = (*records, *extra)
             headers = tuple(record.header for record in records)
             values = _record_mapper(profile, headers)(tuple(record.value for record in records))
@@ -709,10 +707,10 @@ class Decoder:
         header, or (manufacturer security mode) everything after the TPL CI. Empty when
         the profile has no layout for ``ci``.
         """
-        decode: Callable[..., tuple[Record, ...]] | None = getattr(
-            meter.profile, "decode_manufacturer", None
-        )
-        return () if decode is None else tuple(decode(ci, apl, meter.address, meter.key))
+        profile = meter.profile
+        if not profile.decodes_frame(ci):
+            return ()
+        return profile.decode_manufacturer(ci, apl, meter.address, key=meter.key)
 
     @staticmethod
     def _manufacturer_reading(
@@ -764,16 +762,24 @@ def _record_mapper(profile: MeterProfile, headers: tuple[RecordHeader, ...]) -> 
 
 def _select_profile(address: MeterAddress, signature: int | None) -> MeterProfile:
     """The meters package's profile choice for an address and record-format signature."""
-    return select_profile(address.manufacturer, address.device_type, signature or 0)
+    return select_profile(address, signature)
 
 
-def _manufacturer_data_records(meter: _Meter, layout: Layout, data: bytes) -> tuple[Record, ...]:
-    """Records a profile reads from DIF 0F/1F manufacturer data (none without a profile)."""
-    profile = _select_profile(meter.address, layout.signature)
-    decode: Callable[..., tuple[Record, ...]] | None = getattr(
-        profile, "decode_manufacturer_data", None
-    )
-    return () if decode is None else tuple(decode(data, meter.address, meter.key))
+def _manufacturer_data_records(
+    meter: _Meter, profile: MeterProfile, record_set: RecordSet
+) -> tuple[Record, ...]:
+    """Records the profile reads from DIF 0F/1F data and manufacturer-VIF records.
+
+    Empty for a meter without such layouts (and for a missing or wrong key).
+    """
+    extra: tuple[Record, ...] = ()
+    if profile.record_layouts:
+        extra = profile.expand_records(record_set.records, meter.address, key=meter.key)
+    if record_set.manufacturer_data:
+        extra += profile.decode_manufacturer_data(
+            record_set.manufacturer_data, meter.address, key=meter.key
+        )
+    return extra
 
 
 __all__ = ["ADDRESS_SIZE", "Decoder", "MeterAddress", "Reading"]
