@@ -435,3 +435,15 @@ def test_compact_profile_markers_and_increments() -> None:
     assert element.scaled == pytest.approx(0.005)
     increments = parse_records(bytes.fromhex("8d04ee13 05 7bfe 010000"))
     assert len(increments.records) == 1  # increments need the base value: kept raw
+
+
+def test_monthly_profile_elements_get_their_dates() -> None:
+    # caltose-01: base date 2026-02-01 at storage 8, monthly profile of storage 8.
+    records = parse_records(bytes.fromhex("82046c 4132 8d04ee13 08 3bfe 990000 520000"))
+    dated = [(r.header.storage, r.header.quantity, r.value) for r in records.records[2:]]
+    assert dated == [
+        (9, "hca_units", 99),
+        (9, "date", "2026-01-01"),
+        (10, "hca_units", 52),
+        (10, "date", "2025-12-01"),
+    ]

@@ -119,7 +119,7 @@ def parse_records(payload: bytes) -> RecordSet:
         record = Record(header, data, value)
         records.append(record)
         if header.decoding is Decoding.INVERSE_COMPACT_PROFILE:
-            elements.extend(expand_inverse_compact_profile(record))
+            elements.extend(expand_inverse_compact_profile(record, records))
     if problems and not records:
         raise MalformedRecords(problems[0])
     return RecordSet(
