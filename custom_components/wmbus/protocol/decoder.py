@@ -300,6 +300,7 @@ class _Meter:
         "plaintext",
         "profile",
         "recent",
+        "registry_base",
         "wire",
     )
 
@@ -316,6 +317,8 @@ class _Meter:
         self.crc_failures = 0
         self.recent: tuple[bytes, ...] = ()
         self.long: _Compiled | None = None
+        # Format-registry keys of this meter's compact frames, less the signature.
+        self.registry_base = registry_key(wire[0] | (wire[1] << 8), wire[7], 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -533,14 +536,15 @@ class Decoder:
         return error
 
     def _decode(self, meter: _Meter, telegram: bytes, commit: bool) -> Reading:
-        ci = telegram[10]
-        # Duplicate guard before any cryptography: from the access number on (the ELL's
-        # ACC, SN and payload, or the TPL), what repeaters and other sticks leave alone.
-        recent = telegram[12:] if ci in ELL_CIS else telegram[10:]
+        extended = telegram[10] in ELL_CIS
         guard = commit and self._duplicate_guard
-        if guard and recent in meter.recent:
-            raise Duplicate(f"telegram of meter {meter.address} already decoded")
-        if ci in ELL_CIS:
+        if guard:
+            # Before any cryptography: from the access number on (the ELL's ACC, SN and
+            # payload, or the TPL), what repeaters and other sticks leave alone.
+            recent = telegram[12:] if extended else telegram[10:]
+            if recent in meter.recent:
+                raise Duplicate(f"telegram of meter {meter.address} already decoded")
+        if extended:
             ell = open_ell(telegram, meter.cipher, plaintext=meter.plaintext)
             transport = ell.payload
             access_number = ell.access_number
@@ -657,8 +661,7 @@ class Decoder:
         signature = apl[0] | (apl[1] << 8)
         full_crc = apl[2] | (apl[3] << 8)
         data = apl[4:]
-        wire = meter.wire
-        key = registry_key(wire[0] | (wire[1] << 8), wire[7], signature)
+        key = meter.registry_base | signature
         compiled = self._compiled.get(key)
         if compiled is None:
             layout = self.formats.lookup(key)

@@ -110,6 +110,8 @@ class TransportHeader:
     address: MeterAddress | None
     address_wire: bytes
     apl_offset: int
+    application: ApplicationKind
+    """What follows the header: records, a compact frame, or neither."""
 
     @property
     def security_mode(self) -> int:
@@ -121,16 +123,15 @@ class TransportHeader:
         """Configuration bits 4..7: 16-byte blocks encrypted in modes 5 and 7."""
         return 0 if self.configuration is None else (self.configuration >> 4) & 0x0F
 
-    @property
-    def application(self) -> ApplicationKind:
-        """What follows the header: records, a compact frame, or neither."""
-        if self.ci in RECORD_CIS:
-            return "records"
-        return "compact" if self.ci in COMPACT_CIS else "other"
+
+def _application(ci: int) -> ApplicationKind:
+    if ci in RECORD_CIS:
+        return "records"
+    return "compact" if ci in COMPACT_CIS else "other"
 
 
 def _header_less(ci: int) -> TransportHeader:
-    return TransportHeader(ci, "none", None, None, None, None, None, b"", 1)
+    return TransportHeader(ci, "none", None, None, None, None, None, b"", 1, _application(ci))
 
 
 _HEADER_LESS: Final = {ci: _header_less(ci) for ci in NO_HEADER_CIS}
@@ -175,6 +176,7 @@ def parse_tpl(transport: bytes) -> TransportHeader:
         address,
         address_wire,
         apl_offset,
+        _application(ci),
     )
 
 
