@@ -60,7 +60,7 @@ TIMESTAMP_QUANTITIES: Final = frozenset(
 )
 RAW_QUANTITIES: Final = frozenset({"daylight_saving", "listening_window"})
 
-# EN 13757-3:2018 table 12 (primary VIF); PROTOCOL-GENERIC.md 5.1.
+# EN 13757-3 primary VIF table; PROTOCOL-GENERIC.md 5.1.
 PRIMARY_ROWS: Final[tuple[VifRow, ...]] = (
     (0x00, 0x07, "energy", "Wh", -3),
     (0x08, 0x0F, "energy", "J", 0),
@@ -92,9 +92,9 @@ PRIMARY_ROWS: Final[tuple[VifRow, ...]] = (
 # the plain-text VIF, 7E "any VIF" (readout requests), 7F manufacturer specific: none of
 # them has a meaning of its own.
 
-# VIF FB + code: EN 13757-3 table 14; PROTOCOL-GENERIC.md 5.3. Values are expressed in
-# the primary table's base units where one exists (0.1 MWh = 10**5 Wh), so a profile
-# converts every energy record the same way.
+# VIF FB + code: EN 13757-3 alternate extension table; PROTOCOL-GENERIC.md 5.3. Values
+# are in the primary table's base units where one exists (0.1 MWh = 10**5 Wh), so a
+# profile converts every energy record the same way.
 FB_ROWS: Final[tuple[VifRow, ...]] = (
     (0x00, 0x01, "energy", "Wh", 5),
     (0x02, 0x03, "reactive_energy", "kvarh", 0),
@@ -123,7 +123,7 @@ FB_ROWS: Final[tuple[VifRow, ...]] = (
     (0x78, 0x7F, "cumulative_max_power", "W", -3),
 )
 
-# VIF FD + code: EN 13757-3 table 13; PROTOCOL-GENERIC.md 5.2.
+# VIF FD + code: EN 13757-3 main extension table; PROTOCOL-GENERIC.md 5.2.
 FD_ROWS: Final[tuple[VifRow, ...]] = (
     (0x00, 0x03, "credit", "currency", -3),
     (0x04, 0x07, "debit", "currency", -3),
@@ -251,9 +251,10 @@ class VifeMeaning:
 # A row: (first code, last code, name, effect, exponent of the first code for SCALE).
 type VifeRow = tuple[int, int, str, Effect, int]
 
-# EN 13757-3 table 15 (combinable VIFEs); PROTOCOL-GENERIC.md 5.4. Codes not listed (the
-# record error codes 01..1C, "per unit" and "multiplied by" rates, additive corrections,
-# OBIS declarations, compact profiles ...) leave a record's quantity unknown.
+# EN 13757-3 combinable (orthogonal) VIFE table; PROTOCOL-GENERIC.md 5.4. Codes not
+# listed (record error codes 01..1C, "per unit" and "multiplied by" rates, additive
+# corrections, OBIS declarations, non-inverse compact profiles ...) leave a record's
+# quantity unknown.
 COMBINABLE_ROWS: Final[tuple[VifeRow, ...]] = (
     (0x00, 0x00, "no_error", Effect.KEEP, 0),
     (0x13, 0x13, "inverse_compact_profile", Effect.PROFILE, 0),
