@@ -25,12 +25,14 @@ from custom_components.wmbus.protocol.records import Record
 CORPUS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "wmbusmeters_corpus.json"
 CORPUS: list[dict[str, Any]] = json.loads(CORPUS_PATH.read_text(encoding="utf-8"))["vectors"]
 
-MIN_MATCHED_SHARE = 0.85
-"""Issue 12's acceptance bar for the whole corpus."""
+MIN_MATCHED_SHARE = 0.95
+"""Issue 12's acceptance bar is 85 %; the decoder reads 97 % today, so a drop shows here."""
 COMPLETE_DRIVERS = frozenset(
     {
         "apator08",
+        "apator162",
         "apatoreitn",
+        "apatorna1",
         "bfw240radio",
         "fhkvdataiii",
         "hydroclimav2",
