@@ -41,7 +41,6 @@ from .errors import (
     WrongKey,
 )
 from .frame import (
-    ADDRESS_SIZE,
     LINK_HEADER_SIZE,
     NATIONAL_CODE_BIT,
     LinkHeader,
@@ -785,4 +784,4 @@ def _manufacturer_data_records(
     return extra
 
 
-__all__ = ["ADDRESS_SIZE", "Decoder", "MeterAddress", "Reading"]
+__all__ = ["Decoder", "MeterAddress", "Reading"]
