@@ -275,12 +275,60 @@ def _read_vifes(
     return tuple(vifes), manufacturer, position
 
 
+def _span(buffer: bytes, position: int) -> int:
+    """Where the header at ``position`` ends by its extension bits alone (0: not found).
+
+    Only a key into the header cache: a cached header whose bytes equal this span is
+    what parsing would give, whatever this scan missed, so an error here costs a cache
+    miss, never a wrong header. Plain-text VIFs always take the full parse.
+    """
+    end = len(buffer)
+    while buffer[position] & 0x80:
+        position += 1
+        if position >= end:
+            return 0
+    position += 1
+    if position >= end:
+        return 0
+    vif = buffer[position]
+    position += 1
+    if vif & 0x7F == VIF_PLAIN_TEXT:
+        return 0
+    manufacturer = vif & 0x7F == VIF_MANUFACTURER
+    if vif in _EXTENSION_TABLES:
+        if position >= end:
+            return 0
+        vif = buffer[position]
+        position += 1
+    while vif & 0x80:
+        if position >= end:
+            return 0
+        vif = buffer[position]
+        position += 1
+        code = vif & 0x7F
+        if manufacturer:
+            continue
+        if code == VIFE_COMBINABLE_EXTENSION:
+            if position >= end:
+                return 0
+            vif = buffer[position]
+            position += 1
+        elif code == VIFE_MANUFACTURER:
+            manufacturer = True
+    return position
+
+
 def parse_header(buffer: bytes, position: int) -> tuple[RecordHeader, int]:
     """Parse the record header at ``position``; return it and the offset of its data.
 
     Raises MalformedRecords for a special DIF (coding F: fillers and manufacturer data
     are the caller's), more than 10 DIFEs or VIFEs, or a header that runs past the end.
     """
+    span = _span(buffer, position)
+    if span:
+        known = _header_cache.get(bytes(buffer[position:span]))
+        if known is not None:
+            return known, span
     start = position
     dif = buffer[position]
     coding = dif & 0x0F
