@@ -318,3 +318,28 @@ def test_zenner_0b_reads_its_manufacturer_data() -> None:
     assert field_values(profile, records) == pytest.approx(
         {"total_m3": 17.062, "target_m3": 7.1035}
     )
+
+
+# Where the corpus driver and the profile differ, and why.
+DETECTION_EXCEPTIONS = {
+    "izarv2": "izar",  # PRIOS addresses carry no standard version/type: any Diehl meter
+    "ultrimis": "ultrimisv2",  # wmbusmeters' rewrite of the same meter (APA/0x01/0x16)
+    "weh_07 TCH,95,37": "mkradio4a",  # both declare it; their records are standard anyway
+    "omnipower": "generic",  # detected by its record format, which this test does not pass
+    "hydroclima": "generic",  # first-generation Hydroclima: no public layout facts
+}
+BEHIND_RADIO_CONVERTER = frozenset({0x0E, 0x37})
+"""Device types of radio converters: the meter itself is in the long TPL header (CI 72)."""
+
+
+@pytest.mark.parametrize("vector", CORPUS, ids=lambda vector: vector["id"])
+def test_every_corpus_meter_gets_its_profile(vector: dict[str, Any]) -> None:
+    telegram = bytes.fromhex(vector["telegram_hex"])
+    address = address_of(telegram)
+    if address.device_type in BEHIND_RADIO_CONVERTER and vector["driver"] not in {"mkradio4a"}:
+        pytest.skip("profile chosen by the TPL address, which the decoder knows")
+    driver = vector["driver"]
+    expected = DETECTION_EXCEPTIONS.get(
+        f"{driver} {vector['mvt']}", DETECTION_EXCEPTIONS.get(driver, driver)
+    )
+    assert select_profile(address, None).name == expected

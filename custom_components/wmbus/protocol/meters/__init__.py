@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from importlib import import_module
 import pkgutil
-from typing import Final, overload
+from typing import Final
 
 from .generic import GENERIC
 from .profile import (
@@ -62,50 +62,16 @@ _BY_MANUFACTURER: Final[dict[str, tuple[MeterProfile, ...]]] = {
 PROFILES_BY_NAME: Final[dict[str, MeterProfile]] = {profile.name: profile for profile in PROFILES}
 
 
-@overload
-def select_profile(address: AddressFacts, signature: int | None, /) -> MeterProfile: ...
-@overload
-def select_profile(address: str, signature: int, legacy_signature: int, /) -> MeterProfile: ...
-def select_profile(
-    address: AddressFacts | str,
-    signature: int | None,
-    legacy_signature: int | None = None,
-    /,
-) -> MeterProfile:
+def select_profile(address: AddressFacts, signature: int | None) -> MeterProfile:
     """Return the profile for a meter address and its record-format signature.
 
-    ``signature`` is None when it does not apply (manufacturer frames) or is not known.
-    The three-argument form (manufacturer code, device type, signature) is what the
-    decoder called before it had addresses: without the version it picks a profile only
-    when exactly one fits, so two meter types that differ by version never get each
-    other's layout (GENERIC instead).
+    ``signature`` is None when it does not apply (manufacturer frames) or is not known
+    yet; profiles that detect by record set then do not match.
     """
-    if isinstance(address, str):
-        assert signature is not None
-        candidates = {
-            profile.name: profile
-            for profile in _BY_MANUFACTURER.get(address, ())
-            if _matches_any_version(profile, address, signature, legacy_signature)
-        }
-        by_record_set = [profile for profile in candidates.values() if profile.detect_by_record_set]
-        if len(by_record_set) == 1:
-            return by_record_set[0]  # the record format itself identifies the meter
-        return next(iter(candidates.values())) if len(candidates) == 1 else GENERIC
     for profile in _BY_MANUFACTURER.get(address.manufacturer, ()):
         if profile.matches(address, signature):
             return profile
     return GENERIC
-
-
-def _matches_any_version(
-    profile: MeterProfile, manufacturer: str, device_type: int, signature: int | None
-) -> bool:
-    for detection in profile.detect:
-        if detection.manufacturer == manufacturer and (
-            detection.device_types is None or device_type in detection.device_types
-        ):
-            return not profile.detect_by_record_set or signature in profile.signatures
-    return False
 
 
 __all__ = [
