@@ -10,6 +10,7 @@ from custom_components.wmbus.protocol.decoder import Decoder, Reading
 from custom_components.wmbus.protocol.errors import (
     Duplicate,
     PayloadCrcMismatch,
+    Truncated,
     UnknownMeter,
     UnsupportedCi,
     WmbusError,
@@ -384,3 +385,13 @@ def test_the_decoder_resyncs_after_any_bad_input(garbage: list[bytes]) -> None:
     if any(telegram[12:] == COMPACT[12:] for telegram in garbage):
         return  # COMPACT itself or a repeater's copy of it: a duplicate, rightly
     assert decoder.decode(COMPACT) == Decoder({METER_ID: KEY}).decode(COMPACT)
+
+
+def test_network_layer_in_front_of_the_transport_layer_is_skipped() -> None:
+    records = bytes.fromhex("0404d7000000042b03000000")
+    body = LONG[1:10] + bytes.fromhex("81 1d 7a 2a 00 0000") + records
+    reading = Decoder({METER_ID: None}).decode(bytes((len(body),)) + body)
+    assert (reading.access_number, reading.values["current_power_consumption_w"]) == (0x2A, 3)
+    body = LONG[1:10] + bytes.fromhex("81 1d")
+    with pytest.raises(Truncated):
+        Decoder({METER_ID: None}).decode(bytes((len(body),)) + body)

@@ -74,6 +74,9 @@ from .tpl import CI_MEANINGS, MANUFACTURER_SECURITY_MODES, TPL_CIS, open_tpl, pa
 type FrameKind = Literal["long", "compact", "manufacturer"]
 type Value = int | float
 
+CI_NETWORK_LAYER: Final = 0x81
+NETWORK_LAYER_SIZE: Final = 2
+"""CI 81 and its one byte (seen from Sontex meters behind a repeater, wmbusmeters #379)."""
 MANUFACTURER_CIS: Final = range(0xA0, 0xB8)
 """CI A0..B7: manufacturer specific (EN 13757-7); only a meter profile can read them."""
 
@@ -562,6 +565,12 @@ class Decoder:
         if not transport:
             raise Truncated("no transport CI after the extended link layer")
         ci = transport[0]
+        if ci == CI_NETWORK_LAYER:
+            # NWL (EN 13757-4): CI and one byte a repeater adds; nothing in it for us.
+            transport = transport[NETWORK_LAYER_SIZE:]
+            if not transport:
+                raise Truncated("no transport CI after the network layer")
+            ci = transport[0]
         afl: AuthenticationLayer | None = None
         if ci == CI_AFL:
             afl, start = parse_afl(transport, 0)
