@@ -8,6 +8,12 @@ Two levels:
 * a :class:`Layout` (:mod:`.layout`) compiled from a record format into one
   precompiled ``struct.Struct`` for the compact frames and the fast path, with the
   :class:`FormatRegistry` of compact-frame formats.
+
+Kept raw on purpose (quantity None or bytes values, never a guessed number): the
+manufacturer VIFs/VIFEs and their LVAR data, date types K (daylight saving) and M
+(LVAR dates), VIFEs whose meaning changes the value in ways no second source confirms
+(additive corrections, per-pulse and per-unit rates, record error codes, OBIS), and
+compact profiles other than absolute inverse ones (:mod:`.compact_profile`).
 """
 
 from __future__ import annotations
