@@ -38,6 +38,7 @@ COMPLETE_DRIVERS = frozenset(
         "hydroclimav2",
         "izarv2",
         "omnipower",
+        "rfmtx1",
     }
 )
 """Meter types whose every expected value must come out (manufacturer layouts and OmniPower)."""

@@ -147,9 +147,9 @@ _MEASUREMENTS: Final[dict[str, str | None]] = {
     "frequency": "frequency",
     "humidity": "humidity",
 }
-_DURATIONS: Final = frozenset(
-    {"on_time", "operating_time", "averaging_duration", "actuality_duration"}
-)
+_RUNNING_TIMES: Final = frozenset({"on_time", "operating_time"})
+"""Hours a meter has run: counters, so HA's total_increasing."""
+_DURATIONS: Final = frozenset({"averaging_duration", "actuality_duration"})
 _VOLUME_CLASSES: Final[dict[str, str]] = {"water": "water", "gas": "gas"}
 _PROBLEMS: Final = frozenset({"error_flags"})
 
@@ -193,6 +193,8 @@ def display_for(
             device_class, state_class = "temperature", "measurement"
         elif quantity in _MEASUREMENTS:
             device_class, state_class = _MEASUREMENTS[quantity], "measurement"
+        elif quantity in _RUNNING_TIMES:
+            device_class, state_class = "duration", "total_increasing"
         elif quantity in _DURATIONS:
             device_class, state_class = "duration", "measurement"
         else:
