@@ -13,6 +13,7 @@ from custom_components.wmbus.protocol.errors import (
     Truncated,
     UnknownMeter,
     UnsupportedCi,
+    UnsupportedEncryption,
     WmbusError,
     WrongKey,
 )
@@ -395,3 +396,66 @@ def test_network_layer_in_front_of_the_transport_layer_is_skipped() -> None:
     body = LONG[1:10] + bytes.fromhex("81 1d")
     with pytest.raises(Truncated):
         Decoder({METER_ID: None}).decode(bytes((len(body),)) + body)
+
+
+def _profile_reading_its_own_frames(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bytes]]:
+    """Give every meter a profile with layouts for CI 71, 7A and A2; return what it got."""
+    from custom_components.wmbus.protocol import decoder as decoder_module
+    from custom_components.wmbus.protocol.meters import FieldSpec, ManufacturerFrame, mvt
+    from custom_components.wmbus.protocol.meters.profile import MeterProfile
+    from custom_components.wmbus.protocol.records import Record, RecordHeader
+
+    handed: list[tuple[int, bytes]] = []
+
+    def layout(frame: ManufacturerFrame) -> tuple[Record, ...]:
+        handed.append((frame.ci, frame.payload))
+        return (Record(RecordHeader.synthetic("volume", "m3", exponent=-3), b"", 1234),)
+
+    profile = MeterProfile(
+        name="own_frames",
+        model="Meter with its own frames",
+        detect=(mvt("KAM", None),),
+        fields=(FieldSpec("total_m3", "volume", "m3"),),
+        frames={0x71: layout, 0x7A: layout, 0xA2: layout},
+    )
+    monkeypatch.setattr(decoder_module, "select_profile", lambda *_: profile)
+    return handed
+
+
+def test_frames_the_standard_cannot_read_go_to_the_profile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    handed = _profile_reading_its_own_frames(monkeypatch)
+    decoder = Decoder({METER_ID: None}, duplicate_guard=False)
+    for tail in ("a2 0102", "71 0304", "7a 2a 00 0610 0506"):
+        body = LONG[1:10] + bytes.fromhex(tail)
+        reading = decoder.decode(bytes((len(body),)) + body)
+        assert (reading.frame, reading.profile, reading.values) == (
+            "manufacturer",
+            "own_frames",
+            {"total_m3": 1.234},
+        )
+        assert reading.records[0].header.raw == b""
+    # Manufacturer CI: bytes after the CI; CI 71: the same; security mode 16: TPL header too.
+    assert handed == [
+        (0xA2, bytes.fromhex("0102")),
+        (0x71, bytes.fromhex("0304")),
+        (0x7A, bytes.fromhex("2a0006100506")),
+    ]
+    # A 7A telegram in a standard security mode is still read as records.
+    body = LONG[1:10] + bytes.fromhex("7a 2b 00 0000 0404d7000000")
+    assert decoder.decode(bytes((len(body),)) + body).frame == "long"
+
+
+def test_without_a_profile_layout_manufacturer_frames_are_refused() -> None:
+    decoder = Decoder({METER_ID: None})
+    body = LONG[1:10] + bytes.fromhex("a2 0102")
+    with pytest.raises(UnsupportedCi, match="manufacturer specific"):
+        decoder.decode(bytes((len(body),)) + body)
+    body = LONG[1:10] + bytes.fromhex("7a 2a 00 0610 0506")
+    with pytest.raises(UnsupportedEncryption) as caught:
+        decoder.decode(bytes((len(body),)) + body)
+    assert caught.value.mode == 16
+    body = LONG[1:10] + bytes.fromhex("71 0304")
+    with pytest.raises(UnsupportedCi, match="alarm"):
+        decoder.decode(bytes((len(body),)) + body)

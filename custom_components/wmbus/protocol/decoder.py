@@ -584,7 +584,7 @@ class Decoder:
                 if access_number < 0 and tpl.access_number is not None:
                     access_number = tpl.access_number
                 if tpl.security_mode in MANUFACTURER_SECURITY_MODES:
-                    if not meter.own_format:
+                    if not meter.profile.decodes_frame(ci):
                         mode = tpl.security_mode
                         raise UnsupportedEncryption(
                             f"security mode {mode} (manufacturer specific) of meter "
@@ -605,6 +605,9 @@ class Decoder:
                 return self._compact(meter, apl, access_number)
             if kind == "records":
                 return self._records(meter, apl, access_number, commit)
+            if meter.profile.decodes_frame(ci):
+                # E.g. Diehl's "real data" under CI 71, which the standard calls an alarm.
+                return self._manufacturer(meter, ci, transport[1:], access_number)
             meaning = CI_MEANINGS.get(ci, "no meter data")
             raise UnsupportedCi(f"transport CI 0x{ci:02x} ({meaning}) not supported")
         if ci in MANUFACTURER_CIS:
