@@ -343,3 +343,34 @@ def test_every_corpus_meter_gets_its_profile(vector: dict[str, Any]) -> None:
         f"{driver} {vector['mvt']}", DETECTION_EXCEPTIONS.get(driver, driver)
     )
     assert select_profile(address, None).name == expected
+
+
+WALK_BY_TESTS = [
+    (
+        "4b449344483635121806780dff5f350082da0000600107c113ffff48200000bf2c91170000df212020"
+        "0000008001000000060019001000160018000d001300350017002f046d370cc422c759",
+        "qwaterv2",
+        {"total_m3": 2.048, "target_m3": 2.02, "target_year_m3": 1.791},
+    ),
+    (
+        "58449344414620684737780779414620689344470c0dff5f3500825a00000e0007c00dffff31080300"
+        "1f3c036800003e34310803000080008000800080008000800000931a92293128190c00002f02fd17"
+        "0000046d000f3235",
+        "qheatv2",
+        {"total_kwh": 856.4166666666666, "target_kwh": 856.4166666666666,
+         "target_year_kwh": 188.97222222222223},
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("telegram_hex", "name", "expected"), WALK_BY_TESTS)
+def test_qundis_walk_by_of_water_and_heat_meters(
+    telegram_hex: str, name: str, expected: dict[str, float]
+) -> None:
+    telegram = bytes.fromhex(telegram_hex)
+    address = address_of(telegram)
+    profile = select_profile(address, None)
+    assert profile.name == name
+    records = parse_records(telegram[11:]).records
+    values = field_values(profile, (*records, *profile.expand_records(records, address)))
+    assert values == pytest.approx(expected, rel=1e-12)
