@@ -2,10 +2,11 @@
 
 Every module in this package that defines ``PROFILE`` (or ``PROFILES``) is a meter type and
 is found at import: adding a meter type is adding one file, nothing else changes. Helper
-modules (``profile``, ``layout``, ``prios``) define neither. :func:`select_profile` tries
-the profiles in order of specificity (record-format detection first, then an exact version
-before "any version") and falls back to :data:`GENERIC`, which maps nothing and leaves the
-meter's standard records to speak for themselves.
+modules (``profile``, ``layout``, ``prios``, ``qundis``, ``generic``) define neither.
+:func:`select_profile` tries the profiles in order of specificity (record-format detection
+first, then an exact version before "any version") and falls back to :data:`GENERIC`,
+which names only the common quantities: a meter without a profile still gets all its
+standard records, keyed by :func:`record_key`.
 """
 
 from __future__ import annotations
