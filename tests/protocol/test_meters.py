@@ -374,3 +374,12 @@ def test_qundis_walk_by_of_water_and_heat_meters(
     records = parse_records(telegram[11:]).records
     values = field_values(profile, (*records, *profile.expand_records(records, address)))
     assert values == pytest.approx(expected, rel=1e-12)
+
+
+def test_every_field_has_home_assistant_hints() -> None:
+    for profile in PROFILES:
+        for spec in profile.fields:
+            assert spec.display is not None, (profile.name, spec.key)
+            if spec.storage != 0 or spec.function != Function.INSTANTANEOUS:
+                assert not spec.display.enabled_by_default, (profile.name, spec.key)
+                assert spec.display.state_class is None, (profile.name, spec.key)

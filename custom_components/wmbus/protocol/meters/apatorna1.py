@@ -17,7 +17,7 @@ from typing import Final
 from ..crypto import AES_BLOCK_SIZE, aes_cbc_decrypt
 from ..records import Record
 from .layout import record, wire_address
-from .profile import FieldSpec, ManufacturerFrame, MeterProfile, mvt
+from .profile import FieldDisplay, FieldSpec, ManufacturerFrame, MeterProfile, mvt
 
 _CIPHER_START: Final = 2
 _KEY_SIZE: Final = 16
@@ -62,6 +62,11 @@ PROFILE: Final = MeterProfile(
     fields=(
         FieldSpec("total_m3", "volume", "m3", medium="water"),
         FieldSpec("historic_m3", "volume", "m3", storage=1),
-        FieldSpec("historic_age_h", "historic_reading_age", "h"),
+        FieldSpec(
+            "historic_age_h",
+            "historic_reading_age",
+            "h",
+            display=FieldDisplay("duration", "measurement", "h", enabled_by_default=False),
+        ),
     ),
 )

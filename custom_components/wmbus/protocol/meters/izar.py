@@ -16,7 +16,7 @@ from typing import Final
 from ..records import Record
 from .layout import ByteField, record, wire_address
 from .prios import PRIOS_DEFAULT_KEYS, SCRAMBLED_OFFSET, descramble_any
-from .profile import FieldSpec, ManufacturerFrame, MeterProfile, mvt
+from .profile import FieldDisplay, FieldSpec, ManufacturerFrame, MeterProfile, mvt
 
 _TOTAL: Final = ByteField(1, 4, "volume", "m3", exponent=-3)
 _LAST_PERIOD: Final = ByteField(5, 4, "volume", "m3", exponent=-3, storage=1)
@@ -54,6 +54,11 @@ PROFILE: Final = MeterProfile(
     fields=(
         FieldSpec("total_m3", "volume", "m3", medium="water"),
         FieldSpec("target_m3", "volume", "m3", storage=1),
-        FieldSpec("transmit_period_s", "transmit_period", "s"),
+        FieldSpec(
+            "transmit_period_s",
+            "transmit_period",
+            "s",
+            display=FieldDisplay("duration", None, "s", enabled_by_default=False),
+        ),
     ),
 )
