@@ -38,6 +38,7 @@ COMPLETE_DRIVERS = frozenset(
         "hydroclimav2",
         "izarv2",
         "omnipower",
+        "q400",
         "rfmtx1",
     }
 )

@@ -99,7 +99,7 @@ def expected_unit(unit: str) -> str:
 
 UNIT_SUFFIXES = frozenset({
     "kwh", "mwh", "gj", "w", "kw", "m3", "m3h", "c", "k", "hca", "h", "s", "min", "d", "v", "a",
-    "hz", "rh", "bar", "kvarh", "kvah", "pct",
+    "hz", "rh", "bar", "kvarh", "kvah", "pct", "ppm",
 })  # fmt: skip
 TIME_SUFFIXES = {"s": 1 / 3600, "min": 1 / 60, "d": 24.0}
 """The corpus gives durations in hours."""

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Final
 
+from .layout import ByteField, ByteLayout
 from .profile import FieldSpec, MeterProfile, mvt
+
+CO2_RECORD: Final = bytes.fromhex("027c03324f43")
 
 PROFILE: Final = MeterProfile(
     name="elvsense",
@@ -22,7 +25,10 @@ PROFILE: Final = MeterProfile(
         mvt("ELV", 0x53, 0x1B),
         mvt("ELV", 0x54, 0x1B),
     ),
+    # CO2 comes as a plain-text VIF record (unit "CO2", ppm).
+    record_layouts={CO2_RECORD: ByteLayout((ByteField(0, 2, "co2", "ppm"),))},
     fields=(
+        FieldSpec("co2_ppm", "co2", "ppm"),
         FieldSpec("temperature_c", "external_temperature", "C"),
         FieldSpec("battery_v", "voltage", "V"),
         FieldSpec("humidity_rh", "humidity", "%RH"),

@@ -86,6 +86,8 @@ _UNITS: Final[dict[str, tuple[str, Fraction]]] = {
     "Hz": ("frequency", Fraction(1)),
     "%RH": ("humidity", Fraction(1)),
     "HCA": ("hca", Fraction(1)),
+    "%": ("percent", Fraction(1)),
+    "ppm": ("concentration", Fraction(1)),
     "s": ("time", Fraction(1)),
     "min": ("time", Fraction(60)),
     "h": ("time", Fraction(3600)),
@@ -128,6 +130,8 @@ _HA_UNITS: Final[dict[str, str]] = {
     "A": "A",
     "Hz": "Hz",
     "%RH": "%",
+    "%": "%",
+    "ppm": "ppm",
     "s": "s",
     "min": "min",
     "h": "h",
@@ -146,6 +150,9 @@ _MEASUREMENTS: Final[dict[str, str | None]] = {
     "current": "current",
     "frequency": "frequency",
     "humidity": "humidity",
+    # Not in the contract's device-class list: shown as plain measurements.
+    "battery_level": None,
+    "co2": None,
 }
 _RUNNING_TIMES: Final = frozenset({"on_time", "operating_time"})
 """Hours a meter has run: counters, so HA's total_increasing."""
@@ -516,7 +523,7 @@ _VIFE_WORDS: Final = {
     0x7C02: "phase_2",
     0x7C03: "phase_3",
 }
-_UNIT_SUFFIXES: Final = {"m3/h": "m3h", "%RH": "rh", "J/h": "jh", "L/h": "lh"}
+_UNIT_SUFFIXES: Final = {"m3/h": "m3h", "%RH": "rh", "J/h": "jh", "L/h": "lh", "%": "pct"}
 
 
 def header_key(header: RecordHeader) -> str:
