@@ -67,6 +67,8 @@ CANONICAL: dict[str, tuple[str, Fraction]] = {
     "bar": ("bar", Fraction(1)),
     "%RH": ("%RH", Fraction(1)),
     "HCA": ("HCA", Fraction(1)),
+    "%": ("%", Fraction(1)),
+    "ppm": ("ppm", Fraction(1)),
     "s": ("h", Fraction(1, 3600)),
     "min": ("h", Fraction(1, 60)),
     "h": ("h", Fraction(1)),
