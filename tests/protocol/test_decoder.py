@@ -459,3 +459,35 @@ def test_without_a_profile_layout_manufacturer_frames_are_refused() -> None:
     body = LONG[1:10] + bytes.fromhex("71 0304")
     with pytest.raises(UnsupportedCi, match="alarm"):
         decoder.decode(bytes((len(body),)) + body)
+
+
+def test_records_behind_a_radio_module_belong_to_the_long_header_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from custom_components.wmbus.protocol import decoder as decoder_module
+    from custom_components.wmbus.protocol.frame import MeterAddress
+    from custom_components.wmbus.protocol.meters import select_profile as real_select
+
+    asked: list[tuple[MeterAddress, int | None]] = []
+
+    def select(address: MeterAddress, signature: int | None) -> object:
+        asked.append((address, signature))
+        return real_select(address, signature)
+
+    monkeypatch.setattr(decoder_module, "select_profile", select)
+    # Link layer: a radio module (type 0x37); long TPL header: ELS gas meter 12345678.
+    records = bytes.fromhex("0c1327048502")
+    body = (
+        LONG[1:8]
+        + bytes((0x01, 0x37))
+        + bytes.fromhex("72 78563412 9315 33 03 2a 00 0000")
+        + records
+    )
+    telegram = bytes((len(body),)) + body
+    decoder = Decoder({METER_ID: None}, duplicate_guard=False)
+    reading = decoder.decode(telegram)
+    assert reading.address == MeterAddress("KAM", METER_ID, 0x01, 0x37)  # who sent it
+    meter = MeterAddress("ELS", "12345678", 0x33, 0x03)
+    assert any(address == meter and signature is not None for address, signature in asked)
+    assert reading.records[0].header.quantity == "volume"
+    assert decoder.decode(telegram).records == reading.records  # compiled path, same owner

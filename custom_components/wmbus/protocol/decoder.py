@@ -298,6 +298,7 @@ class _Meter:
         "crc_failures",
         "key",
         "long",
+        "long_owner",
         "own_format",
         "plaintext",
         "profile",
@@ -319,6 +320,7 @@ class _Meter:
         self.crc_failures = 0
         self.recent: tuple[bytes, ...] = ()
         self.long: _Compiled | None = None
+        self.long_owner = wire  # the address ``long`` was compiled for (TPL or link)
         # Format-registry keys of this meter's compact frames, less the signature.
         self.registry_base = registry_key(wire[0] | (wire[1] << 8), wire[7], 0)
 
@@ -601,10 +603,14 @@ class Decoder:
                     if records:
                         return self._manufacturer_reading(meter, records, apl, access_number)
             kind = tpl.application
-            if kind == "compact":
-                return self._compact(meter, apl, access_number)
-            if kind == "records":
-                return self._records(meter, apl, access_number, commit)
+            if kind in ("records", "compact"):
+                # Behind a radio module the long TPL header names the meter whose records
+                # these are (PROTOCOL-GENERIC.md 1.4): its profile and formats apply.
+                owner = tpl.address_wire or meter.wire
+                owner_address = tpl.address or meter.address
+                if kind == "compact":
+                    return self._compact(meter, apl, access_number, owner, owner_address)
+                return self._records(meter, apl, access_number, commit, owner, owner_address)
             if meter.profile.decodes_frame(ci):
                 # E.g. Diehl's "real data" under CI 71, which the standard calls an alarm.
                 return self._manufacturer(meter, ci, transport[1:], access_number)
@@ -624,10 +630,22 @@ class Decoder:
             self._compiled[key] = compiled
         return compiled
 
-    def _records(self, meter: _Meter, apl: bytes, access_number: int, commit: bool) -> Reading:
-        """APL data records: the meter's compiled layout if it fits, else a full parse."""
+    def _records(  # noqa: PLR0917 - hot path: positional arguments are cheapest
+        self,
+        meter: _Meter,
+        apl: bytes,
+        access_number: int,
+        commit: bool,
+        owner: bytes,
+        owner_address: MeterAddress,
+    ) -> Reading:
+        """APL data records: the meter's compiled layout if it fits, else a full parse.
+
+        ``owner`` (wire) and ``owner_address`` are the address the records belong to: the
+        long TPL header's when there is one, else the link layer's.
+        """
         compiled = meter.long
-        if compiled is not None:
+        if compiled is not None and meter.long_owner == owner:
             fast_values = compiled.layout.decode_long(apl)
             if fast_values is not None:
                 return _new_reading(
@@ -642,17 +660,17 @@ class Decoder:
                 )
         record_set = parse_records(apl)
         layout = compile_layout(record_set.format_bytes)
-        wire = meter.wire
-        manufacturer_id = wire[0] | (wire[1] << 8)
-        key = registry_key(manufacturer_id, wire[7], layout.signature)
-        compiled = self._compile(key, meter.address, layout)
+        manufacturer_id = owner[0] | (owner[1] << 8)
+        key = registry_key(manufacturer_id, owner[7], layout.signature)
+        compiled = self._compile(key, owner_address, layout)
         records = record_set.records
         problems = record_set.problems
         extra = _manufacturer_data_records(meter, compiled.meter_profile, record_set)
         if commit:
-            self.formats.learn(manufacturer_id, wire[7], layout)
+            self.formats.learn(manufacturer_id, owner[7], layout)
             if not extra and not problems:
                 meter.long = compiled
+                meter.long_owner = owner
         values: Mapping[str, Value]
         if extra:
             profile = compiled.meter_profile
@@ -665,14 +683,24 @@ class Decoder:
             meter.address, compiled, values, access_number, "long", records, layout, apl, problems
         )
 
-    def _compact(self, meter: _Meter, apl: bytes, access_number: int) -> Reading:
+    def _compact(
+        self,
+        meter: _Meter,
+        apl: bytes,
+        access_number: int,
+        owner: bytes,
+        owner_address: MeterAddress,
+    ) -> Reading:
         """A compact frame: signature, full-frame CRC, values in a known record format."""
         if len(apl) < 4:
             raise Truncated("compact frame without signature and CRC")
         signature = apl[0] | (apl[1] << 8)
         full_crc = apl[2] | (apl[3] << 8)
         data = apl[4:]
-        key = meter.registry_base | signature
+        if owner is meter.wire:
+            key = meter.registry_base | signature
+        else:
+            key = registry_key(owner[0] | (owner[1] << 8), owner[7], signature)
         compiled = self._compiled.get(key)
         if compiled is None:
             layout = self.formats.lookup(key)
@@ -681,7 +709,7 @@ class Decoder:
                     f"compact frame format 0x{signature:04x} of meter {meter.address} not "
                     "known yet (waiting for a long frame)"
                 )
-            compiled = self._compile(key, meter.address, layout)
+            compiled = self._compile(key, owner_address, layout)
         layout = compiled.layout
         try:
             values = layout.decode_compact(data)
