@@ -10,7 +10,7 @@ is left out, never guessed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
@@ -264,6 +264,3 @@ def wire_address(address: AddressFacts) -> bytes:
         + bytes.fromhex(address.meter_id)[::-1]
         + bytes((address.version, address.device_type))
     )
-
-
-type RecordsFromPayload = Callable[[ManufacturerFrame], tuple[Record, ...]]
