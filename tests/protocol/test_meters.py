@@ -383,3 +383,13 @@ def test_every_field_has_home_assistant_hints() -> None:
             if spec.storage != 0 or spec.function != Function.INSTANTANEOUS:
                 assert not spec.display.enabled_by_default, (profile.name, spec.key)
                 assert spec.display.state_class is None, (profile.name, spec.key)
+
+
+def test_kamstrup_info_codes_become_problem_flags() -> None:
+    profile = PROFILES_BY_NAME["kamheat"]
+    address = Address("KAM", "12345678", 0x30, 0x04)
+    records = parse_records(bytes.fromhex("04ff2204000000" + "0406e8030000")).records
+    (flags,) = profile.expand_records(records, address)
+    assert flags.header.quantity == "error_flags"
+    assert flags.value == 4  # bit 2: sensor error
+    assert display_for_record(flags) == FieldDisplay(None, None, None, kind="problem")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from ..records import Function
+from .layout import error_flags
 from .profile import BACKWARD_FLOW, FieldSpec, MeterProfile, mvt
 
 COMPACT_FORMATS: Final = (
@@ -40,6 +41,11 @@ PROFILE: Final = MeterProfile(
         mvt("KAM", 0x39, 0x04),
     ),
     record_formats=COMPACT_FORMATS,
+    # Info codes (alarm bits, 32 or 16 bit): kamheat.xmq's status fields.
+    record_layouts={
+        bytes.fromhex("04ff22"): error_flags(4),
+        bytes.fromhex("02ff22"): error_flags(2),
+    },
     fields=(
         FieldSpec("on_time_h", "on_time", "h"),
         FieldSpec("on_time_at_error_h", "on_time", "h", function=Function.ERROR_STATE),

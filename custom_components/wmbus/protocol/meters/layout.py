@@ -252,6 +252,15 @@ def techem_period_energy(
     )
 
 
+def error_flags(size: int) -> ByteLayout:
+    """A manufacturer record whose data is the meter's alarm bits (Kamstrup info codes).
+
+    Read as an ``error_flags`` record, so Home Assistant shows it as a problem sensor
+    (:func:`~.profile.display_for`) like the standard ``FD 17`` error flags.
+    """
+    return ByteLayout((ByteField(0, size, "error_flags", ""),))
+
+
 def wire_address(address: AddressFacts) -> bytes:
     """The 8 link-layer address bytes (M, id, version, type) as they were on air.
 
