@@ -152,7 +152,7 @@ class Reading:
         records = self._records
         if records is None:
             records = _rebuild_records(self._layout, self._apl, self.frame)
-            _READING_SLOTS[7](self, records)
+            _set_records(self, records)  # once: a Reading is immutable to its users
         return records
 
 
