@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from custom_components.wmbus.protocol.decoder import Decoder
 from custom_components.wmbus.protocol.frame import manufacturer_code
 from custom_components.wmbus.protocol.meters import (
     GENERIC,
@@ -393,3 +394,17 @@ def test_kamstrup_info_codes_become_problem_flags() -> None:
     assert flags.header.quantity == "error_flags"
     assert flags.value == 4  # bit 2: sensor error
     assert display_for_record(flags) == FieldDisplay(None, None, None, kind="problem")
+
+
+def test_multical_21_compact_frame_decodes_before_any_long_frame() -> None:
+    # wmbusmeters' simulation_c1.txt compact frame (plaintext), format signature a8ed.
+    telegram = bytes.fromhex(
+        "23442d2c998734761b168d2087d19ead217f1779eda86ab6710008190000081900007f13"
+    )
+    decoder = Decoder(duplicate_guard=False)
+    decoder.set_key("76348799", None, payload_is_plaintext=True)
+    reading = decoder.decode(telegram)
+    assert reading.profile == "kamwater"
+    assert reading.frame == "compact"
+    assert reading.values["total_m3"] == pytest.approx(6.408)
+    assert reading.values["target_m3"] == pytest.approx(6.408)
