@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Final
 
 from .profile import FieldSpec, MeterProfile, mvt
-from .qundis import WALK_BY_RECORD, decode_walk_by
+from .qundis import WALK_BY_RECORD, decode_walk_by_with_deltas
 
 PROFILE: Final = MeterProfile(
     name="qheatv2",
@@ -30,7 +30,7 @@ PROFILE: Final = MeterProfile(
         mvt("LSE", 0x47, 0x04, 0x37),
         mvt("LSE", 0x48, 0x04, 0x37),
     ),
-    record_layouts={WALK_BY_RECORD: decode_walk_by},
+    record_layouts={WALK_BY_RECORD: decode_walk_by_with_deltas},
     fields=(
         FieldSpec("total_kwh", "energy", "kWh"),
         FieldSpec("target_kwh", "energy", "kWh", storage=17),

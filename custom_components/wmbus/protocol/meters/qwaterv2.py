@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Final
 
 from .profile import FieldSpec, MeterProfile, mvt
-from .qundis import WALK_BY_RECORD, decode_walk_by
+from .qundis import WALK_BY_RECORD, decode_walk_by_with_deltas
 
 PROFILE: Final = MeterProfile(
     name="qwaterv2",
@@ -35,7 +35,7 @@ PROFILE: Final = MeterProfile(
         mvt("LSE", 0x35, 0x37),
         mvt("LSE", 0x36, 0x06, 0x07),
     ),
-    record_layouts={WALK_BY_RECORD: decode_walk_by},
+    record_layouts={WALK_BY_RECORD: decode_walk_by_with_deltas},
     fields=(
         FieldSpec("total_m3", "volume", "m3", medium="water"),
         FieldSpec("target_m3", "volume", "m3", storage=17),
