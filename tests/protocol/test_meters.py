@@ -414,3 +414,26 @@ def test_multical_21_compact_frame_decodes_before_any_long_frame() -> None:
     assert reading.frame == "compact"
     assert reading.values["total_m3"] == pytest.approx(6.408)
     assert reading.values["target_m3"] == pytest.approx(6.408)
+
+
+SHARKY_REAL_DATA = (
+    "534424232004256092687a370045752235854deeea5939fad81c25feef5a23c38fb9168493c563f08db10b"
+    "af87f660fba91296ba2397e8f4220b86d3a192fb51e0bfcf24dce72118e0c75a9e89f43bdfe370824b"
+)
+"""wmbusmeters' Sharky test telegram: CI 7A, security mode 21, Diehl-ordered address."""
+
+
+def test_diehl_real_data_is_descrambled_into_records() -> None:
+    telegram = bytes.fromhex(SHARKY_REAL_DATA)
+    address = address_of(telegram)
+    profile = select_profile(address, None)
+    assert profile.name == "sharky"  # by the Diehl address: HYD, version 0x20, type 0x04
+    records = profile.decode_manufacturer(0x7A, telegram[11:], address)
+    values = field_values(profile, records)
+    assert values["total_energy_consumption_kwh"] == 2651
+    assert values["total_volume_m3"] == pytest.approx(150.347)
+    assert values["flow_temperature_c"] == pytest.approx(42.3)
+    assert values["return_temperature_c"] == pytest.approx(28.1)
+    spoiled = bytearray(telegram)
+    spoiled[20] ^= 0x01  # the byte-sum check no longer holds
+    assert profile.decode_manufacturer(0x7A, bytes(spoiled[11:]), address) == ()

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .prios import REAL_DATA_FRAMES
+from .profile import FieldSpec, MeterProfile, mvt, with_diehl_addresses
 
 PROFILE: Final = MeterProfile(
     name="aerius",
     model="Diehl Aerius gas meter",
     media="gas",
-    detect=(mvt("DME", 0x30, 0x03),),
+    # Diehl "real data": CI 7A with a manufacturer security mode, or CI 71 (prios.py).
+    frames=REAL_DATA_FRAMES,
+    detect=with_diehl_addresses((mvt("DME", 0x30, 0x03),)),
     fields=(
         FieldSpec("flow_m3h", "volume_flow", "m3/h"),
         FieldSpec("temperature_c", "flow_temperature", "C"),

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import BACKWARD_FLOW, FieldSpec, MeterProfile, mvt
+from .prios import REAL_DATA_FRAMES
+from .profile import BACKWARD_FLOW, FieldSpec, MeterProfile, mvt, with_diehl_addresses
 
 PROFILE: Final = MeterProfile(
     name="dme173",
     model="Diehl Altair V4 (DME 173)",
     media="water",
-    detect=(mvt("DME", 0x63, 0x07),),
+    # Diehl "real data": CI 7A with a manufacturer security mode, or CI 71 (prios.py).
+    frames=REAL_DATA_FRAMES,
+    detect=with_diehl_addresses((mvt("DME", 0x63, 0x07),)),
     fields=(
         FieldSpec("total_m3", "volume", "m3", medium="water"),
         FieldSpec("flow_temperature_c", "flow_temperature", "C"),

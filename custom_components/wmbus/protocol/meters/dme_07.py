@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .prios import REAL_DATA_FRAMES
+from .profile import FieldSpec, MeterProfile, mvt, with_diehl_addresses
 
 PROFILE: Final = MeterProfile(
     name="dme_07",
     model="Diehl water meter",
     media="water",
-    detect=(mvt("DME", 0x7B, 0x07),),
+    # Diehl "real data": CI 7A with a manufacturer security mode, or CI 71 (prios.py).
+    frames=REAL_DATA_FRAMES,
+    detect=with_diehl_addresses((mvt("DME", 0x7B, 0x07),)),
     fields=(FieldSpec("total_m3", "volume", "m3", medium="water"),),
 )

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .prios import REAL_DATA_FRAMES
+from .profile import FieldSpec, MeterProfile, mvt, with_diehl_addresses
 
 PROFILE: Final = MeterProfile(
     name="hydrus",
     model="Diehl Hydrus",
     media="water",
-    detect=(
-        mvt("DME", 0x70, 0x06, 0x07, 0x16),
-        mvt("DME", 0x76, 0x07),
-        mvt("HYD", 0x24, 0x07),
-        mvt("HYD", 0x8B, 0x06, 0x07),
+    # Diehl "real data": CI 7A with a manufacturer security mode, or CI 71 (prios.py).
+    frames=REAL_DATA_FRAMES,
+    detect=with_diehl_addresses(
+        (
+            mvt("DME", 0x70, 0x06, 0x07, 0x16),
+            mvt("DME", 0x76, 0x07),
+            mvt("HYD", 0x24, 0x07),
+            mvt("HYD", 0x8B, 0x06, 0x07),
+        )
     ),
     fields=(
         FieldSpec("operating_time_h", "operating_time", "h"),

@@ -5,8 +5,9 @@ Not DIF/VIF: three clear status bytes follow the CI (the first holds the transmi
 the check byte 0x4B, the total volume in litres (32 bit LE), the volume at the last
 billing date and that date. The link address of PRIOS telegrams is not standard (version
 and type are inside the id), so detection is by manufacturer: any Diehl meter without a
-more specific profile. Facts: PROTOCOL-GENERIC.md 8.3; wmbusmeters src/driver_izar.cc and
-drivers/src/izarv2.xmq (tests).
+more specific profile; its "real data" telegrams (CI 7A, manufacturer security mode)
+are descrambled the same way and hold records. Facts: PROTOCOL-GENERIC.md 8.3;
+wmbusmeters src/driver_izar.cc and drivers/src/izarv2.xmq (tests).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Final
 
 from ..records import Record
 from .layout import ByteField, record, wire_address
-from .prios import PRIOS_DEFAULT_KEYS, SCRAMBLED_OFFSET, descramble_any
+from .prios import PRIOS_DEFAULT_KEYS, REAL_DATA_FRAMES, SCRAMBLED_OFFSET, descramble_any
 from .profile import FieldDisplay, FieldSpec, ManufacturerFrame, MeterProfile, mvt
 
 _TOTAL: Final = ByteField(1, 4, "volume", "m3", exponent=-3)
@@ -50,7 +51,7 @@ PROFILE: Final = MeterProfile(
     model="Diehl IZAR",
     media="water",
     detect=(mvt("DME", None), mvt("HYD", None), mvt("SAP", None)),
-    frames=dict.fromkeys((0xA0, 0xA1, 0xA2, 0xA3), decode_prios),
+    frames={**dict.fromkeys((0xA0, 0xA1, 0xA2, 0xA3), decode_prios), **REAL_DATA_FRAMES},
     fields=(
         FieldSpec("total_m3", "volume", "m3", medium="water"),
         FieldSpec("target_m3", "volume", "m3", storage=1),

@@ -9,7 +9,7 @@ each value. Meters whose payload is not DIF/VIF declare byte layouts (``layout.p
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Final, Literal, Protocol
 
@@ -225,19 +225,34 @@ class Detection:
     manufacturer: str
     versions: frozenset[int] | None
     device_types: frozenset[int] | None
+    diehl_address: bool = False
+    """Version and type sit in the first two id bytes on air, as Diehl's PRIOS and "real
+    data" telegrams send them (PROTOCOL-GENERIC.md 8.3: wmbusmeters swaps the address)."""
 
     def matches(self, address: AddressFacts) -> bool:
         """Whether ``address`` is one of these."""
-        return (
-            address.manufacturer == self.manufacturer
-            and (self.versions is None or address.version in self.versions)
-            and (self.device_types is None or address.device_type in self.device_types)
+        if address.manufacturer != self.manufacturer:
+            return False
+        version, device_type = address.version, address.device_type
+        if self.diehl_address:
+            try:
+                id_bytes = bytes.fromhex(address.meter_id)[::-1]
+            except ValueError:
+                return False
+            version, device_type = id_bytes[0], id_bytes[1]
+        return (self.versions is None or version in self.versions) and (
+            self.device_types is None or device_type in self.device_types
         )
 
     @property
     def specificity(self) -> int:
         """More specific detections are tried first (a version beats "any version")."""
         return (self.versions is not None) * 2 + (self.device_types is not None)
+
+
+def with_diehl_addresses(detections: tuple[Detection, ...]) -> tuple[Detection, ...]:
+    """``detections`` plus the same meters as their PRIOS/"real data" telegrams address them."""
+    return detections + tuple(replace(item, diehl_address=True) for item in detections)
 
 
 def mvt(manufacturer: str, version: int | None, *device_types: int) -> Detection:

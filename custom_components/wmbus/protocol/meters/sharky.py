@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .prios import REAL_DATA_FRAMES
+from .profile import FieldSpec, MeterProfile, mvt, with_diehl_addresses
 
 PROFILE: Final = MeterProfile(
     name="sharky",
     model="Diehl Sharky",
     media="heat",
-    detect=(
-        mvt("HYD", 0x20, 0x04),
-        mvt("DME", 0x40, 0x04),
+    # Diehl "real data": CI 7A with a manufacturer security mode, or CI 71 (prios.py).
+    frames=REAL_DATA_FRAMES,
+    detect=with_diehl_addresses(
+        (
+            mvt("HYD", 0x20, 0x04),
+            mvt("DME", 0x40, 0x04),
+        )
     ),
     fields=(
         FieldSpec("operating_time_h", "operating_time", "h"),

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .prios import REAL_DATA_FRAMES
+from .profile import FieldSpec, MeterProfile, mvt, with_diehl_addresses
 
 PROFILE: Final = MeterProfile(
     name="sharky774",
     model="Diehl Sharky 774",
     media="heat",
-    detect=(mvt("DME", 0x41, 0x04, 0x0C, 0x0D),),
+    # Diehl "real data": CI 7A with a manufacturer security mode, or CI 71 (prios.py).
+    frames=REAL_DATA_FRAMES,
+    detect=with_diehl_addresses((mvt("DME", 0x41, 0x04, 0x0C, 0x0D),)),
     fields=(
         FieldSpec("total_energy_consumption_kwh", "energy", "kWh"),
         FieldSpec("total_cooling_consumption_kwh", "energy", "kWh", tariff=1),
