@@ -437,3 +437,23 @@ def test_diehl_real_data_is_descrambled_into_records() -> None:
     spoiled = bytearray(telegram)
     spoiled[20] ^= 0x01  # the byte-sum check no longer holds
     assert profile.decode_manufacturer(0x7A, bytes(spoiled[11:]), address) == ()
+
+
+HYDRUS_MODE_5 = (
+    "6644242328001081640e7266567464a51170071f0050052c411a08674048dd6ba82a0df79ffd401309179a"
+    "893a1be3ce8edc50c2a45cd7afec3b4ce765820be8056c124a17416c3722985ffff7fceb7094901ab3a162"
+    "94b511b9a740c9f9911352b42a72fb3b0c"
+)
+"""wmbusmeters' Hydrus test telegram behind a radio module (CI 72), mode 5, no key given."""
+
+
+def test_diehl_meters_without_a_key_use_the_published_default_key() -> None:
+    telegram = bytes.fromhex(HYDRUS_MODE_5)
+    profile = PROFILES_BY_NAME["hydrus"]
+    assert profile.default_key is not None
+    decoder = Decoder(duplicate_guard=False)
+    decoder.set_key(telegram[7:3:-1].hex(), profile.default_key)
+    reading = decoder.decode(telegram)
+    assert reading.profile == "hydrus"
+    assert reading.values["total_m3"] == pytest.approx(137.291)
+    assert reading.values["total_at_date_m3"] == pytest.approx(128.638)

@@ -16,7 +16,13 @@ from typing import Final
 
 from ..records import Record
 from .layout import ByteField, record, wire_address
-from .prios import PRIOS_DEFAULT_KEYS, REAL_DATA_FRAMES, SCRAMBLED_OFFSET, descramble_any
+from .prios import (
+    DIEHL_DEFAULT_OMS_KEY,
+    PRIOS_DEFAULT_KEYS,
+    REAL_DATA_FRAMES,
+    SCRAMBLED_OFFSET,
+    descramble_any,
+)
 from .profile import FieldDisplay, FieldSpec, ManufacturerFrame, MeterProfile, mvt
 
 _TOTAL: Final = ByteField(1, 4, "volume", "m3", exponent=-3)
@@ -50,6 +56,7 @@ PROFILE: Final = MeterProfile(
     name="izar",
     model="Diehl IZAR",
     media="water",
+    default_key=DIEHL_DEFAULT_OMS_KEY,
     detect=(mvt("DME", None), mvt("HYD", None), mvt("SAP", None)),
     frames={**dict.fromkeys((0xA0, 0xA1, 0xA2, 0xA3), decode_prios), **REAL_DATA_FRAMES},
     fields=(

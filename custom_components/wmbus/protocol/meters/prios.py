@@ -27,6 +27,9 @@ PRIOS_DEFAULT_KEYS: Final = (
     bytes.fromhex("51728910E66D83F8"),
 )
 """Keys IZAR meters use unless the utility set its own (tried in this order)."""
+DIEHL_DEFAULT_OMS_KEY: Final = bytes.fromhex("51728910E66D83F8" * 2)
+"""Diehl's default AES key for OMS (mode 5) telegrams when none was set: the second PRIOS
+key twice (PROTOCOL-GENERIC.md 3.3, wmbusmeters addDefaultManufacturerKeyIfAny)."""
 PRIOS_CHECK_BYTE: Final = 0x4B
 _MASK_32: Final = 0xFFFFFFFF
 SCRAMBLED_OFFSET: Final = 15

@@ -376,6 +376,9 @@ class MeterProfile:
     (Qundis walk-by ``0D FF 5F``)."""
     media: str = ""
     """What the meter measures, for the heard list ("water", "heat cost allocator", ...)."""
+    default_key: bytes | None = None
+    """AES key the manufacturer ships for security mode 5 when the user configured none
+    (Diehl: a published default); the decoder tries it only for meters without a key."""
     signatures: frozenset[int] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .prios import REAL_DATA_FRAMES
+from .prios import DIEHL_DEFAULT_OMS_KEY, REAL_DATA_FRAMES
 from .profile import FieldSpec, MeterProfile, mvt, with_diehl_addresses
 
 PROFILE: Final = MeterProfile(
@@ -18,6 +18,7 @@ PROFILE: Final = MeterProfile(
     media="heat",
     # Diehl "real data": CI 7A with a manufacturer security mode, or CI 71 (prios.py).
     frames=REAL_DATA_FRAMES,
+    default_key=DIEHL_DEFAULT_OMS_KEY,
     detect=with_diehl_addresses(
         (
             mvt("HYD", 0x20, 0x04),
