@@ -336,10 +336,12 @@ type ManufacturerDecoder = Callable[[ManufacturerFrame], tuple[Record, ...]]
 class ManufacturerFrame:
     """A payload a profile decodes itself, with what its layout may need besides the bytes.
 
-    ``payload`` is everything after the CI byte for a manufacturer CI (0xA0-0xB7), the APL
-    after the transport header (decrypted) for a TPL telegram of a ``payload="manufacturer"``
-    profile, or the bytes after DIF 0F/1F. ``key`` is the meter's configured key, for the
-    few layouts that encrypt their own payload (Apator NA-1).
+    ``payload`` is everything after the CI byte for a manufacturer CI (0xA0-0xB7), for a
+    transport CI without standard meter data (71) and for a manufacturer security mode
+    (16-31: then it starts with the transport header's ACC); the APL after the transport
+    header (decrypted) for a TPL telegram of a ``payload="manufacturer"`` profile; or the
+    bytes after DIF 0F/1F, or a manufacturer record's data. ``key`` is the meter's
+    configured key, for layouts that encrypt their own payload (Apator NA-1, Diehl).
     """
 
     ci: int
@@ -357,9 +359,10 @@ class MeterProfile:
     the first long frame. With ``detect_by_record_set``, a telegram gets this profile only
     if its record format is one of them (Kamstrup: OmniPower and other electricity
     meters share KAM/0x02). ``payload="manufacturer"`` means the APL after the transport
-    header is not DIF/VIF: ``frames`` decode it. ``frames`` are keyed by CI (manufacturer
-    CIs and, for such profiles, the TPL CI); ``manufacturer_data`` decodes what follows
-    DIF 0F/1F in a record payload.
+    header is not DIF/VIF: ``frames`` decode it. ``frames`` are keyed by CI: manufacturer
+    CIs, for such profiles the TPL CI, and the TPL CI of telegrams in a manufacturer
+    security mode (Diehl "real data", BMeters RFM-TX1); ``manufacturer_data`` decodes what
+    follows DIF 0F/1F in a record payload.
     """
 
     name: str
