@@ -126,3 +126,73 @@ def test_unencrypted_telegram_decodes_without_a_key() -> None:
     assert code == 1
     assert lines[0]["error"] == "no_key"
     assert lines[0]["id"] == "32666857"
+
+
+def test_decode_prints_every_record_beside_the_values() -> None:
+    code, lines = _run("decode", "--key", KEY, _hex("op-real-long-64-61dd0320"))
+    assert code == 0
+    records = lines[0]["records"]
+    assert [record["dif_vif"] for record in records] == ["0404", "04843c", "042b", "04ab3c"]
+    first = records[0]
+    assert first == {
+        "quantity": "energy",
+        "unit": "Wh",
+        "value": 2150,
+        "storage": 0,
+        "tariff": 0,
+        "subunit": 0,
+        "function": "instantaneous",
+        "dif_vif": "0404",
+    }
+    # A compact frame decoded from its compiled layout prints the same records.
+    code, lines = _run(
+        "decode",
+        "--key",
+        KEY,
+        _hex("op-real-long-64-61dd0320"),
+        _hex("op-real-compact-65-62dd0320"),
+    )
+    assert [record["dif_vif"] for record in lines[1]["records"]] == [
+        "0404",
+        "04843c",
+        "042b",
+        "04ab3c",
+    ]
+    assert lines[1]["records"][2]["value"] == lines[1]["values"]["current_power_consumption_w"]
+
+
+# OMS Vol. 2 Annex N.2.1 (PROTOCOL-GENERIC.md 3.5), link-layer CRCs removed: mode 5 gas meter.
+MODE5_TELEGRAM = (
+    "2e4493157856341233037a2a0020255923c95aaa26d1b2e7493b013ec4a6f6d3529b520edff0ea6defc99d6d69ebf3"
+)
+MODE5_KEY = "0102030405060708090a0b0c0d0e0f11"
+
+
+def test_a_des_key_is_refused_for_its_meter_only() -> None:
+    # A DES key (16 hex digits) used to end the run with invalid_hex before any telegram.
+    code, lines = _run(
+        "decode",
+        "--key",
+        "12345678:0102030405060708",
+        "--key",
+        KEY,
+        MODE5_TELEGRAM,
+        _hex("op-real-long-64-61dd0320"),
+    )
+    assert code == 1
+    assert lines[0]["error"] == "no_key"
+    assert "DES key" in lines[0]["message"]
+    assert lines[0]["id"] == "12345678"
+    assert "error" not in lines[1]
+    code, lines = _run("decode", "--key", "0102", MODE5_TELEGRAM)
+    assert (code, lines[0]["error"]) == (1, "invalid_hex")
+
+
+def test_mode5_meter_decodes_with_its_key() -> None:
+    code, lines = _run("decode", "--key", f"12345678:{MODE5_KEY}", MODE5_TELEGRAM)
+    assert code == 0, lines
+    (line,) = lines
+    assert (line["manufacturer"], line["device_type"], line["access_number"]) == ("ELS", 3, 0x2A)
+    volume = [record for record in line["records"] if record["quantity"] == "volume"]
+    assert volume[0]["unit"] == "m3"
+    assert volume[0]["value"] == 28504.27

@@ -94,6 +94,13 @@ async def test_listen_decodes_the_vectors_heard_by_the_stick(
         ):
             decoded += 1
             values = record["values"]
+            # Every record of the telegram is printed beside the profile's values.
+            assert [line["dif_vif"] for line in record["records"]] == [
+                "0404",
+                "04843c",
+                "042b",
+                "04ab3c",
+            ], vector["id"]
             for name in (
                 "total_energy_consumption_kwh",
                 "total_energy_production_kwh",

@@ -81,3 +81,33 @@ def test_cbc_round_trip() -> None:
     iv = bytes(16)
     plain = b"\x2f\x2f" + bytes(30)
     assert aes_cbc_decrypt(key, iv, aes_cbc_encrypt(key, iv, plain)) == plain
+
+
+def test_aes_cmac_rfc4493_examples() -> None:
+    from custom_components.wmbus.protocol.crypto import aes_cmac
+
+    key = bytes.fromhex("2b7e151628aed2a6abf7158809cf4f3c")
+    assert aes_cmac(key, b"").hex() == "bb1d6929e95937287fa37d129b756746"
+    message = bytes.fromhex("6bc1bee22e409f96e93d7e117393172a")
+    assert aes_cmac(key, message).hex() == "070a16b46b4d4144f79bdd9dd04a287c"
+    with pytest.raises(ValueError, match="16 bytes"):
+        aes_cmac(key[:8], message)
+
+
+def test_oms_mode7_key_derivation_worked_example() -> None:
+    # PROTOCOL-GENERIC.md 3.5: Engelmann Sensostar 43054304, AFL message counter 155273.
+    from custom_components.wmbus.protocol.crypto import (
+        KDF_ENCRYPTION_FROM_METER,
+        KDF_MAC_FROM_METER,
+        oms_derive_key,
+    )
+
+    key = bytes.fromhex("622b9656991ff0c1574c0950cf9278d1")
+    counter = bytes.fromhex("895e0200")
+    meter_id = bytes.fromhex("04430543")
+    kenc = oms_derive_key(key, KDF_ENCRYPTION_FROM_METER, counter, meter_id)
+    kmac = oms_derive_key(key, KDF_MAC_FROM_METER, counter, meter_id)
+    assert kenc.hex() == "bb13ab0fbbc1f043bdaa104cc8d2d428"
+    assert kmac.hex() == "a69bd3f061c0c21e90d55d3f34117650"
+    with pytest.raises(ValueError, match="4-byte"):
+        oms_derive_key(key, KDF_MAC_FROM_METER, counter[:3], meter_id)

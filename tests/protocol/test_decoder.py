@@ -10,8 +10,10 @@ from custom_components.wmbus.protocol.decoder import Decoder, Reading
 from custom_components.wmbus.protocol.errors import (
     Duplicate,
     PayloadCrcMismatch,
+    Truncated,
     UnknownMeter,
     UnsupportedCi,
+    UnsupportedEncryption,
     WmbusError,
     WrongKey,
 )
@@ -38,7 +40,7 @@ def test_reading_shape() -> None:
     assert (reading.profile, reading.frame, reading.access_number) == ("omnipower", "long", 100)
     assert reading.values["total_energy_consumption_kwh"] == 2.15
     with pytest.raises(AttributeError):
-        reading.meter_id = "x"  # type: ignore[misc]
+        reading.profile = "x"  # type: ignore[misc]
 
 
 def test_unknown_meter_is_refused_with_header_before_decryption() -> None:
@@ -186,8 +188,8 @@ def _mutations() -> st.SearchStrategy[bytes]:
     return st.one_of(flipped, truncated, extended, relengthed, st.binary(max_size=300))
 
 
-def _configured_decoder() -> Decoder:
-    decoder = Decoder(duplicate_guard=False)
+def _configured_decoder(*, duplicate_guard: bool = False) -> Decoder:
+    decoder = Decoder(duplicate_guard=duplicate_guard)
     for vector in VECTORS:
         meter_id = bytes.fromhex(vector["telegram_hex"])[7:3:-1].hex()
         if vector.get("key_hex"):
@@ -300,3 +302,192 @@ def test_every_meter_gets_the_compiled_long_frame_path(monkeypatch: pytest.Monke
         reading = decoder.decode(telegram)
         assert (reading.meter_id, reading.profile) == (meter_id, "omnipower")
         assert reading.values["total_energy_consumption_kwh"] == 2.15
+
+
+def _other_version(telegram: bytes, version: int) -> bytes:
+    """The same telegram from a meter with the same digits but another version byte.
+
+    AES-CTR's counter block holds the address, so the payload is re-encrypted for it.
+    """
+    plain = AesCtr(KEY).decrypt(ell_counter_prefix(telegram), telegram[17:])
+    header = bytearray(telegram[:17])
+    header[8] = version
+    return bytes(header) + AesCtr(KEY).decrypt(ell_counter_prefix(bytes(header)), plain)
+
+
+def test_meters_are_keyed_by_whole_address() -> None:
+    from custom_components.wmbus.protocol.frame import MeterAddress
+
+    address = MeterAddress("KAM", METER_ID, 0x30, 0x02)
+    twin = _other_version(LONG, 0x31)
+    decoder = Decoder({address: KEY})
+    assert decoder.decode(LONG).address == address
+    # Same 8 digits, another version: another meter, and the key is never tried on it.
+    with pytest.raises(UnknownMeter) as caught:
+        decoder.decode(twin)
+    assert caught.value.address == MeterAddress("KAM", METER_ID, 0x31, 0x02)
+    assert address in decoder
+    assert MeterAddress("KAM", METER_ID, 0x31, 0x02) not in decoder
+    decoder.remove_meter(address)
+    with pytest.raises(UnknownMeter):
+        decoder.decode(LONG)
+
+
+def test_a_key_given_per_id_applies_to_each_address_with_its_own_state() -> None:
+    twin = _other_version(LONG, 0x31)
+    decoder = _decoder()
+    first = decoder.decode(LONG)
+    second = decoder.decode(twin)
+    assert (first.version, second.version) == (0x30, 0x31)
+    assert {address.version for address in decoder.addresses} == {0x30, 0x31}
+    # Each address has its own duplicate guard.
+    with pytest.raises(Duplicate):
+        decoder.decode(twin)
+    decoder.remove_meter(METER_ID)
+    assert decoder.addresses == ()
+    with pytest.raises(UnknownMeter):
+        decoder.decode(twin)
+
+
+def test_an_address_with_the_national_code_bit_is_the_same_meter() -> None:
+    from custom_components.wmbus.protocol.frame import MeterAddress
+
+    records = bytes.fromhex("0404d700000004843c00000000042b0300000004ab3c00000000")
+    flagged = bytearray(LONG[1:10])
+    flagged[2] |= 0x80  # M-field bit 15, as Apator sends it
+    body = bytes(flagged) + b"\x78" + records
+    decoder = Decoder({MeterAddress("KAM", METER_ID, 0x30, 0x02): None})
+    assert decoder.decode(bytes((len(body),)) + body).manufacturer == "KAM"
+
+
+def test_records_beside_values_and_lazily_on_the_fast_path() -> None:
+    decoder = Decoder({METER_ID: KEY}, duplicate_guard=False)
+    parsed = decoder.decode(LONG)
+    compiled = decoder.decode(LONG)  # second time: the meter's compiled layout
+    assert compiled._records is None
+    assert compiled.records == parsed.records
+    assert [record.header.quantity for record in compiled.records] == ["energy"] * 2 + ["power"] * 2
+    compact = decoder.decode(COMPACT)
+    assert [record.header.raw for record in compact.records] == [
+        record.header.raw for record in parsed.records
+    ]
+    assert compact.records[2].value == compact.values["current_power_consumption_w"]
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_mutations(), max_size=8))
+def test_the_decoder_resyncs_after_any_bad_input(garbage: list[bytes]) -> None:
+    # Whatever came before (corrupt copies, wrong-key runs, garbage), a genuine telegram
+    # that was not among it decodes, and its values are right.
+    decoder = _configured_decoder(duplicate_guard=True)
+    for telegram in garbage:
+        with contextlib.suppress(WmbusError):
+            decoder.decode(telegram)
+    if any(telegram[12:] == COMPACT[12:] for telegram in garbage):
+        return  # COMPACT itself or a repeater's copy of it: a duplicate, rightly
+    assert decoder.decode(COMPACT) == Decoder({METER_ID: KEY}).decode(COMPACT)
+
+
+def test_network_layer_in_front_of_the_transport_layer_is_skipped() -> None:
+    records = bytes.fromhex("0404d7000000042b03000000")
+    body = LONG[1:10] + bytes.fromhex("81 1d 7a 2a 00 0000") + records
+    reading = Decoder({METER_ID: None}).decode(bytes((len(body),)) + body)
+    assert (reading.access_number, reading.values["current_power_consumption_w"]) == (0x2A, 3)
+    body = LONG[1:10] + bytes.fromhex("81 1d")
+    with pytest.raises(Truncated):
+        Decoder({METER_ID: None}).decode(bytes((len(body),)) + body)
+
+
+def _profile_reading_its_own_frames(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bytes]]:
+    """Give every meter a profile with layouts for CI 71, 7A and A2; return what it got."""
+    from custom_components.wmbus.protocol import decoder as decoder_module
+    from custom_components.wmbus.protocol.meters import FieldSpec, ManufacturerFrame, mvt
+    from custom_components.wmbus.protocol.meters.profile import MeterProfile
+    from custom_components.wmbus.protocol.records import Record, RecordHeader
+
+    handed: list[tuple[int, bytes]] = []
+
+    def layout(frame: ManufacturerFrame) -> tuple[Record, ...]:
+        handed.append((frame.ci, frame.payload))
+        return (Record(RecordHeader.synthetic("volume", "m3", exponent=-3), b"", 1234),)
+
+    profile = MeterProfile(
+        name="own_frames",
+        model="Meter with its own frames",
+        detect=(mvt("KAM", None),),
+        fields=(FieldSpec("total_m3", "volume", "m3"),),
+        frames={0x71: layout, 0x7A: layout, 0xA2: layout},
+    )
+    monkeypatch.setattr(decoder_module, "select_profile", lambda *_: profile)
+    return handed
+
+
+def test_frames_the_standard_cannot_read_go_to_the_profile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    handed = _profile_reading_its_own_frames(monkeypatch)
+    decoder = Decoder({METER_ID: None}, duplicate_guard=False)
+    for tail in ("a2 0102", "71 0304", "7a 2a 00 0610 0506"):
+        body = LONG[1:10] + bytes.fromhex(tail)
+        reading = decoder.decode(bytes((len(body),)) + body)
+        assert (reading.frame, reading.profile, reading.values) == (
+            "manufacturer",
+            "own_frames",
+            {"total_m3": 1.234},
+        )
+        assert reading.records[0].header.raw == b""
+    # Manufacturer CI: bytes after the CI; CI 71: the same; security mode 16: TPL header too.
+    assert handed == [
+        (0xA2, bytes.fromhex("0102")),
+        (0x71, bytes.fromhex("0304")),
+        (0x7A, bytes.fromhex("2a0006100506")),
+    ]
+    # A 7A telegram in a standard security mode is still read as records.
+    body = LONG[1:10] + bytes.fromhex("7a 2b 00 0000 0404d7000000")
+    assert decoder.decode(bytes((len(body),)) + body).frame == "long"
+
+
+def test_without_a_profile_layout_manufacturer_frames_are_refused() -> None:
+    decoder = Decoder({METER_ID: None})
+    body = LONG[1:10] + bytes.fromhex("a2 0102")
+    with pytest.raises(UnsupportedCi, match="manufacturer specific"):
+        decoder.decode(bytes((len(body),)) + body)
+    body = LONG[1:10] + bytes.fromhex("7a 2a 00 0610 0506")
+    with pytest.raises(UnsupportedEncryption) as caught:
+        decoder.decode(bytes((len(body),)) + body)
+    assert caught.value.mode == 16
+    body = LONG[1:10] + bytes.fromhex("71 0304")
+    with pytest.raises(UnsupportedCi, match="alarm"):
+        decoder.decode(bytes((len(body),)) + body)
+
+
+def test_records_behind_a_radio_module_belong_to_the_long_header_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from custom_components.wmbus.protocol import decoder as decoder_module
+    from custom_components.wmbus.protocol.frame import MeterAddress
+    from custom_components.wmbus.protocol.meters import select_profile as real_select
+
+    asked: list[tuple[MeterAddress, int | None]] = []
+
+    def select(address: MeterAddress, signature: int | None) -> object:
+        asked.append((address, signature))
+        return real_select(address, signature)
+
+    monkeypatch.setattr(decoder_module, "select_profile", select)
+    # Link layer: a radio module (type 0x37); long TPL header: ELS gas meter 12345678.
+    records = bytes.fromhex("0c1327048502")
+    body = (
+        LONG[1:8]
+        + bytes((0x01, 0x37))
+        + bytes.fromhex("72 78563412 9315 33 03 2a 00 0000")
+        + records
+    )
+    telegram = bytes((len(body),)) + body
+    decoder = Decoder({METER_ID: None}, duplicate_guard=False)
+    reading = decoder.decode(telegram)
+    assert reading.address == MeterAddress("KAM", METER_ID, 0x01, 0x37)  # who sent it
+    meter = MeterAddress("ELS", "12345678", 0x33, 0x03)
+    assert any(address == meter and signature is not None for address, signature in asked)
+    assert reading.records[0].header.quantity == "volume"
+    assert decoder.decode(telegram).records == reading.records  # compiled path, same owner

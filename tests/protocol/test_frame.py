@@ -2,15 +2,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given, strategies as st
 import pytest
 
+from custom_components.wmbus.protocol.ell import parse_ell
 from custom_components.wmbus.protocol.errors import LengthMismatch, Truncated
 from custom_components.wmbus.protocol.frame import (
+    MeterAddress,
     device_type_name,
     manufacturer_code,
     manufacturer_id_from_code,
     meter_id_to_wire,
-    parse_ell,
     parse_link_header,
 )
 
@@ -73,3 +75,36 @@ def test_length_rule() -> None:
 def test_reserved_device_type_is_not_guessed() -> None:
     assert device_type_name(0x02) == "electricity"
     assert device_type_name(0x3F) == "reserved 0x3f"
+
+
+@given(st.binary(max_size=40))
+def test_any_bytes_give_a_link_header_or_a_length_error(telegram: bytes) -> None:
+    try:
+        header = parse_link_header(telegram)
+    except (Truncated, LengthMismatch):
+        return
+    assert header.length == len(telegram) - 1
+    # The whole address survives the round trip through its wire form.
+    address = header.address
+    assert MeterAddress.from_wire(telegram[2:10]) == address
+    if manufacturer_id_from_code_or_none(address.manufacturer) is not None:
+        assert address.wire[2:] == telegram[4:10]
+
+
+def manufacturer_id_from_code_or_none(code: str) -> int | None:
+    try:
+        return manufacturer_id_from_code(code)
+    except ValueError:
+        return None  # letters outside A-Z (reserved 5-bit codes) cannot be sent back
+
+
+def test_meter_address_is_the_key_not_the_digits() -> None:
+    kam = MeterAddress("KAM", "32666857", 0x30, 0x02)
+    assert kam.wire == bytes.fromhex("2d2c5768663230 02")
+    assert MeterAddress.from_wire(kam.wire) == kam
+    assert kam != MeterAddress("KAM", "32666857", 0x31, 0x02)
+    assert str(kam) == "KAM 32666857 v30 t02"
+    with pytest.raises(ValueError, match="8 bytes"):
+        MeterAddress.from_wire(kam.wire[:7])
+    with pytest.raises(ValueError, match="bytes"):
+        _ = MeterAddress("KAM", "32666857", 0x130, 0x02).wire

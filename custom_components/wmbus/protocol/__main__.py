@@ -12,13 +12,20 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 import json
 import sys
-from typing import Any
+from typing import Any, Final
 
 from .decoder import Decoder, Reading
-from .errors import InvalidHex, WmbusError
+from .errors import InvalidHex, UnknownMeter, UnsupportedEncryption, WmbusError
 from .frame import LINK_HEADER_SIZE, LinkHeader, link_header_from_prefix
+from .records import record_json
+
+AES_KEY_DIGITS: Final = 32
+DES_KEY_DIGITS: Final = 16
+ANY_METER: Final = ""
+"""Key of :attr:`KeyOptions.des_meters` for a DES key given without an id."""
 
 
 def _emit(record: dict[str, Any]) -> None:
@@ -43,7 +50,7 @@ def _header_facts(header: LinkHeader) -> dict[str, Any]:
 
 
 def _reading_json(reading: Reading) -> dict[str, Any]:
-    return {
+    line = {
         "id": reading.meter_id,
         "manufacturer": reading.manufacturer,
         "version": reading.version,
@@ -52,7 +59,11 @@ def _reading_json(reading: Reading) -> dict[str, Any]:
         "access_number": reading.access_number,
         "frame": reading.frame,
         "values": dict(reading.values),
+        "records": [record_json(record) for record in reading.records],
     }
+    if reading.problems:
+        line["problems"] = list(reading.problems)
+    return line
 
 
 def _error_json(error: WmbusError) -> dict[str, Any]:
@@ -63,25 +74,65 @@ def _error_json(error: WmbusError) -> dict[str, Any]:
     return record
 
 
-def _parse_keys(options: Sequence[str]) -> tuple[bytes | None, dict[str, bytes]]:
-    """Split ``--key`` options into a key for every meter and per-id keys."""
+@dataclass(slots=True)
+class KeyOptions:
+    """The ``--key`` options: a key for every meter, per-id keys, and DES keys given.
+
+    A DES key (16 hex digits, security modes 2/3) cannot be used here; it is remembered
+    so that meter's telegrams get an error saying so, while every other telegram still
+    decodes.
+    """
+
     any_meter: bytes | None = None
-    per_meter: dict[str, bytes] = {}
+    per_meter: dict[str, bytes] = field(default_factory=dict)
+    des_meters: set[str] = field(default_factory=set)
+
+    def key_for(self, meter_id: str) -> bytes | None:
+        """The AES key for ``meter_id`` (None: its telegrams must come in clear)."""
+        key = self.per_meter.get(meter_id)
+        if key is None and not self.des_meters & {meter_id, ANY_METER}:
+            key = self.any_meter
+        return key
+
+    def explain(self, error: WmbusError) -> dict[str, Any]:
+        """The error line, saying so when the meter's key was a DES key."""
+        line = _error_json(error)
+        header = error.header
+        if (
+            isinstance(error, UnknownMeter | UnsupportedEncryption)
+            and header is not None
+            and (header.meter_id in self.des_meters or ANY_METER in self.des_meters)
+            and header.meter_id not in self.per_meter
+        ):
+            line["message"] += (
+                "; the key given for it is a DES key (16 hex digits): DES (security modes 2 "
+                "and 3) is not supported, only AES-128 keys (32 hex digits)"
+            )
+        return line
+
+
+def _parse_keys(options: Sequence[str]) -> KeyOptions:
+    """Split ``--key`` options into a key for every meter, per-id keys and DES keys."""
+    keys = KeyOptions()
     for option in options:
         meter_id, _, key_hex = option.rpartition(":")
+        meter_id = meter_id.lower()
         key = _parse_hex(key_hex)
-        if len(key) != 16:
-            raise InvalidHex(f"a key must be 32 hex digits, got {len(key_hex)}")
+        if len(key) * 2 == DES_KEY_DIGITS:
+            keys.des_meters.add(meter_id)
+            continue
+        if len(key) * 2 != AES_KEY_DIGITS:
+            raise InvalidHex(f"a key must be {AES_KEY_DIGITS} hex digits, got {len(key_hex)}")
         if meter_id:
-            per_meter[meter_id.lower()] = key
+            keys.per_meter[meter_id] = key
         else:
-            any_meter = key
-    return any_meter, per_meter
+            keys.any_meter = key
+    return keys
 
 
 def _cmd_decode(args: argparse.Namespace) -> int:
     try:
-        any_meter, per_meter = _parse_keys(args.key)
+        keys = _parse_keys(args.key)
     except InvalidHex as error:
         _emit(_error_json(error))
         return 1
@@ -98,12 +149,12 @@ def _cmd_decode(args: argparse.Namespace) -> int:
                 meter_id = telegram[7:3:-1].hex()
                 if meter_id not in configured:
                     configured.add(meter_id)
-                    key = per_meter.get(meter_id, any_meter)
+                    key = keys.key_for(meter_id)
                     decoder.set_key(meter_id, key, payload_is_plaintext=args.plaintext)
             _emit(_reading_json(decoder.decode(telegram)))
         except WmbusError as error:
             failed = True
-            _emit(_error_json(error))
+            _emit(keys.explain(error))
     return 1 if failed else 0
 
 
@@ -114,7 +165,8 @@ def _add_decode(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
         action="append",
         default=[],
         metavar="[ID:]HEX",
-        help="AES-128 key; without ID it applies to every meter (repeatable)",
+        help="AES-128 key (32 hex digits); without ID it applies to every meter (repeatable); "
+        "a DES key (16 digits) is refused per telegram",
     )
     parser.add_argument(
         "--plaintext",
@@ -179,7 +231,7 @@ def _cmd_listen(args: argparse.Namespace) -> int:
     from .stick import Im871aStick, StickError  # noqa: PLC0415
 
     try:
-        any_meter, per_meter = _parse_keys(args.key)
+        keys = _parse_keys(args.key)
     except InvalidHex as error:
         _emit(_error_json(error))
         return 1
@@ -192,13 +244,13 @@ def _cmd_listen(args: argparse.Namespace) -> int:
             meter_id = telegram[7:3:-1].hex()
             if meter_id not in configured:
                 configured.add(meter_id)
-                key = per_meter.get(meter_id, any_meter)
+                key = keys.key_for(meter_id)
                 if key is not None:
                     decoder.set_key(meter_id, key)
         try:
             record = _reading_json(decoder.decode(telegram))
         except WmbusError as error:
-            record = _error_json(error)
+            record = keys.explain(error)
         outcomes[record.get("error", "decoded")] += 1
         return record
 
@@ -253,7 +305,8 @@ def _add_listen(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
         action="append",
         default=[],
         metavar="[ID:]HEX",
-        help="AES-128 key; without ID it applies to every meter (repeatable)",
+        help="AES-128 key (32 hex digits); without ID it applies to every meter (repeatable); "
+        "a DES key (16 digits) is refused per telegram",
     )
     parser.add_argument("--seconds", type=float, help="stop after this long (default: Ctrl-C)")
     parser.set_defaults(handler=_cmd_listen)

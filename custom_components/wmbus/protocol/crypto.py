@@ -12,6 +12,7 @@ import struct
 from typing import Final
 
 from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
+from cryptography.hazmat.primitives.cmac import CMAC
 
 AES_KEY_SIZE: Final = 16
 AES_BLOCK_SIZE: Final = 16
@@ -181,3 +182,28 @@ def aes_cbc_encrypt(key: bytes, iv: bytes, plaintext: bytes) -> bytes:
     _check_key(key)
     encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
     return encryptor.update(plaintext) + encryptor.finalize()
+
+
+def aes_cmac(key: bytes, message: bytes) -> bytes:
+    """AES-128-CMAC (RFC 4493) of ``message``: the OMS key derivation and the AFL MAC."""
+    _check_key(key)
+    mac = CMAC(algorithms.AES(key))
+    mac.update(message)
+    return mac.finalize()
+
+
+KDF_ENCRYPTION_FROM_METER: Final = 0x00
+KDF_MAC_FROM_METER: Final = 0x01
+_KDF_PADDING: Final = b"\x07" * 7
+
+
+def oms_derive_key(key: bytes, constant: int, message_counter: bytes, meter_id: bytes) -> bytes:
+    """OMS Vol. 2 KDF-A (security mode 7): an ephemeral key per message counter.
+
+    ``constant`` is 00 for Kenc and 01 for Kmac of meter-to-collector messages;
+    ``message_counter`` (the AFL MCR) and ``meter_id`` (4 id bytes) are in wire order
+    (PROTOCOL-GENERIC.md 3.4).
+    """
+    if len(message_counter) != 4 or len(meter_id) != 4:
+        raise ValueError("the KDF takes a 4-byte message counter and a 4-byte meter id")
+    return aes_cmac(key, bytes((constant,)) + message_counter + meter_id + _KDF_PADDING)

@@ -1,23 +1,32 @@
 """Telegram decoder: bytes in, a :class:`Reading` or a typed :class:`WmbusError` out.
 
-The only place that knows keys. Pipeline (PROTOCOL.md 7): length rule -> link header ->
-known meter? (header bytes and one dict lookup, before any cryptography) -> ELL ->
-AES-128-CTR -> payload CRC -> transport CI (78 full / 79 compact) -> records -> meter
-profile -> Reading.
+The only place that knows keys. It composes the layer stages (PROTOCOL-GENERIC.md 1.1,
+DESIGN.md data flow), each a module with a typed input and output:
 
-The hot path is written for the DESIGN.md budgets (a few microseconds per telegram):
-meter state is looked up by the raw id bytes, the AES context is cached per key, record
-layouts and profile plans are compiled once and reused while a meter's format repeats.
+    link header (frame.py: length rule, whole address -> known meter?)
+    -> ELL (ell.py: CI 8C/8D/8E, AES-CTR, payload CRC)
+    -> AFL (afl.py: CI 90, fragments, message counter, MAC)
+    -> TPL (tpl.py: CI 78/79/7A/72/7B/73..., security modes 0/5/7)
+    -> APL: records (records.py) or a compact frame, or a manufacturer CI/security mode
+       handed to the meter profile -> Reading.
+
+A meter is known by its whole address (manufacturer, id, version, device type), looked
+up from the header bytes with one dict lookup before any cryptography. The OmniPower
+speed (DESIGN.md budgets: a few microseconds per telegram) comes from caches inside
+the stages, not from a second decoder: the AES context per key, the header-less TPL
+headers, and per meter the compiled record layout and profile plan, reused while a
+meter's format repeats; records are then built only when someone reads them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-import struct
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from .crypto import AesCtr, aes_cbc_decrypt, crc16_en13757, ell_counter_prefix
+from .afl import CI_AFL, AuthenticationLayer, parse_afl
+from .crypto import AesCtr, crc16_en13757
+from .ell import ELL_CIS, open_ell
 from .errors import (
     Duplicate,
     FormatMismatch,
@@ -32,14 +41,13 @@ from .errors import (
     WrongKey,
 )
 from .frame import (
-    CI_ELL_I,
-    CI_ELL_II,
     LINK_HEADER_SIZE,
+    NATIONAL_CODE_BIT,
     LinkHeader,
+    MeterAddress,
     MeterId,
     check_length,
     link_header_from_prefix,
-    manufacturer_code,
     manufacturer_id_from_code,
     meter_id_to_wire,
 )
@@ -53,31 +61,27 @@ from .meters import (
 from .records import (
     FormatRegistry,
     Layout,
+    Record,
+    RecordHeader,
+    RecordSet,
     RecordValue,
     compile_layout,
     parse_records,
     registry_key,
 )
+from .tpl import CI_MEANINGS, MANUFACTURER_SECURITY_MODES, TPL_CIS, open_tpl, parse_tpl
 
-type FrameKind = Literal["long", "compact"]
+type FrameKind = Literal["long", "compact", "manufacturer"]
 type Value = int | float
 
-CI_FULL: Final = 0x78
-CI_COMPACT: Final = 0x79
-CI_SHORT_TPL: Final = 0x7A
-CI_LONG_TPL: Final = 0x72
-CI_COMPACT_SHORT_TPL: Final = 0x7B
-CI_COMPACT_LONG_TPL: Final = 0x73
-_TPL_CIS: Final = frozenset(
-    {CI_FULL, CI_COMPACT, CI_SHORT_TPL, CI_LONG_TPL, CI_COMPACT_SHORT_TPL, CI_COMPACT_LONG_TPL}
-)
-_SHORT_TPL_SIZE: Final = 4  # ACC, status, configuration word
-_LONG_TPL_SIZE: Final = 12  # id, M, version, type, ACC, status, configuration word
-SECURITY_MODE_NONE: Final = 0
-SECURITY_MODE_AES_CBC: Final = 5
+CI_NETWORK_LAYER: Final = 0x81
+NETWORK_LAYER_SIZE: Final = 2
+"""CI 81 and its one byte (seen from Sontex meters behind a repeater, wmbusmeters #379)."""
+MANUFACTURER_CIS: Final = range(0xA0, 0xB8)
+"""CI A0..B7: manufacturer specific (EN 13757-7); only a meter profile can read them."""
 
 WRONG_KEY_AFTER_FAILURES: Final = 3
-"""Consecutive payload CRC failures after which a meter's key is reported as wrong.
+"""Consecutive payload CRC (or MAC, or 2F 2F) failures after which a key is reported wrong.
 
 One failure is usually radio corruption that slipped past the link CRCs; a run of them
 on a meter that used to decode (or never did) means the key does not fit.
@@ -86,64 +90,139 @@ RECENT_TELEGRAMS: Final = 4
 """How many telegrams per meter the duplicate guard remembers.
 
 It keeps the bytes from the access number on (ACC, SN and the payload; after CI 8C or
-without ELL, ACC and the payload): a repeater changes only CC bits and the C-field, so its
-copy matches, while a module that restarts and repeats an ACC/SN pair with new content is
+without ELL, the TPL on): a repeater changes only CC bits and the C-field, so its copy
+matches, while a module that restarts and repeats an ACC/SN pair with new content is
 accepted (PROTOCOL.md 7.8).
 """
+ADDRESSES_PER_ID: Final = 16
+"""Addresses one per-id key is bound to at most (the oldest binding goes first).
 
-_ELL_II = struct.Struct("<BBIH")
+A key given for an id applies to every address with those digits; the bound keeps a
+flood of made-up addresses with a configured id from growing the meter table.
+"""
+
 _new_error = BaseException.__new__
-_NO_SN: Final = -1
 
 
 @dataclass(frozen=True, slots=True)
 class Reading:
     """The values one telegram carried, ready for the integration.
 
-    ``values`` holds only what the telegram carries (absent is absent, never 0): energy
-    in kWh as float (exact from integer Wh), power in W as int. RSSI and reception time
-    are added by the caller, they are not properties of the telegram.
+    ``values`` holds the profile's named values, only what the telegram carries (absent
+    is absent, never 0): energy in kWh as float (exact from integer Wh), power in W as
+    int. ``records`` are all the telegram's records (standard and manufacturer-derived,
+    in telegram order); ``problems`` says what part of the telegram could not be read.
+    RSSI and reception time are added by the caller, they are not in the telegram.
     """
 
-    meter_id: MeterId
-    manufacturer: str
-    version: int
-    device_type: int
+    address: MeterAddress
     profile: str
     model: str
     values: Mapping[str, Value]
     access_number: int
     frame: FrameKind
+    problems: tuple[str, ...] = ()
+    _records: tuple[Record, ...] | None = field(default=(), repr=False, compare=False)
+    _layout: Layout | None = field(default=None, repr=False, compare=False)
+    _apl: bytes = field(default=b"", repr=False, compare=False)
+
+    @property
+    def meter_id(self) -> MeterId:
+        """The 8 digits of the address (as printed on the meter)."""
+        return self.address.meter_id
+
+    @property
+    def manufacturer(self) -> str:
+        """Three-letter manufacturer code of the address."""
+        return self.address.manufacturer
+
+    @property
+    def version(self) -> int:
+        """Version byte of the address."""
+        return self.address.version
+
+    @property
+    def device_type(self) -> int:
+        """Device type (medium) byte of the address."""
+        return self.address.device_type
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        """Every record of the telegram; on the compiled fast path built on first access."""
+        records = self._records
+        if records is None:
+            records = _rebuild_records(self._layout, self._apl, self.frame)
+            _set_records(self, records)  # once: a Reading is immutable to its users
+        return records
 
 
 _READING_SLOTS = tuple(
     Reading.__dict__[name].__set__
     for name in (
-        "meter_id",
-        "manufacturer",
-        "version",
-        "device_type",
+        "address",
         "profile",
         "model",
         "values",
         "access_number",
         "frame",
+        "problems",
+        "_records",
+        "_layout",
+        "_apl",
     )
 )
+(
+    _set_address,
+    _set_profile,
+    _set_model,
+    _set_values,
+    _set_access,
+    _set_frame,
+    _set_problems,
+    _set_records,
+    _set_layout,
+    _set_apl,
+) = _READING_SLOTS
 
 
-def _new_reading(*fields: object) -> Reading:
+def _new_reading(  # noqa: PLR0917 - hot path: positional arguments are cheapest
+    address: MeterAddress,
+    compiled: _Compiled,
+    values: Mapping[str, Value],
+    access_number: int,
+    frame: FrameKind,
+    records: tuple[Record, ...] | None,
+    layout: Layout | None,
+    apl: bytes,
+    problems: tuple[str, ...] = (),
+) -> Reading:
     """Build a Reading without the frozen-dataclass ``__init__``.
 
     The generated ``__init__`` of a frozen dataclass sets each field through
-    ``object.__setattr__`` (about 0.9 us for nine fields, a fifth of the whole decode
+    ``object.__setattr__`` (about 1 us for ten fields, a fifth of the whole decode
     budget); writing the slots through their descriptors halves that. The result is an
     ordinary, immutable Reading.
     """
     reading = object.__new__(Reading)
-    for setter, value in zip(_READING_SLOTS, fields, strict=True):
-        setter(reading, value)
+    _set_address(reading, address)
+    _set_profile(reading, compiled.profile)
+    _set_model(reading, compiled.model)
+    _set_values(reading, values)
+    _set_access(reading, access_number)
+    _set_frame(reading, frame)
+    _set_problems(reading, problems)
+    _set_records(reading, records)
+    _set_layout(reading, layout)
+    _set_apl(reading, apl)
     return reading
+
+
+def _rebuild_records(layout: Layout | None, apl: bytes, frame: FrameKind) -> tuple[Record, ...]:
+    """Records of a telegram the fast path decoded from its compiled layout."""
+    if layout is None:
+        return ()
+    full_frame = layout.full_frame(apl) if frame == "compact" else apl
+    return parse_records(full_frame).records
 
 
 type ValueMapper = Callable[[tuple[RecordValue, ...]], dict[str, Value]]
@@ -158,17 +237,17 @@ def _map_values(plan: tuple[FieldPlan, ...]) -> ValueMapper:
     objects; keys come from profile declarations, never from telegram data.
     """
     items = []
-    for field in plan:
-        raw = f"v[{field.index}]"
-        if field.denominator == 1:
-            expression = f"{raw} * {field.numerator}" if field.numerator != 1 else raw
-            if not field.integer:
+    for planned in plan:
+        raw = f"v[{planned.index}]"
+        if planned.denominator == 1:
+            expression = f"{raw} * {planned.numerator}" if planned.numerator != 1 else raw
+            if not planned.integer:
                 expression = f"float({expression})"
         else:
-            expression = f"{raw} * {field.numerator} / {field.denominator}"
-            if field.numerator == 1:
-                expression = f"{raw} / {field.denominator}"
-        items.append(f"{field.key!r}: {expression}")
+            expression = f"{raw} * {planned.numerator} / {planned.denominator}"
+            if planned.numerator == 1:
+                expression = f"{raw} / {planned.denominator}"
+        items.append(f"{planned.key!r}: {expression}")
     source = "lambda v: {" + ", ".join(items) + "}"
     mapper: ValueMapper = eval(source, {"float": float})  # generated, see docstring
     return mapper
@@ -179,15 +258,15 @@ def _map_values_checked(plan: tuple[FieldPlan, ...]) -> ValueMapper:
 
     def mapper(values: tuple[RecordValue, ...]) -> dict[str, Value]:
         mapped: dict[str, Value] = {}
-        for field in plan:
-            raw = values[field.index]
+        for planned in plan:
+            raw = values[planned.index]
             if isinstance(raw, bool) or not isinstance(raw, int | float):
                 continue
-            if field.denominator == 1:
-                scaled = raw * field.numerator
-                mapped[field.key] = scaled if field.integer else float(scaled)
+            if planned.denominator == 1:
+                scaled = raw * planned.numerator
+                mapped[planned.key] = scaled if planned.integer else float(scaled)
             else:
-                mapped[field.key] = raw * field.numerator / field.denominator
+                mapped[planned.key] = raw * planned.numerator / planned.denominator
         return mapped
 
     return mapper
@@ -196,10 +275,11 @@ def _map_values_checked(plan: tuple[FieldPlan, ...]) -> ValueMapper:
 class _Compiled:
     """A layout plus the profile chosen for it and the compiled field plan."""
 
-    __slots__ = ("checked", "fast", "layout", "model", "plan", "profile")
+    __slots__ = ("checked", "fast", "layout", "meter_profile", "model", "plan", "profile")
 
     def __init__(self, layout: Layout, profile: MeterProfile) -> None:
         self.layout = layout
+        self.meter_profile = profile
         self.profile = profile.name
         self.model = profile.model
         self.plan: tuple[FieldPlan, ...] = compile_fields(profile, layout.headers)
@@ -210,100 +290,183 @@ class _Compiled:
 
 
 class _Meter:
-    """Per-meter state: key, cipher, duplicate guard, failure count, last long layout."""
+    """Per-address state: key, cipher, duplicate guard, failure count, last long layout."""
 
     __slots__ = (
+        "address",
         "cipher",
         "crc_failures",
-        "ident",
-        "ident_fields",
         "key",
         "long",
-        "long_ident",
-        "meter_id",
+        "long_owner",
+        "own_format",
         "plaintext",
+        "profile",
         "recent",
+        "registry_base",
+        "wire",
     )
 
-    def __init__(self, meter_id: MeterId, key: bytes | None, plaintext: bool) -> None:
-        self.meter_id = meter_id
+    def __init__(self, wire: bytes, key: bytes | None, plaintext: bool) -> None:
+        self.wire = wire
+        self.address = MeterAddress.from_wire(wire)
+        # The address alone picks the profile for what is not DIF/VIF (manufacturer CIs,
+        # a manufacturer APL): chosen once per meter, never per telegram.
+        self.profile = _select_profile(self.address, None)
+        self.own_format = self.profile.payload == "manufacturer"
         self.key = key
         self.cipher = AesCtr(key) if key is not None else None
         self.plaintext = plaintext
         self.crc_failures = 0
         self.recent: tuple[bytes, ...] = ()
         self.long: _Compiled | None = None
-        self.long_ident = b""  # M and A of the telegram ``long`` was compiled for
-        self.ident = b""
-        self.ident_fields: tuple[str, int, int] = ("", 0, 0)
+        self.long_owner = wire  # the address ``long`` was compiled for (TPL or link)
+        # Format-registry keys of this meter's compact frames, less the signature.
+        self.registry_base = registry_key(wire[0] | (wire[1] << 8), wire[7], 0)
 
 
-def _ident_fields(telegram: bytes) -> tuple[str, int, int]:
-    return (manufacturer_code(telegram[2] | (telegram[3] << 8)), telegram[8], telegram[9])
+@dataclass(frozen=True, slots=True)
+class _IdKey:
+    """A key given for an id: it applies to every address with those digits."""
+
+    key: bytes | None
+    plaintext: bool
+
+
+def _address_variants(wire: bytes) -> tuple[bytes, bytes]:
+    """The wire address with the national-code bit clear and set (both name one meter)."""
+    clear = wire[:1] + bytes((wire[1] & ~NATIONAL_CODE_BIT & 0xFF,)) + wire[2:]
+    return clear, clear[:1] + bytes((clear[1] | NATIONAL_CODE_BIT,)) + clear[2:]
+
+
+def _check_key(key: bytes | None) -> None:
+    if key is not None and len(key) != 16:
+        raise ValueError(f"AES-128 key must be 16 bytes, got {len(key)}")
 
 
 class Decoder:
     """Decode telegrams of configured meters.
 
-    ``keys`` maps meter ids to 16-byte AES keys (None: the meter sends unencrypted
-    telegrams). ``plaintext_meters`` lists meters whose telegrams claim AES-CTR but are
-    already decrypted: only wmbusmeters' published test telegrams are like that; real
-    captures always decrypt. ``duplicate_guard`` can be switched off for benchmarks and
-    replays.
+    Keys are given per address (:class:`MeterAddress`) or per id (the 8 digits: the key
+    then applies to every address with that id, each address with its own state); a key
+    given for an address is never tried on another address's telegrams. ``keys`` maps
+    ids or addresses to 16-byte AES keys (None: the meter sends unencrypted telegrams).
+    ``plaintext_meters`` lists meters whose telegrams claim encryption but are already
+    decrypted: only wmbusmeters' published test telegrams are like that; real captures
+    always decrypt. ``duplicate_guard`` can be switched off for benchmarks and replays.
     """
 
     def __init__(
         self,
-        keys: Mapping[MeterId, bytes | None] | None = None,
+        keys: Mapping[MeterId | MeterAddress, bytes | None] | None = None,
         *,
-        plaintext_meters: frozenset[MeterId] | set[MeterId] | tuple[MeterId, ...] = (),
+        plaintext_meters: Iterable[MeterId | MeterAddress] = (),
         duplicate_guard: bool = True,
         profiles: tuple[MeterProfile, ...] = DEFAULT_PROFILES,
     ) -> None:
         self._meters: dict[bytes, _Meter] = {}
+        self._explicit: set[bytes] = set()
+        self._by_id: dict[bytes, _IdKey] = {}
+        self._bound: dict[bytes, list[bytes]] = {}
         self._compiled: dict[int, _Compiled] = {}
         self._duplicate_guard = duplicate_guard
         self.formats = FormatRegistry()
         for profile in profiles:
-            for format_bytes in profile.record_formats:
-                for manufacturer in profile.manufacturers:
-                    for device_type in profile.device_types:
-                        self.formats.declare(
-                            manufacturer_id_from_code(manufacturer), device_type, format_bytes
-                        )
-        for meter_id, key in (keys or {}).items():
-            self.set_key(meter_id, key)
-        for meter_id in plaintext_meters:
-            self.set_key(meter_id, None, payload_is_plaintext=True)
+            for manufacturer, device_type, format_bytes in profile.format_declarations():
+                self.formats.declare(
+                    manufacturer_id_from_code(manufacturer), device_type, format_bytes
+                )
+        for meter, key in (keys or {}).items():
+            self.set_key(meter, key)
+        for meter in plaintext_meters:
+            self.set_key(meter, None, payload_is_plaintext=True)
 
     # -- configuration -------------------------------------------------------------
 
     def set_key(
-        self, meter_id: MeterId, key: bytes | None, *, payload_is_plaintext: bool = False
+        self,
+        meter: MeterId | MeterAddress,
+        key: bytes | None,
+        *,
+        payload_is_plaintext: bool = False,
     ) -> None:
-        """Configure (or re-key) a meter; resets its duplicate guard and failure count.
+        """Configure (or re-key) a meter by address or by id; resets its state.
 
-        Raises ValueError for a malformed id or a key that is not 16 bytes.
+        Raises ValueError for a malformed id or address, or a key that is not 16 bytes.
         """
-        wire = meter_id_to_wire(meter_id)
-        self._meters[wire] = _Meter(wire[::-1].hex(), key, payload_is_plaintext)
+        _check_key(key)
+        if isinstance(meter, MeterAddress):
+            for wire in _address_variants(meter.wire):
+                self._meters[wire] = _Meter(wire, key, payload_is_plaintext)
+                self._explicit.add(wire)
+            return
+        id_wire = meter_id_to_wire(meter)
+        self._by_id[id_wire] = _IdKey(key, payload_is_plaintext)
+        for wire in self._bound.pop(id_wire, ()):
+            self._meters.pop(wire, None)
 
-    def remove_meter(self, meter_id: MeterId) -> None:
-        """Forget a meter; its telegrams are "unknown meter" again. Unknown ids are ignored."""
-        self._meters.pop(meter_id_to_wire(meter_id), None)
+    def remove_meter(self, meter: MeterId | MeterAddress) -> None:
+        """Forget a meter: an address, or an id with every address it applied to.
 
-    def __contains__(self, meter_id: object) -> bool:
-        if not isinstance(meter_id, str):
+        Its telegrams are "unknown meter" again; unknown meters are ignored.
+        """
+        if isinstance(meter, MeterAddress):
+            for wire in _address_variants(meter.wire):
+                self._meters.pop(wire, None)
+                self._explicit.discard(wire)
+            return
+        id_wire = meter_id_to_wire(meter)
+        self._by_id.pop(id_wire, None)
+        for wire in self._bound.pop(id_wire, ()):
+            self._meters.pop(wire, None)
+        for wire in [wire for wire in self._explicit if wire[2:6] == id_wire]:
+            self._meters.pop(wire, None)
+            self._explicit.discard(wire)
+
+    def __contains__(self, meter: object) -> bool:
+        if isinstance(meter, MeterAddress):
+            try:
+                wire = meter.wire
+            except ValueError:
+                return False
+            return wire in self._explicit or wire[2:6] in self._by_id
+        if not isinstance(meter, str):
             return False
         try:
-            return meter_id_to_wire(meter_id) in self._meters
+            id_wire = meter_id_to_wire(meter)
         except ValueError:
             return False
+        return id_wire in self._by_id or any(wire[2:6] == id_wire for wire in self._explicit)
 
     @property
     def meter_ids(self) -> tuple[MeterId, ...]:
-        """Configured meter ids."""
-        return tuple(meter.meter_id for meter in self._meters.values())
+        """Ids with a key (given per id or per address), each once."""
+        wires = dict.fromkeys([*self._by_id, *(wire[2:6] for wire in self._explicit)])
+        return tuple(wire[::-1].hex() for wire in wires)
+
+    @property
+    def addresses(self) -> tuple[MeterAddress, ...]:
+        """Addresses with a key of their own, and those a per-id key was applied to."""
+        found = {meter.address: None for meter in self._meters.values()}
+        return tuple(found)
+
+    def _bind(self, telegram: bytes) -> _Meter:
+        """State for an address first heard with a per-id key, or UnknownMeter."""
+        id_key = self._by_id.get(telegram[4:8])
+        if id_key is None:
+            # Cheapest possible rejection (most telegrams are the neighbours'): no
+            # __init__ call, the header is only parsed if someone asks for it.
+            error = _new_error(UnknownMeter)
+            error._prefix = telegram[:LINK_HEADER_SIZE]
+            raise error
+        wire = bytes(telegram[2:10])
+        meter = _Meter(wire, id_key.key, id_key.plaintext)
+        bound = self._bound.setdefault(wire[2:6], [])
+        if len(bound) >= ADDRESSES_PER_ID:
+            self._meters.pop(bound.pop(0), None)
+        bound.append(wire)
+        self._meters[wire] = meter
+        return meter
 
     # -- decoding ------------------------------------------------------------------
 
@@ -324,13 +487,9 @@ class Decoder:
         size = len(telegram)
         if size < LINK_HEADER_SIZE or size != telegram[0] + 1:
             check_length(telegram)
-        meter = self._meters.get(telegram[4:8])
+        meter = self._meters.get(telegram[2:10])
         if meter is None:
-            # Cheapest possible rejection (most telegrams are the neighbours'): no
-            # __init__ call, the header is only parsed if someone asks for it.
-            error = _new_error(UnknownMeter)
-            error._prefix = telegram[:LINK_HEADER_SIZE]
-            raise error
+            meter = self._bind(telegram)
         return self._decode_guarded(meter, telegram, True)
 
     def try_key(self, telegram: bytes, key: bytes) -> Reading:
@@ -339,253 +498,330 @@ class Decoder:
         The config flow uses it to refuse a wrong key: raises PayloadCrcMismatch if the
         key does not fit (ValueError if it is not 16 bytes).
         """
+        _check_key(key)
         check_length(telegram)
-        meter = _Meter(telegram[7:3:-1].hex(), key, False)
+        meter = _Meter(bytes(telegram[2:10]), key, False)
         return self._decode_guarded(meter, telegram, False)
 
     def _decode_guarded(self, meter: _Meter, telegram: bytes, commit: bool) -> Reading:
-        """``_decode`` with any unexpected exception turned into a typed error."""
+        """``_decode`` with the stages' errors completed and wrong-key runs counted."""
         try:
-            return self._decode(meter, telegram, commit)
-        except WmbusError:
+            reading = self._decode(meter, telegram, commit)
+        except WrongKey:
+            raise
+        except PayloadCrcMismatch as err:
+            raise self._crc_failed(meter, telegram, err, commit) from None
+        except WmbusError as err:
+            if err._header is None:
+                # Stages name the problem; the decoder adds which telegram it was.
+                err._header = link_header_from_prefix(telegram)
             raise
         except Exception as err:  # pragma: no cover - a bug, but never crash the caller
             raise MalformedRecords(
                 f"undecodable telegram ({type(err).__name__})", link_header_from_prefix(telegram)
             ) from err
-
-    def _decode(self, meter: _Meter, telegram: bytes, commit: bool) -> Reading:
-        size = len(telegram)
-        ci = telegram[10]
-        sn = _NO_SN
-        if ci == CI_ELL_II:
-            if size < 20:
-                raise Truncated(
-                    f"telegram has {size} bytes, ELL II with a transport CI needs 20",
-                    link_header_from_prefix(telegram),
-                )
-            _cc, access_number, sn, crc = _ELL_II.unpack_from(telegram, 11)
-            # ACC, SN and the ciphertext: what a repeater (CC H/R bits, C-field) leaves
-            # alone. New content under a repeated ACC/SN (module restart) is not a copy.
-            recent = telegram[12:]
-            if commit and self._duplicate_guard and recent in meter.recent:
-                raise Duplicate(
-                    f"telegram ACC {access_number} SN 0x{sn:08x} of meter {meter.meter_id} "
-                    "already decoded",
-                    link_header_from_prefix(telegram),
-                )
-            encryption = sn >> 29
-            if encryption == 0 or meter.plaintext:
-                payload = telegram[17:]
-            elif encryption == 1:
-                cipher = meter.cipher
-                if cipher is None:
-                    raise UnknownMeter(
-                        f"meter {meter.meter_id} sends AES-CTR telegrams but has no key",
-                        link_header_from_prefix(telegram),
-                    )
-                payload = cipher.decrypt(ell_counter_prefix(telegram), telegram[17:])
-            else:
-                raise UnsupportedEncryption(
-                    f"ELL encryption {encryption} is reserved", link_header_from_prefix(telegram)
-                )
-            crc = payload[0] | (payload[1] << 8)
-            body = payload[2:]
-            computed = crc16_en13757(body)
-            if computed != crc:
-                self._crc_failed(meter, telegram, crc, computed, commit)
-            tpl = body
-        elif ci == CI_ELL_I:
-            if size < 14:
-                raise Truncated("ELL I telegram without transport CI", _header(telegram))
-            access_number = telegram[12]
-            recent = telegram[12:]
-            tpl = telegram[13:]
-        elif ci in _TPL_CIS:
-            access_number = -1
-            recent = telegram[10:]
-            tpl = telegram[10:]
-        else:
-            raise UnsupportedCi(f"CI 0x{ci:02x} not supported", _header(telegram))
-        if ci != CI_ELL_II and commit and self._duplicate_guard and recent in meter.recent:
-            # Without SN only the bytes tell a copy from a new telegram: the access number
-            # alone would lock out a meter that does not count it up.
-            raise Duplicate(
-                f"telegram of meter {meter.meter_id} already decoded", _header(telegram)
-            )
-
-        tci = tpl[0]
-        if tci == CI_COMPACT:
-            reading = self._compact(meter, telegram, tpl, 1, access_number)
-        elif tci == CI_FULL:
-            reading = self._long(meter, telegram, tpl[1:], access_number, commit)
-        elif tci in (CI_SHORT_TPL, CI_LONG_TPL, CI_COMPACT_SHORT_TPL, CI_COMPACT_LONG_TPL):
-            reading = self._tpl(meter, telegram, tpl, access_number, commit)
-        else:
-            raise UnsupportedCi(f"transport CI 0x{tci:02x} not supported", _header(telegram))
         if commit:
             meter.crc_failures = 0
-            if self._duplicate_guard:
-                meter.recent = (recent, *meter.recent[: RECENT_TELEGRAMS - 1])
         return reading
 
     def _crc_failed(
-        self, meter: _Meter, telegram: bytes, crc: int, computed: int, commit: bool
-    ) -> None:
-        header = _header(telegram)
+        self, meter: _Meter, telegram: bytes, error: PayloadCrcMismatch, commit: bool
+    ) -> PayloadCrcMismatch:
+        header = error._header or link_header_from_prefix(telegram)
         if commit:
             meter.crc_failures += 1
             if meter.crc_failures >= WRONG_KEY_AFTER_FAILURES:
-                raise WrongKey(
-                    f"payload CRC 0x{computed:04x} != 0x{crc:04x} for meter {meter.meter_id} "
-                    f"{meter.crc_failures} times in a row: the configured key is wrong",
+                return WrongKey(
+                    f"{error} for meter {meter.address} {meter.crc_failures} times in a row: "
+                    "the configured key is wrong",
                     header,
                 )
-        raise PayloadCrcMismatch(
-            f"payload CRC 0x{computed:04x} != 0x{crc:04x}: wrong key or corrupted telegram",
-            header,
-        )
+        error._header = header
+        return error
 
-    def _ident(self, meter: _Meter, telegram: bytes) -> tuple[bytes, tuple[str, int, int]]:
-        ident = telegram[2:10]
-        if ident != meter.ident:
-            meter.ident = ident
-            meter.ident_fields = _ident_fields(telegram)
-        return ident, meter.ident_fields
+    def _decode(self, meter: _Meter, telegram: bytes, commit: bool) -> Reading:
+        extended = telegram[10] in ELL_CIS
+        guard = commit and self._duplicate_guard
+        if guard:
+            # Before any cryptography: from the access number on (the ELL's ACC, SN and
+            # payload, or the TPL), what repeaters and other sticks leave alone.
+            recent = telegram[12:] if extended else telegram[10:]
+            if recent in meter.recent:
+                raise Duplicate(f"telegram of meter {meter.address} already decoded")
+        if extended:
+            ell = open_ell(telegram, meter.cipher, plaintext=meter.plaintext)
+            transport = ell.payload
+            access_number = ell.access_number
+        else:
+            transport = telegram[10:]
+            access_number = -1
+        reading = self._transport(meter, telegram, transport, access_number, commit)
+        if guard:
+            meter.recent = (recent, *meter.recent[: RECENT_TELEGRAMS - 1])
+        return reading
 
-    def _reading(  # noqa: PLR0917 - hot path: positional arguments are cheapest
-        self,
-        meter: _Meter,
-        fields: tuple[str, int, int],
-        compiled: _Compiled,
-        values: tuple[RecordValue, ...],
-        access_number: int,
-        frame: FrameKind,
-        *,
-        checked: bool = False,
+    def _transport(
+        self, meter: _Meter, telegram: bytes, transport: bytes, access_number: int, commit: bool
     ) -> Reading:
-        mapped = compiled.checked(values) if checked else compiled.fast(values)
-        return _new_reading(
-            meter.meter_id,
-            fields[0],
-            fields[1],
-            fields[2],
-            compiled.profile,
-            compiled.model,
-            mapped,
-            access_number,
-            frame,
-        )
+        """AFL, TPL and APL of the bytes after the link layer and ELL."""
+        if not transport:
+            raise Truncated("no transport CI after the extended link layer")
+        ci = transport[0]
+        if ci == CI_NETWORK_LAYER:
+            # NWL (EN 13757-4): CI and one byte a repeater adds; nothing in it for us.
+            transport = transport[NETWORK_LAYER_SIZE:]
+            if not transport:
+                raise Truncated("no transport CI after the network layer")
+            ci = transport[0]
+        afl: AuthenticationLayer | None = None
+        if ci == CI_AFL:
+            afl, start = parse_afl(transport, 0)
+            transport = transport[start:]
+            ci = transport[0]
+        if ci in TPL_CIS:
+            tpl = parse_tpl(transport)
+            if tpl.configuration is None:
+                apl = transport[1:]  # CI 78/79 (OmniPower): no header, nothing encrypted
+            else:
+                if access_number < 0 and tpl.access_number is not None:
+                    access_number = tpl.access_number
+                if tpl.security_mode in MANUFACTURER_SECURITY_MODES:
+                    if not meter.profile.decodes_frame(ci):
+                        mode = tpl.security_mode
+                        raise UnsupportedEncryption(
+                            f"security mode {mode} (manufacturer specific) of meter "
+                            f"{meter.address} not supported",
+                            mode=mode,
+                        )
+                    # Nothing to decrypt by the standard: the profile gets the TPL header too.
+                    return self._manufacturer(meter, ci, transport[1:], access_number)
+                apl = open_tpl(
+                    tpl, transport, meter.wire, meter.key, afl, plaintext=meter.plaintext
+                )
+                if meter.own_format:
+                    records = self._manufacturer_records(meter, ci, apl)
+                    if records:
+                        return self._manufacturer_reading(meter, records, apl, access_number)
+            kind = tpl.application
+            if kind in ("records", "compact"):
+                # Behind a radio module the long TPL header names the meter whose records
+                # these are (PROTOCOL-GENERIC.md 1.4): its profile and formats apply.
+                owner = tpl.address_wire or meter.wire
+                owner_address = tpl.address or meter.address
+                if kind == "compact":
+                    return self._compact(meter, apl, access_number, owner, owner_address)
+                return self._records(meter, apl, access_number, commit, owner, owner_address)
+            if meter.profile.decodes_frame(ci):
+                # E.g. Diehl's "real data" under CI 71, which the standard calls an alarm.
+                return self._manufacturer(meter, ci, transport[1:], access_number)
+            meaning = CI_MEANINGS.get(ci, "no meter data")
+            raise UnsupportedCi(f"transport CI 0x{ci:02x} ({meaning}) not supported")
+        if ci in MANUFACTURER_CIS:
+            return self._manufacturer(meter, ci, transport[1:], access_number)
+        where = "transport CI" if telegram[10] != ci else "CI"
+        raise UnsupportedCi(f"{where} 0x{ci:02x} not supported")
 
-    def _compile(self, key: int, ident: bytes, layout: Layout, manufacturer: str) -> _Compiled:
+    def _compile(self, key: int, address: MeterAddress, layout: Layout) -> _Compiled:
         compiled = self._compiled.get(key)
         if compiled is None or compiled.layout is not layout:
-            profile = select_profile(manufacturer, ident[7], layout.signature)
-            compiled = _Compiled(layout, profile)
+            compiled = _Compiled(layout, _select_profile(address, layout.signature))
             if len(self._compiled) >= 1024:
                 self._compiled.clear()
             self._compiled[key] = compiled
         return compiled
 
-    def _long(
-        self, meter: _Meter, telegram: bytes, records: bytes, access_number: int, commit: bool
+    def _records(  # noqa: PLR0917 - hot path: positional arguments are cheapest
+        self,
+        meter: _Meter,
+        apl: bytes,
+        access_number: int,
+        commit: bool,
+        owner: bytes,
+        owner_address: MeterAddress,
     ) -> Reading:
-        ident, fields = self._ident(meter, telegram)
+        """APL data records: the meter's compiled layout if it fits, else a full parse.
+
+        ``owner`` (wire) and ``owner_address`` are the address the records belong to: the
+        long TPL header's when there is one, else the link layer's.
+        """
         compiled = meter.long
-        if compiled is not None and meter.long_ident == ident:
-            values = compiled.layout.decode_long(records)
-            if values is not None:
-                return self._reading(meter, fields, compiled, values, access_number, "long")
-        try:
-            record_set = parse_records(records)
-        except MalformedRecords as err:
-            raise MalformedRecords(str(err), _header(telegram)) from None
+        if compiled is not None and meter.long_owner == owner:
+            fast_values = compiled.layout.decode_long(apl)
+            if fast_values is not None:
+                return _new_reading(
+                    meter.address,
+                    compiled,
+                    compiled.fast(fast_values),
+                    access_number,
+                    "long",
+                    None,
+                    compiled.layout,
+                    apl,
+                )
+        record_set = parse_records(apl)
         layout = compile_layout(record_set.format_bytes)
-        key = registry_key(telegram[2] | (telegram[3] << 8), telegram[9], layout.signature)
-        compiled = self._compile(key, ident, layout, fields[0])
+        manufacturer_id = owner[0] | (owner[1] << 8)
+        key = registry_key(manufacturer_id, owner[7], layout.signature)
+        compiled = self._compile(key, owner_address, layout)
+        records = record_set.records
+        problems = record_set.problems
+        extra = _manufacturer_data_records(meter, compiled.meter_profile, record_set)
         if commit:
-            self.formats.learn(telegram[2] | (telegram[3] << 8), telegram[9], layout)
-            meter.long = compiled
-            meter.long_ident = ident
-        values = tuple(record.value for record in record_set.records)
-        return self._reading(meter, fields, compiled, values, access_number, "long", checked=True)
+            self.formats.learn(manufacturer_id, owner[7], layout)
+            if not extra and not problems:
+                meter.long = compiled
+                meter.long_owner = owner
+        values: Mapping[str, Value]
+        if extra:
+            profile = compiled.meter_profile
+            records = (*records, *extra)
+            headers = tuple(record.header for record in records)
+            values = _record_mapper(profile, headers)(tuple(record.value for record in records))
+        else:
+            values = compiled.checked(tuple(record.value for record in records))
+        return _new_reading(
+            meter.address, compiled, values, access_number, "long", records, layout, apl, problems
+        )
 
     def _compact(
-        self, meter: _Meter, telegram: bytes, tpl: bytes, start: int, access_number: int
+        self,
+        meter: _Meter,
+        apl: bytes,
+        access_number: int,
+        owner: bytes,
+        owner_address: MeterAddress,
     ) -> Reading:
-        if len(tpl) < start + 4:
-            raise Truncated("compact frame without signature and CRC", _header(telegram))
-        signature = tpl[start] | (tpl[start + 1] << 8)
-        full_crc = tpl[start + 2] | (tpl[start + 3] << 8)
-        data = tpl[start + 4 :]
-        key = registry_key(telegram[2] | (telegram[3] << 8), telegram[9], signature)
-        ident, fields = self._ident(meter, telegram)
+        """A compact frame: signature, full-frame CRC, values in a known record format."""
+        if len(apl) < 4:
+            raise Truncated("compact frame without signature and CRC")
+        signature = apl[0] | (apl[1] << 8)
+        full_crc = apl[2] | (apl[3] << 8)
+        data = apl[4:]
+        if owner is meter.wire:
+            key = meter.registry_base | signature
+        else:
+            key = registry_key(owner[0] | (owner[1] << 8), owner[7], signature)
         compiled = self._compiled.get(key)
         if compiled is None:
             layout = self.formats.lookup(key)
             if layout is None:
                 raise UnknownFormatSignature(
-                    f"compact frame format 0x{signature:04x} of meter {meter.meter_id} not known "
-                    "yet (waiting for a long frame)",
-                    _header(telegram),
+                    f"compact frame format 0x{signature:04x} of meter {meter.address} not "
+                    "known yet (waiting for a long frame)"
                 )
-            compiled = self._compile(key, ident, layout, fields[0])
+            compiled = self._compile(key, owner_address, layout)
         layout = compiled.layout
         try:
             values = layout.decode_compact(data)
             computed = crc16_en13757(layout.full_frame(data))
         except MalformedRecords as err:
-            raise FormatMismatch(str(err), _header(telegram)) from None
+            raise FormatMismatch(str(err)) from None
         if computed != full_crc:
             raise FormatMismatch(
                 f"full-frame CRC 0x{computed:04x} != 0x{full_crc:04x}: format "
-                f"0x{signature:04x} does not describe this frame",
-                _header(telegram),
+                f"0x{signature:04x} does not describe this frame"
             )
-        return self._reading(meter, fields, compiled, values, access_number, "compact")
+        return _new_reading(
+            meter.address,
+            compiled,
+            compiled.fast(values),
+            access_number,
+            "compact",
+            None,
+            layout,
+            data,
+        )
 
-    def _tpl(
-        self, meter: _Meter, telegram: bytes, tpl: bytes, access_number: int, commit: bool
+    def _manufacturer(self, meter: _Meter, ci: int, apl: bytes, access_number: int) -> Reading:
+        """A manufacturer CI or security mode: only the meter's profile can read it."""
+        records = self._manufacturer_records(meter, ci, apl)
+        if not records:
+            raise UnsupportedCi(
+                f"CI 0x{ci:02x} (manufacturer specific) of meter {meter.address} not supported"
+            )
+        return self._manufacturer_reading(meter, records, apl, access_number)
+
+    @staticmethod
+    def _manufacturer_records(meter: _Meter, ci: int, apl: bytes) -> tuple[Record, ...]:
+        """Records the meter's profile reads from a payload handed over unparsed.
+
+        ``apl`` is everything after a manufacturer CI, the decrypted APL after the TPL
+        header, or (manufacturer security mode) everything after the TPL CI. Empty when
+        the profile has no layout for ``ci``.
+        """
+        profile = meter.profile
+        if not profile.decodes_frame(ci):
+            return ()
+        return profile.decode_manufacturer(ci, apl, meter.address, key=meter.key)
+
+    @staticmethod
+    def _manufacturer_reading(
+        meter: _Meter, records: tuple[Record, ...], apl: bytes, access_number: int
     ) -> Reading:
-        """Short/long transport header (CI 7A/72/7B/73), security mode 0 or 5."""
-        tci = tpl[0]
-        size = _SHORT_TPL_SIZE if tci in (CI_SHORT_TPL, CI_COMPACT_SHORT_TPL) else _LONG_TPL_SIZE
-        if len(tpl) < 1 + size:
-            raise Truncated(f"transport header of CI 0x{tci:02x} incomplete", _header(telegram))
-        header = tpl[1 : 1 + size]
-        config = header[-2] | (header[-1] << 8)
-        tpl_access = header[-4]
-        if access_number < 0:
-            access_number = tpl_access
-        mode = (config >> 8) & 0x1F
-        rest = tpl[1 + size :]
-        if mode == SECURITY_MODE_AES_CBC and not meter.plaintext:
-            if meter.key is None:
-                raise UnknownMeter(
-                    f"meter {meter.meter_id} sends mode 5 telegrams but has no key",
-                    _header(telegram),
-                )
-            blocks = (config >> 4) & 0x0F
-            encrypted = blocks * 16
-            if encrypted > len(rest):
-                raise Truncated("mode 5 encrypted blocks run past the end", _header(telegram))
-            # IV: M and A of the long TPL header if present, else of the link header.
-            ma = (
-                header[4:6] + header[0:4] + header[6:8]
-                if size == _LONG_TPL_SIZE
-                else (telegram[2:10])
-            )
-            iv = ma + bytes((tpl_access,)) * 8
-            clear = aes_cbc_decrypt(meter.key, iv, rest[:encrypted])
-            if clear[:2] != b"\x2f\x2f":
-                self._crc_failed(meter, telegram, 0x2F2F, clear[0] << 8 | clear[1], commit)
-            rest = clear + rest[encrypted:]
-        elif mode not in (SECURITY_MODE_NONE, SECURITY_MODE_AES_CBC):
-            raise UnsupportedEncryption(f"security mode {mode} not supported", _header(telegram))
-        if tci in (CI_COMPACT_SHORT_TPL, CI_COMPACT_LONG_TPL):
-            return self._compact(meter, telegram, rest, 0, access_number)
-        return self._long(meter, telegram, rest, access_number, commit)
+        profile = meter.profile
+        headers = tuple(record.header for record in records)
+        values = _record_mapper(profile, headers)(tuple(record.value for record in records))
+        reading = object.__new__(Reading)
+        for setter, value in zip(
+            _READING_SLOTS,
+            (
+                meter.address,
+                profile.name,
+                profile.model,
+                values,
+                access_number,
+                "manufacturer",
+                (),
+                records,
+                None,
+                apl,
+            ),
+            strict=True,
+        ):
+            setter(reading, value)
+        return reading
 
 
-def _header(telegram: bytes) -> LinkHeader:
-    return link_header_from_prefix(telegram)
+_record_mappers: dict[tuple[str, tuple[RecordHeader, ...]], ValueMapper] = {}
+_RECORD_MAPPERS_MAX: Final = 1024
+
+
+def _record_mapper(profile: MeterProfile, headers: tuple[RecordHeader, ...]) -> ValueMapper:
+    """The field plan of records no layout describes (manufacturer-derived), compiled once.
+
+    Matching every field against every record costs far more than the decode; a meter
+    sends the same headers again and again.
+    """
+    key = (profile.name, headers)
+    mapper = _record_mappers.get(key)
+    if mapper is None:
+        mapper = _map_values_checked(compile_fields(profile, headers))
+        if len(_record_mappers) >= _RECORD_MAPPERS_MAX:
+            _record_mappers.clear()
+        _record_mappers[key] = mapper
+    return mapper
+
+
+def _select_profile(address: MeterAddress, signature: int | None) -> MeterProfile:
+    """The meters package's profile choice for an address and record-format signature."""
+    return select_profile(address, signature)
+
+
+def _manufacturer_data_records(
+    meter: _Meter, profile: MeterProfile, record_set: RecordSet
+) -> tuple[Record, ...]:
+    """Records the profile reads from DIF 0F/1F data and manufacturer-VIF records.
+
+    Empty for a meter without such layouts (and for a missing or wrong key).
+    """
+    extra: tuple[Record, ...] = ()
+    if profile.record_layouts:
+        extra = profile.expand_records(record_set.records, meter.address, key=meter.key)
+    if record_set.manufacturer_data:
+        extra += profile.decode_manufacturer_data(
+            record_set.manufacturer_data, meter.address, key=meter.key
+        )
+    return extra
+
+
+__all__ = ["Decoder", "MeterAddress", "Reading"]

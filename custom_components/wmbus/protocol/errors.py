@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
-    from .frame import LinkHeader
+    from .frame import LinkHeader, MeterAddress
 
 
 class WmbusError(Exception):
@@ -99,6 +99,15 @@ class UnknownMeter(WmbusError):
         return self._prefix[7:3:-1].hex()
 
     @property
+    def address(self) -> MeterAddress:
+        """The sender's whole address (meters are keyed by it, not by the 8 digits)."""
+        if self._header is not None:
+            return self._header.address
+        from .frame import MeterAddress  # noqa: PLC0415 - import cycle
+
+        return MeterAddress.from_wire(self._prefix[2:10])
+
+    @property
     def header(self) -> LinkHeader:
         """Link header of the telegram (parsed on first access)."""
         if self._header is None:
@@ -120,9 +129,20 @@ class UnsupportedCi(WmbusError):
 
 
 class UnsupportedEncryption(WmbusError):
-    """An encryption method (ELL ENC bits or TPL security mode) this decoder does not handle."""
+    """An encryption method (ELL ENC bits or TPL security mode) this decoder does not handle.
+
+    ``mode`` is the TPL security mode (EN 13757-7 / OMS: 2 and 3 DES, 8 AES-CTR+CMAC,
+    10 AES-CCM, 16..31 manufacturer specific, ...) when that is what refused it, so a
+    caller can tell "DES meter" from "reserved ELL bits" without reading the message.
+    """
 
     kind = "unsupported_encryption"
+
+    def __init__(
+        self, message: str, header: LinkHeader | None = None, *, mode: int | None = None
+    ) -> None:
+        super().__init__(message, header)
+        self.mode = mode
 
 
 class PayloadCrcMismatch(WmbusError):

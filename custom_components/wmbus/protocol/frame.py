@@ -1,14 +1,14 @@
-"""Wireless M-Bus link layer and extended link layer headers (EN 13757-4).
+"""Wireless M-Bus link layer (EN 13757-4): the first stage of the decoder.
 
 A "telegram" here is exactly what the iM871A delivers with the HCI length byte in front:
 ``L C M M A A A A V T CI ...`` with the link-layer block CRCs already removed
-(PROTOCOL.md 1.5 and 2.1).
+(PROTOCOL.md 1.5 and 2.1). The link layer's facts are the length rule, the C-field and
+the sender's address; :class:`MeterAddress` is what meters are keyed by everywhere.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-import struct
 from typing import Final
 
 from .errors import LengthMismatch, Truncated
@@ -19,19 +19,11 @@ type MeterId = str
 LINK_HEADER_SIZE: Final = 11
 """L, C, M (2), A (6), CI: everything up to and including the first CI field."""
 
-CI_ELL_I: Final = 0x8C
-CI_ELL_II: Final = 0x8D
-
-ELL_I_SIZE: Final = 2
-"""CC and ACC after CI 8C."""
-ELL_II_SIZE: Final = 8
-"""CC, ACC, SN (4) and the encrypted payload CRC (2) after CI 8D."""
-
-ENCRYPTION_NONE: Final = 0
-ENCRYPTION_AES_CTR: Final = 1
-
-CC_HOP: Final = 0x10
-CC_REPEATED_ACCESS: Final = 0x02
+ADDRESS_SLICE: Final = slice(2, 10)
+"""M (2) and A (id 4, version, device type) in wire order: one meter's whole address."""
+ADDRESS_SIZE: Final = 8
+NATIONAL_CODE_BIT: Final = 0x80
+"""Bit 15 of the M-field (bit 7 of its second byte): some meters set it (Apator ``14 86``)."""
 
 # Device types (the "medium" byte of the A-field), wmbusmeters' media table.
 DEVICE_TYPE_NAMES: Final[dict[int, str]] = {
@@ -119,6 +111,52 @@ def normalize_meter_id(meter_id: MeterId) -> MeterId:
 
 
 @dataclass(frozen=True, slots=True)
+class MeterAddress:
+    """A meter's whole link-layer address: two meters sharing the 8 digits are two meters.
+
+    ``meter_id`` is the id as printed (lower-case hex of the BCD digits); the others are
+    the M-field letters, the version and the device type byte.
+    """
+
+    manufacturer: str
+    meter_id: MeterId
+    version: int
+    device_type: int
+
+    @classmethod
+    def from_wire(cls, wire: bytes) -> MeterAddress:
+        """Address from the 8 bytes M, A in wire order (telegram offsets 2..9)."""
+        if len(wire) != ADDRESS_SIZE:
+            raise ValueError(f"an address has {ADDRESS_SIZE} bytes, got {len(wire)}")
+        return cls(
+            manufacturer_code(wire[0] | (wire[1] << 8)),
+            wire[5:1:-1].hex(),
+            wire[6],
+            wire[7],
+        )
+
+    @property
+    def wire(self) -> bytes:
+        """The 8 address bytes as sent (national-code bit clear).
+
+        Raises ValueError when a field cannot be sent (not three letters, id not 8 hex
+        digits, version or type outside a byte).
+        """
+        if not (0 <= self.version <= 0xFF and 0 <= self.device_type <= 0xFF):
+            raise ValueError(
+                f"version and device type must be bytes, got {self.version}, {self.device_type}"
+            )
+        return (
+            manufacturer_id_from_code(self.manufacturer).to_bytes(2, "little")
+            + meter_id_to_wire(self.meter_id)
+            + bytes((self.version, self.device_type))
+        )
+
+    def __str__(self) -> str:
+        return f"{self.manufacturer} {self.meter_id} v{self.version:02x} t{self.device_type:02x}"
+
+
+@dataclass(frozen=True, slots=True)
 class LinkHeader:
     """The link-layer facts of one telegram (PROTOCOL.md 2.1), decodable without a key."""
 
@@ -135,6 +173,11 @@ class LinkHeader:
     def device_type_name(self) -> str:
         """Readable medium, e.g. "electricity"."""
         return device_type_name(self.device_type)
+
+    @property
+    def address(self) -> MeterAddress:
+        """The sender's whole address."""
+        return MeterAddress(self.manufacturer, self.meter_id, self.version, self.device_type)
 
 
 def check_length(telegram: bytes) -> None:
@@ -170,58 +213,3 @@ def parse_link_header(telegram: bytes) -> LinkHeader:
     """Check the length rule and return the link header of ``telegram``."""
     check_length(telegram)
     return link_header_from_prefix(telegram)
-
-
-_SN = struct.Struct("<BBI")
-
-
-@dataclass(frozen=True, slots=True)
-class ExtendedLinkHeader:
-    """ELL fields after CI 8C/8D (PROTOCOL.md 3.1-3.3).
-
-    ``session_number`` is None for CI 8C, which carries no SN and cannot be encrypted.
-    """
-
-    ci: int
-    cc: int
-    access_number: int
-    session_number: int | None
-
-    @property
-    def sn_session(self) -> int:
-        """SN bits 0-3: sub-counter within one time tick."""
-        return 0 if self.session_number is None else self.session_number & 0x0F
-
-    @property
-    def sn_time(self) -> int:
-        """SN bits 4-28: time tick (minutes on OmniPower)."""
-        return 0 if self.session_number is None else (self.session_number >> 4) & 0x1FFFFFF
-
-    @property
-    def encryption(self) -> int:
-        """SN bits 29-31: 0 clear, 1 AES-128-CTR, others reserved."""
-        return 0 if self.session_number is None else self.session_number >> 29
-
-    @property
-    def size(self) -> int:
-        """Bytes after the CI that belong to the ELL (the payload CRC counts for 8D)."""
-        return ELL_I_SIZE if self.ci == CI_ELL_I else ELL_II_SIZE
-
-
-def parse_ell(telegram: bytes) -> ExtendedLinkHeader:
-    """Parse the ELL that starts at the CI at offset 10.
-
-    Raises Truncated if the fields do not fit, ValueError if the CI is not an ELL CI
-    handled here (callers check the CI first).
-    """
-    ci = telegram[10]
-    if ci == CI_ELL_I:
-        if len(telegram) < LINK_HEADER_SIZE + ELL_I_SIZE:
-            raise Truncated("telegram too short for ELL I (CC, ACC)")
-        return ExtendedLinkHeader(ci, telegram[11], telegram[12], None)
-    if ci == CI_ELL_II:
-        if len(telegram) < LINK_HEADER_SIZE + ELL_II_SIZE:
-            raise Truncated("telegram too short for ELL II (CC, ACC, SN, payload CRC)")
-        cc, access_number, session_number = _SN.unpack_from(telegram, 11)
-        return ExtendedLinkHeader(ci, cc, access_number, session_number)
-    raise ValueError(f"CI 0x{ci:02x} is not an ELL handled here")

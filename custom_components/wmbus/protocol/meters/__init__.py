@@ -1,39 +1,98 @@
-"""Meter profiles: which records of a telegram become which named values.
+"""Meter profiles: which meter a telegram comes from and what its records mean.
 
-A profile is a declaration, not code: how to recognise the meter (manufacturer, device
-type and, above all, its record set / compact-format signature, because other Kamstrup
-electricity meters share KAM/0x02 with a different datagram) and a list of fields. The
-decoder compiles a profile against a record layout once and reuses the result.
-
-Adding a meter type = adding one module with a :class:`MeterProfile` and listing it in
-:data:`PROFILES`; the decoder needs no change.
+Every module in this package that defines ``PROFILE`` (or ``PROFILES``) is a meter type and
+is found at import: adding a meter type is adding one file, nothing else changes. Helper
+modules (``profile``, ``layout``, ``prios``, ``qundis``, ``generic``) define neither.
+:func:`select_profile` tries the profiles in order of specificity (record-format detection
+first, then an exact version before "any version") and falls back to :data:`GENERIC`,
+which names only the common quantities: a meter without a profile still gets all its
+standard records, keyed by :func:`record_key`.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+import pkgutil
 from typing import Final
 
 from .generic import GENERIC
-from .omnipower import OMNIPOWER
-from .profile import FieldPlan, FieldSpec, MeterProfile, compile_fields
+from .profile import (
+    AddressFacts,
+    Detection,
+    FieldDisplay,
+    FieldPlan,
+    FieldSpec,
+    ManufacturerFrame,
+    MeterProfile,
+    compile_fields,
+    display_for,
+    display_for_record,
+    field_values,
+    header_key,
+    medium_name,
+    mvt,
+    record_key,
+)
 
-PROFILES: Final[tuple[MeterProfile, ...]] = (OMNIPOWER, GENERIC)
-"""Tried in order; the first profile whose detection matches wins. GENERIC matches all."""
+
+def _discover() -> tuple[MeterProfile, ...]:
+    found: list[MeterProfile] = []
+    for module_info in pkgutil.iter_modules(__path__):
+        module = import_module(f"{__name__}.{module_info.name}")
+        single = getattr(module, "PROFILE", None)
+        if isinstance(single, MeterProfile):
+            found.append(single)
+        for profile in getattr(module, "PROFILES", ()):
+            if isinstance(profile, MeterProfile):
+                found.append(profile)
+    names = [profile.name for profile in found]
+    duplicates = {name for name in names if names.count(name) > 1}
+    if duplicates:
+        raise ImportError(f"meter profiles declared twice: {sorted(duplicates)}")
+    ordered = sorted(found, key=lambda profile: (-profile.specificity, profile.name))
+    return (*ordered, GENERIC)
 
 
-def select_profile(manufacturer: str, device_type: int, signature: int) -> MeterProfile:
-    """Return the profile for a telegram's header facts and record-format signature."""
-    for profile in PROFILES:
-        if profile.matches(manufacturer, device_type, signature):
+PROFILES: Final[tuple[MeterProfile, ...]] = _discover()
+"""Every meter profile, in the order :func:`select_profile` tries them; GENERIC last."""
+
+_BY_MANUFACTURER: Final[dict[str, tuple[MeterProfile, ...]]] = {
+    code: tuple(profile for profile in PROFILES if code in profile.manufacturers)
+    for code in sorted({code for profile in PROFILES for code in profile.manufacturers})
+}
+PROFILES_BY_NAME: Final[dict[str, MeterProfile]] = {profile.name: profile for profile in PROFILES}
+
+
+def select_profile(address: AddressFacts, signature: int | None) -> MeterProfile:
+    """Return the profile for a meter address and its record-format signature.
+
+    ``signature`` is None when it does not apply (manufacturer frames) or is not known
+    yet; profiles that detect by record set then do not match.
+    """
+    for profile in _BY_MANUFACTURER.get(address.manufacturer, ()):
+        if profile.matches(address, signature):
             return profile
     return GENERIC
 
 
 __all__ = [
+    "GENERIC",
     "PROFILES",
+    "PROFILES_BY_NAME",
+    "AddressFacts",
+    "Detection",
+    "FieldDisplay",
     "FieldPlan",
     "FieldSpec",
+    "ManufacturerFrame",
     "MeterProfile",
     "compile_fields",
+    "display_for",
+    "display_for_record",
+    "field_values",
+    "header_key",
+    "medium_name",
+    "mvt",
+    "record_key",
     "select_profile",
 ]

@@ -16,7 +16,6 @@ _EXPORT: Final = frozenset({VIFE_BACKWARD_FLOW})
 GENERIC: Final = MeterProfile(
     name="generic",
     model="Wireless M-Bus meter",
-    detect_by_record_set=False,
     fields=(
         FieldSpec("total_energy_consumption_kwh", "energy", "kWh"),
         FieldSpec("total_energy_production_kwh", "energy", "kWh", vifes=_EXPORT),

@@ -9,20 +9,21 @@ from __future__ import annotations
 from typing import Final
 
 from ..records import VIFE_BACKWARD_FLOW
-from .profile import FieldSpec, MeterProfile
+from .profile import FieldSpec, MeterProfile, mvt
 
 OMNIPOWER_FORMAT: Final = bytes.fromhex("040404843c042b04ab3c")
 """A+ (04 04), A- (04 84 3C), P+ (04 2B), P- (04 AB 3C); signature 0x8C13 ("13 8c" on air)."""
 
 _EXPORT: Final = frozenset({VIFE_BACKWARD_FLOW})
 
-OMNIPOWER: Final = MeterProfile(
+PROFILE: Final = MeterProfile(
     name="omnipower",
     model="Kamstrup OmniPower",
-    manufacturers=frozenset({"KAM"}),
-    device_types=frozenset({0x02}),
-    # Detection by record set: Kamstrup version 0x33 meters share KAM/0x02 but send a
-    # different datagram (vector wmbm-plain-kam-v33-other-datagram).
+    media="electricity",
+    # Any version, detected by record set: Kamstrup version 0x33 meters share KAM/0x02
+    # but send a different datagram (vector wmbm-plain-kam-v33-other-datagram).
+    detect=(mvt("KAM", None, 0x02),),
+    detect_by_record_set=True,
     record_formats=(OMNIPOWER_FORMAT,),
     fields=(
         FieldSpec("total_energy_consumption_kwh", "energy", "kWh"),
@@ -31,3 +32,5 @@ OMNIPOWER: Final = MeterProfile(
         FieldSpec("current_power_production_w", "power", "W", vifes=_EXPORT, integer=True),
     ),
 )
+
+OMNIPOWER: Final = PROFILE

@@ -1,36 +1,279 @@
-"""Building blocks of a meter profile: field declarations and their compilation."""
+"""Building blocks of a meter profile: detection, field declarations, Home Assistant hints.
+
+A profile is a declaration, not code: how to recognise the meter (manufacturer, version,
+device type and, where two datagrams share those, the record-format signature), the compact
+formats it sends, which record becomes which named value, and how Home Assistant should show
+each value. Meters whose payload is not DIF/VIF declare byte layouts (``layout.py``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Final
+from typing import Final, Literal, Protocol
 
 from ..crypto import crc16_en13757
-from ..records import Function, RecordHeader
+from ..records import VIFE_BACKWARD_FLOW, VIFE_FORWARD_FLOW, Function, Record, RecordHeader
 
-# Conversions from a record's unit to a field's unit, as exact ratios.
-_UNIT_FACTORS: Final[dict[tuple[str, str], Fraction]] = {
-    ("Wh", "Wh"): Fraction(1),
-    ("Wh", "kWh"): Fraction(1, 1000),
-    ("Wh", "MWh"): Fraction(1, 1000000),
-    ("J", "Wh"): Fraction(1, 3600),
-    ("J", "kWh"): Fraction(1, 3600000),
-    ("J", "J"): Fraction(1),
-    ("J", "GJ"): Fraction(1, 10**9),
-    ("W", "W"): Fraction(1),
-    ("W", "kW"): Fraction(1, 1000),
-    ("J/h", "W"): Fraction(1, 3600),
-    ("m3", "m3"): Fraction(1),
-    ("m3", "L"): Fraction(1000),
-    ("m3/h", "m3/h"): Fraction(1),
-    ("C", "C"): Fraction(1),
-    ("K", "K"): Fraction(1),
-    ("V", "V"): Fraction(1),
-    ("A", "A"): Fraction(1),
-    ("kg", "kg"): Fraction(1),
-    ("bar", "bar"): Fraction(1),
+
+class AddressFacts(Protocol):
+    """What a profile needs of a meter address (the decoder's ``MeterAddress`` has it)."""
+
+    @property
+    def manufacturer(self) -> str:
+        """Three-letter manufacturer code."""
+        ...
+
+    @property
+    def meter_id(self) -> str:
+        """The 8 id digits as printed."""
+        ...
+
+    @property
+    def version(self) -> int:
+        """Version byte."""
+        ...
+
+    @property
+    def device_type(self) -> int:
+        """Device type (medium) byte."""
+        ...
+
+
+type PayloadKind = Literal["records", "manufacturer"]
+type DisplayKind = Literal["sensor", "problem"]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDisplay:
+    """How Home Assistant shows a value: plain strings, so this package needs no HA import."""
+
+    device_class: str | None
+    state_class: str | None
+    unit: str | None
+    enabled_by_default: bool = True
+    kind: DisplayKind = "sensor"
+
+
+# -- units -------------------------------------------------------------------------------
+
+# Every unit a record or a field can have, as (dimension, factor to the dimension's base).
+_UNITS: Final[dict[str, tuple[str, Fraction]]] = {
+    "Wh": ("energy", Fraction(1)),
+    "kWh": ("energy", Fraction(1000)),
+    "MWh": ("energy", Fraction(10**6)),
+    "J": ("energy", Fraction(1, 3600)),
+    "kJ": ("energy", Fraction(1000, 3600)),
+    "MJ": ("energy", Fraction(10**6, 3600)),
+    "GJ": ("energy", Fraction(10**9, 3600)),
+    "W": ("power", Fraction(1)),
+    "kW": ("power", Fraction(1000)),
+    "J/h": ("power", Fraction(1, 3600)),
+    "m3": ("volume", Fraction(1)),
+    "L": ("volume", Fraction(1, 1000)),
+    "m3/h": ("flow", Fraction(1)),
+    "L/h": ("flow", Fraction(1, 1000)),
+    "m3/min": ("flow", Fraction(60)),
+    "m3/s": ("flow", Fraction(3600)),
+    "kg": ("mass", Fraction(1)),
+    "kg/h": ("mass_flow", Fraction(1)),
+    "C": ("temperature", Fraction(1)),
+    "K": ("temperature_difference", Fraction(1)),
+    "bar": ("pressure", Fraction(1)),
+    "V": ("voltage", Fraction(1)),
+    "A": ("current", Fraction(1)),
+    "Hz": ("frequency", Fraction(1)),
+    "%RH": ("humidity", Fraction(1)),
+    "HCA": ("hca", Fraction(1)),
+    "%": ("percent", Fraction(1)),
+    "ppm": ("concentration", Fraction(1)),
+    "s": ("time", Fraction(1)),
+    "min": ("time", Fraction(60)),
+    "h": ("time", Fraction(3600)),
+    "d": ("time", Fraction(86400)),
 }
+_UNITLESS_HCA: Final = ("hca_units", "")
+"""Older record tables give HCA units an empty unit string; they are still HCA units."""
+
+
+def unit_factor(quantity: str | None, from_unit: str, to_unit: str) -> Fraction | None:
+    """Exact factor turning a value in ``from_unit`` into ``to_unit``; None if incompatible."""
+    if (quantity, from_unit) == _UNITLESS_HCA:
+        from_unit = "HCA"
+    source = _UNITS.get(from_unit)
+    target = _UNITS.get(to_unit)
+    if source is None or target is None or source[0] != target[0]:
+        return None
+    return source[1] / target[1]
+
+
+# -- Home Assistant hints ----------------------------------------------------------------
+
+_HA_UNITS: Final[dict[str, str]] = {
+    "Wh": "Wh",
+    "kWh": "kWh",
+    "MWh": "MWh",
+    "J": "J",
+    "kJ": "kJ",
+    "MJ": "MJ",
+    "GJ": "GJ",
+    "W": "W",
+    "kW": "kW",
+    "m3": "m³",
+    "L": "L",
+    "m3/h": "m³/h",
+    "C": "°C",
+    "K": "K",
+    "bar": "bar",
+    "V": "V",
+    "A": "A",
+    "Hz": "Hz",
+    "%RH": "%",
+    "%": "%",
+    "ppm": "ppm",
+    "s": "s",
+    "min": "min",
+    "h": "h",
+    "d": "d",
+}
+_TEMPERATURES: Final = frozenset(
+    {"flow_temperature", "return_temperature", "temperature_difference", "external_temperature"}
+)
+_COUNTERS: Final = frozenset({"energy", "volume", "mass", "hca_units"})
+_MEASUREMENTS: Final[dict[str, str | None]] = {
+    "power": "power",
+    "volume_flow": "volume_flow_rate",
+    "mass_flow": None,
+    "pressure": "pressure",
+    "voltage": "voltage",
+    "current": "current",
+    "frequency": "frequency",
+    "humidity": "humidity",
+    # Not in the contract's device-class list: shown as plain measurements.
+    "battery_level": None,
+    "co2": None,
+}
+_RUNNING_TIMES: Final = frozenset({"on_time", "operating_time"})
+"""Hours a meter has run: counters, so HA's total_increasing."""
+_DURATIONS: Final = frozenset({"averaging_duration", "actuality_duration"})
+_VOLUME_CLASSES: Final[dict[str, str]] = {"water": "water", "gas": "gas"}
+_PROBLEMS: Final = frozenset({"error_flags"})
+
+
+def display_for(
+    quantity: str | None,
+    unit: str,
+    *,
+    storage: int = 0,
+    function: Function = Function.INSTANTANEOUS,
+    medium: str | None = None,
+) -> FieldDisplay | None:
+    """Home Assistant hints for a value of this quantity; None if HA has nothing to show.
+
+    Historic values (storage >= 1) and maxima/minima are disabled by default and have no
+    state class: they are constant for a period and jump at its end, which HA's long-term
+    statistics would misread as consumption.
+    """
+    if quantity in _PROBLEMS:
+        return FieldDisplay(None, None, None, kind="problem")
+    if quantity is None:
+        return None
+    device_class: str | None
+    state_class: str | None
+    ha_unit: str | None
+    if quantity == "hca_units" or unit == "HCA":
+        device_class, state_class, ha_unit = None, "total_increasing", None
+    else:
+        ha_unit = _HA_UNITS.get(unit)
+        if ha_unit is None:
+            return None
+        if quantity in _COUNTERS:
+            state_class = "total_increasing"
+            if quantity == "energy":
+                device_class = "energy"
+            elif quantity == "volume":
+                device_class = _VOLUME_CLASSES.get(medium or "", "volume")
+            else:
+                device_class = None
+        elif quantity in _TEMPERATURES:
+            device_class, state_class = "temperature", "measurement"
+        elif quantity in _MEASUREMENTS:
+            device_class, state_class = _MEASUREMENTS[quantity], "measurement"
+        elif quantity in _RUNNING_TIMES:
+            device_class, state_class = "duration", "total_increasing"
+        elif quantity in _DURATIONS:
+            device_class, state_class = "duration", "measurement"
+        else:
+            return None
+    current = storage == 0 and function == Function.INSTANTANEOUS
+    if not current:
+        state_class = None
+    return FieldDisplay(device_class, state_class, ha_unit, enabled_by_default=current)
+
+
+# -- detection ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One manufacturer/version/device-type combination a meter type is known to send.
+
+    ``versions`` or ``device_types`` None matches any (wmbusmeters writes ``*``).
+    """
+
+    manufacturer: str
+    versions: frozenset[int] | None
+    device_types: frozenset[int] | None
+    diehl_address: bool = False
+    """Version and type sit in the first two id bytes on air, as Diehl's PRIOS and "real
+    data" telegrams send them (PROTOCOL-GENERIC.md 8.3: wmbusmeters swaps the address)."""
+
+    def matches(self, address: AddressFacts) -> bool:
+        """Whether ``address`` is one of these."""
+        if address.manufacturer != self.manufacturer:
+            return False
+        version, device_type = address.version, address.device_type
+        if self.diehl_address:
+            try:
+                id_bytes = bytes.fromhex(address.meter_id)[::-1]
+            except ValueError:
+                return False
+            version, device_type = id_bytes[0], id_bytes[1]
+        return (self.versions is None or version in self.versions) and (
+            self.device_types is None or device_type in self.device_types
+        )
+
+    @property
+    def specificity(self) -> int:
+        """More specific detections are tried first (a version beats "any version")."""
+        return (self.versions is not None) * 2 + (self.device_types is not None)
+
+
+def with_diehl_addresses(detections: tuple[Detection, ...]) -> tuple[Detection, ...]:
+    """``detections`` plus the same meters as their PRIOS/"real data" telegrams address them."""
+    return detections + tuple(replace(item, diehl_address=True) for item in detections)
+
+
+def mvt(manufacturer: str, version: int | None, *device_types: int) -> Detection:
+    """Detection from a manufacturer, a version (None: any) and device types (none: any)."""
+    return Detection(
+        manufacturer,
+        None if version is None else frozenset({version}),
+        frozenset(device_types) if device_types else None,
+    )
+
+
+# -- fields ------------------------------------------------------------------------------
+
+BACKWARD_FLOW: Final = frozenset({VIFE_BACKWARD_FLOW})
+"""VIFE 3C: accumulated only while flowing backwards (returned water, exported energy)."""
+FORWARD_FLOW: Final = frozenset({VIFE_FORWARD_FLOW})
+"""VIFE 3B: accumulated only while flowing forwards."""
+AT_PHASE_1: Final = frozenset({0x7C01})
+AT_PHASE_2: Final = frozenset({0x7C02})
+AT_PHASE_3: Final = frozenset({0x7C03})
+"""Combinable extension 7C 01..03: the value of one phase (electricity meters)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +282,8 @@ class FieldSpec:
 
     A record matches when its quantity, its set of combinable VIFEs (e.g. {0x3C} =
     backward flow = production) and its storage/tariff/subunit/function are exactly
-    these; the first matching record wins.
+    these; the first matching record wins. ``display`` defaults to the hints for the
+    quantity (:func:`display_for`).
     """
 
     key: str
@@ -51,13 +295,32 @@ class FieldSpec:
     subunit: int = 0
     function: Function = Function.INSTANTANEOUS
     integer: bool = False
-    """Report an int when the conversion is exact (power in W); otherwise a float."""
+    """Report an int when the conversion is exact (power in W, HCA units); else a float."""
+    display: FieldDisplay | None = None
+    medium: str | None = None
+    """Medium for the default display (a water meter's volume is HA's "water")."""
+
+    def __post_init__(self) -> None:
+        if self.unit == "HCA":
+            object.__setattr__(self, "integer", True)  # units are counts
+        if self.display is None:
+            object.__setattr__(
+                self,
+                "display",
+                display_for(
+                    self.quantity,
+                    self.unit,
+                    storage=self.storage,
+                    function=self.function,
+                    medium=self.medium,
+                ),
+            )
 
     def matches(self, header: RecordHeader) -> bool:
         """Whether ``header`` is the record this field reads."""
         return (
             header.quantity == self.quantity
-            and (header.unit, self.unit) in _UNIT_FACTORS
+            and unit_factor(header.quantity, header.unit, self.unit) is not None
             and frozenset(header.vifes) == self.vifes
             and header.storage == self.storage
             and header.tariff == self.tariff
@@ -66,23 +329,59 @@ class FieldSpec:
         )
 
 
+type ManufacturerDecoder = Callable[[ManufacturerFrame], tuple[Record, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class ManufacturerFrame:
+    """A payload a profile decodes itself, with what its layout may need besides the bytes.
+
+    ``payload`` is everything after the CI byte for a manufacturer CI (0xA0-0xB7), for a
+    transport CI without standard meter data (71) and for a manufacturer security mode
+    (16-31: then it starts with the transport header's ACC); the APL after the transport
+    header (decrypted) for a TPL telegram of a ``payload="manufacturer"`` profile; or the
+    bytes after DIF 0F/1F, or a manufacturer record's data. ``key`` is the meter's
+    configured key, for layouts that encrypt their own payload (Apator NA-1, Diehl).
+    """
+
+    ci: int
+    payload: bytes
+    address: AddressFacts
+    key: bytes | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class MeterProfile:
-    """A meter type: detection rules and fields.
+    """A meter type: detection rules, compact formats, fields and manufacturer layouts.
 
     ``record_formats`` are the compact-format bytes (DIF/VIF headers) the meter is known
-    to send: they are preloaded into the format registry and, when
-    ``detect_by_record_set`` is set, a telegram only gets this profile if its record
-    format is one of them. Empty ``manufacturers``/``device_types`` match anything.
+    to send: they are preloaded into the format registry so compact frames decode before
+    the first long frame. With ``detect_by_record_set``, a telegram gets this profile only
+    if its record format is one of them (Kamstrup: OmniPower and other electricity
+    meters share KAM/0x02). ``payload="manufacturer"`` means the APL after the transport
+    header is not DIF/VIF: ``frames`` decode it. ``frames`` are keyed by CI: manufacturer
+    CIs, for such profiles the TPL CI, and the TPL CI of telegrams in a manufacturer
+    security mode (Diehl "real data", BMeters RFM-TX1); ``manufacturer_data`` decodes what
+    follows DIF 0F/1F in a record payload.
     """
 
     name: str
     model: str
-    fields: tuple[FieldSpec, ...]
-    manufacturers: frozenset[str] = frozenset()
-    device_types: frozenset[int] = frozenset()
+    detect: tuple[Detection, ...] = ()
+    fields: tuple[FieldSpec, ...] = ()
     record_formats: tuple[bytes, ...] = ()
-    detect_by_record_set: bool = True
+    detect_by_record_set: bool = False
+    payload: PayloadKind = "records"
+    frames: Mapping[int, ManufacturerDecoder] = field(default_factory=dict)
+    manufacturer_data: ManufacturerDecoder | None = None
+    record_layouts: Mapping[bytes, ManufacturerDecoder] = field(default_factory=dict)
+    """Layouts for the data of manufacturer-VIF records, keyed by their DIF/VIF bytes
+    (Qundis walk-by ``0D FF 5F``)."""
+    media: str = ""
+    """What the meter measures, for the heard list ("water", "heat cost allocator", ...)."""
+    default_key: bytes | None = None
+    """AES key the manufacturer ships for security mode 5 when the user configured none
+    (Diehl: a published default); the decoder tries it only for meters without a key."""
     signatures: frozenset[int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -90,13 +389,87 @@ class MeterProfile:
             self, "signatures", frozenset(crc16_en13757(fmt) for fmt in self.record_formats)
         )
 
-    def matches(self, manufacturer: str, device_type: int, signature: int) -> bool:
-        """Whether a telegram with these header facts and record format is this meter."""
-        if self.manufacturers and manufacturer not in self.manufacturers:
+    @property
+    def manufacturers(self) -> frozenset[str]:
+        """Manufacturer codes this profile detects."""
+        return frozenset(detection.manufacturer for detection in self.detect)
+
+    @property
+    def device_types(self) -> frozenset[int]:
+        """Device types this profile detects (empty if any)."""
+        types: set[int] = set()
+        for detection in self.detect:
+            types |= detection.device_types or frozenset()
+        return frozenset(types)
+
+    def format_declarations(self) -> Iterable[tuple[str, int, bytes]]:
+        """(manufacturer, device type, format bytes) for every declared compact format."""
+        seen: set[tuple[str, int]] = set()
+        for detection in self.detect:
+            for device_type in sorted(detection.device_types or ()):
+                pair = (detection.manufacturer, device_type)
+                if pair not in seen:
+                    seen.add(pair)
+                    for format_bytes in self.record_formats:
+                        yield detection.manufacturer, device_type, format_bytes
+
+    def matches(self, address: AddressFacts, signature: int | None) -> bool:
+        """Whether a telegram from ``address`` with this record-format signature is this meter.
+
+        ``signature`` None (not known yet, or a manufacturer frame) passes a
+        record-set detection only for profiles that do not need one.
+        """
+        if not any(detection.matches(address) for detection in self.detect):
             return False
-        if self.device_types and device_type not in self.device_types:
-            return False
-        return not (self.detect_by_record_set and signature not in self.signatures)
+        return not self.detect_by_record_set or signature in self.signatures
+
+    @property
+    def specificity(self) -> int:
+        """Sort key: record-set detection first, then the most specific address rule."""
+        best = max((detection.specificity for detection in self.detect), default=0)
+        return self.detect_by_record_set * 8 + best
+
+    def decodes_frame(self, ci: int) -> bool:
+        """Whether this profile has a layout for payloads after ``ci``."""
+        return ci in self.frames
+
+    def decode_manufacturer(
+        self, ci: int, apl: bytes, address: AddressFacts, key: bytes | None = None
+    ) -> tuple[Record, ...]:
+        """Records from a manufacturer-format payload (see :class:`ManufacturerFrame`).
+
+        Empty when this profile has no layout for ``ci``: the caller reports the
+        telegram as not decodable, it never gets invented values.
+        """
+        decoder = self.frames.get(ci)
+        if decoder is None:
+            return ()
+        return decoder(ManufacturerFrame(ci, bytes(apl), address, key))
+
+    def decode_manufacturer_data(
+        self, data: bytes, address: AddressFacts, key: bytes | None = None
+    ) -> tuple[Record, ...]:
+        """Records from the manufacturer data after DIF 0F/1F (empty if not declared)."""
+        if self.manufacturer_data is None:
+            return ()
+        return self.manufacturer_data(ManufacturerFrame(0x0F, bytes(data), address, key))
+
+    def expand_records(
+        self, records: tuple[Record, ...], address: AddressFacts, key: bytes | None = None
+    ) -> tuple[Record, ...]:
+        """Records read from the data of this meter's manufacturer-VIF records (often empty).
+
+        The decoder appends them to the standard records; the manufacturer records
+        themselves stay as they are.
+        """
+        if not self.record_layouts:
+            return ()
+        extra: list[Record] = []
+        for item in records:
+            decoder = self.record_layouts.get(item.header.raw)
+            if decoder is not None:
+                extra.extend(decoder(ManufacturerFrame(0x0F, bytes(item.data), address, key)))
+        return tuple(extra)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +495,9 @@ def compile_fields(
     for spec in profile.fields:
         for index, header in enumerate(headers):
             if spec.matches(header):
-                factor = _UNIT_FACTORS[header.unit, spec.unit] * Fraction(10) ** header.exponent
+                unit = unit_factor(header.quantity, header.unit, spec.unit)
+                assert unit is not None  # matches() checked it
+                factor = unit * Fraction(10) ** header.exponent
                 plans.append(
                     FieldPlan(
                         spec.key,
@@ -134,3 +509,146 @@ def compile_fields(
                 )
                 break
     return tuple(plans)
+
+
+def field_values(profile: MeterProfile, records: tuple[Record, ...]) -> dict[str, int | float]:
+    """Named values of ``records`` (standard or from a layout), for a slow path or a test.
+
+    The decoder's fast path compiles the same plans once per layout; this applies them
+    directly. Records whose value is not a number (BCD error, text) are left out.
+    """
+    values: dict[str, int | float] = {}
+    for plan in compile_fields(profile, tuple(item.header for item in records)):
+        raw = records[plan.index].value
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            continue
+        if plan.denominator == 1:
+            scaled = raw * plan.numerator
+            values[plan.key] = scaled if plan.integer else float(scaled)
+        else:
+            values[plan.key] = raw * plan.numerator / plan.denominator
+    return values
+
+
+# -- meters without a profile ------------------------------------------------------------
+
+_FUNCTION_WORDS: Final = {
+    Function.MAXIMUM: "max",
+    Function.MINIMUM: "min",
+    Function.ERROR_STATE: "at_error",
+}
+_VIFE_WORDS: Final = {
+    VIFE_BACKWARD_FLOW: "backward",
+    VIFE_FORWARD_FLOW: "forward",
+    0x7C01: "phase_1",
+    0x7C02: "phase_2",
+    0x7C03: "phase_3",
+}
+_UNIT_SUFFIXES: Final = {"m3/h": "m3h", "%RH": "rh", "J/h": "jh", "L/h": "lh", "%": "pct"}
+
+
+def header_key(header: RecordHeader) -> str:
+    """Stable key of a record header: same record, same key, whatever else the telegram holds.
+
+    Built from quantity, function, combinable VIFEs, tariff, subunit, storage and ends in
+    the unit (``volume_storage_1_m3``, ``max_volume_flow_m3h``); a record of unknown
+    meaning is keyed by its DIF/VIF bytes (``record_04ff23``).
+    """
+    if header.quantity is None:
+        return f"record_{header.raw.hex()}" if header.raw else "record"
+    words = []
+    function_word = _FUNCTION_WORDS.get(header.function)
+    if function_word:
+        words.append(function_word)
+    words.append(header.quantity)
+    words.extend(_VIFE_WORDS.get(vife, f"vife_{vife:02x}") for vife in header.vifes)
+    if header.tariff:
+        words.append(f"tariff_{header.tariff}")
+    if header.subunit:
+        words.append(f"subunit_{header.subunit}")
+    if header.storage:
+        words.append(f"storage_{header.storage}")
+    unit = "HCA" if (header.quantity, header.unit) == _UNITLESS_HCA else header.unit
+    if unit and unit in _UNITS:
+        words.append(_UNIT_SUFFIXES.get(unit, unit.lower()))
+    return "_".join(words)
+
+
+def record_key(record: Record) -> str:
+    """:func:`header_key` of a record (for meters without a profile)."""
+    return header_key(record.header)
+
+
+def display_for_record(record: Record, medium: str | None = None) -> FieldDisplay | None:
+    """Home Assistant hints for a record of a meter without a profile (None: not shown)."""
+    header = record.header
+    return display_for(
+        header.quantity,
+        header.unit,
+        storage=header.storage,
+        function=header.function,
+        medium=medium,
+    )
+
+
+# -- media -------------------------------------------------------------------------------
+
+_MEDIA: Final[dict[int, str]] = {
+    0x00: "other",
+    0x01: "oil",
+    0x02: "electricity",
+    0x03: "gas",
+    0x04: "heat",
+    0x05: "steam",
+    0x06: "warm water",
+    0x07: "water",
+    0x08: "heat cost allocator",
+    0x09: "compressed air",
+    0x0A: "cooling load (outlet)",
+    0x0B: "cooling load (inlet)",
+    0x0C: "heat (inlet)",
+    0x0D: "heat/cooling load",
+    0x0E: "bus/system component",
+    0x0F: "unknown",
+    0x10: "irrigation water",
+    0x11: "water data logger",
+    0x12: "gas data logger",
+    0x13: "gas converter",
+    0x14: "calorific value",
+    0x15: "hot water",
+    0x16: "cold water",
+    0x17: "dual register water",
+    0x18: "pressure",
+    0x19: "a/d converter",
+    0x1A: "smoke detector",
+    0x1B: "room sensor",
+    0x1C: "gas detector",
+    0x20: "electricity breaker",
+    0x21: "valve",
+    0x25: "customer unit",
+    0x28: "waste water",
+    0x29: "garbage",
+    0x31: "communication controller",
+    0x32: "unidirectional repeater",
+    0x33: "bidirectional repeater",
+    0x36: "radio converter (system side)",
+    0x37: "radio converter (meter side)",
+    0x38: "bus converter (meter side)",
+}
+"""EN 13757-3 device types (PROTOCOL-GENERIC.md 7)."""
+_TECHEM_MEDIA: Final[dict[int, str]] = {
+    0x43: "heat",
+    0x62: "warm water",
+    0x72: "cold water",
+    0x80: "heat cost allocator",
+    0xC3: "heat",
+    0xF0: "smoke detector",
+}
+"""Techem's own device types (PROTOCOL-GENERIC.md 7, after the table)."""
+
+
+def medium_name(device_type: int, manufacturer: str | None = None) -> str:
+    """What a device type measures, in words, for the heard list."""
+    if manufacturer == "TCH" and device_type in _TECHEM_MEDIA:
+        return _TECHEM_MEDIA[device_type]
+    return _MEDIA.get(device_type, f"reserved (0x{device_type:02x})")

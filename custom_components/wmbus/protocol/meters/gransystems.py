@@ -1,0 +1,25 @@
+"""Gran-System electricity meter: electricity meter sending standard DIF/VIF records.
+
+Detection (manufacturer, version, device type) and field names follow wmbusmeters
+drivers/src/gransystems.xmq and its tests; the values come from the records as the
+standard defines them.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .profile import FieldSpec, MeterProfile, mvt
+
+PROFILE: Final = MeterProfile(
+    name="gransystems",
+    model="Gran-System electricity meter",
+    media="electricity",
+    detect=(mvt("GSS", 0x01, 0x02),),
+    fields=(
+        FieldSpec("total_energy_consumption_kwh", "energy", "kWh"),
+        FieldSpec("target_energy_consumption_kwh", "energy", "kWh", storage=2),
+        FieldSpec("voltage_at_phase_1_v", "voltage", "V"),
+        FieldSpec("current_at_phase_1_a", "current", "A"),
+    ),
+)

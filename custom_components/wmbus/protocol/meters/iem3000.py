@@ -1,0 +1,91 @@
+"""SEC iem3000: electricity meter sending standard DIF/VIF records.
+
+Detection (manufacturer, version, device type) and field names follow wmbusmeters
+drivers/src/iem3000.xmq and its tests; the values come from the records as the
+standard defines them.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .profile import FieldSpec, MeterProfile, mvt
+
+PROFILE: Final = MeterProfile(
+    name="iem3000",
+    model="SEC iem3000",
+    media="electricity",
+    detect=(
+        mvt("SEC", 0x13, 0x02),
+        mvt("SEC", 0x15, 0x02),
+        mvt("SEC", 0x18, 0x02),
+    ),
+    fields=(
+        FieldSpec("total_energy_consumption_kwh", "energy", "kWh"),
+        FieldSpec("partial_energy_consumption_kwh", "energy", "kWh"),
+        FieldSpec("partial_reactive_energy_consumption_kwh", "energy", "kWh", subunit=1),
+        FieldSpec("total_energy_production_kwh", "energy", "kWh"),
+        FieldSpec("active_consumption_kw", "power", "kW"),
+        FieldSpec("active_consumption_l1_kw", "power", "kW"),
+        FieldSpec("active_consumption_l2_kw", "power", "kW"),
+        FieldSpec("active_consumption_l3_kw", "power", "kW"),
+        FieldSpec("reactive_consumption_kw", "power", "kW", subunit=1),
+        FieldSpec("reactive_consumption_l1_kw", "power", "kW", subunit=2),
+        FieldSpec("reactive_consumption_l2_kw", "power", "kW", subunit=2),
+        FieldSpec("reactive_consumption_l3_kw", "power", "kW", subunit=2),
+        FieldSpec("apparent_consumption_kw", "power", "kW", subunit=2),
+        FieldSpec("apparent_consumption_l1_kw", "power", "kW", subunit=4),
+        FieldSpec("apparent_consumption_l2_kw", "power", "kW", subunit=4),
+        FieldSpec("apparent_consumption_l3_kw", "power", "kW", subunit=4),
+        FieldSpec("voltage_l1_n_v", "voltage", "V"),
+        FieldSpec("voltage_l2_n_v", "voltage", "V"),
+        FieldSpec("voltage_l3_n_v", "voltage", "V"),
+        FieldSpec("voltage_average_ln_v", "voltage", "V"),
+        FieldSpec("voltage_l1_l2_v", "voltage", "V"),
+        FieldSpec("voltage_l2_l3_v", "voltage", "V"),
+        FieldSpec("voltage_l3_l1_v", "voltage", "V"),
+        FieldSpec("voltage_average_ll_v", "voltage", "V"),
+        FieldSpec("current_l1_a", "current", "A"),
+        FieldSpec("current_l2_a", "current", "A"),
+        FieldSpec("current_l3_a", "current", "A"),
+        FieldSpec("current_average_a", "current", "A"),
+        FieldSpec("total_reactive_energy_consumption_kwh", "energy", "kWh", subunit=1),
+        FieldSpec("total_reactive_energy_production_kwh", "energy", "kWh", subunit=1),
+        FieldSpec("resettable_energy_consumption_kwh", "energy", "kWh"),
+        FieldSpec("resettable_energy_production_kwh", "energy", "kWh", subunit=1),
+        FieldSpec("resettable_reactive_energy_consumption_kwh", "energy", "kWh", subunit=2),
+        FieldSpec("resettable_reactive_energy_production_kwh", "energy", "kWh", subunit=3),
+        FieldSpec("total_apparent_energy_consumption_kwh", "energy", "kWh", subunit=4),
+        FieldSpec("total_apparent_energy_production_kwh", "energy", "kWh", subunit=5),
+        FieldSpec("total_energy_consumption_l1_kwh", "energy", "kWh"),
+        FieldSpec("total_energy_consumption_l2_kwh", "energy", "kWh"),
+        FieldSpec("total_energy_consumption_l3_kwh", "energy", "kWh"),
+        FieldSpec("total_reactive_energy_consumption_l1_kwh", "energy", "kWh", subunit=2),
+        FieldSpec("total_reactive_energy_consumption_l2_kwh", "energy", "kWh", subunit=2),
+        FieldSpec("total_reactive_energy_consumption_l3_kwh", "energy", "kWh", subunit=2),
+        FieldSpec("total_apparent_energy_consumption_l1_kwh", "energy", "kWh", subunit=4),
+        FieldSpec("total_apparent_energy_consumption_l2_kwh", "energy", "kWh", subunit=4),
+        FieldSpec("total_apparent_energy_consumption_l3_kwh", "energy", "kWh", subunit=4),
+        FieldSpec("total_energy_production_l1_kwh", "energy", "kWh", subunit=1),
+        FieldSpec("total_energy_production_l2_kwh", "energy", "kWh", subunit=1),
+        FieldSpec("total_energy_production_l3_kwh", "energy", "kWh", subunit=1),
+        FieldSpec("total_reactive_energy_production_l1_kwh", "energy", "kWh", subunit=3),
+        FieldSpec("total_reactive_energy_production_l2_kwh", "energy", "kWh", subunit=3),
+        FieldSpec("total_reactive_energy_production_l3_kwh", "energy", "kWh", subunit=3),
+        FieldSpec("total_apparent_energy_production_l1_kwh", "energy", "kWh", subunit=5),
+        FieldSpec("total_apparent_energy_production_l2_kwh", "energy", "kWh", subunit=5),
+        FieldSpec("total_apparent_energy_production_l3_kwh", "energy", "kWh", subunit=5),
+        FieldSpec("total_net_energy_kwh", "energy", "kWh", subunit=6),
+        FieldSpec("total_net_energy_l1_kwh", "energy", "kWh", subunit=6),
+        FieldSpec("total_net_energy_l2_kwh", "energy", "kWh", subunit=6),
+        FieldSpec("total_net_energy_l3_kwh", "energy", "kWh", subunit=6),
+        FieldSpec("total_net_reactive_energy_kwh", "energy", "kWh", subunit=7),
+        FieldSpec("total_net_reactive_energy_l1_kwh", "energy", "kWh", subunit=7),
+        FieldSpec("total_net_reactive_energy_l2_kwh", "energy", "kWh", subunit=7),
+        FieldSpec("total_net_reactive_energy_l3_kwh", "energy", "kWh", subunit=7),
+        FieldSpec("total_net_apparent_energy_kwh", "energy", "kWh", subunit=8),
+        FieldSpec("total_net_apparent_energy_l1_kwh", "energy", "kWh", subunit=8),
+        FieldSpec("total_net_apparent_energy_l2_kwh", "energy", "kWh", subunit=8),
+        FieldSpec("total_net_apparent_energy_l3_kwh", "energy", "kWh", subunit=8),
+    ),
+)

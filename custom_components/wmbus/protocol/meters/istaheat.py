@@ -1,0 +1,25 @@
+"""ista heat meter: heat meter sending standard DIF/VIF records.
+
+Detection (manufacturer, version, device type) and field names follow wmbusmeters
+drivers/src/istaheat.xmq and its tests; the values come from the records as the
+standard defines them.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .profile import FieldSpec, MeterProfile, mvt
+
+PROFILE: Final = MeterProfile(
+    name="istaheat",
+    model="ista heat meter",
+    media="heat",
+    detect=(mvt("IST", 0xA9, 0x04),),
+    fields=(
+        FieldSpec("total_kwh", "energy", "kWh"),
+        FieldSpec("target_kwh", "energy", "kWh", storage=2),
+        FieldSpec("target_m3", "volume", "m3", storage=2),
+        FieldSpec("last_year_kwh", "energy", "kWh", storage=1),
+    ),
+)

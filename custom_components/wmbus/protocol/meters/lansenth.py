@@ -1,0 +1,31 @@
+"""Lansen lansenth: room sensor sending standard DIF/VIF records.
+
+Detection (manufacturer, version, device type) and field names follow wmbusmeters
+drivers/src/lansenth.xmq and its tests; the values come from the records as the
+standard defines them.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .profile import FieldSpec, MeterProfile, mvt
+
+PROFILE: Final = MeterProfile(
+    name="lansenth",
+    model="Lansen lansenth",
+    media="room sensor",
+    detect=(
+        mvt("LAS", 0x07, 0x1B),
+        mvt("LAS", 0x09, 0x1B),
+    ),
+    fields=(
+        FieldSpec("on_time_h", "on_time", "h"),
+        FieldSpec("current_temperature_c", "external_temperature", "C"),
+        FieldSpec("current_relative_humidity_rh", "humidity", "%RH"),
+        FieldSpec("average_temperature_1h_c", "external_temperature", "C", storage=1),
+        FieldSpec("average_relative_humidity_1h_rh", "humidity", "%RH", storage=1),
+        FieldSpec("average_temperature_24h_c", "external_temperature", "C", storage=2),
+        FieldSpec("average_relative_humidity_24h_rh", "humidity", "%RH", storage=2),
+    ),
+)

@@ -1,0 +1,23 @@
+"""Qundis/Seppele HCA: heat cost allocator sending standard DIF/VIF records.
+
+Detection (manufacturer, version, device type) and field names follow wmbusmeters
+drivers/src/lse_08.xmq and its tests; the values come from the records as the
+standard defines them.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .profile import FieldSpec, MeterProfile, mvt
+
+PROFILE: Final = MeterProfile(
+    name="lse_08",
+    model="Qundis/Seppele HCA",
+    media="heat cost allocator",
+    detect=(mvt("LSE", 0x01, 0x08),),
+    fields=(
+        FieldSpec("current_consumption_hca", "hca_units", "HCA"),
+        FieldSpec("consumption_at_set_date_hca", "hca_units", "HCA", storage=8),
+    ),
+)

@@ -1,0 +1,27 @@
+"""Apator Ultrimis: water meter sending standard DIF/VIF records.
+
+Detection (manufacturer, version, device type) and field names follow wmbusmeters
+drivers/src/ultrimisv2.xmq and its tests; the values come from the records as the
+standard defines them.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .profile import BACKWARD_FLOW, FieldSpec, MeterProfile, mvt
+
+PROFILE: Final = MeterProfile(
+    name="ultrimisv2",
+    model="Apator Ultrimis",
+    media="water",
+    detect=(
+        mvt("APA", 0x01, 0x16),
+        mvt("APA", 0x20, 0x16),
+    ),
+    fields=(
+        FieldSpec("total_m3", "volume", "m3", medium="water"),
+        FieldSpec("target_m3", "volume", "m3", storage=1),
+        FieldSpec("total_backward_m3", "volume", "m3", vifes=BACKWARD_FLOW),
+    ),
+)
