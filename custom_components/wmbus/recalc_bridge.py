@@ -18,6 +18,10 @@ Decisions:
 - The outbox is persisted with a Store (atomic writes, delayed saves). The save callback gets
   an immutable snapshot taken in the event loop, so it is correct whether the Store calls it
   in the executor (2025.4) or in the loop (2025.12 and later).
+- At Home Assistant's stop the Store's own FINAL_WRITE listener writes the outbox; the bridge
+  only hands it a fresh snapshot (at STOP and on every change while stopping). A write of our
+  own at FINAL_WRITE withdrew the Store's listener while the bus was calling it, and core
+  logged "Unable to remove unknown job listener".
 """
 
 from __future__ import annotations
@@ -37,8 +41,8 @@ from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigSubentry,
 )
-from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
-from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import CALLBACK_TYPE, CoreState, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
@@ -81,7 +85,7 @@ _LOGGER = logging.getLogger(__name__)
 
 MQTT_DOMAIN = "mqtt"
 STORAGE_VERSION = 1
-# Batches the rewrite of the whole outbox file; FINAL_WRITE flushes a pending save.
+# Batches the rewrite of the whole outbox file; at stop the Store's FINAL_WRITE writes it.
 SAVE_DELAY_S = 2.0
 # Manufacturer key of a mirrored user meter before its first reading says otherwise.
 DEFAULT_MANUFACTURER_KEY = "kam"
@@ -146,7 +150,7 @@ class RecalcBridge:
         self._store = _store(hass, entry.entry_id)
         self._task: asyncio.Task[None] | None = None
         self._listeners: list[CALLBACK_TYPE] = []
-        self._final_write_unsub: CALLBACK_TYPE | None = None
+        self._stop_unsub: CALLBACK_TYPE | None = None
         self._config_sent: dict[str, str] = {}
         self._notify_pending = False
         self._save_handle: asyncio.TimerHandle | None = None
@@ -176,8 +180,8 @@ class RecalcBridge:
                 self.hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._on_config_entry_changed
             ),
         ]
-        self._final_write_unsub = self.hass.bus.async_listen_once(
-            EVENT_HOMEASSISTANT_FINAL_WRITE, self._final_write
+        self._stop_unsub = self.hass.bus.async_listen_once(
+            EVENT_HOMEASSISTANT_STOP, self._home_assistant_stopping
         )
         await self._async_apply_options()
 
@@ -186,9 +190,9 @@ class RecalcBridge:
         self._stopped = True
         while self._listeners:
             self._listeners.pop()()
-        if self._final_write_unsub is not None:
-            self._final_write_unsub()
-            self._final_write_unsub = None
+        if self._stop_unsub is not None:
+            self._stop_unsub()
+            self._stop_unsub = None
         async with self._attach_lock:  # not while an attach is half done
             await self._async_detach()
             self.link = None
@@ -558,6 +562,10 @@ class RecalcBridge:
         """Take a snapshot in the loop at most every ``delay_s`` and hand it to the Store."""
         if self._stopped:
             return  # async_stop has written the final state
+        if self.hass.state in (CoreState.stopping, CoreState.final_write):
+            # The Store defers the write to its FINAL_WRITE: hand it the latest state now.
+            self._home_assistant_stopping(None)
+            return
         if self._save_handle is not None:
             if delay_s > 0:
                 return
@@ -571,13 +579,14 @@ class RecalcBridge:
         # The Store may call this in the executor (2025.4): it returns prepared data only.
         self._store.async_delay_save(lambda: stored, 0)
 
-    async def _final_write(self, _event: Event) -> None:
-        """Home Assistant is stopping: persist what is queued right now."""
-        self._final_write_unsub = None  # a listen_once listener is gone once it has fired
+    @callback
+    def _home_assistant_stopping(self, event: Event | None) -> None:
+        """Hand the Store what is queued right now; its FINAL_WRITE listener writes it."""
+        if event is not None:
+            self._stop_unsub = None  # a listen_once listener is gone once it has fired
         if self._save_handle is not None:
             self._save_handle.cancel()
-            self._save_handle = None
-        await self._store.async_save(self._snapshot().as_json())
+        self._save_now()
 
     @callback
     def _notify(self) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from homeassistant import loader
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -32,7 +33,7 @@ from custom_components.wmbus.recalc import (
     config_message,
     data_messages,
 )
-from custom_components.wmbus.recalc_bridge import bridge_of
+from custom_components.wmbus.recalc_bridge import SAVE_DELAY_S, bridge_of
 from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, meter_subentry, wait_for
 from tests.conftest import omnipower_captures
 from tests.e2e.conftest import GATEWAY_ID, HOST, Broker, Subscriber, recalc_options
@@ -526,3 +527,55 @@ async def test_a_user_meter_added_again_is_announced_again(
     await wait_for(
         hass, lambda: [t for t, _ in subscriber.messages] == [config_topic, config_topic]
     )
+
+
+async def test_stop_with_a_save_pending_writes_the_outbox_without_a_core_error(
+    hass: HomeAssistant,
+    broker: Broker,
+    mock_hass_config: None,
+    emulator: Im871aEmulator,
+    hass_storage: dict[str, Any],
+    caplog: Any,
+) -> None:
+    """A reading while Home Assistant stops leaves a save pending in the Store at FINAL_WRITE.
+
+    The bridge used to write on FINAL_WRITE itself: its write withdrew the Store's own
+    FINAL_WRITE listener while the bus was already calling it, and core logged "Unable to remove
+    unknown job listener". The Store's own final write must carry the latest outbox alone.
+    """
+    entry_id = "stick-entry"
+    readings: list[MeterReading] = []
+    async with async_test_home_assistant(config_dir=hass.config.config_dir) as first:
+        first.data.pop(loader.DATA_CUSTOM_COMPONENTS)
+        first_mqtt = MockConfigEntry(
+            domain="mqtt",
+            data={"broker": HOST, "port": broker.port},
+            options={"birth_message": {}, "will_message": {}},
+            version=1,
+            minor_version=2,
+        )
+        first_mqtt.add_to_hass(first)
+        assert await first.config_entries.async_setup(first_mqtt.entry_id)
+        gateway = await setup_stick(first, user_meter_entry(emulator, entry_id=entry_id))
+        gateway.add_reading_listener(readings.append)
+        await broker.stop()
+        await wait_for(first, lambda: not mqtt.is_connected(first), timeout_s=10)
+        await send_captures(first, emulator, readings, CAPTURES[:1])
+
+        async def telegram_while_stopping(_event: Any) -> None:
+            count = len(readings)
+            emulator.send_telegram(CAPTURES[1])
+            for _ in range(500):
+                if len(readings) > count:
+                    break
+                await asyncio.sleep(0.01)
+            # Past the bridge's save batching, so any save it makes happens while stopping.
+            await asyncio.sleep(SAVE_DELAY_S + 0.5)
+
+        first.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, telegram_while_stopping)
+        await first.async_stop()
+        stored = hass_storage[f"{DOMAIN}.recalc.{entry_id}"]["data"]
+        assert len(readings) == 2
+        assert len(stored["outbox"]) == len(bridge_of(gateway).outbox) == 2 * 4
+        await gateway.async_stop()
+    assert "Unable to remove unknown job listener" not in caplog.text
