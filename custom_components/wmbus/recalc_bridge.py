@@ -8,7 +8,11 @@ ReCalc command adds, updates and removes (the entry's update listener applies th
 
 Decisions:
 - The bridge runs only while an MQTT config entry is loaded; without one it stays idle with the
-  ``recalc_no_mqtt`` repair issue and starts by itself when MQTT is loaded.
+  ``recalc_no_mqtt`` repair issue and starts by itself when MQTT is loaded. Idle means nothing
+  is queued either: readings wait in the outbox only while the link is attached (MQTT loaded,
+  subscribed) and its broker connection is down. "Never lose a reading" protects a running
+  conversation with ReCalc against outages; before MQTT exists ReCalc has not sent its meter
+  set, and a queue filled for hours would end in dropped messages and stale values replayed.
 - ``STOP`` pauses the bridge (no publishing, no queuing, commands ignored) and turns the "ReCalc
   mirroring" switch off; turning it on resumes. The paused state is kept in the Store.
 - User meters are mirrored when the option says so, under their manufacturer code in lower
@@ -430,7 +434,9 @@ class RecalcBridge:
     @callback
     def _on_reading(self, meter_reading: MeterReading) -> None:
         link = self.link
-        if link is None or self.paused:
+        # Idle without MQTT: nothing is queued until an MQTT entry is loaded and the link is
+        # attached (the outbox covers outages of a running link, see the module docstring).
+        if link is None or self.paused or not link.attached:
             return
         reading = meter_reading.reading
         sub = self._meter_subentries().get(reading.meter_id)

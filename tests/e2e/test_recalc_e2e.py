@@ -579,3 +579,38 @@ async def test_stop_with_a_save_pending_writes_the_outbox_without_a_core_error(
         assert len(stored["outbox"]) == len(bridge_of(gateway).outbox) == 2 * 4
         await gateway.async_stop()
     assert "Unable to remove unknown job listener" not in caplog.text
+
+
+async def test_without_mqtt_nothing_is_queued_and_mirroring_starts_with_it(
+    hass: HomeAssistant,
+    broker: Broker,
+    subscriber: Subscriber,
+    mock_hass_config: None,
+    emulator: Im871aEmulator,
+) -> None:
+    """Idle means idle: readings heard while no MQTT entry is loaded are not queued."""
+    entry = user_meter_entry(emulator)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    gateway: Gateway = entry.runtime_data
+    bridge = bridge_of(gateway)
+    readings = record_readings(gateway)
+    await send_captures(hass, emulator, readings, CAPTURES[:3])
+    assert bridge.state == "no_mqtt"
+    assert len(bridge.outbox) == 0
+
+    mqtt_config = MockConfigEntry(
+        domain="mqtt",
+        data={"broker": HOST, "port": broker.port},
+        options={"birth_message": {}, "will_message": {}},
+        version=1,
+        minor_version=2,
+    )
+    mqtt_config.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mqtt_config.entry_id)
+    await wait_for(hass, lambda: bridge.state == "connected", timeout_s=10)
+    await send_captures(hass, emulator, readings, CAPTURES[3:4])
+    expected = [config_message(TOPICS, "kam", METER_ID), *expected_data(readings[3:])]
+    await wait_for(hass, lambda: len(subscriber.messages) >= len(expected), timeout_s=10)
+    assert subscriber.messages == expected
