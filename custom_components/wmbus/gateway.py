@@ -77,6 +77,11 @@ def signal_counters(entry_id: str) -> str:
     return f"{DOMAIN}_{entry_id}_counters"
 
 
+def signal_accept_total(entry_id: str, meter_id: str, key: str) -> str:
+    """Dispatcher signal of the repair that accepts a meter's lower total as its new total."""
+    return f"{DOMAIN}_{entry_id}_accept_total_{meter_id}_{key}"
+
+
 def signal_meter_added(entry_id: str) -> str:
     """Dispatcher signal carrying the subentry id of a meter added while the entry runs."""
     return f"{DOMAIN}_{entry_id}_meter_added"
@@ -498,6 +503,11 @@ class Gateway:
 def stick_issue_id(entry_id: str) -> str:
     """Repair issue id of a stick that stays disconnected."""
     return f"stick_disconnected_{entry_id}"
+
+
+def total_decreased_issue_id(entry_id: str, meter_id: str, key: str) -> str:
+    """Repair issue id of a meter total that went down (meter replaced or reset)."""
+    return f"total_decreased_{entry_id}_{meter_id}_{key}"
 
 
 def wrong_key_issue_id(entry_id: str, meter_id: str) -> str:

@@ -23,10 +23,19 @@ from homeassistant.const import (
     UnitOfPower,
 )
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
+from .const import DOMAIN
 from .entity import WmbusMeterEntity, WmbusStickEntity
-from .gateway import Gateway, MeterReading, signal_counters, signal_meter_added
+from .gateway import (
+    Gateway,
+    MeterReading,
+    signal_accept_total,
+    signal_counters,
+    signal_meter_added,
+    total_decreased_issue_id,
+)
 from .recalc_bridge import RecalcBridge, bridge_of, signal_recalc
 
 if TYPE_CHECKING:
@@ -217,6 +226,9 @@ class WmbusMeterSensor(WmbusMeterEntity, RestoreSensor):
         description: MeterSensorDescription,
     ) -> None:
         super().__init__(entry, subentry, description)
+        self._subentry_id = subentry.subentry_id
+        # The latest total a meter sent below the one shown, while that episode lasts.
+        self._refused_total: float | None = None
         meter = self.gateway.meters.get(self.meter_id)
         if meter is not None and meter.last_reading is not None:
             self.apply_reading(meter.last_reading)
@@ -224,6 +236,14 @@ class WmbusMeterSensor(WmbusMeterEntity, RestoreSensor):
     async def async_added_to_hass(self) -> None:
         """Restore the last value so the Energy dashboard sees no gap after a restart."""
         await super().async_added_to_hass()
+        if self.entity_description.state_class is SensorStateClass.TOTAL_INCREASING:
+            self.async_on_remove(
+                async_dispatcher_connect(
+                    self.hass,
+                    signal_accept_total(self._entry_id, self.meter_id, self.entity_description.key),
+                    self._accept_lower_total,
+                )
+            )
         if self._attr_native_value is not None or not self.entity_description.restore:
             return
         if (last := await self.async_get_last_sensor_data()) is not None:
@@ -231,7 +251,13 @@ class WmbusMeterSensor(WmbusMeterEntity, RestoreSensor):
 
     @callback
     def apply_reading(self, reading: MeterReading) -> None:
-        """Take the value this sensor shows; a total that would go down is refused."""
+        """Take the value this sensor shows; a total that would go down is held back.
+
+        A lower total starts an episode: one warning and a repair issue whose fix accepts the
+        meter's new total (a replaced or reset meter). Until then the last good total stays,
+        because the recorder would count a drop of more than 10 % as a reset and add the whole
+        new total again. The episode ends by itself if the meter climbs past the old total.
+        """
         value = self.entity_description.value_fn(reading)
         if value is None:
             return
@@ -242,17 +268,83 @@ class WmbusMeterSensor(WmbusMeterEntity, RestoreSensor):
             and isinstance(value, int | float)
             and value < previous
         ):
-            # The recorder would take a drop of more than 10 % as a meter reset and count the
-            # whole total again; a meter's counter does not run backwards, the telegram is wrong.
-            _LOGGER.warning(
-                "Meter %s: ignoring %s %s lower than the previous %s",
+            if self._refused_total is None:
+                self._start_lower_total_episode(previous, value)
+            self._refused_total = value
+            return
+        if self._refused_total is not None:
+            _LOGGER.info(
+                "Meter %s: %s is back above %s; the lower values were ignored",
                 self.meter_id,
                 self.entity_description.key,
-                value,
                 previous,
             )
-            return
+            self._end_lower_total_episode()
         self._attr_native_value = value
+
+    def _start_lower_total_episode(self, previous: float, value: float) -> None:
+        _LOGGER.warning(
+            "Meter %s: %s went down from %s to %s; keeping %s until the new total is accepted "
+            "in the repair issue (a replaced or reset meter) or the meter passes it again",
+            self.meter_id,
+            self.entity_description.key,
+            previous,
+            value,
+            previous,
+        )
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self._issue_id,
+            is_fixable=True,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="total_decreased",
+            translation_placeholders={
+                "meter_name": self._meter_name(),
+                "meter_id": self.meter_id,
+                "entity_id": self.entity_id or self.entity_description.key,
+                "previous": str(previous),
+                "value": str(value),
+            },
+            data={
+                "flow": "total_decreased",
+                "entry_id": self._entry_id,
+                "meter_id": self.meter_id,
+                "key": self.entity_description.key,
+            },
+        )
+
+    def _end_lower_total_episode(self) -> None:
+        self._refused_total = None
+        ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
+
+    def _meter_name(self) -> str:
+        subentry = self.gateway.entry.subentries.get(self._subentry_id)
+        return subentry.title if subentry is not None else self.meter_id
+
+    @property
+    def _issue_id(self) -> str:
+        return total_decreased_issue_id(self._entry_id, self.meter_id, self.entity_description.key)
+
+    @callback
+    def _accept_lower_total(self) -> None:
+        """The repair's fix: the meter's latest total becomes the sensor's total."""
+        if self._refused_total is None:
+            return
+        _LOGGER.info(
+            "Meter %s: %s accepted as the new total %s",
+            self.meter_id,
+            self.entity_description.key,
+            self._refused_total,
+        )
+        self._attr_native_value = self._refused_total
+        self._end_lower_total_episode()
+        self.async_write_ha_state()
+
+    async def async_will_remove_from_hass(self) -> None:
+        """A sensor that is gone (unloaded, meter removed) asks nothing of the user."""
+        ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
+        await super().async_will_remove_from_hass()
 
 
 class WmbusStickSensor(WmbusStickEntity, SensorEntity):

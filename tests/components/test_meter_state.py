@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -13,9 +15,12 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
     mock_restore_cache_with_extra_data,
 )
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.wmbus.const import CONF_UNAVAILABLE_AFTER_MIN
-from tests.components.conftest import wait_for
+from custom_components.wmbus.const import CONF_UNAVAILABLE_AFTER_MIN, DOMAIN
+from custom_components.wmbus.gateway import total_decreased_issue_id
+from tests.components.conftest import METER_ID, wait_for
+from tests.conftest import omnipower_captures
 from tools.im871a_emulator import Im871aEmulator
 
 ENERGY = "sensor.house_meter_energy_imported"
@@ -80,16 +85,78 @@ async def test_availability_window_is_an_option(
     assert hass.states.get(ENERGY).state == STATE_UNAVAILABLE
 
 
-async def test_a_lower_total_is_ignored(
+async def test_a_lower_total_is_held_back_with_one_warning_and_a_repair_that_accepts_it(
     hass: HomeAssistant,
     setup_entry: MockConfigEntry,
     emulator: Im871aEmulator,
     captures: list[bytes],
     caplog: pytest.LogCaptureFixture,
+    issue_registry: ir.IssueRegistry,
+    hass_client: ClientSessionGenerator,
 ) -> None:
-    # Replay order: the last capture (2.84 kWh) first, then an older one (2.15 kWh).
+    """A replaced or reset meter: held back once, then the user accepts its new total."""
+    issue_id = total_decreased_issue_id(setup_entry.entry_id, METER_ID, "energy_imported")
+    # Replay order: the last capture (2.84 kWh) first, then older ones (2.06 ... 2.5 kWh).
     emulator.send_telegram(captures[-1])
     await wait_for(hass, lambda: hass.states.get(ENERGY).state == "2.84")
-    emulator.send_telegram(captures[1])
-    await wait_for(hass, lambda: "lower than the previous" in caplog.text)
+    for telegram in captures[:3]:
+        await _send_and_wait(hass, setup_entry, emulator, telegram)
     assert hass.states.get(ENERGY).state == "2.84"
+    lower = [r for r in caplog.records if "went down" in r.getMessage()]
+    assert [r.levelname for r in lower] == ["WARNING"], "one warning per episode"
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue.is_fixable
+    assert issue.translation_key == "total_decreased"
+    assert issue.translation_placeholders["previous"] == "2.84"
+
+    assert await async_setup_component(hass, "repairs", {})
+    client = await hass_client()
+    response = await client.post(
+        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
+    )
+    flow = await response.json()
+    assert flow["step_id"] == "confirm"
+    assert flow["description_placeholders"]["meter_name"] == "House meter"
+    response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}", json={})
+    assert (await response.json())["type"] == "create_entry"
+    await hass.async_block_till_done()
+    # The meter's latest total (the third capture's) is taken, and values flow again.
+    assert hass.states.get(ENERGY).state == str(
+        omnipower_captures()[2]["expected"]["total_energy_consumption_kwh"]
+    )
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    await _send_and_wait(hass, setup_entry, emulator, captures[3])
+    assert hass.states.get(ENERGY).state == str(
+        omnipower_captures()[3]["expected"]["total_energy_consumption_kwh"]
+    )
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_a_lower_total_episode_ends_by_itself_when_the_meter_passes_the_old_total(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    captures: list[bytes],
+    caplog: pytest.LogCaptureFixture,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A stray telegram from the past: the issue goes with the next higher total."""
+    issue_id = total_decreased_issue_id(setup_entry.entry_id, METER_ID, "energy_imported")
+    emulator.send_telegram(captures[2])
+    await wait_for(hass, lambda: hass.states.get(ENERGY).state != "unknown")
+    emulator.send_telegram(captures[0])
+    await wait_for(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None)
+    emulator.send_telegram(captures[-1])
+    await wait_for(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is None)
+    assert hass.states.get(ENERGY).state == "2.84"
+    assert "is back above" in caplog.text
+
+
+async def _send_and_wait(
+    hass: HomeAssistant, entry: MockConfigEntry, emulator: Im871aEmulator, telegram: bytes
+) -> None:
+    """Send one telegram and wait until the gateway has handed its reading to the sensors."""
+    meter = entry.runtime_data.meters[METER_ID]
+    before = meter.last_reading
+    emulator.send_telegram(telegram)
+    await wait_for(hass, lambda: meter.last_reading is not before)
