@@ -6,9 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.sensor import (
+    DOMAIN as SENSOR_DOMAIN,
     RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
@@ -23,10 +24,10 @@ from homeassistant.const import (
     UnitOfPower,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
-from .const import DOMAIN
+from .const import CONF_METER_ID, DOMAIN
 from .entity import WmbusMeterEntity, WmbusStickEntity
 from .gateway import (
     Gateway,
@@ -110,15 +111,20 @@ METER_SENSORS: tuple[MeterSensorDescription, ...] = (
         entity_registry_enabled_default=False,
         value_fn=lambda reading: reading.rssi_dbm,
     ),
-    MeterSensorDescription(
-        key="last_telegram",
-        translation_key="last_telegram",
-        device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda reading: reading.received_at,
-        restore=False,
-    ),
 )
+
+# Replaces the "Last telegram" timestamp sensor of earlier versions: a timestamp that changes
+# with every telegram is a logbook entry every ~15 s (the logbook only leaves out sensors with a
+# unit or state class), and "when was the meter last heard" is every entity's last_reported.
+# A counter with a state class is what Home Assistant treats as continuous: no logbook entries.
+TELEGRAMS = SensorEntityDescription(
+    key="telegrams",
+    translation_key="meter_telegrams",
+    state_class=SensorStateClass.TOTAL_INCREASING,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    entity_registry_enabled_default=False,
+)
+REMOVED_METER_SENSOR_KEYS: Final = ("last_telegram",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -199,13 +205,22 @@ async def async_setup_entry(
     async_add_entities(WmbusStickSensor(entry, description) for description in STICK_SENSORS)
     async_add_entities(RecalcSensor(entry, description) for description in RECALC_SENSORS)
 
+    entity_registry = er.async_get(hass)
+
     @callback
     def add_meter(subentry_id: str) -> None:
         subentry = entry.subentries[subentry_id]
-        async_add_entities(
-            (WmbusMeterSensor(entry, subentry, description) for description in METER_SENSORS),
-            config_subentry_id=subentry_id,
-        )
+        meter_id = subentry.data[CONF_METER_ID]
+        for key in REMOVED_METER_SENSOR_KEYS:
+            if entity_id := entity_registry.async_get_entity_id(
+                SENSOR_DOMAIN, DOMAIN, f"{meter_id}_{key}"
+            ):
+                entity_registry.async_remove(entity_id)
+        entities: list[SensorEntity] = [
+            WmbusMeterSensor(entry, subentry, description) for description in METER_SENSORS
+        ]
+        entities.append(WmbusTelegramCounter(entry, subentry, TELEGRAMS))
+        async_add_entities(entities, config_subentry_id=subentry_id)
 
     for subentry_id in entry.runtime_data.meter_subentries():
         add_meter(subentry_id)
@@ -345,6 +360,24 @@ class WmbusMeterSensor(WmbusMeterEntity, RestoreSensor):
         """A sensor that is gone (unloaded, meter removed) asks nothing of the user."""
         ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
         await super().async_will_remove_from_hass()
+
+
+class WmbusTelegramCounter(WmbusMeterEntity, RestoreSensor):
+    """Telegrams decoded from the meter; counts on across restarts."""
+
+    _attr_native_value: int = 0
+
+    async def async_added_to_hass(self) -> None:
+        """Continue from the restored count (counting only telegrams heard from now on)."""
+        await super().async_added_to_hass()
+        last = await self.async_get_last_sensor_data()
+        if last is not None and isinstance(last.native_value, int | float):
+            self._attr_native_value += int(last.native_value)
+
+    @callback
+    def apply_reading(self, reading: MeterReading) -> None:
+        """One more telegram."""
+        self._attr_native_value += 1
 
 
 class WmbusStickSensor(WmbusStickEntity, SensorEntity):
