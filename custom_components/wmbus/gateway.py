@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -56,8 +56,39 @@ COUNTERS_INTERVAL = timedelta(seconds=10)
 RECONNECT_INITIAL_DELAY_S = 1.0
 RECONNECT_MAX_DELAY_S = 60.0
 
-# Names for the FLAG codes this integration's users meet; others are shown as their code.
-MANUFACTURER_NAMES = {"KAM": "Kamstrup", "DME": "Diehl Metering", "LUG": "Landis+Gyr"}
+# Names of the FLAG codes (the M-field's three letters) of common meter makers; others are
+# shown as their code. Proper names: not translated.
+MANUFACTURER_NAMES: Final[Mapping[str, str]] = {
+    "ABB": "ABB",
+    "ACW": "Itron (Actaris)",
+    "AMT": "Aquametro",
+    "APA": "Apator",
+    "AXI": "Axioma Metering",
+    "BMT": "BMETERS",
+    "DME": "Diehl Metering",
+    "DWZ": "Lorenz",
+    "EFE": "Engelmann",
+    "ELR": "Elster",
+    "ELS": "Elster",
+    "ELV": "Elvaco",
+    "EMH": "EMH metering",
+    "GAV": "Carlo Gavazzi",
+    "GWF": "GWF",
+    "HYD": "Diehl Metering (Hydrometer)",
+    "IST": "ista",
+    "ITW": "Itron",
+    "KAM": "Kamstrup",
+    "LAS": "Lansen",
+    "LSE": "Qundis (Landis+Gyr)",
+    "LUG": "Landis+Gyr",
+    "MAD": "Maddalena",
+    "QDS": "Qundis",
+    "SAP": "Diehl Metering (Sappel)",
+    "SEN": "Sensus",
+    "SON": "Sontex",
+    "TCH": "Techem",
+    "ZRI": "Zenner",
+}
 
 type ReadingListener = Callable[[MeterReading], None]
 
@@ -127,7 +158,8 @@ class MeterRuntime:
 
     subentry_id: str
     meter_id: str
-    key: bytes
+    key: bytes | None
+    """None: the meter sends in clear."""
     model: str | None = None
     last_reading: MeterReading | None = None
     last_heard: datetime | None = None
@@ -149,6 +181,8 @@ class Gateway:
         self.hass = hass
         self.entry = entry
         self.decoder = Decoder()
+        # Tells whether a heard meter encrypts; never holds a key.
+        self._probe = Decoder(duplicate_guard=False)
         self.heard: OrderedDict[str, HeardMeter] = OrderedDict()
         self.meters: dict[str, MeterRuntime] = {}
         self.outcomes: Counter[str] = Counter()
@@ -258,7 +292,7 @@ class Gateway:
                 removed.append(sid)
         for sid, sub in wanted.items():
             meter_id = sub.data[CONF_METER_ID]
-            key = bytes.fromhex(sub.data[CONF_AES_KEY])
+            key = subentry_key(sub)
             known = self.meters.get(meter_id)
             if known is None or known.key != key:
                 # set_key resets the meter's duplicate guard: only when the key really changed.
@@ -390,7 +424,7 @@ class Gateway:
         if device is not None:
             device_registry.async_update_device(
                 device.id,
-                manufacturer=MANUFACTURER_NAMES.get(reading.manufacturer, reading.manufacturer),
+                manufacturer=manufacturer_name(reading.manufacturer),
                 model=reading.model,
             )
 
@@ -482,6 +516,24 @@ class Gateway:
         """Heard meters that are not configured yet, most recently heard first."""
         return [h for mid, h in reversed(self.heard.items()) if mid not in self.meters]
 
+    def needs_key(self, heard: HeardMeter) -> bool | None:
+        """Whether a heard meter encrypts: True, False (sends in clear), None (cannot tell yet).
+
+        Decodes its latest telegram as a meter without a key on a scratch decoder, so the
+        gateway's own decoder (keys, duplicate guards) is never touched.
+        """
+        meter_id = heard.header.meter_id
+        self._probe.set_key(meter_id, None)
+        try:
+            self._probe.decode(heard.telegram)
+        except UnknownMeter:
+            return True  # encrypted, and no key to decrypt it
+        except WmbusError:
+            return None  # e.g. a compact frame before its format is known
+        finally:
+            self._probe.remove_meter(meter_id)
+        return False
+
     def check_key(self, meter_id: str, key: bytes) -> bool | None:
         """Try ``key`` on the meter's latest telegram: True right, False wrong, None untested."""
         heard = self.heard.get(meter_id)
@@ -498,6 +550,17 @@ class Gateway:
     def counters(self) -> Mapping[str, int]:
         """Telegram outcomes plus the stick's own counters."""
         return {**self.stick.counters, **self.outcomes}
+
+
+def subentry_key(subentry: ConfigSubentry) -> bytes | None:
+    """A meter subentry's AES key; None for a meter added without one (it sends in clear)."""
+    text = subentry.data.get(CONF_AES_KEY) or ""
+    return bytes.fromhex(text) if text else None
+
+
+def manufacturer_name(code: str) -> str:
+    """The maker's name for a FLAG code, or the code itself."""
+    return MANUFACTURER_NAMES.get(code, code)
 
 
 def stick_issue_id(entry_id: str) -> str:

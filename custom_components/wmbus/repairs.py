@@ -13,11 +13,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.selector import TextSelector
+from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
 import voluptuous as vol
 
 from .const import CONF_AES_KEY, CONF_METER_ID, DOMAIN
 from .gateway import normalize_key, signal_accept_total
+
+# The key field shows dots, never the key being typed.
+KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 
 class WrongKeyRepairFlow(RepairsFlow):
@@ -59,7 +62,7 @@ class WrongKeyRepairFlow(RepairsFlow):
                     return self.async_create_entry(data={})
         return self.async_show_form(
             step_id="key",
-            data_schema=vol.Schema({vol.Required(CONF_AES_KEY): TextSelector()}),
+            data_schema=vol.Schema({vol.Required(CONF_AES_KEY): KEY_SELECTOR}),
             errors=errors,
             description_placeholders={"meter_id": meter_id, "meter_name": subentry.title},
         )
