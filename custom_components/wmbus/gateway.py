@@ -17,9 +17,14 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -36,6 +41,7 @@ from .const import (
     SUBENTRY_METER,
     WRONG_KEY_THRESHOLD,
 )
+from .meter_fields import FIXED_VALUE_KEYS, FieldValue, MeterField, reading_fields
 from .protocol.decoder import Decoder, Reading
 from .protocol.errors import PayloadCrcMismatch, UnknownMeter, WmbusError
 from .protocol.frame import LinkHeader
@@ -51,6 +57,10 @@ _LOGGER = logging.getLogger(__name__)
 # Counters change with every telegram (up to ~220/s at the radio's limit); their sensors are
 # written at this pace instead, so a busy neighbourhood does not flood the state machine.
 COUNTERS_INTERVAL = timedelta(seconds=10)
+
+# New fields are rare (a meter's first telegrams); their Store is written shortly after.
+FIELDS_STORAGE_VERSION = 1
+FIELDS_SAVE_DELAY_S = 5.0
 
 # The stick's reconnect backoff (module-level so tests can shorten it).
 RECONNECT_INITIAL_DELAY_S = 1.0
@@ -113,6 +123,11 @@ def signal_accept_total(entry_id: str, meter_id: str, key: str) -> str:
     return f"{DOMAIN}_{entry_id}_accept_total_{meter_id}_{key}"
 
 
+def signal_new_fields(entry_id: str) -> str:
+    """Dispatcher signal carrying ``NewFields``: a meter's telegram brought new values."""
+    return f"{DOMAIN}_{entry_id}_new_fields"
+
+
 def signal_meter_added(entry_id: str) -> str:
     """Dispatcher signal carrying the subentry id of a meter added while the entry runs."""
     return f"{DOMAIN}_{entry_id}_meter_added"
@@ -134,11 +149,26 @@ def normalize_key(text: str) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class MeterReading:
-    """A decoded telegram with what the radio added: signal strength and reception time."""
+    """A decoded telegram with what the radio added: signal strength and reception time.
+
+    ``fields`` are the values Home Assistant shows, by field key (see ``meter_fields``),
+    worked out once per telegram for all of the meter's entities.
+    """
 
     reading: Reading
     rssi_dbm: float | None
     received_at: datetime
+    fields: Mapping[str, FieldValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class NewFields:
+    """Fields a meter's telegram carried for the first time: entities to add."""
+
+    meter_id: str
+    fields: tuple[MeterField, ...] = ()
+    fixed: tuple[str, ...] = ()
+    """Sensor keys of ``FIXED_VALUE_KEYS`` (OmniPower's energy and power)."""
 
 
 @dataclass(slots=True)
@@ -166,6 +196,10 @@ class MeterRuntime:
     crc_failures: int = 0
     expiry: CALLBACK_TYPE | None = field(default=None, repr=False)
     available: bool = True
+    fields: dict[str, MeterField] = field(default_factory=dict)
+    """The meter's fields with entities, by key (kept in the fields Store)."""
+    fixed: set[str] = field(default_factory=set)
+    """Sensor keys of the fixed energy and power sensors the meter has."""
 
 
 class Gateway:
@@ -193,6 +227,8 @@ class Gateway:
         self._lost_at: datetime | None = None
         self._counters_timer: CALLBACK_TYPE | None = None
         self._counters_changed = False
+        self._fields_store: Store[dict[str, Any]] = fields_store(hass, entry.entry_id)
+        self._stored_fields: dict[str, Any] = {}
         link_mode = LinkMode(entry.options.get(CONF_LINK_MODE, DEFAULT_LINK_MODE))
         kwargs: dict[str, Any] = {
             "reconnect_initial_delay_s": RECONNECT_INITIAL_DELAY_S,
@@ -214,6 +250,7 @@ class Gateway:
 
     async def async_start(self) -> None:
         """Open the stick (raises if it cannot) and load the configured meters."""
+        self._stored_fields = await self._fields_store.async_load() or {}
         self.sync_meters()
         await self.stick.open()
         self._counters_timer = async_track_time_interval(
@@ -303,6 +340,7 @@ class Gateway:
                     known.key = key
             if known is None:
                 runtime = MeterRuntime(subentry_id=sid, meter_id=meter_id, key=key)
+                self._load_fields(runtime)
                 self.meters[meter_id] = runtime
                 # A restart must not blank restored values at once: a meter gets one full
                 # window to be heard before its entities go unavailable.
@@ -312,10 +350,50 @@ class Gateway:
                 known.subentry_id = sid
         return added, removed
 
+    def _load_fields(self, meter: MeterRuntime) -> None:
+        """The fields the meter had before the restart.
+
+        A meter from a version that stored no fields had the energy and power sensors: those
+        it has in the entity registry are kept.
+        """
+        stored = self._stored_fields.get(meter.meter_id)
+        if stored is None:
+            registry = er.async_get(self.hass)
+            meter.fixed = {
+                key
+                for key in FIXED_VALUE_KEYS.values()
+                if registry.async_get_entity_id("sensor", DOMAIN, f"{meter.meter_id}_{key}")
+            }
+            return
+        meter.fixed = {str(key) for key in stored.get("fixed", ())}
+        for data in stored.get("fields", ()):
+            try:
+                meter_field = MeterField.from_json(data)
+            except (KeyError, TypeError, ValueError) as err:
+                _LOGGER.warning(
+                    "Meter %s: ignoring a damaged stored field: %r", meter.meter_id, err
+                )
+                continue
+            meter.fields[meter_field.key] = meter_field
+
+    def _save_fields(self) -> None:
+        snapshot = {
+            meter.meter_id: {
+                "fixed": sorted(meter.fixed),
+                "fields": [f.as_json() for f in meter.fields.values()],
+            }
+            for meter in self.meters.values()
+        }
+        self._stored_fields = snapshot
+        # A prepared snapshot: the Store may call this in the executor (2025.4).
+        self._fields_store.async_delay_save(lambda: snapshot, FIELDS_SAVE_DELAY_S)
+
     def _forget_meter(self, meter: MeterRuntime) -> None:
         if meter.expiry is not None:
             meter.expiry()
         self.meters.pop(meter.meter_id, None)
+        if self._stored_fields.pop(meter.meter_id, None) is not None:
+            self._save_fields()
         self.decoder.remove_meter(meter.meter_id)
         ir.async_delete_issue(
             self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.meter_id)
@@ -392,12 +470,19 @@ class Gateway:
             _LOGGER.debug("Dropped telegram: %s", err)
             return
         self._count("decoded")
-        meter_reading = MeterReading(reading, frame.rssi_dbm, frame.received_at)
         self._note_heard(reading.meter_id, frame)
         meter = self.meters.get(reading.meter_id)
         if meter is None:  # keys are only set for configured meters
             return
+        shown = reading_fields(reading)
+        meter_reading = MeterReading(
+            reading,
+            frame.rssi_dbm,
+            frame.received_at,
+            {key: value for key, (_field, value) in shown.items()},
+        )
         meter.last_reading = meter_reading
+        self._add_new_fields(meter, reading, shown)
         meter.last_heard = frame.received_at
         if meter.crc_failures:
             meter.crc_failures = 0
@@ -416,6 +501,34 @@ class Gateway:
         )
         for listener in list(self._reading_listeners):
             listener(meter_reading)
+
+    def _add_new_fields(
+        self,
+        meter: MeterRuntime,
+        reading: Reading,
+        shown: Mapping[str, tuple[MeterField, FieldValue]],
+    ) -> None:
+        """Announce values the meter sends for the first time, so their entities are added."""
+        fixed = [
+            sensor_key
+            for value_key, sensor_key in FIXED_VALUE_KEYS.items()
+            if sensor_key not in meter.fixed and reading.values.get(value_key) is not None
+        ]
+        fields = [
+            meter_field
+            for key, (meter_field, _value) in shown.items()
+            if key not in FIXED_VALUE_KEYS and key not in meter.fields
+        ]
+        if not fixed and not fields:
+            return
+        meter.fixed.update(fixed)
+        meter.fields.update((f.key, f) for f in fields)
+        self._save_fields()
+        async_dispatcher_send(
+            self.hass,
+            signal_new_fields(self.entry.entry_id),
+            NewFields(meter.meter_id, tuple(fields), tuple(fixed)),
+        )
 
     def _describe_meter_device(self, reading: Reading) -> None:
         """Record on the meter's device what its telegrams say it is."""
@@ -550,6 +663,11 @@ class Gateway:
     def counters(self) -> Mapping[str, int]:
         """Telegram outcomes plus the stick's own counters."""
         return {**self.stick.counters, **self.outcomes}
+
+
+def fields_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """The Store of the fields each meter of a stick entry has entities for."""
+    return Store(hass, FIELDS_STORAGE_VERSION, f"{DOMAIN}.meter_fields.{entry_id}")
 
 
 def subentry_key(subentry: ConfigSubentry) -> bytes | None:

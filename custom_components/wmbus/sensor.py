@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
@@ -32,11 +31,14 @@ from .entity import WmbusMeterEntity, WmbusStickEntity
 from .gateway import (
     Gateway,
     MeterReading,
+    NewFields,
     signal_accept_total,
     signal_counters,
     signal_meter_added,
+    signal_new_fields,
     total_decreased_issue_id,
 )
+from .meter_fields import MeterField
 from .recalc_bridge import RecalcBridge, bridge_of, signal_recalc
 
 if TYPE_CHECKING:
@@ -54,7 +56,7 @@ PARALLEL_UPDATES = 0
 class MeterSensorDescription(SensorEntityDescription):
     """A meter sensor; ``value_fn`` picks its value out of a reading (None: not carried)."""
 
-    value_fn: Callable[[MeterReading], float | int | datetime | None]
+    value_fn: Callable[[MeterReading], float | int | None]
     restore: bool = True
 
 
@@ -65,7 +67,8 @@ def _value(name: str) -> Callable[[MeterReading], float | int | None]:
     return pick
 
 
-# Quantities the decoder's meter profiles name; a sensor exists for each a profile carries.
+# OmniPower's energy and power (the sensors and entity ids they have always had); a meter gets
+# each once its telegrams carry the value. Other values get sensors from their fields.
 METER_SENSORS: tuple[MeterSensorDescription, ...] = (
     MeterSensorDescription(
         key="energy_imported",
@@ -101,16 +104,21 @@ METER_SENSORS: tuple[MeterSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfPower.WATT,
         value_fn=_value("current_power_production_w"),
     ),
-    MeterSensorDescription(
-        key="rssi",
-        translation_key="rssi",
-        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=lambda reading: reading.rssi_dbm,
-    ),
+)
+FIXED_SENSORS: Final[Mapping[str, MeterSensorDescription]] = {
+    description.key: description for description in METER_SENSORS
+}
+"""The energy and power sensors of OmniPower's values (meter_fields.FIXED_VALUE_KEYS)."""
+
+RSSI = MeterSensorDescription(
+    key="rssi",
+    translation_key="rssi",
+    device_class=SensorDeviceClass.SIGNAL_STRENGTH,
+    state_class=SensorStateClass.MEASUREMENT,
+    native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    entity_registry_enabled_default=False,
+    value_fn=lambda reading: reading.rssi_dbm,
 )
 
 # Replaces the "Last telegram" timestamp sensor of earlier versions: a timestamp that changes
@@ -206,6 +214,20 @@ async def async_setup_entry(
     async_add_entities(RecalcSensor(entry, description) for description in RECALC_SENSORS)
 
     entity_registry = er.async_get(hass)
+    gateway = entry.runtime_data
+
+    def field_sensors(
+        subentry: ConfigSubentry, fields: Iterable[MeterField], fixed: Iterable[str]
+    ) -> list[SensorEntity]:
+        entities: list[SensorEntity] = [
+            WmbusMeterSensor(entry, subentry, FIXED_SENSORS[key]) for key in sorted(fixed)
+        ]
+        entities.extend(
+            WmbusMeterSensor(entry, subentry, field_description(meter_field))
+            for meter_field in fields
+            if meter_field.kind == "sensor"
+        )
+        return entities
 
     @callback
     def add_meter(subentry_id: str) -> None:
@@ -216,16 +238,37 @@ async def async_setup_entry(
                 SENSOR_DOMAIN, DOMAIN, f"{meter_id}_{key}"
             ):
                 entity_registry.async_remove(entity_id)
-        entities: list[SensorEntity] = [
-            WmbusMeterSensor(entry, subentry, description) for description in METER_SENSORS
-        ]
+        meter = gateway.meters[meter_id]
+        entities = field_sensors(subentry, meter.fields.values(), meter.fixed)
+        entities.append(WmbusMeterSensor(entry, subentry, RSSI))
         entities.append(WmbusTelegramCounter(entry, subentry, TELEGRAMS))
         async_add_entities(entities, config_subentry_id=subentry_id)
 
-    for subentry_id in entry.runtime_data.meter_subentries():
+    @callback
+    def add_fields(new: NewFields) -> None:
+        meter = gateway.meters.get(new.meter_id)
+        if meter is None or meter.subentry_id not in entry.subentries:
+            return
+        subentry = entry.subentries[meter.subentry_id]
+        if entities := field_sensors(subentry, new.fields, new.fixed):
+            async_add_entities(entities, config_subentry_id=meter.subentry_id)
+
+    for subentry_id in gateway.meter_subentries():
         add_meter(subentry_id)
     entry.async_on_unload(
         async_dispatcher_connect(hass, signal_meter_added(entry.entry_id), add_meter)
+    )
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, signal_new_fields(entry.entry_id), add_fields)
+    )
+
+
+def field_description(meter_field: MeterField) -> MeterSensorDescription:
+    """A sensor for one of a meter's fields (found in its telegrams)."""
+    key = meter_field.key
+    return MeterSensorDescription(
+        **meter_field.sensor_hints(),
+        value_fn=lambda reading: reading.fields.get(key),
     )
 
 

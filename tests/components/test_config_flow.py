@@ -30,7 +30,7 @@ from custom_components.wmbus.const import (
     SUBENTRY_METER,
 )
 from custom_components.wmbus.protocol import hci
-from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, wait_for
+from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, state, wait_for
 from tests.conftest import corpus_vectors
 from tools.im871a_emulator import Im871aEmulator
 
@@ -310,11 +310,12 @@ async def test_add_heard_meter_with_the_right_key(
     # Entities appear live, without reopening the stick.
     await hass.async_block_till_done()
     emulator.send_telegram(captures[5])
-    entity_id = er.async_get(hass).async_get_entity_id(
-        "sensor", DOMAIN, f"{METER_ID}_energy_imported"
-    )
+    registry = er.async_get(hass)
+    unique_id = f"{METER_ID}_energy_imported"
+    await wait_for(hass, lambda: registry.async_get_entity_id("sensor", DOMAIN, unique_id))
+    entity_id = registry.async_get_entity_id("sensor", DOMAIN, unique_id)
     assert entity_id is not None
-    await wait_for(hass, lambda: hass.states.get(entity_id).state == "2.15")
+    await wait_for(hass, lambda: state(hass, entity_id) == "2.15")
     assert gateway.stick.state == "connected"
 
 
@@ -471,7 +472,7 @@ async def test_reconfigure_meter_changes_key_and_name(
 ) -> None:
     emulator.send_telegram(captures[4])
     await wait_for(
-        hass, lambda: hass.states.get("sensor.house_meter_energy_imported").state != "unknown"
+        hass, lambda: state(hass, "sensor.house_meter_energy_imported") not in (None, "unknown")
     )
     sub_id = next(iter(setup_entry.subentries))
     result = await hass.config_entries.subentries.async_init(

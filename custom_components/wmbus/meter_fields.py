@@ -1,0 +1,328 @@
+"""What a meter shows in Home Assistant: one field per value its telegrams carry.
+
+The protocol package says, in plain strings, how each value should be shown (its
+``FieldDisplay``: device class, state class, unit, enabled by default, sensor or problem); this
+module turns those hints into Home Assistant's enums, in this one place, and names each field
+from its quantity, storage number, tariff and function (translated, see ``strings.json``).
+
+Where the fields come from:
+- a meter with a profile: the profile's named values (``Reading.values``), each described by its
+  ``FieldSpec.display``;
+- a meter without one (the generic profile): every standard record of the telegram
+  (``Reading.records``), keyed by ``record_key`` and described by ``display_for_record``.
+
+Fields are found on a meter's first telegram (and whenever a telegram carries a new one); the
+gateway keeps them in a Store so the entities exist again, with restored values, after a
+restart. Values the display hints leave out (dates, texts, unknown quantities) get no entity.
+
+Names read from the protocol package that issue 12 introduces (looked up where they are used,
+so this module also runs against the protocol package before it): ``FieldSpec.display``,
+``FieldDisplay``'s five attributes, ``Reading.records``, ``record_key``, ``display_for_record``,
+``record_json`` and ``medium_name``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorDeviceClass,
+    BinarySensorEntityDescription,
+)
+from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
+
+from .protocol import meters as protocol_meters, records as protocol_records
+
+if TYPE_CHECKING:
+    from .protocol.decoder import Reading
+
+type FieldValue = int | float
+
+
+class DisplayHints(Protocol):
+    """The protocol's ``FieldDisplay`` as this module reads it (plain strings only)."""
+
+    @property
+    def device_class(self) -> str | None:
+        """Home Assistant's device class name, e.g. "water"."""
+        ...
+
+    @property
+    def state_class(self) -> str | None:
+        """One of total_increasing, measurement, total, or None."""
+        ...
+
+    @property
+    def unit(self) -> str | None:
+        """Home Assistant's unit string, e.g. "m³"."""
+        ...
+
+    @property
+    def enabled_by_default(self) -> bool:
+        """False for historic and set-date values."""
+        ...
+
+    @property
+    def kind(self) -> str:
+        """Either sensor, or problem for an alarm or error flag."""
+        ...
+
+
+# OmniPower's values keep the sensors (and entity ids) they had before fields followed the
+# meter: value key -> sensor key. Any meter carrying one of these values gets that sensor.
+FIXED_VALUE_KEYS: Final[Mapping[str, str]] = {
+    "total_energy_consumption_kwh": "energy_imported",
+    "total_energy_production_kwh": "energy_exported",
+    "current_power_consumption_w": "power_imported",
+    "current_power_production_w": "power_exported",
+}
+
+# Quantities named in strings.json (entity.sensor.<name key>); a field of another quantity is
+# named after its key.
+NAMED_QUANTITIES: Final = frozenset(
+    {
+        "energy",
+        "volume",
+        "mass",
+        "hca_units",
+        "power",
+        "volume_flow",
+        "mass_flow",
+        "flow_temperature",
+        "return_temperature",
+        "temperature_difference",
+        "external_temperature",
+        "pressure",
+        "voltage",
+        "current",
+        "frequency",
+        "humidity",
+        "on_time",
+        "operating_time",
+        "averaging_duration",
+        "actuality_duration",
+    }
+)
+# Quantities whose backward flow (VIFE 3C) is a quantity of its own for the user: energy
+# delivered back, volume flowing backwards.
+BACKWARD_QUANTITIES: Final = frozenset({"energy", "volume", "volume_flow", "power"})
+VIFE_BACKWARD_FLOW: Final = 0x3C
+FUNCTION_PREFIXES: Final[Mapping[str, str]] = {"maximum": "max_", "minimum": "min_"}
+
+
+@dataclass(frozen=True, slots=True)
+class MeterField:
+    """One value of a meter as Home Assistant shows it; stored as JSON between restarts."""
+
+    key: str
+    """Unique within the meter: the profile's value key or the record key."""
+    source: str
+    """"value" (a profile's named value) or "record" (a record of a meter without profile)."""
+    name_key: str
+    """Translation key of the entity name."""
+    storage: int
+    tariff: int
+    device_class: str | None
+    state_class: str | None
+    unit: str | None
+    enabled_by_default: bool
+    kind: str
+
+    def as_json(self) -> dict[str, Any]:
+        """For the Store."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MeterField:
+        """From the Store; raises KeyError/TypeError for a damaged entry."""
+        return cls(
+            key=str(data["key"]),
+            source=str(data["source"]),
+            name_key=str(data["name_key"]),
+            storage=int(data["storage"]),
+            tariff=int(data["tariff"]),
+            device_class=data["device_class"],
+            state_class=data["state_class"],
+            unit=data["unit"],
+            enabled_by_default=bool(data["enabled_by_default"]),
+            kind=str(data["kind"]),
+        )
+
+    @property
+    def placeholders(self) -> dict[str, str]:
+        """Numbers in the entity name (translation placeholders)."""
+        return {"storage": str(self.storage), "tariff": str(self.tariff)}
+
+    def sensor_hints(self) -> dict[str, Any]:
+        """Keyword arguments of a sensor description.
+
+        The one place where the protocol's plain-string hints become Home Assistant's enums.
+        """
+        return {
+            "key": self.key,
+            "translation_key": self.name_key,
+            "translation_placeholders": self.placeholders,
+            "device_class": SensorDeviceClass(self.device_class) if self.device_class else None,
+            "state_class": SensorStateClass(self.state_class) if self.state_class else None,
+            "native_unit_of_measurement": self.unit,
+            "entity_registry_enabled_default": self.enabled_by_default,
+        }
+
+    def binary_sensor_description(self) -> BinarySensorEntityDescription:
+        """A problem flag: on while the meter reports the condition."""
+        return BinarySensorEntityDescription(
+            key=self.key,
+            translation_key=self.name_key,
+            translation_placeholders=self.placeholders,
+            device_class=BinarySensorDeviceClass.PROBLEM,
+            entity_registry_enabled_default=self.enabled_by_default,
+        )
+
+
+def name_key(
+    quantity: str | None,
+    *,
+    storage: int,
+    tariff: int,
+    function: str,
+    backward: bool,
+    kind: str,
+) -> str:
+    """Translation key of a field's name from what it measures (see strings.json)."""
+    if kind == "problem":
+        return "error_flags"
+    if quantity not in NAMED_QUANTITIES:
+        return "other_value"
+    base = quantity
+    if backward and quantity in BACKWARD_QUANTITIES:
+        base = f"{quantity}_backward"
+    key = f"{FUNCTION_PREFIXES.get(function, '')}{base}"
+    if tariff:
+        key += "_tariff"
+    if storage:
+        key += "_stored"
+    return key
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _field(
+    key: str,
+    source: str,
+    display: DisplayHints,
+    *,
+    quantity: str | None,
+    storage: int,
+    tariff: int,
+    function: str,
+    vifes: frozenset[int] | tuple[int, ...],
+) -> MeterField:
+    return MeterField(
+        key=key,
+        source=source,
+        name_key=name_key(
+            quantity,
+            storage=storage,
+            tariff=tariff,
+            function=function,
+            backward=VIFE_BACKWARD_FLOW in vifes,
+            kind=display.kind,
+        ),
+        storage=storage,
+        tariff=tariff,
+        device_class=display.device_class,
+        state_class=display.state_class,
+        unit=display.unit,
+        enabled_by_default=display.enabled_by_default,
+        kind=display.kind,
+    )
+
+
+@cache
+def _profile_fields(profile_name: str) -> Mapping[str, MeterField]:
+    """The fields a profile declares with display hints, by value key."""
+    profile = next((p for p in protocol_meters.PROFILES if p.name == profile_name), None)
+    fields: dict[str, MeterField] = {}
+    for spec in profile.fields if profile is not None else ():
+        display: DisplayHints | None = getattr(spec, "display", None)
+        if display is None:
+            continue
+        fields[spec.key] = _field(
+            spec.key,
+            "value",
+            display,
+            quantity=spec.quantity,
+            storage=spec.storage,
+            tariff=spec.tariff,
+            function=spec.function.name.lower(),
+            vifes=spec.vifes,
+        )
+    return fields
+
+
+def _contract(module: ModuleType, name: str) -> Any:
+    """A name issue 12 adds to the protocol package (see the module docstring).
+
+    Only reached for readings that carry records, which only that protocol package makes.
+    """
+    return getattr(module, name)
+
+
+def _display_medium(device_type: int) -> str | None:
+    """The medium that decides a volume's device class (HA's "water" or "gas")."""
+    medium_name = getattr(protocol_meters, "medium_name", None)
+    if medium_name is None:
+        return None
+    name = str(medium_name(device_type))
+    if "water" in name:
+        return "water"
+    return "gas" if name == "gas" else None
+
+
+def reading_fields(reading: Reading) -> dict[str, tuple[MeterField, FieldValue]]:
+    """Every value of a reading that Home Assistant shows, with its field, by key."""
+    shown: dict[str, tuple[MeterField, FieldValue]] = {}
+    declared = _profile_fields(reading.profile)
+    for key, value in reading.values.items():
+        meter_field = declared.get(key)
+        if meter_field is not None and _is_number(value):
+            shown[key] = (meter_field, value)
+    records = getattr(reading, "records", ())
+    if declared or not records:
+        return shown
+    # A meter without a profile (or one whose profile declares no hints): its records.
+    record_key = _contract(protocol_meters, "record_key")
+    display_for_record = _contract(protocol_meters, "display_for_record")
+    record_json = _contract(protocol_records, "record_json")
+    medium = _display_medium(reading.device_type)
+    for record in records:
+        display: DisplayHints | None = display_for_record(record, medium)
+        if display is None:
+            continue
+        value = record_json(record)["value"]
+        if not _is_number(value):
+            continue
+        key = str(record_key(record))
+        if key in shown:
+            continue  # the first record of a key wins, as for a profile's fields
+        header = record.header
+        shown[key] = (
+            _field(
+                key,
+                "record",
+                display,
+                quantity=header.quantity,
+                storage=header.storage,
+                tariff=header.tariff,
+                function=header.function.name.lower(),
+                vifes=tuple(header.vifes),
+            ),
+            value,
+        )
+    return shown
