@@ -41,7 +41,13 @@ from .const import (
     SUBENTRY_METER,
     WRONG_KEY_THRESHOLD,
 )
-from .meter_fields import FIXED_VALUE_KEYS, FieldValue, MeterField, reading_fields
+from .meter_fields import (
+    FIXED_VALUE_KEYS,
+    FieldValue,
+    MeterField,
+    fixed_sensor_keys,
+    reading_fields,
+)
 from .protocol.decoder import Decoder, Reading
 from .protocol.errors import PayloadCrcMismatch, UnknownMeter, WmbusError
 from .protocol.frame import LinkHeader
@@ -509,11 +515,7 @@ class Gateway:
         shown: Mapping[str, tuple[MeterField, FieldValue]],
     ) -> None:
         """Announce values the meter sends for the first time, so their entities are added."""
-        fixed = [
-            sensor_key
-            for value_key, sensor_key in FIXED_VALUE_KEYS.items()
-            if sensor_key not in meter.fixed and reading.values.get(value_key) is not None
-        ]
+        fixed = [key for key in fixed_sensor_keys(reading) if key not in meter.fixed]
         fields = [
             meter_field
             for key, (meter_field, _value) in shown.items()

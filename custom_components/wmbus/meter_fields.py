@@ -112,6 +112,10 @@ NAMED_QUANTITIES: Final = frozenset(
 BACKWARD_QUANTITIES: Final = frozenset({"energy", "volume", "volume_flow", "power"})
 VIFE_BACKWARD_FLOW: Final = 0x3C
 FUNCTION_PREFIXES: Final[Mapping[str, str]] = {"maximum": "max_", "minimum": "min_"}
+VOLUME_CLASSES: Final = frozenset({"volume", "water", "gas"})
+# Units too small to read at a meter's scale: shown converted (Home Assistant converts).
+SUGGESTED_UNITS: Final[Mapping[str, str]] = {"Wh": "kWh", "J": "kWh", "kJ": "kWh"}
+GENERIC_PROFILE: Final = "generic"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +173,7 @@ class MeterField:
             "device_class": SensorDeviceClass(self.device_class) if self.device_class else None,
             "state_class": SensorStateClass(self.state_class) if self.state_class else None,
             "native_unit_of_measurement": self.unit,
+            "suggested_unit_of_measurement": SUGGESTED_UNITS.get(self.unit or ""),
             "entity_registry_enabled_default": self.enabled_by_default,
         }
 
@@ -222,7 +227,13 @@ def _field(
     tariff: int,
     function: str,
     vifes: frozenset[int] | tuple[int, ...],
+    medium: str | None,
 ) -> MeterField:
+    device_class = display.device_class
+    if device_class in VOLUME_CLASSES and medium is not None:
+        # The meter's device type says what flows: a gas meter's volume is "gas" for the
+        # Energy dashboard even where its profile (shared with water meters) says "water".
+        device_class = medium
     return MeterField(
         key=key,
         source=source,
@@ -236,7 +247,7 @@ def _field(
         ),
         storage=storage,
         tariff=tariff,
-        device_class=display.device_class,
+        device_class=device_class,
         state_class=display.state_class,
         unit=display.unit,
         enabled_by_default=display.enabled_by_default,
@@ -245,7 +256,7 @@ def _field(
 
 
 @cache
-def _profile_fields(profile_name: str) -> Mapping[str, MeterField]:
+def _profile_fields(profile_name: str, medium: str | None) -> Mapping[str, MeterField]:
     """The fields a profile declares with display hints, by value key."""
     profile = next((p for p in protocol_meters.PROFILES if p.name == profile_name), None)
     fields: dict[str, MeterField] = {}
@@ -262,6 +273,7 @@ def _profile_fields(profile_name: str) -> Mapping[str, MeterField]:
             tariff=spec.tariff,
             function=spec.function.name.lower(),
             vifes=spec.vifes,
+            medium=medium,
         )
     return fields
 
@@ -285,23 +297,35 @@ def _display_medium(device_type: int) -> str | None:
     return "gas" if name == "gas" else None
 
 
+def speaks_by_records(reading: Reading) -> bool:
+    """Whether the reading's fields are its records (a meter without profile) or its values."""
+    return reading.profile == GENERIC_PROFILE and bool(getattr(reading, "records", ()))
+
+
+def fixed_sensor_keys(reading: Reading) -> list[str]:
+    """The fixed energy and power sensors the reading's values ask for."""
+    if speaks_by_records(reading):
+        return []  # its energy and power are record fields
+    values = reading.values
+    return [sensor for value, sensor in FIXED_VALUE_KEYS.items() if values.get(value) is not None]
+
+
 def reading_fields(reading: Reading) -> dict[str, tuple[MeterField, FieldValue]]:
     """Every value of a reading that Home Assistant shows, with its field, by key."""
     shown: dict[str, tuple[MeterField, FieldValue]] = {}
-    declared = _profile_fields(reading.profile)
-    for key, value in reading.values.items():
-        meter_field = declared.get(key)
-        if meter_field is not None and _is_number(value):
-            shown[key] = (meter_field, value)
-    records = getattr(reading, "records", ())
-    if declared or not records:
+    medium = _display_medium(reading.device_type)
+    if not speaks_by_records(reading):
+        declared = _profile_fields(reading.profile, medium)
+        for key, value in reading.values.items():
+            meter_field = declared.get(key)
+            if meter_field is not None and _is_number(value):
+                shown[key] = (meter_field, value)
         return shown
-    # A meter without a profile (or one whose profile declares no hints): its records.
+    # A meter without a profile: every standard record speaks for itself.
     record_key = _contract(protocol_meters, "record_key")
     display_for_record = _contract(protocol_meters, "display_for_record")
     record_json = _contract(protocol_records, "record_json")
-    medium = _display_medium(reading.device_type)
-    for record in records:
+    for record in reading.records:
         display: DisplayHints | None = display_for_record(record, medium)
         if display is None:
             continue
@@ -322,6 +346,7 @@ def reading_fields(reading: Reading) -> dict[str, tuple[MeterField, FieldValue]]
                 tariff=header.tariff,
                 function=header.function.name.lower(),
                 vifes=tuple(header.vifes),
+                medium=medium,
             ),
             value,
         )

@@ -1,0 +1,251 @@
+"""Water, heat, gas and heat cost allocator meters, added through the flows, as users see them.
+
+The emulated stick replays wmbusmeters' corpus telegrams; each meter is added from the heard list
+(these meters send in clear, so without a key), and its sensors must show the corpus' values
+with Home Assistant's device classes, state classes and units; the water and the gas meter must
+pass the Energy dashboard's validation (the electricity meter's is in test_energy.py).
+
+These need the display hints, records and profiles of issue 12's protocol package; with the
+protocol package before it they are skipped (they were run against it before merging).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.energy.data import async_get_manager
+from homeassistant.components.energy.validate import async_validate
+from homeassistant.components.recorder import Recorder
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+    do_adhoc_statistics,
+)
+
+from custom_components.wmbus.const import (
+    CONF_METER_ID,
+    CONF_NAME,
+    CONF_PORT,
+    DOMAIN,
+    SUBENTRY_METER,
+)
+from custom_components.wmbus.protocol import meters as protocol_meters
+from tests.components.conftest import STICK_SERIAL, wait_for
+from tests.conftest import corpus_vectors
+from tools.im871a_emulator import Im871aEmulator
+
+pytestmark = pytest.mark.skipif(
+    not hasattr(protocol_meters, "display_for_record"),
+    reason="needs issue 12's protocol package (display hints, records)",
+)
+
+# (corpus vector, meter name, the sensors it must have: field key -> expected attributes)
+METERS: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
+    "iperl-01": (
+        "Water",
+        {
+            "volume_m3": {
+                "state": "7.704",
+                "device_class": "water",
+                "state_class": "total_increasing",
+                "unit_of_measurement": "m³",
+            },
+        },
+    ),
+    "sensostar-02": (
+        "Heat",
+        {
+            # The meter says Wh; Home Assistant shows it in kWh (suggested unit).
+            "energy_wh": {
+                "state": "18312.0",
+                "device_class": "energy",
+                "state_class": "total_increasing",
+                "unit_of_measurement": "kWh",
+            },
+            "volume_m3": {"state": "4229.774", "device_class": "volume"},
+            "temperature_difference_k": {"state": "8.15", "device_class": "temperature"},
+            "flow_temperature_c": {
+                "state": "62",
+                "device_class": "temperature",
+                "state_class": "measurement",
+                "unit_of_measurement": "°C",
+            },
+        },
+    ),
+    "apator08-02": (
+        "Gas",
+        {
+            "total_m3": {
+                "state": "871.571",
+                "device_class": "gas",
+                "state_class": "total_increasing",
+                "unit_of_measurement": "m³",
+            },
+        },
+    ),
+    "qcaloric-01": (
+        "Allocator",
+        {
+            "current_consumption_hca": {"state": "127", "state_class": "total_increasing"},
+        },
+    ),
+}
+
+
+def _vector(vector_id: str) -> dict[str, Any]:
+    return next(v for v in corpus_vectors() if v["id"] == vector_id)
+
+
+def _telegram(vector_id: str) -> bytes:
+    return bytes.fromhex(_vector(vector_id)["telegram_hex"])
+
+
+@pytest.fixture
+def stick_entry(emulator: Im871aEmulator) -> MockConfigEntry:
+    """A stick with no meters yet."""
+    return MockConfigEntry(
+        domain=DOMAIN, title="iM871A", data={CONF_PORT: str(emulator.link)}, unique_id=STICK_SERIAL
+    )
+
+
+async def _add_heard_meters(
+    hass: HomeAssistant, entry: MockConfigEntry, emulator: Im871aEmulator
+) -> dict[str, str]:
+    """Hear every meter, add each from the heard list without a key; vector id -> meter id."""
+    gateway = entry.runtime_data
+    ids: dict[str, str] = {}
+    for vector_id in METERS:
+        before = set(gateway.heard)
+        emulator.send_telegram(_telegram(vector_id))
+        await wait_for(hass, lambda before=before: set(gateway.heard) - before)
+        (ids[vector_id],) = set(gateway.heard) - before
+    for vector_id, (name, _sensors) in METERS.items():
+        result = await hass.config_entries.subentries.async_init(
+            (entry.entry_id, SUBENTRY_METER), context={"source": SOURCE_USER}
+        )
+        offered = [
+            o["value"] for o in result["data_schema"].schema[CONF_METER_ID].config["options"]
+        ]
+        assert ids[vector_id] in offered
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {CONF_METER_ID: ids[vector_id]}
+        )
+        assert result["step_id"] == "key_optional", vector_id  # heard sending in clear
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {CONF_NAME: name}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    for vector_id, meter_id in ids.items():
+        meter = gateway.meters[meter_id]
+        emulator.send_telegram(_telegram(vector_id))
+        await wait_for(hass, lambda meter=meter: meter.last_reading is not None)
+    await hass.async_block_till_done()
+    return ids
+
+
+def _entities_of(
+    hass: HomeAssistant, entry: MockConfigEntry, meter_id: str
+) -> list[er.RegistryEntry]:
+    registry = er.async_get(hass)
+    return sorted(
+        (
+            e
+            for e in er.async_entries_for_config_entry(registry, entry.entry_id)
+            if e.unique_id.startswith(f"{meter_id}_")
+        ),
+        key=lambda e: e.entity_id,
+    )
+
+
+async def test_meters_added_through_the_flows_show_the_corpus_values(
+    hass: HomeAssistant, stick_entry: MockConfigEntry, emulator: Im871aEmulator
+) -> None:
+    stick_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(stick_entry.entry_id)
+    await hass.async_block_till_done()
+    ids = await _add_heard_meters(hass, stick_entry, emulator)
+    registry = er.async_get(hass)
+    for vector_id, (name, sensors) in METERS.items():
+        meter_id = ids[vector_id]
+        listing = [
+            f"{e.entity_id} ({'disabled' if e.disabled_by else 'enabled'}, "
+            f"{e.original_device_class or '-'}, {e.unit_of_measurement or '-'}): "
+            f"{getattr(hass.states.get(e.entity_id), 'state', '-')}"
+            for e in _entities_of(hass, stick_entry, meter_id)
+        ]
+        print(f"{name} ({vector_id}, {meter_id}):\n  " + "\n  ".join(listing))
+        for key, expected in sensors.items():
+            entity_id = registry.async_get_entity_id("sensor", DOMAIN, f"{meter_id}_{key}")
+            assert entity_id is not None, f"{name}: no sensor for {key}; has {listing}"
+            state = hass.states.get(entity_id)
+            assert state is not None, entity_id
+            for attribute, value in expected.items():
+                actual = state.state if attribute == "state" else state.attributes.get(attribute)
+                assert actual == value, f"{entity_id} {attribute}: {actual!r} != {value!r}"
+
+
+async def test_historic_values_are_disabled_by_default(
+    hass: HomeAssistant, stick_entry: MockConfigEntry, emulator: Im871aEmulator
+) -> None:
+    stick_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(stick_entry.entry_id)
+    await hass.async_block_till_done()
+    ids = await _add_heard_meters(hass, stick_entry, emulator)
+    registry = er.async_get(hass)
+    # The allocator's value at its set date: a sensor, off until the user wants it.
+    entity_id = registry.async_get_entity_id(
+        "sensor", DOMAIN, f"{ids['qcaloric-01']}_consumption_at_set_date_hca"
+    )
+    assert entity_id is not None
+    entry = registry.async_get(entity_id)
+    assert entry is not None
+    assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+
+
+async def test_water_and_gas_pass_the_energy_dashboard_validation(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    stick_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+) -> None:
+    assert await async_setup_component(hass, "energy", {})
+    stick_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(stick_entry.entry_id)
+    await hass.async_block_till_done()
+    ids = await _add_heard_meters(hass, stick_entry, emulator)
+    registry = er.async_get(hass)
+    water = registry.async_get_entity_id("sensor", DOMAIN, f"{ids['iperl-01']}_volume_m3")
+    gas = registry.async_get_entity_id("sensor", DOMAIN, f"{ids['apator08-02']}_total_m3")
+    assert water is not None
+    assert gas is not None
+    await async_wait_recording_done(hass)
+    now = dt_util.utcnow()
+    do_adhoc_statistics(
+        hass, start=now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
+    )
+    await async_wait_recording_done(hass)
+    manager = await async_get_manager(hass)
+    await manager.async_update(
+        {
+            "energy_sources": [
+                {
+                    "type": source,
+                    "stat_energy_from": entity_id,
+                    "stat_cost": None,
+                    "entity_energy_price": None,
+                    "number_energy_price": None,
+                }
+                for source, entity_id in (("gas", gas), ("water", water))
+            ]
+        }
+    )
+    validation = await async_validate(hass)
+    assert validation.as_dict()["energy_sources"] == [[], []]
