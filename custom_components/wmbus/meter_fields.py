@@ -325,7 +325,7 @@ def reading_fields(reading: Reading) -> dict[str, tuple[MeterField, FieldValue]]
     record_key = _contract(protocol_meters, "record_key")
     display_for_record = _contract(protocol_meters, "display_for_record")
     record_json = _contract(protocol_records, "record_json")
-    for record in reading.records:
+    for record in getattr(reading, "records", ()):
         display: DisplayHints | None = display_for_record(record, medium)
         if display is None:
             continue
