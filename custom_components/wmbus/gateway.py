@@ -649,6 +649,25 @@ class Gateway:
             self._probe.remove_meter(meter_id)
         return False
 
+    def profile_of(self, meter_id: str, key: bytes | None) -> str | None:
+        """The profile (meter type) of a heard meter's latest telegram, decoded with ``key``.
+
+        None if it has not been heard or does not decode.
+        """
+        heard = self.heard.get(meter_id)
+        if heard is None:
+            return None
+        try:
+            if key is None:
+                self._probe.set_key(meter_id, None)
+                try:
+                    return self._probe.decode(heard.telegram).profile
+                finally:
+                    self._probe.remove_meter(meter_id)
+            return self.decoder.try_key(heard.telegram, key).profile
+        except WmbusError:
+            return None
+
     def check_key(self, meter_id: str, key: bytes) -> bool | None:
         """Try ``key`` on the meter's latest telegram: True right, False wrong, None untested."""
         heard = self.heard.get(meter_id)

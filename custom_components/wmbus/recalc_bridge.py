@@ -52,6 +52,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.storage import Store
 
+from .channel_files import ChannelFiles
 from .const import (
     CONF_AES_KEY,
     CONF_METER_ID,
@@ -63,12 +64,15 @@ from .const import (
     CONF_RECALC_MANUFACTURER_KEY,
     CONF_RECALC_MIRROR_USER_METERS,
     CONF_RECALC_PREFIX,
+    CONF_RECALC_PROFILE,
     DEFAULT_RECALC_PREFIX,
     DOMAIN,
     ORIGIN_RECALC,
     SUBENTRY_METER,
 )
 from .recalc import (
+    DEFAULT_PROFILE,
+    ChannelPlan,
     Command,
     Message,
     Outbox,
@@ -155,7 +159,11 @@ class RecalcBridge:
         self._task: asyncio.Task[None] | None = None
         self._listeners: list[CALLBACK_TYPE] = []
         self._stop_unsub: CALLBACK_TYPE | None = None
-        self._config_sent: dict[str, str] = {}
+        # Meter id -> (manufacturer key, config payload) last queued: a change of either (a
+        # new key, a meter found to be of another type, an edited channel file) re-announces.
+        self._config_sent: dict[str, tuple[str, str]] = {}
+        self._unplanned: set[tuple[str, str]] = set()  # (meter, type) without channels, logged
+        self.channels = ChannelFiles(hass, entry.entry_id, self._channel_plans_changed)
         self._notify_pending = False
         self._save_handle: asyncio.TimerHandle | None = None
         self._attach_lock = asyncio.Lock()
@@ -168,6 +176,7 @@ class RecalcBridge:
 
     async def async_start(self) -> None:
         """Load the persisted outbox and start following MQTT and the gateway."""
+        await self.channels.async_start()
         stored = await self._store.async_load()
         if stored:
             self.outbox.restore(stored.get("outbox", []), int(stored.get("dropped", 0)))
@@ -192,6 +201,7 @@ class RecalcBridge:
     async def async_stop(self) -> None:
         """Stop publishing and write the outbox now (an unload or a removed entry)."""
         self._stopped = True
+        self.channels.stop()
         while self._listeners:
             self._listeners.pop()()
         if self._stop_unsub is not None:
@@ -425,11 +435,65 @@ class RecalcBridge:
             del self._config_sent[meter_id]
         messages: list[Message] = []
         for meter_id, manufacturer_key in mirrored.items():
-            if self._config_sent.get(meter_id) != manufacturer_key:
-                self._config_sent[meter_id] = manufacturer_key
-                messages.append(config_message(self.link.topics, manufacturer_key, meter_id))
+            plan = self._plan_of_meter(meter_id)
+            if plan is not None and self._config_sent.get(meter_id) != (
+                manufacturer_key,
+                plan.config_payload,
+            ):
+                self._config_sent[meter_id] = (manufacturer_key, plan.config_payload)
+                messages.append(
+                    config_message(self.link.topics, manufacturer_key, meter_id, plan=plan)
+                )
         if messages:
             self.link.queue(messages)
+
+    def _plan_of_meter(self, meter_id: str) -> ChannelPlan | None:
+        """The channels of a mirrored meter.
+
+        Of its type as its telegrams say, else as ReCalc's command said (kept in the
+        subentry), else OmniPower's (the original gateway's only type).
+        """
+        meter = self.gateway.meters.get(meter_id)
+        if meter is not None and meter.last_reading is not None:
+            profile = meter.last_reading.reading.profile
+        else:
+            sub = self._meter_subentries().get(meter_id)
+            profile = str(sub.data.get(CONF_RECALC_PROFILE) or DEFAULT_PROFILE) if sub else ""
+        return self._plan(meter_id, profile or DEFAULT_PROFILE)
+
+    def _plan(self, meter_id: str, profile: str) -> ChannelPlan | None:
+        plan = self.channels.plans.get(profile)
+        if plan is None and (meter_id, profile) not in self._unplanned:
+            self._unplanned.add((meter_id, profile))
+            _LOGGER.info(
+                "ReCalc: no channels for meter %s of type %s; it is mirrored once a channel "
+                "file %s exists",
+                meter_id,
+                profile,
+                self.channels.user_path(profile),
+            )
+        return plan
+
+    def _profile_for_command(self, meter: RecalcMeter) -> str:
+        """The meter type a ReCalc command means.
+
+        The meter's telegram if it has been heard, else the channel file naming ReCalc's
+        manufacturerDeviceKey, else OmniPower.
+        """
+        profile = self.gateway.profile_of(meter.device_id, bytes.fromhex(meter.encryption_key))
+        if profile is not None:
+            return profile
+        for name, plan in sorted(self.channels.plans.items()):
+            if plan.names_device(meter.device_key):
+                return name
+        return DEFAULT_PROFILE
+
+    @callback
+    def _channel_plans_changed(self) -> None:
+        """A channel file changed: announce the meters whose channels are now different."""
+        self._unplanned.clear()
+        if self.link is not None and self.link.attached and not self.paused:
+            self._queue_missing_configs()
 
     @callback
     def _on_reading(self, meter_reading: MeterReading) -> None:
@@ -450,16 +514,23 @@ class RecalcBridge:
             manufacturer_key = reading.manufacturer.lower()
         else:
             return
+        plan = self._plan(reading.meter_id, reading.profile)
+        if plan is None:
+            return
         messages: list[Message] = []
-        if self._config_sent.get(reading.meter_id) != manufacturer_key:
-            self._config_sent[reading.meter_id] = manufacturer_key
-            messages.append(config_message(link.topics, manufacturer_key, reading.meter_id))
+        if self._config_sent.get(reading.meter_id) != (manufacturer_key, plan.config_payload):
+            self._config_sent[reading.meter_id] = (manufacturer_key, plan.config_payload)
+            messages.append(
+                config_message(link.topics, manufacturer_key, reading.meter_id, plan=plan)
+            )
         messages += data_messages(
             link.topics,
             manufacturer_key,
             reading.meter_id,
-            reading.values,
+            # A channel carries a profile's named value or a field of a meter without one.
+            {**meter_reading.fields, **reading.values},
             meter_reading.received_at,
+            plan=plan,
         )
         link.queue(messages)
 
@@ -514,19 +585,31 @@ class RecalcBridge:
         # update listeners start eagerly and must not announce these meters a second time.
         self.claimed = {m.device_id: (m.manufacturer_key, m.device_key) for m in change.claim_user}
         skipped = {n.device_id for n in change.notes if n.reason == "configured_on_another_stick"}
+        profiles = {meter.device_id: self._profile_for_command(meter) for meter in command.meters}
         messages: list[Message] = []
         for meter in command.meters:
             if meter.device_id in skipped:
                 continue
-            self._config_sent[meter.device_id] = meter.manufacturer_key
-            messages.append(config_message(link.topics, meter.manufacturer_key, meter.device_id))
+            known = self.gateway.meters.get(meter.device_id)
+            profile = (
+                known.last_reading.reading.profile
+                if known is not None and known.last_reading is not None
+                else profiles[meter.device_id]
+            )
+            plan = self._plan(meter.device_id, profile)
+            if plan is None:
+                continue
+            self._config_sent[meter.device_id] = (meter.manufacturer_key, plan.config_payload)
+            messages.append(
+                config_message(link.topics, meter.manufacturer_key, meter.device_id, plan=plan)
+            )
         link.queue(messages)
         entries = self.hass.config_entries
         for meter in change.add:
             entries.async_add_subentry(
                 self.entry,
                 ConfigSubentry(
-                    data=MappingProxyType(_subentry_data(meter)),
+                    data=MappingProxyType(_subentry_data(meter, profiles[meter.device_id])),
                     subentry_type=SUBENTRY_METER,
                     title=_title(meter),
                     unique_id=meter.device_id,
@@ -534,7 +617,10 @@ class RecalcBridge:
             )
         for meter in change.update:
             entries.async_update_subentry(
-                self.entry, subs[meter.device_id], data=_subentry_data(meter), title=_title(meter)
+                self.entry,
+                subs[meter.device_id],
+                data=_subentry_data(meter, profiles[meter.device_id]),
+                title=_title(meter),
             )
         for meter_id in change.remove:
             entries.async_remove_subentry(self.entry, subs[meter_id].subentry_id)
@@ -630,13 +716,14 @@ async def async_remove_recalc_state(hass: HomeAssistant, entry_id: str) -> None:
     await _store(hass, entry_id).async_remove()
 
 
-def _subentry_data(meter: RecalcMeter) -> dict[str, str]:
+def _subentry_data(meter: RecalcMeter, profile: str) -> dict[str, str]:
     return {
         CONF_METER_ID: meter.device_id,
         CONF_AES_KEY: meter.encryption_key,
         CONF_ORIGIN: ORIGIN_RECALC,
         CONF_RECALC_MANUFACTURER_KEY: meter.manufacturer_key,
         CONF_RECALC_DEVICE_KEY: meter.device_key,
+        CONF_RECALC_PROFILE: profile,
     }
 
 

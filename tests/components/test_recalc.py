@@ -19,12 +19,15 @@ from custom_components.wmbus.recalc import (
     config_message,
     data_messages,
     diff_meter_set,
+    load_shipped_plans,
     parse_command,
     publish_batch,
 )
 
 KEY = "9A25139E3244CC2E391A8EF6B915B697"
 TOPICS = Topics("v2", "706462169")
+# The shipped channel file of OmniPower (recalc_channels/omnipower.json).
+OMNIPOWER = load_shipped_plans()["omnipower"]
 
 
 def item(device_id: str = "32666857", **overrides: Any) -> dict[str, Any]:
@@ -237,7 +240,7 @@ EXPECTED_CONFIG = (
 
 
 def test_config_message_is_byte_exact() -> None:
-    assert config_message(TOPICS, "kam", "32666857") == (
+    assert config_message(TOPICS, "kam", "32666857", plan=OMNIPOWER) == (
         "v2/706462169/kam-32666857/config",
         EXPECTED_CONFIG,
     )
@@ -251,7 +254,7 @@ def test_data_messages_are_byte_exact() -> None:
         "current_power_production_w": 0,
     }
     received = datetime(2020, 10, 25, 11, 8, 0, 750_000, tzinfo=timezone(timedelta(hours=1)))
-    messages = data_messages(TOPICS, "kam", "32666857", values, received)
+    messages = data_messages(TOPICS, "kam", "32666857", values, received, plan=OMNIPOWER)
     topic = "v2/706462169/kam-32666857/data"
     assert messages == [
         (
@@ -280,7 +283,7 @@ def test_data_messages_are_byte_exact() -> None:
 def test_a_value_not_carried_is_not_published() -> None:
     received = datetime(2020, 10, 25, 10, 8, tzinfo=UTC)
     messages = data_messages(
-        TOPICS, "kam", "32666857", {"current_power_consumption_w": 7}, received
+        TOPICS, "kam", "32666857", {"current_power_consumption_w": 7}, received, plan=OMNIPOWER
     )
     assert [json.loads(p)["channelNumber"] for _, p in messages] == [3]
 

@@ -32,6 +32,7 @@ from custom_components.wmbus.recalc import (
     Topics,
     config_message,
     data_messages,
+    load_shipped_plans,
 )
 from custom_components.wmbus.recalc_bridge import SAVE_DELAY_S, bridge_of
 from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, meter_subentry, wait_for
@@ -40,6 +41,8 @@ from tests.e2e.conftest import GATEWAY_ID, HOST, Broker, Subscriber, recalc_opti
 from tools.im871a_emulator import Im871aEmulator
 
 TOPICS = Topics("v2", GATEWAY_ID)
+OMNIPOWER = load_shipped_plans()["omnipower"]
+OMNIPOWER_CONFIG = config_message(TOPICS, "kam", METER_ID, plan=OMNIPOWER)
 CAPTURES = [bytes.fromhex(v["telegram_hex"]) for v in omnipower_captures()]
 EXPECTED_CONFIG = (
     '{"Channels": [{"ChannelNumber": 1, "DataType": "accumulated-power", '
@@ -90,7 +93,7 @@ def expected_data(readings: list[MeterReading]) -> list[Message]:
         message
         for r in readings
         for message in data_messages(
-            TOPICS, "kam", r.reading.meter_id, r.reading.values, r.received_at
+            TOPICS, "kam", r.reading.meter_id, r.reading.values, r.received_at, plan=OMNIPOWER
         )
     ]
 
@@ -146,6 +149,7 @@ async def test_command_creates_meter_and_messages_arrive_byte_for_byte(
         CONF_ORIGIN: ORIGIN_RECALC,
         "recalc_manufacturer_key": "kam",
         "recalc_device_key": "OmniPower1",
+        "recalc_profile": "omnipower",  # the meter type the command means
     }
     assert METER_ID in gateway.meters  # applied live by the update listener
     assert subscriber.messages == [
@@ -297,7 +301,7 @@ async def test_broker_outage_loses_nothing_and_keeps_order(
     await send_captures(hass, emulator, readings, CAPTURES[:3])
     await _outage(hass, broker, emulator, gateway, readings, CAPTURES[3:10])
     await broker.start()
-    expected = [config_message(TOPICS, "kam", METER_ID), *expected_data(readings)]
+    expected = [OMNIPOWER_CONFIG, *expected_data(readings)]
     await wait_for(
         hass, lambda: len(subscriber.messages) >= len(expected), timeout_s=RECONNECT_TIMEOUT_S
     )
@@ -335,9 +339,11 @@ async def test_unload_and_reload_keeps_the_outbox(
 
     await broker.start()
     expected = [
-        config_message(TOPICS, "kam", METER_ID),
+        OMNIPOWER_CONFIG,
         *expected_data(readings),
-        config_message(TOPICS, "kam", METER_ID),  # the reloaded bridge announces its meters
+        config_message(
+            TOPICS, "kam", METER_ID, plan=OMNIPOWER
+        ),  # the reloaded bridge announces its meters
         *expected_data(readings_after),
     ]
     await wait_for(
@@ -393,9 +399,11 @@ async def test_home_assistant_restart_keeps_the_outbox(
     assert len(bridge_of(second.runtime_data).outbox) >= queued
     await broker.start()
     expected = [
-        config_message(TOPICS, "kam", METER_ID),
+        OMNIPOWER_CONFIG,
         *expected_data(readings),
-        config_message(TOPICS, "kam", METER_ID),  # announced again by the new instance
+        config_message(
+            TOPICS, "kam", METER_ID, plan=OMNIPOWER
+        ),  # announced again by the new instance
     ]
     await wait_for(
         hass, lambda: len(subscriber.messages) >= len(expected), timeout_s=RECONNECT_TIMEOUT_S
@@ -611,6 +619,9 @@ async def test_without_mqtt_nothing_is_queued_and_mirroring_starts_with_it(
     assert await hass.config_entries.async_setup(mqtt_config.entry_id)
     await wait_for(hass, lambda: bridge.state == "connected", timeout_s=10)
     await send_captures(hass, emulator, readings, CAPTURES[3:4])
-    expected = [config_message(TOPICS, "kam", METER_ID), *expected_data(readings[3:])]
+    expected = [
+        OMNIPOWER_CONFIG,
+        *expected_data(readings[3:]),
+    ]
     await wait_for(hass, lambda: len(subscriber.messages) >= len(expected), timeout_s=10)
     assert subscriber.messages == expected
