@@ -206,6 +206,10 @@ class MeterRuntime:
     """The meter's fields with entities, by key (kept in the fields Store)."""
     fixed: set[str] = field(default_factory=set)
     """Sensor keys of the fixed energy and power sensors the meter has."""
+    profile: str | None = None
+    """The meter type its latest telegram had (kept across restarts, for ReCalc)."""
+    manufacturer: str | None = None
+    """The manufacturer code its latest telegram had (kept across restarts, for ReCalc)."""
 
 
 class Gateway:
@@ -372,6 +376,8 @@ class Gateway:
             }
             return
         meter.fixed = {str(key) for key in stored.get("fixed", ())}
+        meter.profile = stored.get("profile")
+        meter.manufacturer = stored.get("manufacturer")
         for data in stored.get("fields", ()):
             try:
                 meter_field = MeterField.from_json(data)
@@ -385,6 +391,8 @@ class Gateway:
     def _save_fields(self) -> None:
         snapshot = {
             meter.meter_id: {
+                "profile": meter.profile,
+                "manufacturer": meter.manufacturer,
                 "fixed": sorted(meter.fixed),
                 "fields": [f.as_json() for f in meter.fields.values()],
             }
@@ -488,6 +496,10 @@ class Gateway:
             {key: value for key, (_field, value) in shown.items()},
         )
         meter.last_reading = meter_reading
+        if (meter.profile, meter.manufacturer) != (reading.profile, reading.manufacturer):
+            meter.profile = reading.profile
+            meter.manufacturer = reading.manufacturer
+            self._save_fields()
         self._add_new_fields(meter, reading, shown)
         meter.last_heard = frame.received_at
         if meter.crc_failures:

@@ -418,8 +418,8 @@ class RecalcBridge:
 
     def _user_manufacturer_key(self, meter_id: str) -> str:
         meter = self.gateway.meters.get(meter_id)
-        if meter is not None and meter.last_reading is not None:
-            return meter.last_reading.reading.manufacturer.lower()
+        if meter is not None and meter.manufacturer is not None:
+            return meter.manufacturer.lower()
         return DEFAULT_MANUFACTURER_KEY
 
     def _queue_missing_configs(self, *, resend: bool = False) -> None:
@@ -454,8 +454,8 @@ class RecalcBridge:
         subentry), else OmniPower's (the original gateway's only type).
         """
         meter = self.gateway.meters.get(meter_id)
-        if meter is not None and meter.last_reading is not None:
-            profile = meter.last_reading.reading.profile
+        if meter is not None and meter.profile is not None:
+            profile = meter.profile
         else:
             sub = self._meter_subentries().get(meter_id)
             profile = str(sub.data.get(CONF_RECALC_PROFILE) or DEFAULT_PROFILE) if sub else ""
@@ -592,8 +592,8 @@ class RecalcBridge:
                 continue
             known = self.gateway.meters.get(meter.device_id)
             profile = (
-                known.last_reading.reading.profile
-                if known is not None and known.last_reading is not None
+                known.profile
+                if known is not None and known.profile is not None
                 else profiles[meter.device_id]
             )
             plan = self._plan(meter.device_id, profile)

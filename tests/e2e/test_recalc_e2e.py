@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC
 import json
+from pathlib import Path
 from typing import Any
 
 from homeassistant import loader
@@ -12,11 +13,14 @@ from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_fire_time_changed,
     async_test_home_assistant,
 )
 
+from custom_components.wmbus.channel_files import CHECK_INTERVAL
 from custom_components.wmbus.const import (
     CONF_AES_KEY,
     CONF_METER_ID,
@@ -32,11 +36,12 @@ from custom_components.wmbus.recalc import (
     Topics,
     config_message,
     data_messages,
+    format_timestamp,
     load_shipped_plans,
 )
 from custom_components.wmbus.recalc_bridge import SAVE_DELAY_S, bridge_of
 from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, meter_subentry, wait_for
-from tests.conftest import omnipower_captures
+from tests.conftest import corpus_vectors, omnipower_captures
 from tests.e2e.conftest import GATEWAY_ID, HOST, Broker, Subscriber, recalc_options
 from tools.im871a_emulator import Im871aEmulator
 
@@ -625,3 +630,133 @@ async def test_without_mqtt_nothing_is_queued_and_mirroring_starts_with_it(
     ]
     await wait_for(hass, lambda: len(subscriber.messages) >= len(expected), timeout_s=10)
     assert subscriber.messages == expected
+
+
+WATER_ID = "12345699"  # wmbusmeters' iPERL test telegram: a Sensus water meter sending in clear
+WATER_TELEGRAM = bytes.fromhex(
+    next(v for v in corpus_vectors() if v["id"] == "iperl-01")["telegram_hex"]
+)
+WATER_CHANNELS = """\
+# ReCalc channels of the water meters the generic profile reads
+recalc_device_keys: [iPERL]
+channels:
+  - number: 1
+    data_type: accumulated-volume
+    name: Volume
+    field: total_volume_m3
+"""
+
+
+def water_channel_file(hass: HomeAssistant, text: str) -> Path:
+    folder = Path(hass.config.path("wmbus", "recalc"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "generic.yaml"
+    path.write_text(text)
+    return path
+
+
+def of_meter(subscriber: Subscriber, prefix: str) -> list[Message]:
+    """What was published under one meter's topics, in order."""
+    return [message for message in subscriber.messages if message[0].startswith(prefix)]
+
+
+async def check_channel_files(hass: HomeAssistant) -> None:
+    """Let the bridge's regular look at the channel folder happen now."""
+    async_fire_time_changed(hass, dt_util.utcnow() + CHECK_INTERVAL)
+    await hass.async_block_till_done()
+
+
+async def test_water_meter_with_a_user_channel_file_changed_while_running(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    broker: Broker,
+    subscriber: Subscriber,
+    emulator: Im871aEmulator,
+    tmp_path: Path,
+) -> None:
+    hass.config.config_dir = str(tmp_path / "config")
+    water_channel_file(hass, WATER_CHANNELS)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="iM871A",
+        data={CONF_PORT: str(emulator.link)},
+        options=recalc_options(),
+        unique_id=STICK_SERIAL,
+        subentries_data=[meter_subentry(meter_id=WATER_ID, key="", title="Water")],
+    )
+    gateway = await setup_stick(hass, entry)
+    readings = record_readings(gateway)
+    await send_captures(hass, emulator, readings, [WATER_TELEGRAM])
+    water = f"v2/{GATEWAY_ID}/sen-{WATER_ID}"
+    await wait_for(
+        hass, lambda: len([m for m in subscriber.messages if m[0].startswith(water)]) >= 2
+    )
+    timestamp = format_timestamp(readings[0].received_at)
+    assert of_meter(subscriber, water) == [
+        (
+            f"{water}/config",
+            '{"Channels": [{"ChannelNumber": 1, "DataType": "accumulated-volume", '
+            '"ChannelName": "Volume"}]}',
+        ),
+        (
+            f"{water}/data",
+            '{"channelNumber": 1, "aggregateType": "Raw", "dataType": "accumulated-volume", '
+            f'"value": 7.704, "timestamp": "{timestamp}"}}',
+        ),
+    ]
+
+    # The user edits the file while Home Assistant runs: a second channel, a new name.
+    water_channel_file(
+        hass,
+        WATER_CHANNELS.replace("name: Volume", "name: Cold water")
+        + "  - number: 2\n    data_type: volume-flow\n    name: Flow\n    field: volume_flow_m3h\n"
+        + "  - number: 3\n    data_type: accumulated-volume\n    name: Total\n"
+        + "    field: total_volume_m3\n",
+    )
+    await check_channel_files(hass)
+    await wait_for(
+        hass, lambda: len([m for m in subscriber.messages if m[0].startswith(water)]) >= 3
+    )
+    assert [m for m in subscriber.messages if m[0].startswith(water)][2] == (
+        f"{water}/config",
+        '{"Channels": [{"ChannelNumber": 1, "DataType": "accumulated-volume", '
+        '"ChannelName": "Cold water"}, {"ChannelNumber": 2, "DataType": "volume-flow", '
+        '"ChannelName": "Flow"}, {"ChannelNumber": 3, "DataType": "accumulated-volume", '
+        '"ChannelName": "Total"}]}',
+    )
+    # Data per declared channel: 1 and 3 (the telegram has no volume flow value: 2 sends nothing).
+    gateway.decoder.set_key(WATER_ID, None)  # the same telegram again, as a new one
+    await send_captures(hass, emulator, readings, [WATER_TELEGRAM])
+    await wait_for(
+        hass, lambda: len([m for m in subscriber.messages if m[0].startswith(water)]) >= 5
+    )
+    data = [json.loads(p) for t, p in subscriber.messages if t == f"{water}/data"][1:]
+    assert [(d["channelNumber"], d["value"]) for d in data] == [(1, 7.704), (3, 7.704)]
+
+
+async def test_a_command_for_another_meter_type_creates_that_kind_of_meter(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    broker: Broker,
+    subscriber: Subscriber,
+    stick_entry: MockConfigEntry,
+    tmp_path: Path,
+) -> None:
+    hass.config.config_dir = str(tmp_path / "config")
+    water_channel_file(hass, WATER_CHANNELS)
+    await setup_stick(hass, stick_entry)
+    item = {
+        "deviceId": WATER_ID,
+        "manufacturerKey": "sen",
+        "encryptionKey": "00112233445566778899AABBCCDDEEFF",
+        "manufacturerDeviceKey": "iPERL kitchen",
+    }
+    await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(item))
+    await wait_for(hass, lambda: len(subscriber.messages) >= 2, timeout_s=10)
+    (subentry,) = stick_entry.subentries.values()
+    assert subentry.data["recalc_profile"] == "generic"
+    assert subscriber.messages[0] == (
+        f"v2/{GATEWAY_ID}/sen-{WATER_ID}/config",
+        '{"Channels": [{"ChannelNumber": 1, "DataType": "accumulated-volume", '
+        '"ChannelName": "Volume"}]}',
+    )
