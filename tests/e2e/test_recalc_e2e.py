@@ -30,6 +30,7 @@ from custom_components.wmbus.const import (
     ORIGIN_RECALC,
 )
 from custom_components.wmbus.gateway import Gateway, MeterReading
+from custom_components.wmbus.protocol.decoder import Decoder
 from custom_components.wmbus.recalc import (
     MAX_IN_FLIGHT,
     Message,
@@ -636,21 +637,37 @@ WATER_ID = "12345699"  # wmbusmeters' iPERL test telegram: a Sensus water meter 
 WATER_TELEGRAM = bytes.fromhex(
     next(v for v in corpus_vectors() if v["id"] == "iperl-01")["telegram_hex"]
 )
-WATER_CHANNELS = """\
-# ReCalc channels of the water meters the generic profile reads
+
+
+def water_meter_type() -> tuple[str, str]:
+    """The profile the protocol package gives the iPERL telegram, and its volume's value key.
+
+    Channel files are named after the profile and name the value; both are the protocol
+    package's to choose (a generic meter, or a profile of its own).
+    """
+    decoder = Decoder()
+    decoder.set_key(WATER_ID, None)
+    reading = decoder.decode(WATER_TELEGRAM)
+    (volume_key,) = (key for key, value in reading.values.items() if value == 7.704)
+    return reading.profile, volume_key
+
+
+WATER_PROFILE, WATER_VOLUME = water_meter_type()
+WATER_CHANNELS = f"""\
+# ReCalc channels of the iPERL water meter
 recalc_device_keys: [iPERL]
 channels:
   - number: 1
     data_type: accumulated-volume
     name: Volume
-    field: total_volume_m3
+    field: {WATER_VOLUME}
 """
 
 
 def water_channel_file(hass: HomeAssistant, text: str) -> Path:
     folder = Path(hass.config.path("wmbus", "recalc"))
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "generic.yaml"
+    path = folder / f"{WATER_PROFILE}.yaml"
     path.write_text(text)
     return path
 
@@ -711,7 +728,7 @@ async def test_water_meter_with_a_user_channel_file_changed_while_running(
         WATER_CHANNELS.replace("name: Volume", "name: Cold water")
         + "  - number: 2\n    data_type: volume-flow\n    name: Flow\n    field: volume_flow_m3h\n"
         + "  - number: 3\n    data_type: accumulated-volume\n    name: Total\n"
-        + "    field: total_volume_m3\n",
+        + f"    field: {WATER_VOLUME}\n",
     )
     await check_channel_files(hass)
     await wait_for(
@@ -754,7 +771,7 @@ async def test_a_command_for_another_meter_type_creates_that_kind_of_meter(
     await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(item))
     await wait_for(hass, lambda: len(subscriber.messages) >= 2, timeout_s=10)
     (subentry,) = stick_entry.subentries.values()
-    assert subentry.data["recalc_profile"] == "generic"
+    assert subentry.data["recalc_profile"] == WATER_PROFILE
     assert subscriber.messages[0] == (
         f"v2/{GATEWAY_ID}/sen-{WATER_ID}/config",
         '{"Channels": [{"ChannelNumber": 1, "DataType": "accumulated-volume", '
