@@ -96,7 +96,9 @@ class ChannelFiles:
         self._shipped = await self.hass.async_add_executor_job(load_shipped_plans)
         self.plans = dict(self._shipped)
         await self.async_check()
-        self._unsub_timer = async_track_time_interval(self.hass, self._tick, CHECK_INTERVAL)
+        self._unsub_timer = async_track_time_interval(
+            self.hass, self._tick, CHECK_INTERVAL, cancel_on_shutdown=True
+        )
 
     @callback
     def stop(self) -> None:
