@@ -1,6 +1,7 @@
 """The integration is found and loaded by Home Assistant's loader."""
 
 from pathlib import Path
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
@@ -11,8 +12,10 @@ from homeassistant.helpers import (
     issue_registry as ir,
 )
 from homeassistant.loader import async_get_integration
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.wmbus import gateway as gateway_module
 from custom_components.wmbus.const import CONF_PORT, DOMAIN
 from custom_components.wmbus.gateway import stick_issue_id
 from tests.components.conftest import state, wait_for
@@ -110,3 +113,27 @@ async def test_removing_the_stick_leaves_no_repair_behind(
     await hass.config_entries.async_remove(setup_entry.entry_id)
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_removing_the_stick_removes_the_meters_fields(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    hass_storage: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(gateway_module, "FIELDS_SAVE_DELAY_S", 0)
+    key = f"{DOMAIN}.meter_fields.{setup_entry.entry_id}"
+    emulator.send_telegram(bytes.fromhex(omnipower_captures()[4]["telegram_hex"]))
+    await wait_for(hass, lambda: state(hass, "sensor.house_meter_energy_imported") == "2.15")
+    await wait_for(hass, lambda: key in hass_storage)
+    assert hass_storage[key]["data"]["32666857"]["profile"] == "omnipower"
+    assert hass_storage[key]["data"]["32666857"]["fixed"] == [
+        "energy_exported",
+        "energy_imported",
+        "power_exported",
+        "power_imported",
+    ]
+    await hass.config_entries.async_remove(setup_entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
