@@ -36,7 +36,7 @@ from custom_components.wmbus.const import (
     DOMAIN,
     SUBENTRY_METER,
 )
-from custom_components.wmbus.protocol import meters as protocol_meters
+from custom_components.wmbus.protocol import decoder as decoder_module, meters as protocol_meters
 from tests.components.conftest import STICK_SERIAL, wait_for
 from tests.conftest import corpus_vectors
 from tools.im871a_emulator import Im871aEmulator
@@ -267,3 +267,57 @@ async def test_water_and_gas_pass_the_energy_dashboard_validation(
     )
     validation = await async_validate(hass)
     assert validation.as_dict()["energy_sources"] == [[], []]
+
+
+async def test_a_meter_without_profile_gets_its_records_and_problem_flags(
+    hass: HomeAssistant,
+    stick_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A meter type the protocol package has no profile for: its standard records speak.
+
+    Every corpus meter has a profile by now, so profile selection is made to find none, as for
+    a meter nobody wrote a profile for; error flags become a problem binary sensor, on while
+    the flags are not zero.
+    """
+    monkeypatch.setattr(
+        decoder_module, "select_profile", lambda *_args, **_kwargs: protocol_meters.GENERIC
+    )
+    stick_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(stick_entry.entry_id)
+    await hass.async_block_till_done()
+    gateway = stick_entry.runtime_data
+    flags = {"gransystems-01": "on", "supercom587-02": "off"}  # flags 0x01020000 and 0
+    for vector_id in flags:
+        emulator.send_telegram(_telegram(vector_id))
+    await wait_for(hass, lambda: len(gateway.heard) == len(flags))
+    ids = {v: _vector(v)["features"]["meter_id"] for v in flags}
+    for vector_id, meter_id in ids.items():
+        result = await hass.config_entries.subentries.async_init(
+            (stick_entry.entry_id, SUBENTRY_METER), context={"source": SOURCE_USER}
+        )
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {CONF_METER_ID: meter_id}
+        )
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {CONF_NAME: vector_id}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    for vector_id, meter_id in ids.items():
+        meter = gateway.meters[meter_id]
+        emulator.send_telegram(_telegram(vector_id))
+        await wait_for(hass, lambda meter=meter: meter.last_reading is not None)
+    await hass.async_block_till_done()
+    for vector_id, meter_id in ids.items():
+        assert meter_id in gateway.meters
+        entities = _entities_of(hass, stick_entry, meter_id)
+        print(vector_id, [(e.entity_id, e.original_device_class) for e in entities])
+        (problem,) = (e for e in entities if e.original_device_class == "problem")
+        assert problem.translation_key == "error_flags"
+        assert hass.states.get(problem.entity_id).state == flags[vector_id]
+    electricity = _entities_of(hass, stick_entry, ids["gransystems-01"])
+    energy = next(e for e in electricity if e.original_device_class == "energy")
+    assert energy.translation_key == "energy"
+    assert float(hass.states.get(energy.entity_id).state) == 0.916  # kWh, from the record
