@@ -45,7 +45,7 @@ from .meter_fields import (
     FIXED_VALUE_KEYS,
     FieldValue,
     MeterField,
-    fixed_sensor_keys,
+    fixed_value_keys,
     reading_fields,
 )
 from .protocol.decoder import Decoder, Reading
@@ -527,11 +527,16 @@ class Gateway:
         shown: Mapping[str, tuple[MeterField, FieldValue]],
     ) -> None:
         """Announce values the meter sends for the first time, so their entities are added."""
-        fixed = [key for key in fixed_sensor_keys(reading) if key not in meter.fixed]
+        fixed_values = fixed_value_keys(reading, shown)
+        fixed = [
+            FIXED_VALUE_KEYS[key]
+            for key in fixed_values
+            if FIXED_VALUE_KEYS[key] not in meter.fixed
+        ]
         fields = [
             meter_field
             for key, (meter_field, _value) in shown.items()
-            if key not in FIXED_VALUE_KEYS and key not in meter.fields
+            if key not in fixed_values and key not in meter.fields
         ]
         if not fixed and not fields:
             return

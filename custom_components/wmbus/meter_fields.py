@@ -116,6 +116,7 @@ VOLUME_CLASSES: Final = frozenset({"volume", "water", "gas"})
 # Units too small to read at a meter's scale: shown converted (Home Assistant converts).
 SUGGESTED_UNITS: Final[Mapping[str, str]] = {"Wh": "kWh", "J": "kWh", "kJ": "kWh"}
 GENERIC_PROFILE: Final = "generic"
+DEVICE_TYPE_ELECTRICITY: Final = 0x02
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,12 +303,21 @@ def speaks_by_records(reading: Reading) -> bool:
     return reading.profile == GENERIC_PROFILE and bool(getattr(reading, "records", ()))
 
 
-def fixed_sensor_keys(reading: Reading) -> list[str]:
-    """The fixed energy and power sensors the reading's values ask for."""
+def fixed_value_keys(reading: Reading, shown: Mapping[str, object]) -> list[str]:
+    """The values of the reading that get the fixed energy and power sensors.
+
+    An electricity meter's; another meter's (a heat meter's energy is not "imported") only
+    where no display hints describe the value, which is how every meter was shown before.
+    """
     if speaks_by_records(reading):
         return []  # its energy and power are record fields
     values = reading.values
-    return [sensor for value, sensor in FIXED_VALUE_KEYS.items() if values.get(value) is not None]
+    electricity = reading.device_type == DEVICE_TYPE_ELECTRICITY
+    return [
+        key
+        for key in FIXED_VALUE_KEYS
+        if values.get(key) is not None and (electricity or key not in shown)
+    ]
 
 
 def reading_fields(reading: Reading) -> dict[str, tuple[MeterField, FieldValue]]:
