@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -111,6 +112,12 @@ NAMED_QUANTITIES: Final = frozenset(
 # delivered back, volume flowing backwards.
 BACKWARD_QUANTITIES: Final = frozenset({"energy", "volume", "volume_flow", "power"})
 VIFE_BACKWARD_FLOW: Final = 0x3C
+# Phase L1 to L3 of an electricity meter (VIFE 7C 01..03, kept as 0x7C00 | the next byte).
+PHASE_VIFE_BASE: Final = 0x7C00
+PHASE_VIFES: Final = frozenset({0x7C01, 0x7C02, 0x7C03})
+PHASE_QUANTITIES: Final = frozenset(
+    {"voltage", "current", "power", "power_backward", "energy", "energy_backward"}
+)
 FUNCTION_PREFIXES: Final[Mapping[str, str]] = {"maximum": "max_", "minimum": "min_"}
 VOLUME_CLASSES: Final = frozenset({"volume", "water", "gas"})
 # Units too small to read at a meter's scale: shown converted (Home Assistant converts).
@@ -131,6 +138,8 @@ class MeterField:
     """Translation key of the entity name."""
     storage: int
     tariff: int
+    phase: int
+    """1 to 3 for a value of one phase of an electricity meter, else 0."""
     device_class: str | None
     state_class: str | None
     unit: str | None
@@ -150,6 +159,7 @@ class MeterField:
             name_key=str(data["name_key"]),
             storage=int(data["storage"]),
             tariff=int(data["tariff"]),
+            phase=int(data.get("phase", 0)),
             device_class=data["device_class"],
             state_class=data["state_class"],
             unit=data["unit"],
@@ -160,7 +170,11 @@ class MeterField:
     @property
     def placeholders(self) -> dict[str, str]:
         """Numbers in the entity name (translation placeholders)."""
-        return {"storage": str(self.storage), "tariff": str(self.tariff)}
+        return {
+            "storage": str(self.storage),
+            "tariff": str(self.tariff),
+            "phase": str(self.phase),
+        }
 
     def sensor_hints(self) -> dict[str, Any]:
         """Keyword arguments of a sensor description.
@@ -171,8 +185,8 @@ class MeterField:
             "key": self.key,
             "translation_key": self.name_key,
             "translation_placeholders": self.placeholders,
-            "device_class": SensorDeviceClass(self.device_class) if self.device_class else None,
-            "state_class": SensorStateClass(self.state_class) if self.state_class else None,
+            "device_class": _member(SensorDeviceClass, self.device_class),
+            "state_class": _member(SensorStateClass, self.state_class),
             "native_unit_of_measurement": self.unit,
             "suggested_unit_of_measurement": SUGGESTED_UNITS.get(self.unit or ""),
             "entity_registry_enabled_default": self.enabled_by_default,
@@ -189,6 +203,16 @@ class MeterField:
         )
 
 
+def _member[E: StrEnum](enum: type[E], value: str | None) -> E | None:
+    """Home Assistant's enum member for a hint; a hint this Home Assistant lacks shows none."""
+    if value is None:
+        return None
+    try:
+        return enum(value)
+    except ValueError:
+        return None
+
+
 def name_key(
     quantity: str | None,
     *,
@@ -197,6 +221,7 @@ def name_key(
     function: str,
     backward: bool,
     kind: str,
+    phase: int = 0,
 ) -> str:
     """Translation key of a field's name from what it measures (see strings.json)."""
     if kind == "problem":
@@ -206,7 +231,10 @@ def name_key(
     base = quantity
     if backward and quantity in BACKWARD_QUANTITIES:
         base = f"{quantity}_backward"
-    key = f"{FUNCTION_PREFIXES.get(function, '')}{base}"
+    prefix = FUNCTION_PREFIXES.get(function, "")
+    if phase and base in PHASE_QUANTITIES and not (prefix or tariff or storage):
+        return f"{base}_phase"
+    key = f"{prefix}{base}"
     if tariff:
         key += "_tariff"
     if storage:
@@ -230,6 +258,7 @@ def _field(
     vifes: frozenset[int] | tuple[int, ...],
     medium: str | None,
 ) -> MeterField:
+    phase = next((vife - PHASE_VIFE_BASE for vife in vifes if vife in PHASE_VIFES), 0)
     device_class = display.device_class
     if device_class in VOLUME_CLASSES and medium is not None:
         # The meter's device type says what flows: a gas meter's volume is "gas" for the
@@ -245,9 +274,11 @@ def _field(
             function=function,
             backward=VIFE_BACKWARD_FLOW in vifes,
             kind=display.kind,
+            phase=phase,
         ),
         storage=storage,
         tariff=tariff,
+        phase=phase,
         device_class=device_class,
         state_class=display.state_class,
         unit=display.unit,
