@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 VECTORS_PATH = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "omnipower.json"
+CORPUS_PATH = VECTORS_PATH.with_name("wmbusmeters_corpus.json")
 
 
 @cache
@@ -22,6 +23,14 @@ def vectors_document() -> dict[str, Any]:
     if not VECTORS_PATH.is_file():
         raise FileNotFoundError(f"test vectors not found at {VECTORS_PATH}")
     return json.loads(VECTORS_PATH.read_text())  # type: ignore[no-any-return]
+
+
+@cache
+def corpus_vectors() -> list[dict[str, Any]]:
+    """wmbusmeters' driver test telegrams (water, heat, gas, heat cost allocators, ...)."""
+    if not CORPUS_PATH.is_file():
+        raise FileNotFoundError(f"corpus not found at {CORPUS_PATH}")
+    return list(json.loads(CORPUS_PATH.read_text())["vectors"])
 
 
 def vectors() -> list[dict[str, Any]]:

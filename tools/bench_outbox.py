@@ -35,6 +35,7 @@ from custom_components.wmbus.recalc import (
     Outbox,
     Topics,
     data_messages,
+    load_shipped_plans,
     publish_batch,
 )
 
@@ -42,6 +43,7 @@ HOST = "127.0.0.1"
 THROUGHPUT_BUDGET_PER_S = 880.0
 MEMORY_BUDGET_BYTES = 1024.0
 TOPICS = Topics("v2", "706462169")
+OMNIPOWER = load_shipped_plans()["omnipower"]
 
 
 def reading_messages(count: int) -> list[Message]:
@@ -56,7 +58,12 @@ def reading_messages(count: int) -> list[Message]:
             "current_power_production_w": 0,
         }
         messages += data_messages(
-            TOPICS, "kam", f"{32666857 + i % 50:08d}", values, start + timedelta(seconds=i)
+            TOPICS,
+            "kam",
+            f"{32666857 + i % 50:08d}",
+            values,
+            start + timedelta(seconds=i),
+            plan=OMNIPOWER,
         )
     return messages[:count]
 

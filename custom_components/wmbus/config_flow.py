@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 import logging
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import usb
 from homeassistant.config_entries import (
@@ -15,7 +17,7 @@ from homeassistant.config_entries import (
     OptionsFlow,
     SubentryFlowResult,
 )
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -26,8 +28,11 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -50,9 +55,9 @@ from .const import (
     ORIGIN_USER,
     SUBENTRY_METER,
 )
-from .gateway import normalize_key
+from .gateway import manufacturer_name, normalize_key
 from .ha_compat import SerialPortCandidate, async_serial_port_candidates, vol
-from .protocol.frame import normalize_meter_id
+from .protocol.frame import device_type_name, normalize_meter_id
 from .protocol.hci import DeviceInfo, LinkMode
 from .protocol.stick import NotAnIm871a, StickError, probe
 
@@ -61,6 +66,9 @@ if TYPE_CHECKING:
     from .gateway import Gateway, HeardMeter
 
 _LOGGER = logging.getLogger(__name__)
+
+# The heard list offers the most recently heard meters first, at most this many.
+HEARD_LIST_LENGTH: Final = 50
 
 # Receive-capable modes an OmniPower household (or a neighbour's meters) may need.
 LINK_MODES: tuple[LinkMode, ...] = (
@@ -339,14 +347,79 @@ def _topic_level_ok(text: str) -> bool:
     return bool(text) and not any(c in text for c in "/+#\x00")
 
 
-def _heard_label(heard: HeardMeter) -> str:
-    header = heard.header
-    age_s = int((dt_util.utcnow() - heard.last_heard).total_seconds())
-    rssi = f", {heard.rssi_dbm:.0f} dBm" if heard.rssi_dbm is not None else ""
-    return (
-        f"{header.meter_id} · {header.manufacturer} {header.device_type_name}"
-        f"{rssi}, heard {age_s} s ago"
-    )
+# The key field shows dots, never the key being typed.
+KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+
+# Media (the link header's device type) with a translation under selector.medium; other codes
+# are shown with the protocol's English name.
+MEDIA: Final[Mapping[int, str]] = {
+    0x00: "other",
+    0x01: "oil",
+    0x02: "electricity",
+    0x03: "gas",
+    0x04: "heat",
+    0x05: "steam",
+    0x06: "warm_water",
+    0x07: "water",
+    0x08: "heat_cost_allocator",
+    0x09: "compressed_air",
+    0x0A: "cooling_outlet",
+    0x0B: "cooling_inlet",
+    0x0C: "heat_inlet",
+    0x0D: "heat_cooling",
+    0x0E: "bus_component",
+    0x0F: "unknown",
+    0x15: "hot_water",
+    0x16: "cold_water",
+    0x17: "dual_water",
+    0x18: "pressure",
+    0x1A: "smoke_detector",
+    0x1B: "room_sensor",
+    0x1C: "gas_detector",
+    0x37: "radio_converter",
+}
+
+
+class HeardLabels:
+    """The heard list's words in the user's language (selector.heard_meter / selector.medium)."""
+
+    def __init__(self, texts: Mapping[str, str]) -> None:
+        self._texts = texts
+
+    @classmethod
+    async def load(cls, hass: HomeAssistant) -> HeardLabels:
+        """Load the integration's selector texts (English where a language lacks one)."""
+        texts = await async_get_translations(hass, hass.config.language, "selector", {DOMAIN})
+        return cls(texts)
+
+    def _text(self, key: str, default: str) -> str:
+        return self._texts.get(f"component.{DOMAIN}.selector.{key}", default)
+
+    def medium(self, device_type: int) -> str:
+        """A meter's medium in words, e.g. "cold water"."""
+        slug = MEDIA.get(device_type)
+        if slug is None:
+            return device_type_name(device_type)
+        return self._text(f"medium.options.{slug}", slug.replace("_", " "))
+
+    def label(self, heard: HeardMeter, needs_key: bool | None, now: datetime) -> str:
+        """One line of the heard list: what, who made it, key or not, signal, when."""
+        header = heard.header
+        parts = [f"{header.meter_id} · {manufacturer_name(header.manufacturer)}"]
+        parts[0] += f" {self.medium(header.device_type)}"
+        if needs_key is not None:
+            key = "needs_key" if needs_key else "no_key"
+            parts.append(self._text(f"heard_meter.options.{key}", key.replace("_", " ")))
+        if heard.rssi_dbm is not None:
+            parts.append(f"{heard.rssi_dbm:.0f} dBm")
+        age_s = max(0, int((now - heard.last_heard).total_seconds()))
+        if age_s < 120:
+            template = self._text("heard_meter.options.heard_seconds_ago", "heard {age} s ago")
+            parts.append(template.replace("{age}", str(age_s)))
+        else:
+            template = self._text("heard_meter.options.heard_minutes_ago", "heard {age} min ago")
+            parts.append(template.replace("{age}", str(age_s // 60)))
+        return " · ".join(parts)
 
 
 class MeterSubentryFlow(ConfigSubentryFlow):
@@ -379,19 +452,27 @@ class MeterSubentryFlow(ConfigSubentryFlow):
                 errors[CONF_METER_ID] = "invalid_meter_id"
             else:
                 if meter_id in self._configured_ids():
-                    return self.async_abort(reason="already_configured")
-                self._meter_id = meter_id
-                return await self.async_step_key()
+                    errors[CONF_METER_ID] = "already_configured"
+                else:
+                    self._meter_id = meter_id
+                    return await self.async_step_key()
         gateway = self._gateway()
         configured = self._configured_ids()
+        labels = await HeardLabels.load(self.hass)
+        now = dt_util.utcnow()
         heard = [
-            SelectOptionDict(value=h.header.meter_id, label=_heard_label(h))
-            for h in (gateway.unconfigured_heard() if gateway else [])
+            SelectOptionDict(
+                value=h.header.meter_id,
+                label=labels.label(h, gateway.needs_key(h) if gateway else None, now),
+            )
+            for h in (gateway.unconfigured_heard() if gateway else [])[:HEARD_LIST_LENGTH]
             if h.header.meter_id not in configured
         ]
         schema = vol.Schema(
             {
-                vol.Required(CONF_METER_ID): SelectSelector(
+                vol.Required(
+                    CONF_METER_ID, default=(user_input or {}).get(CONF_METER_ID, vol.UNDEFINED)
+                ): SelectSelector(
                     SelectSelectorConfig(
                         options=heard, custom_value=True, mode=SelectSelectorMode.DROPDOWN
                     )
@@ -410,7 +491,7 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         assert self._meter_id is not None
         errors: dict[str, str] = {}
         if user_input is not None:
-            key_hex, errors = self._validate_key(self._meter_id, user_input[CONF_AES_KEY])
+            key_hex, errors = self._validate_key(self._meter_id, user_input.get(CONF_AES_KEY, ""))
             if not errors:
                 name = user_input.get(CONF_NAME, "").strip() or f"Meter {self._meter_id}"
                 return self.async_create_entry(
@@ -422,20 +503,27 @@ class MeterSubentryFlow(ConfigSubentryFlow):
                     },
                     unique_id=self._meter_id,
                 )
+        needs_key = self._needs_key(self._meter_id)
         schema = vol.Schema(
             {
-                vol.Required(CONF_AES_KEY): TextSelector(),
+                (vol.Required if needs_key else vol.Optional)(CONF_AES_KEY): KEY_SELECTOR,
                 vol.Optional(
                     CONF_NAME, default=(user_input or {}).get(CONF_NAME, f"Meter {self._meter_id}")
                 ): TextSelector(),
             }
         )
         return self.async_show_form(
-            step_id="key",
+            step_id="key" if needs_key is not False else "key_optional",
             data_schema=schema,
             errors=errors,
             description_placeholders={"meter_id": self._meter_id},
         )
+
+    async def async_step_key_optional(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """The key form of a meter heard sending in clear (the key may stay empty)."""
+        return await self.async_step_key(user_input)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
@@ -445,7 +533,11 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         meter_id = subentry.data[CONF_METER_ID]
         errors: dict[str, str] = {}
         if user_input is not None:
-            key_hex, errors = self._validate_key(meter_id, user_input[CONF_AES_KEY])
+            text = user_input.get(CONF_AES_KEY, "")
+            if text.strip():
+                key_hex, errors = self._validate_key(meter_id, text)
+            else:  # an empty field keeps the key (it is never shown, so it cannot be edited)
+                key_hex = subentry.data.get(CONF_AES_KEY, "")
             if not errors:
                 return self.async_update_and_abort(
                     self._get_entry(),
@@ -455,7 +547,7 @@ class MeterSubentryFlow(ConfigSubentryFlow):
                 )
         schema = vol.Schema(
             {
-                vol.Required(CONF_AES_KEY): TextSelector(),
+                vol.Optional(CONF_AES_KEY): KEY_SELECTOR,
                 vol.Optional(CONF_NAME, default=subentry.title): TextSelector(),
             }
         )
@@ -466,7 +558,21 @@ class MeterSubentryFlow(ConfigSubentryFlow):
             description_placeholders={"meter_id": meter_id},
         )
 
+    def _needs_key(self, meter_id: str) -> bool | None:
+        """Whether the meter's latest heard telegram is encrypted (None: not heard or unclear)."""
+        gateway = self._gateway()
+        heard = gateway.heard.get(meter_id) if gateway else None
+        if gateway is None or heard is None:
+            return None
+        return gateway.needs_key(heard)
+
     def _validate_key(self, meter_id: str, text: str) -> tuple[str, dict[str, str]]:
+        """The key as stored ("" for a meter without one) or the field error to show."""
+        if not text.strip():
+            # No key: right for a meter that sends in clear; one heard encrypting needs it.
+            if self._needs_key(meter_id):
+                return "", {CONF_AES_KEY: "key_required"}
+            return "", {}
         try:
             key = normalize_key(text)
         except ValueError:

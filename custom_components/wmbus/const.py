@@ -26,6 +26,8 @@ ORIGIN_RECALC: Final = "recalc"
 CONF_RECALC_MANUFACTURER_KEY: Final = "recalc_manufacturer_key"
 CONF_RECALC_DEVICE_KEY: Final = "recalc_device_key"
 CONF_RECALC_MIRRORED: Final = "recalc_mirrored"
+# The meter type (profile name) a ReCalc command meant, until the meter's telegrams say.
+CONF_RECALC_PROFILE: Final = "recalc_profile"
 
 # ReCalc bridge options.
 CONF_RECALC_ENABLED: Final = "recalc_enabled"

@@ -25,6 +25,10 @@ def _meter(meter: MeterRuntime) -> dict[str, Any]:
         "available": meter.available,
         "last_heard": meter.last_heard.isoformat() if meter.last_heard else None,
         "consecutive_payload_crc_failures": meter.crc_failures,
+        # The meter type (ReCalc channel files are named after it) and its fields by key.
+        "profile": meter.profile,
+        "fields": sorted(meter.fields),
+        "fixed_sensors": sorted(meter.fixed),
         "last_reading": None
         if last is None
         else {
@@ -32,6 +36,7 @@ def _meter(meter: MeterRuntime) -> dict[str, Any]:
             "frame": last.reading.frame,
             "access_number": last.reading.access_number,
             "values": dict(last.reading.values),
+            "fields": dict(last.fields),
             "rssi_dbm": last.rssi_dbm,
             "received_at": last.received_at.isoformat(),
         },

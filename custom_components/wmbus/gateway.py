@@ -13,13 +13,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -37,6 +42,13 @@ from .const import (
     WRONG_KEY_THRESHOLD,
 )
 from .ha_compat import device_of_entry
+from .meter_fields import (
+    FIXED_VALUE_KEYS,
+    FieldValue,
+    MeterField,
+    fixed_value_keys,
+    reading_fields,
+)
 from .protocol.decoder import Decoder, Reading
 from .protocol.errors import PayloadCrcMismatch, UnknownMeter, WmbusError
 from .protocol.frame import LinkHeader
@@ -53,12 +65,47 @@ _LOGGER = logging.getLogger(__name__)
 # written at this pace instead, so a busy neighbourhood does not flood the state machine.
 COUNTERS_INTERVAL = timedelta(seconds=10)
 
+# New fields are rare (a meter's first telegrams); their Store is written shortly after.
+FIELDS_STORAGE_VERSION = 1
+FIELDS_SAVE_DELAY_S = 5.0
+
 # The stick's reconnect backoff (module-level so tests can shorten it).
 RECONNECT_INITIAL_DELAY_S = 1.0
 RECONNECT_MAX_DELAY_S = 60.0
 
-# Names for the FLAG codes this integration's users meet; others are shown as their code.
-MANUFACTURER_NAMES = {"KAM": "Kamstrup", "DME": "Diehl Metering", "LUG": "Landis+Gyr"}
+# Names of the FLAG codes (the M-field's three letters) of common meter makers; others are
+# shown as their code. Proper names: not translated.
+MANUFACTURER_NAMES: Final[Mapping[str, str]] = {
+    "ABB": "ABB",
+    "ACW": "Itron (Actaris)",
+    "AMT": "Aquametro",
+    "APA": "Apator",
+    "AXI": "Axioma Metering",
+    "BMT": "BMETERS",
+    "DME": "Diehl Metering",
+    "DWZ": "Lorenz",
+    "EFE": "Engelmann",
+    "ELR": "Elster",
+    "ELS": "Elster",
+    "ELV": "Elvaco",
+    "EMH": "EMH metering",
+    "GAV": "Carlo Gavazzi",
+    "GWF": "GWF",
+    "HYD": "Diehl Metering (Hydrometer)",
+    "IST": "ista",
+    "ITW": "Itron",
+    "KAM": "Kamstrup",
+    "LAS": "Lansen",
+    "LSE": "Qundis (Landis+Gyr)",
+    "LUG": "Landis+Gyr",
+    "MAD": "Maddalena",
+    "QDS": "Qundis",
+    "SAP": "Diehl Metering (Sappel)",
+    "SEN": "Sensus",
+    "SON": "Sontex",
+    "TCH": "Techem",
+    "ZRI": "Zenner",
+}
 
 type ReadingListener = Callable[[MeterReading], None]
 
@@ -76,6 +123,16 @@ def signal_stick(entry_id: str) -> str:
 def signal_counters(entry_id: str) -> str:
     """Dispatcher signal for changed telegram counters (at most every COUNTERS_INTERVAL)."""
     return f"{DOMAIN}_{entry_id}_counters"
+
+
+def signal_accept_total(entry_id: str, meter_id: str, key: str) -> str:
+    """Dispatcher signal of the repair that accepts a meter's lower total as its new total."""
+    return f"{DOMAIN}_{entry_id}_accept_total_{meter_id}_{key}"
+
+
+def signal_new_fields(entry_id: str) -> str:
+    """Dispatcher signal carrying ``NewFields``: a meter's telegram brought new values."""
+    return f"{DOMAIN}_{entry_id}_new_fields"
 
 
 def signal_meter_added(entry_id: str) -> str:
@@ -99,11 +156,26 @@ def normalize_key(text: str) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class MeterReading:
-    """A decoded telegram with what the radio added: signal strength and reception time."""
+    """A decoded telegram with what the radio added: signal strength and reception time.
+
+    ``fields`` are the values Home Assistant shows, by field key (see ``meter_fields``),
+    worked out once per telegram for all of the meter's entities.
+    """
 
     reading: Reading
     rssi_dbm: float | None
     received_at: datetime
+    fields: Mapping[str, FieldValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class NewFields:
+    """Fields a meter's telegram carried for the first time: entities to add."""
+
+    meter_id: str
+    fields: tuple[MeterField, ...] = ()
+    fixed: tuple[str, ...] = ()
+    """Sensor keys of ``FIXED_VALUE_KEYS`` (OmniPower's energy and power)."""
 
 
 @dataclass(slots=True)
@@ -123,13 +195,22 @@ class MeterRuntime:
 
     subentry_id: str
     meter_id: str
-    key: bytes
+    key: bytes | None
+    """None: the meter sends in clear."""
     model: str | None = None
     last_reading: MeterReading | None = None
     last_heard: datetime | None = None
     crc_failures: int = 0
     expiry: CALLBACK_TYPE | None = field(default=None, repr=False)
     available: bool = True
+    fields: dict[str, MeterField] = field(default_factory=dict)
+    """The meter's fields with entities, by key (kept in the fields Store)."""
+    fixed: set[str] = field(default_factory=set)
+    """Sensor keys of the fixed energy and power sensors the meter has."""
+    profile: str | None = None
+    """The meter type its latest telegram had (kept across restarts, for ReCalc)."""
+    manufacturer: str | None = None
+    """The manufacturer code its latest telegram had (kept across restarts, for ReCalc)."""
 
 
 class Gateway:
@@ -145,6 +226,8 @@ class Gateway:
         self.hass = hass
         self.entry = entry
         self.decoder = Decoder()
+        # Tells whether a heard meter encrypts; never holds a key.
+        self._probe = Decoder(duplicate_guard=False)
         self.heard: OrderedDict[str, HeardMeter] = OrderedDict()
         self.meters: dict[str, MeterRuntime] = {}
         self.outcomes: Counter[str] = Counter()
@@ -155,6 +238,8 @@ class Gateway:
         self._lost_at: datetime | None = None
         self._counters_timer: CALLBACK_TYPE | None = None
         self._counters_changed = False
+        self._fields_store: Store[dict[str, Any]] = fields_store(hass, entry.entry_id)
+        self._stored_fields: dict[str, Any] = {}
         link_mode = LinkMode(entry.options.get(CONF_LINK_MODE, DEFAULT_LINK_MODE))
         kwargs: dict[str, Any] = {
             "reconnect_initial_delay_s": RECONNECT_INITIAL_DELAY_S,
@@ -176,6 +261,7 @@ class Gateway:
 
     async def async_start(self) -> None:
         """Open the stick (raises if it cannot) and load the configured meters."""
+        self._stored_fields = await self._fields_store.async_load() or {}
         self.sync_meters()
         await self.stick.open()
         self._counters_timer = async_track_time_interval(
@@ -254,7 +340,7 @@ class Gateway:
                 removed.append(sid)
         for sid, sub in wanted.items():
             meter_id = sub.data[CONF_METER_ID]
-            key = bytes.fromhex(sub.data[CONF_AES_KEY])
+            key = subentry_key(sub)
             known = self.meters.get(meter_id)
             if known is None or known.key != key:
                 # set_key resets the meter's duplicate guard: only when the key really changed.
@@ -265,6 +351,7 @@ class Gateway:
                     known.key = key
             if known is None:
                 runtime = MeterRuntime(subentry_id=sid, meter_id=meter_id, key=key)
+                self._load_fields(runtime)
                 self.meters[meter_id] = runtime
                 # A restart must not blank restored values at once: a meter gets one full
                 # window to be heard before its entities go unavailable.
@@ -274,10 +361,54 @@ class Gateway:
                 known.subentry_id = sid
         return added, removed
 
+    def _load_fields(self, meter: MeterRuntime) -> None:
+        """The fields the meter had before the restart.
+
+        A meter from a version that stored no fields had the energy and power sensors: those
+        it has in the entity registry are kept.
+        """
+        stored = self._stored_fields.get(meter.meter_id)
+        if stored is None:
+            registry = er.async_get(self.hass)
+            meter.fixed = {
+                key
+                for key in FIXED_VALUE_KEYS.values()
+                if registry.async_get_entity_id("sensor", DOMAIN, f"{meter.meter_id}_{key}")
+            }
+            return
+        meter.fixed = {str(key) for key in stored.get("fixed", ())}
+        meter.profile = stored.get("profile")
+        meter.manufacturer = stored.get("manufacturer")
+        for data in stored.get("fields", ()):
+            try:
+                meter_field = MeterField.from_json(data)
+            except (KeyError, TypeError, ValueError) as err:
+                _LOGGER.warning(
+                    "Meter %s: ignoring a damaged stored field: %r", meter.meter_id, err
+                )
+                continue
+            meter.fields[meter_field.key] = meter_field
+
+    def _save_fields(self) -> None:
+        snapshot = {
+            meter.meter_id: {
+                "profile": meter.profile,
+                "manufacturer": meter.manufacturer,
+                "fixed": sorted(meter.fixed),
+                "fields": [f.as_json() for f in meter.fields.values()],
+            }
+            for meter in self.meters.values()
+        }
+        self._stored_fields = snapshot
+        # A prepared snapshot: the Store may call this in the executor (2025.4).
+        self._fields_store.async_delay_save(lambda: snapshot, FIELDS_SAVE_DELAY_S)
+
     def _forget_meter(self, meter: MeterRuntime) -> None:
         if meter.expiry is not None:
             meter.expiry()
         self.meters.pop(meter.meter_id, None)
+        if self._stored_fields.pop(meter.meter_id, None) is not None:
+            self._save_fields()
         self.decoder.remove_meter(meter.meter_id)
         ir.async_delete_issue(
             self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.meter_id)
@@ -354,12 +485,23 @@ class Gateway:
             _LOGGER.debug("Dropped telegram: %s", err)
             return
         self._count("decoded")
-        meter_reading = MeterReading(reading, frame.rssi_dbm, frame.received_at)
         self._note_heard(reading.meter_id, frame)
         meter = self.meters.get(reading.meter_id)
         if meter is None:  # keys are only set for configured meters
             return
+        shown = reading_fields(reading)
+        meter_reading = MeterReading(
+            reading,
+            frame.rssi_dbm,
+            frame.received_at,
+            {key: value for key, (_field, value) in shown.items()},
+        )
         meter.last_reading = meter_reading
+        if (meter.profile, meter.manufacturer) != (reading.profile, reading.manufacturer):
+            meter.profile = reading.profile
+            meter.manufacturer = reading.manufacturer
+            self._save_fields()
+        self._add_new_fields(meter, reading, shown)
         meter.last_heard = frame.received_at
         if meter.crc_failures:
             meter.crc_failures = 0
@@ -379,6 +521,35 @@ class Gateway:
         for listener in list(self._reading_listeners):
             listener(meter_reading)
 
+    def _add_new_fields(
+        self,
+        meter: MeterRuntime,
+        reading: Reading,
+        shown: Mapping[str, tuple[MeterField, FieldValue]],
+    ) -> None:
+        """Announce values the meter sends for the first time, so their entities are added."""
+        fixed_values = fixed_value_keys(reading, shown)
+        fixed = [
+            FIXED_VALUE_KEYS[key]
+            for key in fixed_values
+            if FIXED_VALUE_KEYS[key] not in meter.fixed
+        ]
+        fields = [
+            meter_field
+            for key, (meter_field, _value) in shown.items()
+            if key not in fixed_values and key not in meter.fields
+        ]
+        if not fixed and not fields:
+            return
+        meter.fixed.update(fixed)
+        meter.fields.update((f.key, f) for f in fields)
+        self._save_fields()
+        async_dispatcher_send(
+            self.hass,
+            signal_new_fields(self.entry.entry_id),
+            NewFields(meter.meter_id, tuple(fields), tuple(fixed)),
+        )
+
     def _describe_meter_device(self, reading: Reading) -> None:
         """Record on the meter's device what its telegrams say it is."""
         device_registry = dr.async_get(self.hass)
@@ -386,7 +557,7 @@ class Gateway:
         if device is not None:
             device_registry.async_update_device(
                 device.id,
-                manufacturer=MANUFACTURER_NAMES.get(reading.manufacturer, reading.manufacturer),
+                manufacturer=manufacturer_name(reading.manufacturer),
                 model=reading.model,
             )
 
@@ -478,6 +649,43 @@ class Gateway:
         """Heard meters that are not configured yet, most recently heard first."""
         return [h for mid, h in reversed(self.heard.items()) if mid not in self.meters]
 
+    def needs_key(self, heard: HeardMeter) -> bool | None:
+        """Whether a heard meter encrypts: True, False (sends in clear), None (cannot tell yet).
+
+        Decodes its latest telegram as a meter without a key on a scratch decoder, so the
+        gateway's own decoder (keys, duplicate guards) is never touched.
+        """
+        meter_id = heard.header.meter_id
+        self._probe.set_key(meter_id, None)
+        try:
+            self._probe.decode(heard.telegram)
+        except UnknownMeter:
+            return True  # encrypted, and no key to decrypt it
+        except WmbusError:
+            return None  # e.g. a compact frame before its format is known
+        finally:
+            self._probe.remove_meter(meter_id)
+        return False
+
+    def profile_of(self, meter_id: str, key: bytes | None) -> str | None:
+        """The profile (meter type) of a heard meter's latest telegram, decoded with ``key``.
+
+        None if it has not been heard or does not decode.
+        """
+        heard = self.heard.get(meter_id)
+        if heard is None:
+            return None
+        try:
+            if key is None:
+                self._probe.set_key(meter_id, None)
+                try:
+                    return self._probe.decode(heard.telegram).profile
+                finally:
+                    self._probe.remove_meter(meter_id)
+            return self.decoder.try_key(heard.telegram, key).profile
+        except WmbusError:
+            return None
+
     def check_key(self, meter_id: str, key: bytes) -> bool | None:
         """Try ``key`` on the meter's latest telegram: True right, False wrong, None untested."""
         heard = self.heard.get(meter_id)
@@ -496,9 +704,30 @@ class Gateway:
         return {**self.stick.counters, **self.outcomes}
 
 
+def fields_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """The Store of the fields each meter of a stick entry has entities for."""
+    return Store(hass, FIELDS_STORAGE_VERSION, f"{DOMAIN}.meter_fields.{entry_id}")
+
+
+def subentry_key(subentry: ConfigSubentry) -> bytes | None:
+    """A meter subentry's AES key; None for a meter added without one (it sends in clear)."""
+    text = subentry.data.get(CONF_AES_KEY) or ""
+    return bytes.fromhex(text) if text else None
+
+
+def manufacturer_name(code: str) -> str:
+    """The maker's name for a FLAG code, or the code itself."""
+    return MANUFACTURER_NAMES.get(code, code)
+
+
 def stick_issue_id(entry_id: str) -> str:
     """Repair issue id of a stick that stays disconnected."""
     return f"stick_disconnected_{entry_id}"
+
+
+def total_decreased_issue_id(entry_id: str, meter_id: str, key: str) -> str:
+    """Repair issue id of a meter total that went down (meter replaced or reset)."""
+    return f"total_decreased_{entry_id}_{meter_id}_{key}"
 
 
 def wrong_key_issue_id(entry_id: str, meter_id: str) -> str:

@@ -19,7 +19,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .const import CONF_METER_ID, CONF_PORT, DOMAIN
 from .entity import stick_device_info
-from .gateway import Gateway, signal_meter_added, stick_issue_id
+from .gateway import Gateway, fields_store, signal_meter_added, stick_issue_id
 from .protocol.stick import StickError
 from .recalc_bridge import RecalcBridge, async_remove_recalc_state
 
@@ -66,6 +66,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: WmbusConfigEntry) -> No
     """Leave no repair issue behind for a stick that no longer exists."""
     ir.async_delete_issue(hass, DOMAIN, stick_issue_id(entry.entry_id))
     await async_remove_recalc_state(hass, entry.entry_id)
+    await fields_store(hass, entry.entry_id).async_remove()
 
 
 async def _async_entry_updated(hass: HomeAssistant, entry: WmbusConfigEntry) -> None:

@@ -8,7 +8,11 @@ ReCalc command adds, updates and removes (the entry's update listener applies th
 
 Decisions:
 - The bridge runs only while an MQTT config entry is loaded; without one it stays idle with the
-  ``recalc_no_mqtt`` repair issue and starts by itself when MQTT is loaded.
+  ``recalc_no_mqtt`` repair issue and starts by itself when MQTT is loaded. Idle means nothing
+  is queued either: readings wait in the outbox only while the link is attached (MQTT loaded,
+  subscribed) and its broker connection is down. "Never lose a reading" protects a running
+  conversation with ReCalc against outages; before MQTT exists ReCalc has not sent its meter
+  set, and a queue filled for hours would end in dropped messages and stale values replayed.
 - ``STOP`` pauses the bridge (no publishing, no queuing, commands ignored) and turns the "ReCalc
   mirroring" switch off; turning it on resumes. The paused state is kept in the Store.
 - User meters are mirrored when the option says so, under their manufacturer code in lower
@@ -18,6 +22,10 @@ Decisions:
 - The outbox is persisted with a Store (atomic writes, delayed saves). The save callback gets
   an immutable snapshot taken in the event loop, so it is correct whether the Store calls it
   in the executor (2025.4) or in the loop (2025.12 and later).
+- At Home Assistant's stop the Store's own FINAL_WRITE listener writes the outbox; the bridge
+  only hands it a fresh snapshot (at STOP and on every change while stopping). A write of our
+  own at FINAL_WRITE withdrew the Store's listener while the bus was calling it, and core
+  logged "Unable to remove unknown job listener".
 """
 
 from __future__ import annotations
@@ -37,13 +45,14 @@ from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigSubentry,
 )
-from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
-from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import CALLBACK_TYPE, CoreState, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.storage import Store
 
+from .channel_files import ChannelFiles
 from .const import (
     CONF_AES_KEY,
     CONF_METER_ID,
@@ -55,12 +64,15 @@ from .const import (
     CONF_RECALC_MANUFACTURER_KEY,
     CONF_RECALC_MIRROR_USER_METERS,
     CONF_RECALC_PREFIX,
+    CONF_RECALC_PROFILE,
     DEFAULT_RECALC_PREFIX,
     DOMAIN,
     ORIGIN_RECALC,
     SUBENTRY_METER,
 )
 from .recalc import (
+    DEFAULT_PROFILE,
+    ChannelPlan,
     Command,
     Message,
     Outbox,
@@ -81,7 +93,7 @@ _LOGGER = logging.getLogger(__name__)
 
 MQTT_DOMAIN = "mqtt"
 STORAGE_VERSION = 1
-# Batches the rewrite of the whole outbox file; FINAL_WRITE flushes a pending save.
+# Batches the rewrite of the whole outbox file; at stop the Store's FINAL_WRITE writes it.
 SAVE_DELAY_S = 2.0
 # Manufacturer key of a mirrored user meter before its first reading says otherwise.
 DEFAULT_MANUFACTURER_KEY = "kam"
@@ -146,8 +158,12 @@ class RecalcBridge:
         self._store = _store(hass, entry.entry_id)
         self._task: asyncio.Task[None] | None = None
         self._listeners: list[CALLBACK_TYPE] = []
-        self._final_write_unsub: CALLBACK_TYPE | None = None
-        self._config_sent: dict[str, str] = {}
+        self._stop_unsub: CALLBACK_TYPE | None = None
+        # Meter id -> (manufacturer key, config payload) last queued: a change of either (a
+        # new key, a meter found to be of another type, an edited channel file) re-announces.
+        self._config_sent: dict[str, tuple[str, str]] = {}
+        self._unplanned: set[tuple[str, str]] = set()  # (meter, type) without channels, logged
+        self.channels = ChannelFiles(hass, entry.entry_id, self._channel_plans_changed)
         self._notify_pending = False
         self._save_handle: asyncio.TimerHandle | None = None
         self._attach_lock = asyncio.Lock()
@@ -160,6 +176,7 @@ class RecalcBridge:
 
     async def async_start(self) -> None:
         """Load the persisted outbox and start following MQTT and the gateway."""
+        await self.channels.async_start()
         stored = await self._store.async_load()
         if stored:
             self.outbox.restore(stored.get("outbox", []), int(stored.get("dropped", 0)))
@@ -176,19 +193,20 @@ class RecalcBridge:
                 self.hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._on_config_entry_changed
             ),
         ]
-        self._final_write_unsub = self.hass.bus.async_listen_once(
-            EVENT_HOMEASSISTANT_FINAL_WRITE, self._final_write
+        self._stop_unsub = self.hass.bus.async_listen_once(
+            EVENT_HOMEASSISTANT_STOP, self._home_assistant_stopping
         )
         await self._async_apply_options()
 
     async def async_stop(self) -> None:
         """Stop publishing and write the outbox now (an unload or a removed entry)."""
         self._stopped = True
+        self.channels.stop()
         while self._listeners:
             self._listeners.pop()()
-        if self._final_write_unsub is not None:
-            self._final_write_unsub()
-            self._final_write_unsub = None
+        if self._stop_unsub is not None:
+            self._stop_unsub()
+            self._stop_unsub = None
         async with self._attach_lock:  # not while an attach is half done
             await self._async_detach()
             self.link = None
@@ -400,8 +418,8 @@ class RecalcBridge:
 
     def _user_manufacturer_key(self, meter_id: str) -> str:
         meter = self.gateway.meters.get(meter_id)
-        if meter is not None and meter.last_reading is not None:
-            return meter.last_reading.reading.manufacturer.lower()
+        if meter is not None and meter.manufacturer is not None:
+            return meter.manufacturer.lower()
         return DEFAULT_MANUFACTURER_KEY
 
     def _queue_missing_configs(self, *, resend: bool = False) -> None:
@@ -417,16 +435,72 @@ class RecalcBridge:
             del self._config_sent[meter_id]
         messages: list[Message] = []
         for meter_id, manufacturer_key in mirrored.items():
-            if self._config_sent.get(meter_id) != manufacturer_key:
-                self._config_sent[meter_id] = manufacturer_key
-                messages.append(config_message(self.link.topics, manufacturer_key, meter_id))
+            plan = self._plan_of_meter(meter_id)
+            if plan is not None and self._config_sent.get(meter_id) != (
+                manufacturer_key,
+                plan.config_payload,
+            ):
+                self._config_sent[meter_id] = (manufacturer_key, plan.config_payload)
+                messages.append(
+                    config_message(self.link.topics, manufacturer_key, meter_id, plan=plan)
+                )
         if messages:
             self.link.queue(messages)
+
+    def _plan_of_meter(self, meter_id: str) -> ChannelPlan | None:
+        """The channels of a mirrored meter.
+
+        Of its type as its telegrams say, else as ReCalc's command said (kept in the
+        subentry), else OmniPower's (the original gateway's only type).
+        """
+        meter = self.gateway.meters.get(meter_id)
+        if meter is not None and meter.profile is not None:
+            profile = meter.profile
+        else:
+            sub = self._meter_subentries().get(meter_id)
+            profile = str(sub.data.get(CONF_RECALC_PROFILE) or DEFAULT_PROFILE) if sub else ""
+        return self._plan(meter_id, profile or DEFAULT_PROFILE)
+
+    def _plan(self, meter_id: str, profile: str) -> ChannelPlan | None:
+        plan = self.channels.plans.get(profile)
+        if plan is None and (meter_id, profile) not in self._unplanned:
+            self._unplanned.add((meter_id, profile))
+            _LOGGER.info(
+                "ReCalc: no channels for meter %s of type %s; it is mirrored once a channel "
+                "file %s exists",
+                meter_id,
+                profile,
+                self.channels.user_path(profile),
+            )
+        return plan
+
+    def _profile_for_command(self, meter: RecalcMeter) -> str:
+        """The meter type a ReCalc command means.
+
+        The meter's telegram if it has been heard, else the channel file naming ReCalc's
+        manufacturerDeviceKey, else OmniPower.
+        """
+        profile = self.gateway.profile_of(meter.device_id, bytes.fromhex(meter.encryption_key))
+        if profile is not None:
+            return profile
+        for name, plan in sorted(self.channels.plans.items()):
+            if plan.names_device(meter.device_key):
+                return name
+        return DEFAULT_PROFILE
+
+    @callback
+    def _channel_plans_changed(self) -> None:
+        """A channel file changed: announce the meters whose channels are now different."""
+        self._unplanned.clear()
+        if self.link is not None and self.link.attached and not self.paused:
+            self._queue_missing_configs()
 
     @callback
     def _on_reading(self, meter_reading: MeterReading) -> None:
         link = self.link
-        if link is None or self.paused:
+        # Idle without MQTT: nothing is queued until an MQTT entry is loaded and the link is
+        # attached (the outbox covers outages of a running link, see the module docstring).
+        if link is None or self.paused or not link.attached:
             return
         reading = meter_reading.reading
         sub = self._meter_subentries().get(reading.meter_id)
@@ -440,16 +514,23 @@ class RecalcBridge:
             manufacturer_key = reading.manufacturer.lower()
         else:
             return
+        plan = self._plan(reading.meter_id, reading.profile)
+        if plan is None:
+            return
         messages: list[Message] = []
-        if self._config_sent.get(reading.meter_id) != manufacturer_key:
-            self._config_sent[reading.meter_id] = manufacturer_key
-            messages.append(config_message(link.topics, manufacturer_key, reading.meter_id))
+        if self._config_sent.get(reading.meter_id) != (manufacturer_key, plan.config_payload):
+            self._config_sent[reading.meter_id] = (manufacturer_key, plan.config_payload)
+            messages.append(
+                config_message(link.topics, manufacturer_key, reading.meter_id, plan=plan)
+            )
         messages += data_messages(
             link.topics,
             manufacturer_key,
             reading.meter_id,
-            reading.values,
+            # A channel carries a profile's named value or a field of a meter without one.
+            {**meter_reading.fields, **reading.values},
             meter_reading.received_at,
+            plan=plan,
         )
         link.queue(messages)
 
@@ -504,19 +585,31 @@ class RecalcBridge:
         # update listeners start eagerly and must not announce these meters a second time.
         self.claimed = {m.device_id: (m.manufacturer_key, m.device_key) for m in change.claim_user}
         skipped = {n.device_id for n in change.notes if n.reason == "configured_on_another_stick"}
+        profiles = {meter.device_id: self._profile_for_command(meter) for meter in command.meters}
         messages: list[Message] = []
         for meter in command.meters:
             if meter.device_id in skipped:
                 continue
-            self._config_sent[meter.device_id] = meter.manufacturer_key
-            messages.append(config_message(link.topics, meter.manufacturer_key, meter.device_id))
+            known = self.gateway.meters.get(meter.device_id)
+            profile = (
+                known.profile
+                if known is not None and known.profile is not None
+                else profiles[meter.device_id]
+            )
+            plan = self._plan(meter.device_id, profile)
+            if plan is None:
+                continue
+            self._config_sent[meter.device_id] = (meter.manufacturer_key, plan.config_payload)
+            messages.append(
+                config_message(link.topics, meter.manufacturer_key, meter.device_id, plan=plan)
+            )
         link.queue(messages)
         entries = self.hass.config_entries
         for meter in change.add:
             entries.async_add_subentry(
                 self.entry,
                 ConfigSubentry(
-                    data=MappingProxyType(_subentry_data(meter)),
+                    data=MappingProxyType(_subentry_data(meter, profiles[meter.device_id])),
                     subentry_type=SUBENTRY_METER,
                     title=_title(meter),
                     unique_id=meter.device_id,
@@ -524,7 +617,10 @@ class RecalcBridge:
             )
         for meter in change.update:
             entries.async_update_subentry(
-                self.entry, subs[meter.device_id], data=_subentry_data(meter), title=_title(meter)
+                self.entry,
+                subs[meter.device_id],
+                data=_subentry_data(meter, profiles[meter.device_id]),
+                title=_title(meter),
             )
         for meter_id in change.remove:
             entries.async_remove_subentry(self.entry, subs[meter_id].subentry_id)
@@ -558,6 +654,10 @@ class RecalcBridge:
         """Take a snapshot in the loop at most every ``delay_s`` and hand it to the Store."""
         if self._stopped:
             return  # async_stop has written the final state
+        if self.hass.state in (CoreState.stopping, CoreState.final_write):
+            # The Store defers the write to its FINAL_WRITE: hand it the latest state now.
+            self._home_assistant_stopping(None)
+            return
         if self._save_handle is not None:
             if delay_s > 0:
                 return
@@ -571,13 +671,14 @@ class RecalcBridge:
         # The Store may call this in the executor (2025.4): it returns prepared data only.
         self._store.async_delay_save(lambda: stored, 0)
 
-    async def _final_write(self, _event: Event) -> None:
-        """Home Assistant is stopping: persist what is queued right now."""
-        self._final_write_unsub = None  # a listen_once listener is gone once it has fired
+    @callback
+    def _home_assistant_stopping(self, event: Event | None) -> None:
+        """Hand the Store what is queued right now; its FINAL_WRITE listener writes it."""
+        if event is not None:
+            self._stop_unsub = None  # a listen_once listener is gone once it has fired
         if self._save_handle is not None:
             self._save_handle.cancel()
-            self._save_handle = None
-        await self._store.async_save(self._snapshot().as_json())
+        self._save_now()
 
     @callback
     def _notify(self) -> None:
@@ -615,13 +716,14 @@ async def async_remove_recalc_state(hass: HomeAssistant, entry_id: str) -> None:
     await _store(hass, entry_id).async_remove()
 
 
-def _subentry_data(meter: RecalcMeter) -> dict[str, str]:
+def _subentry_data(meter: RecalcMeter, profile: str) -> dict[str, str]:
     return {
         CONF_METER_ID: meter.device_id,
         CONF_AES_KEY: meter.encryption_key,
         CONF_ORIGIN: ORIGIN_RECALC,
         CONF_RECALC_MANUFACTURER_KEY: meter.manufacturer_key,
         CONF_RECALC_DEVICE_KEY: meter.device_key,
+        CONF_RECALC_PROFILE: profile,
     }
 
 

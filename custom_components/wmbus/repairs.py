@@ -1,4 +1,8 @@
-"""Fix flow for a meter whose telegrams keep failing the payload CRC: enter the right key."""
+"""Fix flows: a wrong AES key (enter the right one), a total that went down (accept it).
+
+A meter whose telegrams keep failing the payload CRC needs its key; a meter total that went
+down is accepted as the meter's new total (the meter was replaced or reset).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,15 @@ from typing import Any
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.selector import TextSelector
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
 
 from .const import CONF_AES_KEY, CONF_METER_ID, DOMAIN
-from .gateway import normalize_key
+from .gateway import normalize_key, signal_accept_total
 from .ha_compat import RepairsFlowResult, vol
+
+# The key field shows dots, never the key being typed.
+KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 
 class WrongKeyRepairFlow(RepairsFlow):
@@ -53,9 +61,39 @@ class WrongKeyRepairFlow(RepairsFlow):
                     return self.async_create_entry(data={})
         return self.async_show_form(
             step_id="key",
-            data_schema=vol.Schema({vol.Required(CONF_AES_KEY): TextSelector()}),
+            data_schema=vol.Schema({vol.Required(CONF_AES_KEY): KEY_SELECTOR}),
             errors=errors,
             description_placeholders={"meter_id": meter_id, "meter_name": subentry.title},
+        )
+
+
+class TotalDecreasedRepairFlow(RepairsFlow):
+    """Confirm that the lower total is right; the sensor takes it and follows the meter again."""
+
+    def __init__(self, entry_id: str, meter_id: str, key: str) -> None:
+        self._entry_id = entry_id
+        self._meter_id = meter_id
+        self._key = key
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Start at the confirmation."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Accept the meter's latest total (the sensor withdraws the issue when it takes it)."""
+        if user_input is not None:
+            async_dispatcher_send(
+                self.hass, signal_accept_total(self._entry_id, self._meter_id, self._key)
+            )
+            return self.async_create_entry(data={})
+        issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
+        placeholders = dict(issue.translation_placeholders or {}) if issue else {}
+        return self.async_show_form(
+            step_id="confirm",
+            data_schema=vol.Schema({}),
+            description_placeholders=placeholders,
         )
 
 
@@ -64,4 +102,8 @@ async def async_create_fix_flow(
 ) -> RepairsFlow:
     """Home Assistant asks for the flow of a fixable issue raised by the gateway."""
     assert data is not None
+    if data.get("flow") == "total_decreased":
+        return TotalDecreasedRepairFlow(
+            str(data["entry_id"]), str(data["meter_id"]), str(data["key"])
+        )
     return WrongKeyRepairFlow(str(data["entry_id"]), str(data["subentry_id"]))

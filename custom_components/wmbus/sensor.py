@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.sensor import (
+    DOMAIN as SENSOR_DOMAIN,
     RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
@@ -23,10 +23,22 @@ from homeassistant.const import (
     UnitOfPower,
 )
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
+from .const import CONF_METER_ID, DOMAIN
 from .entity import WmbusMeterEntity, WmbusStickEntity
-from .gateway import Gateway, MeterReading, signal_counters, signal_meter_added
+from .gateway import (
+    Gateway,
+    MeterReading,
+    NewFields,
+    signal_accept_total,
+    signal_counters,
+    signal_meter_added,
+    signal_new_fields,
+    total_decreased_issue_id,
+)
+from .meter_fields import MeterField
 from .recalc_bridge import RecalcBridge, bridge_of, signal_recalc
 
 if TYPE_CHECKING:
@@ -44,7 +56,7 @@ PARALLEL_UPDATES = 0
 class MeterSensorDescription(SensorEntityDescription):
     """A meter sensor; ``value_fn`` picks its value out of a reading (None: not carried)."""
 
-    value_fn: Callable[[MeterReading], float | int | datetime | None]
+    value_fn: Callable[[MeterReading], float | int | None]
     restore: bool = True
 
 
@@ -55,7 +67,8 @@ def _value(name: str) -> Callable[[MeterReading], float | int | None]:
     return pick
 
 
-# Quantities the decoder's meter profiles name; a sensor exists for each a profile carries.
+# OmniPower's energy and power (the sensors and entity ids they have always had); a meter gets
+# each once its telegrams carry the value. Other values get sensors from their fields.
 METER_SENSORS: tuple[MeterSensorDescription, ...] = (
     MeterSensorDescription(
         key="energy_imported",
@@ -91,25 +104,35 @@ METER_SENSORS: tuple[MeterSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfPower.WATT,
         value_fn=_value("current_power_production_w"),
     ),
-    MeterSensorDescription(
-        key="rssi",
-        translation_key="rssi",
-        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=lambda reading: reading.rssi_dbm,
-    ),
-    MeterSensorDescription(
-        key="last_telegram",
-        translation_key="last_telegram",
-        device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda reading: reading.received_at,
-        restore=False,
-    ),
 )
+FIXED_SENSORS: Final[Mapping[str, MeterSensorDescription]] = {
+    description.key: description for description in METER_SENSORS
+}
+"""The energy and power sensors of OmniPower's values (meter_fields.FIXED_VALUE_KEYS)."""
+
+RSSI = MeterSensorDescription(
+    key="rssi",
+    translation_key="rssi",
+    device_class=SensorDeviceClass.SIGNAL_STRENGTH,
+    state_class=SensorStateClass.MEASUREMENT,
+    native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    entity_registry_enabled_default=False,
+    value_fn=lambda reading: reading.rssi_dbm,
+)
+
+# Replaces the "Last telegram" timestamp sensor of earlier versions: a timestamp that changes
+# with every telegram is a logbook entry every ~15 s (the logbook only leaves out sensors with a
+# unit or state class), and "when was the meter last heard" is every entity's last_reported.
+# A counter with a state class is what Home Assistant treats as continuous: no logbook entries.
+TELEGRAMS = SensorEntityDescription(
+    key="telegrams",
+    translation_key="meter_telegrams",
+    state_class=SensorStateClass.TOTAL_INCREASING,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    entity_registry_enabled_default=False,
+)
+REMOVED_METER_SENSOR_KEYS: Final = ("last_telegram",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -190,18 +213,62 @@ async def async_setup_entry(
     async_add_entities(WmbusStickSensor(entry, description) for description in STICK_SENSORS)
     async_add_entities(RecalcSensor(entry, description) for description in RECALC_SENSORS)
 
+    entity_registry = er.async_get(hass)
+    gateway = entry.runtime_data
+
+    def field_sensors(
+        subentry: ConfigSubentry, fields: Iterable[MeterField], fixed: Iterable[str]
+    ) -> list[SensorEntity]:
+        entities: list[SensorEntity] = [
+            WmbusMeterSensor(entry, subentry, FIXED_SENSORS[key]) for key in sorted(fixed)
+        ]
+        entities.extend(
+            WmbusMeterSensor(entry, subentry, field_description(meter_field))
+            for meter_field in fields
+            if meter_field.kind == "sensor"
+        )
+        return entities
+
     @callback
     def add_meter(subentry_id: str) -> None:
         subentry = entry.subentries[subentry_id]
-        async_add_entities(
-            (WmbusMeterSensor(entry, subentry, description) for description in METER_SENSORS),
-            config_subentry_id=subentry_id,
-        )
+        meter_id = subentry.data[CONF_METER_ID]
+        for key in REMOVED_METER_SENSOR_KEYS:
+            if entity_id := entity_registry.async_get_entity_id(
+                SENSOR_DOMAIN, DOMAIN, f"{meter_id}_{key}"
+            ):
+                entity_registry.async_remove(entity_id)
+        meter = gateway.meters[meter_id]
+        entities = field_sensors(subentry, meter.fields.values(), meter.fixed)
+        entities.append(WmbusMeterSensor(entry, subentry, RSSI))
+        entities.append(WmbusTelegramCounter(entry, subentry, TELEGRAMS))
+        async_add_entities(entities, config_subentry_id=subentry_id)
 
-    for subentry_id in entry.runtime_data.meter_subentries():
+    @callback
+    def add_fields(new: NewFields) -> None:
+        meter = gateway.meters.get(new.meter_id)
+        if meter is None or meter.subentry_id not in entry.subentries:
+            return
+        subentry = entry.subentries[meter.subentry_id]
+        if entities := field_sensors(subentry, new.fields, new.fixed):
+            async_add_entities(entities, config_subentry_id=meter.subentry_id)
+
+    for subentry_id in gateway.meter_subentries():
         add_meter(subentry_id)
     entry.async_on_unload(
         async_dispatcher_connect(hass, signal_meter_added(entry.entry_id), add_meter)
+    )
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, signal_new_fields(entry.entry_id), add_fields)
+    )
+
+
+def field_description(meter_field: MeterField) -> MeterSensorDescription:
+    """A sensor for one of a meter's fields (found in its telegrams)."""
+    key = meter_field.key
+    return MeterSensorDescription(
+        **meter_field.sensor_hints(),
+        value_fn=lambda reading: reading.fields.get(key),
     )
 
 
@@ -217,6 +284,9 @@ class WmbusMeterSensor(WmbusMeterEntity, RestoreSensor):
         description: MeterSensorDescription,
     ) -> None:
         super().__init__(entry, subentry, description)
+        self._subentry_id = subentry.subentry_id
+        # The latest total a meter sent below the one shown, while that episode lasts.
+        self._refused_total: float | None = None
         meter = self.gateway.meters.get(self.meter_id)
         if meter is not None and meter.last_reading is not None:
             self.apply_reading(meter.last_reading)
@@ -224,6 +294,14 @@ class WmbusMeterSensor(WmbusMeterEntity, RestoreSensor):
     async def async_added_to_hass(self) -> None:
         """Restore the last value so the Energy dashboard sees no gap after a restart."""
         await super().async_added_to_hass()
+        if self.entity_description.state_class is SensorStateClass.TOTAL_INCREASING:
+            self.async_on_remove(
+                async_dispatcher_connect(
+                    self.hass,
+                    signal_accept_total(self._entry_id, self.meter_id, self.entity_description.key),
+                    self._accept_lower_total,
+                )
+            )
         if self._attr_native_value is not None or not self.entity_description.restore:
             return
         if (last := await self.async_get_last_sensor_data()) is not None:
@@ -231,7 +309,13 @@ class WmbusMeterSensor(WmbusMeterEntity, RestoreSensor):
 
     @callback
     def apply_reading(self, reading: MeterReading) -> None:
-        """Take the value this sensor shows; a total that would go down is refused."""
+        """Take the value this sensor shows; a total that would go down is held back.
+
+        A lower total starts an episode: one warning and a repair issue whose fix accepts the
+        meter's new total (a replaced or reset meter). Until then the last good total stays,
+        because the recorder would count a drop of more than 10 % as a reset and add the whole
+        new total again. The episode ends by itself if the meter climbs past the old total.
+        """
         value = self.entity_description.value_fn(reading)
         if value is None:
             return
@@ -242,17 +326,101 @@ class WmbusMeterSensor(WmbusMeterEntity, RestoreSensor):
             and isinstance(value, int | float)
             and value < previous
         ):
-            # The recorder would take a drop of more than 10 % as a meter reset and count the
-            # whole total again; a meter's counter does not run backwards, the telegram is wrong.
-            _LOGGER.warning(
-                "Meter %s: ignoring %s %s lower than the previous %s",
+            if self._refused_total is None:
+                self._start_lower_total_episode(previous, value)
+            self._refused_total = value
+            return
+        if self._refused_total is not None:
+            _LOGGER.info(
+                "Meter %s: %s is back above %s; the lower values were ignored",
                 self.meter_id,
                 self.entity_description.key,
-                value,
                 previous,
             )
-            return
+            self._end_lower_total_episode()
         self._attr_native_value = value
+
+    def _start_lower_total_episode(self, previous: float, value: float) -> None:
+        _LOGGER.warning(
+            "Meter %s: %s went down from %s to %s; keeping %s until the new total is accepted "
+            "in the repair issue (a replaced or reset meter) or the meter passes it again",
+            self.meter_id,
+            self.entity_description.key,
+            previous,
+            value,
+            previous,
+        )
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self._issue_id,
+            is_fixable=True,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="total_decreased",
+            translation_placeholders={
+                "meter_name": self._meter_name(),
+                "meter_id": self.meter_id,
+                "entity_id": self.entity_id or self.entity_description.key,
+                "previous": str(previous),
+                "value": str(value),
+            },
+            data={
+                "flow": "total_decreased",
+                "entry_id": self._entry_id,
+                "meter_id": self.meter_id,
+                "key": self.entity_description.key,
+            },
+        )
+
+    def _end_lower_total_episode(self) -> None:
+        self._refused_total = None
+        ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
+
+    def _meter_name(self) -> str:
+        subentry = self.gateway.entry.subentries.get(self._subentry_id)
+        return subentry.title if subentry is not None else self.meter_id
+
+    @property
+    def _issue_id(self) -> str:
+        return total_decreased_issue_id(self._entry_id, self.meter_id, self.entity_description.key)
+
+    @callback
+    def _accept_lower_total(self) -> None:
+        """The repair's fix: the meter's latest total becomes the sensor's total."""
+        if self._refused_total is None:
+            return
+        _LOGGER.info(
+            "Meter %s: %s accepted as the new total %s",
+            self.meter_id,
+            self.entity_description.key,
+            self._refused_total,
+        )
+        self._attr_native_value = self._refused_total
+        self._end_lower_total_episode()
+        self.async_write_ha_state()
+
+    async def async_will_remove_from_hass(self) -> None:
+        """A sensor that is gone (unloaded, meter removed) asks nothing of the user."""
+        ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
+        await super().async_will_remove_from_hass()
+
+
+class WmbusTelegramCounter(WmbusMeterEntity, RestoreSensor):
+    """Telegrams decoded from the meter; counts on across restarts."""
+
+    _attr_native_value: int = 0
+
+    async def async_added_to_hass(self) -> None:
+        """Continue from the restored count (counting only telegrams heard from now on)."""
+        await super().async_added_to_hass()
+        last = await self.async_get_last_sensor_data()
+        if last is not None and isinstance(last.native_value, int | float):
+            self._attr_native_value += int(last.native_value)
+
+    @callback
+    def apply_reading(self, reading: MeterReading) -> None:
+        """One more telegram."""
+        self._attr_native_value += 1
 
 
 class WmbusStickSensor(WmbusStickEntity, SensorEntity):

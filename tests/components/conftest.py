@@ -96,6 +96,13 @@ async def setup_entry(hass: HomeAssistant, config_entry: MockConfigEntry) -> Moc
     return config_entry
 
 
+def state(hass: HomeAssistant, entity_id: str) -> str | None:
+    """An entity's state, None while the entity does not exist (a meter's sensors appear with
+    the first telegram that carries their value)."""
+    current = hass.states.get(entity_id)
+    return None if current is None else current.state
+
+
 async def wait_for(
     hass: HomeAssistant, condition: Callable[[], bool], timeout_s: float = 5.0
 ) -> None:

@@ -32,10 +32,12 @@ from custom_components.wmbus.const import (
     SUBENTRY_METER,
 )
 from custom_components.wmbus.protocol import hci
-from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, wait_for
+from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, state, wait_for
+from tests.conftest import corpus_vectors
 from tools.im871a_emulator import Im871aEmulator
 
 WRONG_KEY = "00112233445566778899AABBCCDDEEFF"
+IPERL_ID = "12345699"
 NOT_A_STICK_INFO = hci.DeviceInfo(module_type=0x99, device_mode=0, firmware_version=1)
 
 
@@ -291,7 +293,7 @@ async def test_add_heard_meter_with_the_right_key(
     assert result["step_id"] == "user"
     options = result["data_schema"].schema[CONF_METER_ID].config["options"]
     assert [option["value"] for option in options] == [METER_ID]
-    assert "KAM" in options[0]["label"]
+    assert "Kamstrup" in options[0]["label"]
     assert "-60 dBm" in options[0]["label"]
 
     result = await hass.config_entries.subentries.async_configure(
@@ -314,11 +316,12 @@ async def test_add_heard_meter_with_the_right_key(
     # Entities appear live, without reopening the stick.
     await hass.async_block_till_done()
     emulator.send_telegram(captures[5])
-    entity_id = er.async_get(hass).async_get_entity_id(
-        "sensor", DOMAIN, f"{METER_ID}_energy_imported"
-    )
+    registry = er.async_get(hass)
+    unique_id = f"{METER_ID}_energy_imported"
+    await wait_for(hass, lambda: registry.async_get_entity_id("sensor", DOMAIN, unique_id))
+    entity_id = registry.async_get_entity_id("sensor", DOMAIN, unique_id)
     assert entity_id is not None
-    await wait_for(hass, lambda: hass.states.get(entity_id).state == "2.15")
+    await wait_for(hass, lambda: state(hass, entity_id) == "2.15")
     assert gateway.stick.state == "connected"
 
 
@@ -366,15 +369,105 @@ async def test_add_meter_by_typed_id(hass: HomeAssistant, setup_entry: MockConfi
     assert {sub.unique_id for sub in setup_entry.subentries.values()} == {METER_ID, "12345678"}
 
 
-async def test_add_configured_meter_aborts(
+async def test_a_configured_id_is_a_field_error_and_the_flow_goes_on(
     hass: HomeAssistant, setup_entry: MockConfigEntry
 ) -> None:
     result = await _start_meter_flow(hass, setup_entry)
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {CONF_METER_ID: METER_ID}
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_METER_ID: "already_configured"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_METER_ID: "12345678"}
+    )
+    assert result["step_id"] == "key"
+
+
+def _corpus_telegram(vector_id: str) -> bytes:
+    return bytes.fromhex(next(v for v in corpus_vectors() if v["id"] == vector_id)["telegram_hex"])
+
+
+async def _heard_options(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
+    result = await _start_meter_flow(hass, entry)
+    options = result["data_schema"].schema[CONF_METER_ID].config["options"]
+    return {option["value"]: option["label"] for option in options}
+
+
+async def test_heard_list_says_what_each_meter_is_in_words(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    captures: list[bytes],
+) -> None:
+    hass.config_entries.async_remove_subentry(setup_entry, next(iter(setup_entry.subentries)))
+    await hass.async_block_till_done()
+    gateway = setup_entry.runtime_data
+    emulator.send_telegram(captures[4])
+    emulator.send_telegram(_corpus_telegram("iperl-01"))  # Sensus water meter, in clear
+    await wait_for(hass, lambda: {METER_ID, IPERL_ID} <= gateway.heard.keys())
+    labels = await _heard_options(hass, setup_entry)
+    assert list(labels) == [IPERL_ID, METER_ID]  # most recently heard first
+    assert (
+        labels[METER_ID]
+        == f"{METER_ID} · Kamstrup electricity · needs a key · -60 dBm · "
+        + (labels[METER_ID].rsplit(" · ", 1)[1])
+    )
+    assert labels[METER_ID].rsplit(" · ", 1)[1].startswith("heard ")
+    assert labels[IPERL_ID].startswith(f"{IPERL_ID} · Sensus water · sends in clear, no key · ")
+
+    hass.config.language = "da"
+    labels = await _heard_options(hass, setup_entry)
+    assert labels[METER_ID].startswith(f"{METER_ID} · Kamstrup el · kræver nøgle · -60 dBm · hørt")
+    assert " · Sensus vand · sender ukrypteret, ingen nøgle · " in labels[IPERL_ID]
+
+
+async def test_a_meter_that_sends_in_clear_is_added_without_a_key(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator
+) -> None:
+    gateway = setup_entry.runtime_data
+    emulator.send_telegram(_corpus_telegram("iperl-01"))
+    await wait_for(hass, lambda: IPERL_ID in gateway.heard)
+    result = await _start_meter_flow(hass, setup_entry)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_METER_ID: IPERL_ID}
+    )
+    assert result["step_id"] == "key_optional"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_NAME: "Water"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    (subentry,) = (s for s in setup_entry.subentries.values() if s.unique_id == IPERL_ID)
+    assert subentry.data[CONF_AES_KEY] == ""
+    await hass.async_block_till_done()
+    assert gateway.meters[IPERL_ID].key is None
+    emulator.send_telegram(_corpus_telegram("iperl-01"))
+    await wait_for(hass, lambda: gateway.meters[IPERL_ID].last_reading is not None)
+    assert 7.704 in gateway.meters[IPERL_ID].last_reading.reading.values.values()  # m³
+
+
+async def test_a_heard_meter_that_encrypts_needs_its_key(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    captures: list[bytes],
+) -> None:
+    hass.config_entries.async_remove_subentry(setup_entry, next(iter(setup_entry.subentries)))
+    await hass.async_block_till_done()
+    emulator.send_telegram(captures[4])
+    await wait_for(hass, lambda: METER_ID in setup_entry.runtime_data.heard)
+    result = await _start_meter_flow(hass, setup_entry)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_METER_ID: METER_ID}
+    )
+    assert result["step_id"] == "key"
+    key_selector = result["data_schema"].schema[CONF_AES_KEY]
+    assert key_selector.config["type"] == "password"  # what is typed is not shown
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_AES_KEY: "  ", CONF_NAME: "Hus"}
+    )
+    assert result["errors"] == {CONF_AES_KEY: "key_required"}
+    assert not setup_entry.subentries
 
 
 async def test_reconfigure_meter_changes_key_and_name(
@@ -385,7 +478,7 @@ async def test_reconfigure_meter_changes_key_and_name(
 ) -> None:
     emulator.send_telegram(captures[4])
     await wait_for(
-        hass, lambda: hass.states.get("sensor.house_meter_energy_imported").state != "unknown"
+        hass, lambda: state(hass, "sensor.house_meter_energy_imported") not in (None, "unknown")
     )
     sub_id = next(iter(setup_entry.subentries))
     result = await hass.config_entries.subentries.async_init(
@@ -403,4 +496,21 @@ async def test_reconfigure_meter_changes_key_and_name(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert setup_entry.subentries[sub_id].title == "Hus"
+    assert setup_entry.subentries[sub_id].data[CONF_AES_KEY] == METER_KEY
+
+
+async def test_reconfigure_with_an_empty_key_keeps_the_key(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    sub_id = next(iter(setup_entry.subentries))
+    result = await hass.config_entries.subentries.async_init(
+        (setup_entry.entry_id, SUBENTRY_METER),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": sub_id},
+    )
+    assert result["data_schema"].schema[CONF_AES_KEY].config["type"] == "password"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_NAME: "Renamed"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert setup_entry.subentries[sub_id].title == "Renamed"
     assert setup_entry.subentries[sub_id].data[CONF_AES_KEY] == METER_KEY

@@ -7,7 +7,7 @@ from types import MappingProxyType
 
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.wmbus.const import (
@@ -23,7 +23,7 @@ from custom_components.wmbus.diagnostics import (
     async_get_device_diagnostics,
 )
 from custom_components.wmbus.ha_compat import device_of_entry
-from tests.components.conftest import METER_ID, METER_KEY, wait_for
+from tests.components.conftest import METER_ID, METER_KEY, state, wait_for
 from tools.im871a_emulator import Im871aEmulator
 
 
@@ -91,6 +91,8 @@ async def test_meter_device_hangs_off_the_stick_without_the_deprecated_via_devic
     device_registry: dr.DeviceRegistry,
 ) -> None:
     """DeviceInfo's via_device is deprecated from 2026.8: the link is set by device id."""
+    emulator.send_telegram(captures[4])
+    await wait_for(hass, lambda: state(hass, "sensor.house_meter_energy_imported") == "2.15")
     entity = hass.data["sensor"].get_entity("sensor.house_meter_energy_imported")
     assert "via_device" not in entity.device_info
     # A meter added while the entry runs is linked too.
@@ -112,4 +114,5 @@ async def test_meter_device_hangs_off_the_stick_without_the_deprecated_via_devic
     assert garage.via_device_id == stick.id
     assert garage.name == "Garage meter"
     assert garage.serial_number == "11111111"
-    assert hass.states.get("sensor.garage_meter_energy_imported") is not None
+    # Its diagnostic sensors are there at once; its values come with its first telegram.
+    assert er.async_get(hass).async_get_entity_id("sensor", DOMAIN, "11111111_rssi")

@@ -1,6 +1,7 @@
 """The integration is found and loaded by Home Assistant's loader."""
 
 from pathlib import Path
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
@@ -11,12 +12,15 @@ from homeassistant.helpers import (
     issue_registry as ir,
 )
 from homeassistant.loader import async_get_integration
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.wmbus import gateway as gateway_module
 from custom_components.wmbus.const import CONF_PORT, DOMAIN
 from custom_components.wmbus.gateway import stick_issue_id
 from custom_components.wmbus.ha_compat import device_of_entry
-from tests.components.conftest import wait_for
+from tests.components.conftest import state, wait_for
+from tests.conftest import omnipower_captures
 from tools.im871a_emulator import Im871aEmulator
 
 ENERGY = "sensor.house_meter_energy_imported"
@@ -46,12 +50,14 @@ async def test_unload_leaves_nothing_running(
     hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator
 ) -> None:
     gateway = setup_entry.runtime_data
+    emulator.send_telegram(bytes.fromhex(omnipower_captures()[4]["telegram_hex"]))
+    await wait_for(hass, lambda: state(hass, "sensor.house_meter_energy_imported") == "2.15")
     assert await hass.config_entries.async_unload(setup_entry.entry_id)
     await hass.async_block_till_done()
     assert setup_entry.state is ConfigEntryState.NOT_LOADED
     assert gateway.stick.state == "closed"
     assert all(meter.expiry is None for meter in gateway.meters.values())
-    assert hass.states.get("sensor.house_meter_energy_imported").state == STATE_UNAVAILABLE
+    assert state(hass, "sensor.house_meter_energy_imported") == STATE_UNAVAILABLE
     # Loading again works on the same port: the first instance let go of it.
     assert await hass.config_entries.async_setup(setup_entry.entry_id)
     await hass.async_block_till_done()
@@ -65,12 +71,12 @@ async def test_unplug_and_replug_resumes_values(
     captures: list[bytes],
 ) -> None:
     emulator.send_telegram(captures[0])
-    await wait_for(hass, lambda: hass.states.get(ENERGY).state == "2.06")
+    await wait_for(hass, lambda: state(hass, ENERGY) == "2.06")
     await emulator.unplug(1.0)
-    await wait_for(hass, lambda: hass.states.get(CONNECTED).state == "off")
-    await wait_for(hass, lambda: hass.states.get(CONNECTED).state == "on")
+    await wait_for(hass, lambda: state(hass, CONNECTED) == "off")
+    await wait_for(hass, lambda: state(hass, CONNECTED) == "on")
     emulator.send_telegram(captures[1])
-    await wait_for(hass, lambda: hass.states.get(ENERGY).state == "2.15")
+    await wait_for(hass, lambda: state(hass, ENERGY) == "2.15")
     assert setup_entry.state is ConfigEntryState.LOADED
 
 
@@ -108,3 +114,27 @@ async def test_removing_the_stick_leaves_no_repair_behind(
     await hass.config_entries.async_remove(setup_entry.entry_id)
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_removing_the_stick_removes_the_meters_fields(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    hass_storage: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(gateway_module, "FIELDS_SAVE_DELAY_S", 0)
+    key = f"{DOMAIN}.meter_fields.{setup_entry.entry_id}"
+    emulator.send_telegram(bytes.fromhex(omnipower_captures()[4]["telegram_hex"]))
+    await wait_for(hass, lambda: state(hass, "sensor.house_meter_energy_imported") == "2.15")
+    await wait_for(hass, lambda: key in hass_storage)
+    assert hass_storage[key]["data"]["32666857"]["profile"] == "omnipower"
+    assert hass_storage[key]["data"]["32666857"]["fixed"] == [
+        "energy_exported",
+        "energy_imported",
+        "power_exported",
+        "power_imported",
+    ]
+    await hass.config_entries.async_remove(setup_entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage

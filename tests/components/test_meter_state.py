@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -13,9 +16,12 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
     mock_restore_cache_with_extra_data,
 )
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.wmbus.const import CONF_UNAVAILABLE_AFTER_MIN
-from tests.components.conftest import wait_for
+from custom_components.wmbus.const import CONF_UNAVAILABLE_AFTER_MIN, DOMAIN
+from custom_components.wmbus.gateway import total_decreased_issue_id
+from tests.components.conftest import METER_ID, state, wait_for
+from tests.conftest import omnipower_captures
 from tools.im871a_emulator import Im871aEmulator
 
 ENERGY = "sensor.house_meter_energy_imported"
@@ -23,8 +29,14 @@ POWER = "sensor.house_meter_power_imported"
 
 
 async def test_values_are_restored_after_a_restart(
-    hass: HomeAssistant, config_entry: MockConfigEntry
+    hass: HomeAssistant, config_entry: MockConfigEntry, hass_storage: dict[str, Any]
 ) -> None:
+    """The sensors a meter had come back at once, before its first telegram, with values."""
+    hass_storage[f"{DOMAIN}.meter_fields.{config_entry.entry_id}"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.meter_fields.{config_entry.entry_id}",
+        "data": {METER_ID: {"fixed": ["energy_imported", "power_imported"], "fields": []}},
+    }
     mock_restore_cache_with_extra_data(
         hass,
         [
@@ -38,8 +50,8 @@ async def test_values_are_restored_after_a_restart(
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
-    assert hass.states.get(ENERGY).state == "1.5"
-    assert hass.states.get(POWER).state == "42"
+    assert state(hass, ENERGY) == "1.5"
+    assert state(hass, POWER) == "42"
 
 
 async def test_meter_goes_unavailable_when_silent_and_comes_back(
@@ -49,18 +61,18 @@ async def test_meter_goes_unavailable_when_silent_and_comes_back(
     captures: list[bytes],
 ) -> None:
     emulator.send_telegram(captures[0])
-    await wait_for(hass, lambda: hass.states.get(ENERGY).state == "2.06")
+    await wait_for(hass, lambda: state(hass, ENERGY) == "2.06")
 
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=14))
     await hass.async_block_till_done()
-    assert hass.states.get(ENERGY).state == "2.06"
+    assert state(hass, ENERGY) == "2.06"
 
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=16))
     await hass.async_block_till_done()
-    assert hass.states.get(ENERGY).state == STATE_UNAVAILABLE
+    assert state(hass, ENERGY) == STATE_UNAVAILABLE
 
     emulator.send_telegram(captures[1])
-    await wait_for(hass, lambda: hass.states.get(ENERGY).state == "2.15")
+    await wait_for(hass, lambda: state(hass, ENERGY) == "2.15")
 
 
 async def test_availability_window_is_an_option(
@@ -74,22 +86,102 @@ async def test_availability_window_is_an_option(
     )
     await hass.async_block_till_done()
     emulator.send_telegram(captures[0])
-    await wait_for(hass, lambda: hass.states.get(ENERGY).state == "2.06")
+    await wait_for(hass, lambda: state(hass, ENERGY) == "2.06")
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=3))
     await hass.async_block_till_done()
-    assert hass.states.get(ENERGY).state == STATE_UNAVAILABLE
+    assert state(hass, ENERGY) == STATE_UNAVAILABLE
 
 
-async def test_a_lower_total_is_ignored(
+async def test_a_lower_total_is_held_back_with_one_warning_and_a_repair_that_accepts_it(
     hass: HomeAssistant,
     setup_entry: MockConfigEntry,
     emulator: Im871aEmulator,
     captures: list[bytes],
     caplog: pytest.LogCaptureFixture,
+    issue_registry: ir.IssueRegistry,
+    hass_client: ClientSessionGenerator,
 ) -> None:
-    # Replay order: the last capture (2.84 kWh) first, then an older one (2.15 kWh).
+    """A replaced or reset meter: held back once, then the user accepts its new total."""
+    issue_id = total_decreased_issue_id(setup_entry.entry_id, METER_ID, "energy_imported")
+    # Replay order: the last capture (2.84 kWh) first, then older ones (2.06 ... 2.5 kWh).
     emulator.send_telegram(captures[-1])
-    await wait_for(hass, lambda: hass.states.get(ENERGY).state == "2.84")
-    emulator.send_telegram(captures[1])
-    await wait_for(hass, lambda: "lower than the previous" in caplog.text)
-    assert hass.states.get(ENERGY).state == "2.84"
+    await wait_for(hass, lambda: state(hass, ENERGY) == "2.84")
+    for telegram in captures[:3]:
+        await _send_and_wait(hass, setup_entry, emulator, telegram)
+    assert state(hass, ENERGY) == "2.84"
+    lower = [r for r in caplog.records if "went down" in r.getMessage()]
+    assert [r.levelname for r in lower] == ["WARNING"], "one warning per episode"
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue.is_fixable
+    assert issue.translation_key == "total_decreased"
+    assert issue.translation_placeholders["previous"] == "2.84"
+
+    assert await async_setup_component(hass, "repairs", {})
+    client = await hass_client()
+    response = await client.post(
+        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
+    )
+    flow = await response.json()
+    assert flow["step_id"] == "confirm"
+    assert flow["description_placeholders"]["meter_name"] == "House meter"
+    response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}", json={})
+    assert (await response.json())["type"] == "create_entry"
+    await hass.async_block_till_done()
+    # The meter's latest total (the third capture's) is taken, and values flow again.
+    assert state(hass, ENERGY) == str(
+        omnipower_captures()[2]["expected"]["total_energy_consumption_kwh"]
+    )
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    await _send_and_wait(hass, setup_entry, emulator, captures[3])
+    assert state(hass, ENERGY) == str(
+        omnipower_captures()[3]["expected"]["total_energy_consumption_kwh"]
+    )
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_a_lower_total_episode_ends_by_itself_when_the_meter_passes_the_old_total(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    captures: list[bytes],
+    caplog: pytest.LogCaptureFixture,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A stray telegram from the past: the issue goes with the next higher total."""
+    issue_id = total_decreased_issue_id(setup_entry.entry_id, METER_ID, "energy_imported")
+    emulator.send_telegram(captures[2])
+    await wait_for(hass, lambda: state(hass, ENERGY) not in (None, "unknown"))
+    emulator.send_telegram(captures[0])
+    await wait_for(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None)
+    emulator.send_telegram(captures[-1])
+    await wait_for(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is None)
+    assert state(hass, ENERGY) == "2.84"
+    assert "is back above" in caplog.text
+
+
+async def _send_and_wait(
+    hass: HomeAssistant, entry: MockConfigEntry, emulator: Im871aEmulator, telegram: bytes
+) -> None:
+    """Send one telegram and wait until the gateway has handed its reading to the sensors."""
+    meter = entry.runtime_data.meters[METER_ID]
+    before = meter.last_reading
+    emulator.send_telegram(telegram)
+    await wait_for(hass, lambda: meter.last_reading is not before)
+
+
+async def test_a_meter_from_before_stored_fields_keeps_its_energy_sensors(
+    hass: HomeAssistant, config_entry: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    """Upgrade: no fields stored yet, but the entity registry knows the meter's sensors."""
+    config_entry.add_to_hass(hass)
+    entity_registry.async_get_or_create(
+        "sensor",
+        DOMAIN,
+        f"{METER_ID}_energy_imported",
+        suggested_object_id="house_meter_energy_imported",
+        config_entry=config_entry,
+    )
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, ENERGY) == "unknown"
+    assert state(hass, POWER) is None  # not in the registry: it comes with the first telegram

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 import json
+import re
 from typing import Any
 
 import pytest
@@ -12,19 +13,24 @@ from custom_components.wmbus.recalc import (
     MAX_COMMAND_BYTES,
     MAX_COMMAND_METERS,
     MAX_IN_FLIGHT,
+    ChannelPlanError,
     Outbox,
     RecalcMeter,
     Topics,
     ack_message,
+    channel_plan,
     config_message,
     data_messages,
     diff_meter_set,
+    load_shipped_plans,
     parse_command,
     publish_batch,
 )
 
 KEY = "9A25139E3244CC2E391A8EF6B915B697"
 TOPICS = Topics("v2", "706462169")
+# The shipped channel file of OmniPower (recalc_channels/omnipower.json).
+OMNIPOWER = load_shipped_plans()["omnipower"]
 
 
 def item(device_id: str = "32666857", **overrides: Any) -> dict[str, Any]:
@@ -237,7 +243,7 @@ EXPECTED_CONFIG = (
 
 
 def test_config_message_is_byte_exact() -> None:
-    assert config_message(TOPICS, "kam", "32666857") == (
+    assert config_message(TOPICS, "kam", "32666857", plan=OMNIPOWER) == (
         "v2/706462169/kam-32666857/config",
         EXPECTED_CONFIG,
     )
@@ -251,7 +257,7 @@ def test_data_messages_are_byte_exact() -> None:
         "current_power_production_w": 0,
     }
     received = datetime(2020, 10, 25, 11, 8, 0, 750_000, tzinfo=timezone(timedelta(hours=1)))
-    messages = data_messages(TOPICS, "kam", "32666857", values, received)
+    messages = data_messages(TOPICS, "kam", "32666857", values, received, plan=OMNIPOWER)
     topic = "v2/706462169/kam-32666857/data"
     assert messages == [
         (
@@ -280,7 +286,7 @@ def test_data_messages_are_byte_exact() -> None:
 def test_a_value_not_carried_is_not_published() -> None:
     received = datetime(2020, 10, 25, 10, 8, tzinfo=UTC)
     messages = data_messages(
-        TOPICS, "kam", "32666857", {"current_power_consumption_w": 7}, received
+        TOPICS, "kam", "32666857", {"current_power_consumption_w": 7}, received, plan=OMNIPOWER
     )
     assert [json.loads(p)["channelNumber"] for _, p in messages] == [3]
 
@@ -347,3 +353,58 @@ async def test_message_dropped_while_in_flight_is_not_confirmed_twice() -> None:
     await publish_batch(outbox, publish)
     assert len(outbox) >= 1
     assert outbox.snapshot()[-1] == ("t", "c")
+
+
+# --- channel plans ---------------------------------------------------------------------------
+
+
+def test_the_shipped_omnipower_plan_is_recalc_md_section_2() -> None:
+    assert [(c.number, c.data_type, c.name, c.field_key) for c in OMNIPOWER.channels] == [
+        (1, "accumulated-power", "A+ / Active positive energy", "total_energy_consumption_kwh"),
+        (2, "accumulated-power", "A- / Active negative energy", "total_energy_production_kwh"),
+        (3, "power", "P+ / Active positive power", "current_power_consumption_w"),
+        (4, "power", "P- / Active negative power", "current_power_production_w"),
+    ]
+    assert OMNIPOWER.config_payload == EXPECTED_CONFIG
+    assert OMNIPOWER.names_device("OmniPower1")
+    assert not OMNIPOWER.names_device("Multical21")
+
+
+def _channel(number: object = 1, **overrides: object) -> dict[str, object]:
+    channel = {"number": number, "data_type": "accumulated-volume", "name": "V", "field": "v_m3"}
+    return channel | overrides
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        ([], "must be a mapping"),
+        ({}, "'channels' must be a non-empty list"),
+        ({"channels": []}, "'channels' must be a non-empty list"),
+        ({"chanels": [_channel()]}, "unknown key 'chanels'"),
+        ({"channels": ["x"]}, "channel 1 must be a mapping"),
+        ({"channels": [{"number": 1, "name": "V", "field": "v"}]}, "lacks 'data_type'"),
+        ({"channels": [_channel(unit="m3")]}, "unknown key 'unit'"),
+        ({"channels": [_channel(0)]}, "number must be a whole number from 1 to 255"),
+        ({"channels": [_channel(True)]}, "number must be a whole number"),
+        ({"channels": [_channel("1")]}, "number must be a whole number"),
+        ({"channels": [_channel(1), _channel(1)]}, "channel 2: channel number 1 is used twice"),
+        ({"channels": [_channel(name=" ")]}, "channel 1: name must be a non-empty text"),
+        ({"channels": [_channel()], "recalc_device_keys": "x"}, "must be a list of texts"),
+        ({"channels": [_channel(n) for n in range(1, 66)]}, "more than 64 channels"),
+    ],
+)
+def test_a_bad_channel_file_is_refused_with_its_reason(document: object, reason: str) -> None:
+    with pytest.raises(ChannelPlanError, match=re.escape(reason)):
+        channel_plan(document, "generic")
+
+
+def test_data_messages_follow_the_declared_channels_in_their_order() -> None:
+    plan = channel_plan(
+        {"channels": [_channel(7, field="b"), _channel(2, field="a"), _channel(3, field="c")]},
+        "generic",
+    )
+    received = datetime(2020, 10, 25, 10, 8, tzinfo=UTC)
+    messages = data_messages(TOPICS, "sen", "12345699", {"a": 1.5, "b": 2}, received, plan=plan)
+    assert [json.loads(p)["channelNumber"] for _, p in messages] == [7, 2]
+    assert {t for t, _ in messages} == {"v2/706462169/sen-12345699/data"}

@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.wmbus.const import CONF_AES_KEY, DOMAIN
 from custom_components.wmbus.gateway import stick_issue_id, wrong_key_issue_id
-from tests.components.conftest import METER_ID, METER_KEY, wait_for
+from tests.components.conftest import METER_ID, METER_KEY, state, wait_for
 from tools.im871a_emulator import Im871aEmulator
 
 WRONG_KEY = "00112233445566778899AABBCCDDEEFF"
@@ -50,7 +50,7 @@ async def test_wrong_key_raises_a_fixable_issue_and_the_fix_clears_it(
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue.is_fixable
     assert issue.translation_key == "wrong_key"
-    assert hass.states.get(ENERGY).state == "unknown"  # no garbage value was shown
+    assert state(hass, ENERGY) is None  # no garbage value was shown
 
     assert await async_setup_component(hass, "repairs", {})
     client = await hass_client()
@@ -73,7 +73,7 @@ async def test_wrong_key_raises_a_fixable_issue_and_the_fix_clears_it(
     assert setup_entry.subentries[subentry_id].data[CONF_AES_KEY] == METER_KEY
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: hass.states.get(ENERGY).state == "2.15")
+    await wait_for(hass, lambda: state(hass, ENERGY) == "2.15")
 
 
 async def test_wrong_key_issue_clears_when_the_key_is_corrected_elsewhere(

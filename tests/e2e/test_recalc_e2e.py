@@ -5,17 +5,22 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC
 import json
+from pathlib import Path
 from typing import Any
 
 from homeassistant import loader
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_fire_time_changed,
     async_test_home_assistant,
 )
 
+from custom_components.wmbus.channel_files import CHECK_INTERVAL
 from custom_components.wmbus.const import (
     CONF_AES_KEY,
     CONF_METER_ID,
@@ -25,20 +30,25 @@ from custom_components.wmbus.const import (
     ORIGIN_RECALC,
 )
 from custom_components.wmbus.gateway import Gateway, MeterReading
+from custom_components.wmbus.protocol.decoder import Decoder
 from custom_components.wmbus.recalc import (
     MAX_IN_FLIGHT,
     Message,
     Topics,
     config_message,
     data_messages,
+    format_timestamp,
+    load_shipped_plans,
 )
-from custom_components.wmbus.recalc_bridge import bridge_of
+from custom_components.wmbus.recalc_bridge import SAVE_DELAY_S, bridge_of
 from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, meter_subentry, wait_for
-from tests.conftest import omnipower_captures
+from tests.conftest import corpus_vectors, omnipower_captures
 from tests.e2e.conftest import GATEWAY_ID, HOST, Broker, Subscriber, recalc_options
 from tools.im871a_emulator import Im871aEmulator
 
 TOPICS = Topics("v2", GATEWAY_ID)
+OMNIPOWER = load_shipped_plans()["omnipower"]
+OMNIPOWER_CONFIG = config_message(TOPICS, "kam", METER_ID, plan=OMNIPOWER)
 CAPTURES = [bytes.fromhex(v["telegram_hex"]) for v in omnipower_captures()]
 EXPECTED_CONFIG = (
     '{"Channels": [{"ChannelNumber": 1, "DataType": "accumulated-power", '
@@ -89,7 +99,7 @@ def expected_data(readings: list[MeterReading]) -> list[Message]:
         message
         for r in readings
         for message in data_messages(
-            TOPICS, "kam", r.reading.meter_id, r.reading.values, r.received_at
+            TOPICS, "kam", r.reading.meter_id, r.reading.values, r.received_at, plan=OMNIPOWER
         )
     ]
 
@@ -145,6 +155,7 @@ async def test_command_creates_meter_and_messages_arrive_byte_for_byte(
         CONF_ORIGIN: ORIGIN_RECALC,
         "recalc_manufacturer_key": "kam",
         "recalc_device_key": "OmniPower1",
+        "recalc_profile": "omnipower",  # the meter type the command means
     }
     assert METER_ID in gateway.meters  # applied live by the update listener
     assert subscriber.messages == [
@@ -296,7 +307,7 @@ async def test_broker_outage_loses_nothing_and_keeps_order(
     await send_captures(hass, emulator, readings, CAPTURES[:3])
     await _outage(hass, broker, emulator, gateway, readings, CAPTURES[3:10])
     await broker.start()
-    expected = [config_message(TOPICS, "kam", METER_ID), *expected_data(readings)]
+    expected = [OMNIPOWER_CONFIG, *expected_data(readings)]
     await wait_for(
         hass, lambda: len(subscriber.messages) >= len(expected), timeout_s=RECONNECT_TIMEOUT_S
     )
@@ -334,9 +345,11 @@ async def test_unload_and_reload_keeps_the_outbox(
 
     await broker.start()
     expected = [
-        config_message(TOPICS, "kam", METER_ID),
+        OMNIPOWER_CONFIG,
         *expected_data(readings),
-        config_message(TOPICS, "kam", METER_ID),  # the reloaded bridge announces its meters
+        config_message(
+            TOPICS, "kam", METER_ID, plan=OMNIPOWER
+        ),  # the reloaded bridge announces its meters
         *expected_data(readings_after),
     ]
     await wait_for(
@@ -392,9 +405,11 @@ async def test_home_assistant_restart_keeps_the_outbox(
     assert len(bridge_of(second.runtime_data).outbox) >= queued
     await broker.start()
     expected = [
-        config_message(TOPICS, "kam", METER_ID),
+        OMNIPOWER_CONFIG,
         *expected_data(readings),
-        config_message(TOPICS, "kam", METER_ID),  # announced again by the new instance
+        config_message(
+            TOPICS, "kam", METER_ID, plan=OMNIPOWER
+        ),  # announced again by the new instance
     ]
     await wait_for(
         hass, lambda: len(subscriber.messages) >= len(expected), timeout_s=RECONNECT_TIMEOUT_S
@@ -525,4 +540,240 @@ async def test_a_user_meter_added_again_is_announced_again(
     await hass.async_block_till_done()
     await wait_for(
         hass, lambda: [t for t, _ in subscriber.messages] == [config_topic, config_topic]
+    )
+
+
+async def test_stop_with_a_save_pending_writes_the_outbox_without_a_core_error(
+    hass: HomeAssistant,
+    broker: Broker,
+    mock_hass_config: None,
+    emulator: Im871aEmulator,
+    hass_storage: dict[str, Any],
+    caplog: Any,
+) -> None:
+    """A reading while Home Assistant stops leaves a save pending in the Store at FINAL_WRITE.
+
+    The bridge used to write on FINAL_WRITE itself: its write withdrew the Store's own
+    FINAL_WRITE listener while the bus was already calling it, and core logged "Unable to remove
+    unknown job listener". The Store's own final write must carry the latest outbox alone.
+    """
+    entry_id = "stick-entry"
+    readings: list[MeterReading] = []
+    async with async_test_home_assistant(config_dir=hass.config.config_dir) as first:
+        first.data.pop(loader.DATA_CUSTOM_COMPONENTS)
+        first_mqtt = MockConfigEntry(
+            domain="mqtt",
+            data={"broker": HOST, "port": broker.port},
+            options={"birth_message": {}, "will_message": {}},
+            version=1,
+            minor_version=2,
+        )
+        first_mqtt.add_to_hass(first)
+        assert await first.config_entries.async_setup(first_mqtt.entry_id)
+        gateway = await setup_stick(first, user_meter_entry(emulator, entry_id=entry_id))
+        gateway.add_reading_listener(readings.append)
+        await broker.stop()
+        await wait_for(first, lambda: not mqtt.is_connected(first), timeout_s=10)
+        await send_captures(first, emulator, readings, CAPTURES[:1])
+
+        async def telegram_while_stopping(_event: Any) -> None:
+            count = len(readings)
+            emulator.send_telegram(CAPTURES[1])
+            for _ in range(500):
+                if len(readings) > count:
+                    break
+                await asyncio.sleep(0.01)
+            # Past the bridge's save batching, so any save it makes happens while stopping.
+            await asyncio.sleep(SAVE_DELAY_S + 0.5)
+
+        first.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, telegram_while_stopping)
+        await first.async_stop()
+        stored = hass_storage[f"{DOMAIN}.recalc.{entry_id}"]["data"]
+        assert len(readings) == 2
+        assert len(stored["outbox"]) == len(bridge_of(gateway).outbox) == 2 * 4
+        await gateway.async_stop()
+    assert "Unable to remove unknown job listener" not in caplog.text
+
+
+async def test_without_mqtt_nothing_is_queued_and_mirroring_starts_with_it(
+    hass: HomeAssistant,
+    broker: Broker,
+    subscriber: Subscriber,
+    mock_hass_config: None,
+    emulator: Im871aEmulator,
+) -> None:
+    """Idle means idle: readings heard while no MQTT entry is loaded are not queued."""
+    entry = user_meter_entry(emulator)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    gateway: Gateway = entry.runtime_data
+    bridge = bridge_of(gateway)
+    readings = record_readings(gateway)
+    await send_captures(hass, emulator, readings, CAPTURES[:3])
+    assert bridge.state == "no_mqtt"
+    assert len(bridge.outbox) == 0
+
+    mqtt_config = MockConfigEntry(
+        domain="mqtt",
+        data={"broker": HOST, "port": broker.port},
+        options={"birth_message": {}, "will_message": {}},
+        version=1,
+        minor_version=2,
+    )
+    mqtt_config.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mqtt_config.entry_id)
+    await wait_for(hass, lambda: bridge.state == "connected", timeout_s=10)
+    await send_captures(hass, emulator, readings, CAPTURES[3:4])
+    expected = [
+        OMNIPOWER_CONFIG,
+        *expected_data(readings[3:]),
+    ]
+    await wait_for(hass, lambda: len(subscriber.messages) >= len(expected), timeout_s=10)
+    assert subscriber.messages == expected
+
+
+WATER_ID = "12345699"  # wmbusmeters' iPERL test telegram: a Sensus water meter sending in clear
+WATER_TELEGRAM = bytes.fromhex(
+    next(v for v in corpus_vectors() if v["id"] == "iperl-01")["telegram_hex"]
+)
+
+
+def water_meter_type() -> tuple[str, str]:
+    """The profile the protocol package gives the iPERL telegram, and its volume's value key.
+
+    Channel files are named after the profile and name the value; both are the protocol
+    package's to choose (a generic meter, or a profile of its own).
+    """
+    decoder = Decoder()
+    decoder.set_key(WATER_ID, None)
+    reading = decoder.decode(WATER_TELEGRAM)
+    (volume_key,) = (key for key, value in reading.values.items() if value == 7.704)
+    return reading.profile, volume_key
+
+
+WATER_PROFILE, WATER_VOLUME = water_meter_type()
+WATER_CHANNELS = f"""\
+# ReCalc channels of the iPERL water meter
+recalc_device_keys: [iPERL]
+channels:
+  - number: 1
+    data_type: accumulated-volume
+    name: Volume
+    field: {WATER_VOLUME}
+"""
+
+
+def water_channel_file(hass: HomeAssistant, text: str) -> Path:
+    folder = Path(hass.config.path("wmbus", "recalc"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{WATER_PROFILE}.yaml"
+    path.write_text(text)
+    return path
+
+
+def of_meter(subscriber: Subscriber, prefix: str) -> list[Message]:
+    """What was published under one meter's topics, in order."""
+    return [message for message in subscriber.messages if message[0].startswith(prefix)]
+
+
+async def check_channel_files(hass: HomeAssistant) -> None:
+    """Let the bridge's regular look at the channel folder happen now."""
+    async_fire_time_changed(hass, dt_util.utcnow() + CHECK_INTERVAL)
+    await hass.async_block_till_done()
+
+
+async def test_water_meter_with_a_user_channel_file_changed_while_running(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    broker: Broker,
+    subscriber: Subscriber,
+    emulator: Im871aEmulator,
+    tmp_path: Path,
+) -> None:
+    hass.config.config_dir = str(tmp_path / "config")
+    water_channel_file(hass, WATER_CHANNELS)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="iM871A",
+        data={CONF_PORT: str(emulator.link)},
+        options=recalc_options(),
+        unique_id=STICK_SERIAL,
+        subentries_data=[meter_subentry(meter_id=WATER_ID, key="", title="Water")],
+    )
+    gateway = await setup_stick(hass, entry)
+    readings = record_readings(gateway)
+    await send_captures(hass, emulator, readings, [WATER_TELEGRAM])
+    water = f"v2/{GATEWAY_ID}/sen-{WATER_ID}"
+    await wait_for(
+        hass, lambda: len([m for m in subscriber.messages if m[0].startswith(water)]) >= 2
+    )
+    timestamp = format_timestamp(readings[0].received_at)
+    assert of_meter(subscriber, water) == [
+        (
+            f"{water}/config",
+            '{"Channels": [{"ChannelNumber": 1, "DataType": "accumulated-volume", '
+            '"ChannelName": "Volume"}]}',
+        ),
+        (
+            f"{water}/data",
+            '{"channelNumber": 1, "aggregateType": "Raw", "dataType": "accumulated-volume", '
+            f'"value": 7.704, "timestamp": "{timestamp}"}}',
+        ),
+    ]
+
+    # The user edits the file while Home Assistant runs: a second channel, a new name.
+    water_channel_file(
+        hass,
+        WATER_CHANNELS.replace("name: Volume", "name: Cold water")
+        + "  - number: 2\n    data_type: volume-flow\n    name: Flow\n    field: volume_flow_m3h\n"
+        + "  - number: 3\n    data_type: accumulated-volume\n    name: Total\n"
+        + f"    field: {WATER_VOLUME}\n",
+    )
+    await check_channel_files(hass)
+    await wait_for(
+        hass, lambda: len([m for m in subscriber.messages if m[0].startswith(water)]) >= 3
+    )
+    assert [m for m in subscriber.messages if m[0].startswith(water)][2] == (
+        f"{water}/config",
+        '{"Channels": [{"ChannelNumber": 1, "DataType": "accumulated-volume", '
+        '"ChannelName": "Cold water"}, {"ChannelNumber": 2, "DataType": "volume-flow", '
+        '"ChannelName": "Flow"}, {"ChannelNumber": 3, "DataType": "accumulated-volume", '
+        '"ChannelName": "Total"}]}',
+    )
+    # Data per declared channel: 1 and 3 (the telegram has no volume flow value: 2 sends nothing).
+    gateway.decoder.set_key(WATER_ID, None)  # the same telegram again, as a new one
+    await send_captures(hass, emulator, readings, [WATER_TELEGRAM])
+    await wait_for(
+        hass, lambda: len([m for m in subscriber.messages if m[0].startswith(water)]) >= 5
+    )
+    data = [json.loads(p) for t, p in subscriber.messages if t == f"{water}/data"][1:]
+    assert [(d["channelNumber"], d["value"]) for d in data] == [(1, 7.704), (3, 7.704)]
+
+
+async def test_a_command_for_another_meter_type_creates_that_kind_of_meter(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    broker: Broker,
+    subscriber: Subscriber,
+    stick_entry: MockConfigEntry,
+    tmp_path: Path,
+) -> None:
+    hass.config.config_dir = str(tmp_path / "config")
+    water_channel_file(hass, WATER_CHANNELS)
+    await setup_stick(hass, stick_entry)
+    item = {
+        "deviceId": WATER_ID,
+        "manufacturerKey": "sen",
+        "encryptionKey": "00112233445566778899AABBCCDDEEFF",
+        "manufacturerDeviceKey": "iPERL kitchen",
+    }
+    await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(item))
+    await wait_for(hass, lambda: len(subscriber.messages) >= 2, timeout_s=10)
+    (subentry,) = stick_entry.subentries.values()
+    assert subentry.data["recalc_profile"] == WATER_PROFILE
+    assert subscriber.messages[0] == (
+        f"v2/{GATEWAY_ID}/sen-{WATER_ID}/config",
+        '{"Channels": [{"ChannelNumber": 1, "DataType": "accumulated-volume", '
+        '"ChannelName": "Volume"}]}',
     )

@@ -1,0 +1,394 @@
+"""What a meter shows in Home Assistant: one field per value its telegrams carry.
+
+The protocol package says, in plain strings, how each value should be shown (its
+``FieldDisplay``: device class, state class, unit, enabled by default, sensor or problem); this
+module turns those hints into Home Assistant's enums, in this one place, and names each field
+from its quantity, storage number, tariff and function (translated, see ``strings.json``).
+
+Where the fields come from:
+- a meter with a profile: the profile's named values (``Reading.values``), each described by its
+  ``FieldSpec.display``;
+- a meter without one (the generic profile): every standard record of the telegram
+  (``Reading.records``), keyed by ``record_key`` and described by ``display_for_record``.
+
+Fields are found on a meter's first telegram (and whenever a telegram carries a new one); the
+gateway keeps them in a Store so the entities exist again, with restored values, after a
+restart. Values the display hints leave out (dates, texts, unknown quantities) get no entity.
+
+Names read from the protocol package that issue 12 introduces (looked up where they are used,
+so this module also runs against the protocol package before it): ``FieldSpec.display``,
+``FieldDisplay``'s five attributes, ``Reading.records``, ``record_key``, ``display_for_record``,
+``record_json`` and ``medium_name``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorDeviceClass,
+    BinarySensorEntityDescription,
+)
+from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
+
+from .protocol import meters as protocol_meters, records as protocol_records
+
+if TYPE_CHECKING:
+    from .protocol.decoder import Reading
+
+type FieldValue = int | float
+
+
+class DisplayHints(Protocol):
+    """The protocol's ``FieldDisplay`` as this module reads it (plain strings only)."""
+
+    @property
+    def device_class(self) -> str | None:
+        """Home Assistant's device class name, e.g. "water"."""
+        ...
+
+    @property
+    def state_class(self) -> str | None:
+        """One of total_increasing, measurement, total, or None."""
+        ...
+
+    @property
+    def unit(self) -> str | None:
+        """Home Assistant's unit string, e.g. "m³"."""
+        ...
+
+    @property
+    def enabled_by_default(self) -> bool:
+        """False for historic and set-date values."""
+        ...
+
+    @property
+    def kind(self) -> str:
+        """Either sensor, or problem for an alarm or error flag."""
+        ...
+
+
+# OmniPower's values keep the sensors (and entity ids) they had before fields followed the
+# meter: value key -> sensor key. Any meter carrying one of these values gets that sensor.
+FIXED_VALUE_KEYS: Final[Mapping[str, str]] = {
+    "total_energy_consumption_kwh": "energy_imported",
+    "total_energy_production_kwh": "energy_exported",
+    "current_power_consumption_w": "power_imported",
+    "current_power_production_w": "power_exported",
+}
+
+# Quantities named in strings.json (entity.sensor.<name key>); a field of another quantity is
+# named after its key.
+NAMED_QUANTITIES: Final = frozenset(
+    {
+        "energy",
+        "volume",
+        "mass",
+        "hca_units",
+        "power",
+        "volume_flow",
+        "mass_flow",
+        "flow_temperature",
+        "return_temperature",
+        "temperature_difference",
+        "external_temperature",
+        "pressure",
+        "voltage",
+        "current",
+        "frequency",
+        "humidity",
+        "on_time",
+        "operating_time",
+        "averaging_duration",
+        "actuality_duration",
+    }
+)
+# Quantities whose backward flow (VIFE 3C) is a quantity of its own for the user: energy
+# delivered back, volume flowing backwards.
+BACKWARD_QUANTITIES: Final = frozenset({"energy", "volume", "volume_flow", "power"})
+VIFE_BACKWARD_FLOW: Final = 0x3C
+# Phase L1 to L3 of an electricity meter (VIFE 7C 01..03, kept as 0x7C00 | the next byte).
+PHASE_VIFE_BASE: Final = 0x7C00
+PHASE_VIFES: Final = frozenset({0x7C01, 0x7C02, 0x7C03})
+PHASE_QUANTITIES: Final = frozenset(
+    {"voltage", "current", "power", "power_backward", "energy", "energy_backward"}
+)
+FUNCTION_PREFIXES: Final[Mapping[str, str]] = {"maximum": "max_", "minimum": "min_"}
+VOLUME_CLASSES: Final = frozenset({"volume", "water", "gas"})
+# Units too small to read at a meter's scale: shown converted (Home Assistant converts).
+SUGGESTED_UNITS: Final[Mapping[str, str]] = {"Wh": "kWh", "J": "kWh", "kJ": "kWh"}
+GENERIC_PROFILE: Final = "generic"
+DEVICE_TYPE_ELECTRICITY: Final = 0x02
+
+
+@dataclass(frozen=True, slots=True)
+class MeterField:
+    """One value of a meter as Home Assistant shows it; stored as JSON between restarts."""
+
+    key: str
+    """Unique within the meter: the profile's value key or the record key."""
+    source: str
+    """"value" (a profile's named value) or "record" (a record of a meter without profile)."""
+    name_key: str
+    """Translation key of the entity name."""
+    storage: int
+    tariff: int
+    phase: int
+    """1 to 3 for a value of one phase of an electricity meter, else 0."""
+    device_class: str | None
+    state_class: str | None
+    unit: str | None
+    enabled_by_default: bool
+    kind: str
+
+    def as_json(self) -> dict[str, Any]:
+        """For the Store."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MeterField:
+        """From the Store; raises KeyError/TypeError for a damaged entry."""
+        return cls(
+            key=str(data["key"]),
+            source=str(data["source"]),
+            name_key=str(data["name_key"]),
+            storage=int(data["storage"]),
+            tariff=int(data["tariff"]),
+            phase=int(data.get("phase", 0)),
+            device_class=data["device_class"],
+            state_class=data["state_class"],
+            unit=data["unit"],
+            enabled_by_default=bool(data["enabled_by_default"]),
+            kind=str(data["kind"]),
+        )
+
+    @property
+    def placeholders(self) -> dict[str, str]:
+        """Numbers in the entity name (translation placeholders)."""
+        return {
+            "storage": str(self.storage),
+            "tariff": str(self.tariff),
+            "phase": str(self.phase),
+        }
+
+    def sensor_hints(self) -> dict[str, Any]:
+        """Keyword arguments of a sensor description.
+
+        The one place where the protocol's plain-string hints become Home Assistant's enums.
+        """
+        return {
+            "key": self.key,
+            "translation_key": self.name_key,
+            "translation_placeholders": self.placeholders,
+            "device_class": _member(SensorDeviceClass, self.device_class),
+            "state_class": _member(SensorStateClass, self.state_class),
+            "native_unit_of_measurement": self.unit,
+            "suggested_unit_of_measurement": SUGGESTED_UNITS.get(self.unit or ""),
+            "entity_registry_enabled_default": self.enabled_by_default,
+        }
+
+    def binary_sensor_description(self) -> BinarySensorEntityDescription:
+        """A problem flag: on while the meter reports the condition."""
+        return BinarySensorEntityDescription(
+            key=self.key,
+            translation_key=self.name_key,
+            translation_placeholders=self.placeholders,
+            device_class=BinarySensorDeviceClass.PROBLEM,
+            entity_registry_enabled_default=self.enabled_by_default,
+        )
+
+
+def _member[E: StrEnum](enum: type[E], value: str | None) -> E | None:
+    """Home Assistant's enum member for a hint; a hint this Home Assistant lacks shows none."""
+    if value is None:
+        return None
+    try:
+        return enum(value)
+    except ValueError:
+        return None
+
+
+def name_key(
+    quantity: str | None,
+    *,
+    storage: int,
+    tariff: int,
+    function: str,
+    backward: bool,
+    kind: str,
+    phase: int = 0,
+) -> str:
+    """Translation key of a field's name from what it measures (see strings.json)."""
+    if kind == "problem":
+        return "error_flags"
+    if quantity not in NAMED_QUANTITIES:
+        return "other_value"
+    base = quantity
+    if backward and quantity in BACKWARD_QUANTITIES:
+        base = f"{quantity}_backward"
+    prefix = FUNCTION_PREFIXES.get(function, "")
+    if phase and base in PHASE_QUANTITIES and not (prefix or tariff or storage):
+        return f"{base}_phase"
+    key = f"{prefix}{base}"
+    if tariff:
+        key += "_tariff"
+    if storage:
+        key += "_stored"
+    return key
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _field(
+    key: str,
+    source: str,
+    display: DisplayHints,
+    *,
+    quantity: str | None,
+    storage: int,
+    tariff: int,
+    function: str,
+    vifes: frozenset[int] | tuple[int, ...],
+    medium: str | None,
+) -> MeterField:
+    phase = next((vife - PHASE_VIFE_BASE for vife in vifes if vife in PHASE_VIFES), 0)
+    device_class = display.device_class
+    if device_class in VOLUME_CLASSES and medium is not None:
+        # The meter's device type says what flows: a gas meter's volume is "gas" for the
+        # Energy dashboard even where its profile (shared with water meters) says "water".
+        device_class = medium
+    return MeterField(
+        key=key,
+        source=source,
+        name_key=name_key(
+            quantity,
+            storage=storage,
+            tariff=tariff,
+            function=function,
+            backward=VIFE_BACKWARD_FLOW in vifes,
+            kind=display.kind,
+            phase=phase,
+        ),
+        storage=storage,
+        tariff=tariff,
+        phase=phase,
+        device_class=device_class,
+        state_class=display.state_class,
+        unit=display.unit,
+        enabled_by_default=display.enabled_by_default,
+        kind=display.kind,
+    )
+
+
+@cache
+def _profile_fields(profile_name: str, medium: str | None) -> Mapping[str, MeterField]:
+    """The fields a profile declares with display hints, by value key."""
+    profile = next((p for p in protocol_meters.PROFILES if p.name == profile_name), None)
+    fields: dict[str, MeterField] = {}
+    for spec in profile.fields if profile is not None else ():
+        display: DisplayHints | None = getattr(spec, "display", None)
+        if display is None:
+            continue
+        fields[spec.key] = _field(
+            spec.key,
+            "value",
+            display,
+            quantity=spec.quantity,
+            storage=spec.storage,
+            tariff=spec.tariff,
+            function=spec.function.name.lower(),
+            vifes=spec.vifes,
+            medium=medium,
+        )
+    return fields
+
+
+def _contract(module: ModuleType, name: str) -> Any:
+    """A name issue 12 adds to the protocol package (see the module docstring).
+
+    Only reached for readings that carry records, which only that protocol package makes.
+    """
+    return getattr(module, name)
+
+
+def _display_medium(device_type: int) -> str | None:
+    """The medium that decides a volume's device class (HA's "water" or "gas")."""
+    medium_name = getattr(protocol_meters, "medium_name", None)
+    if medium_name is None:
+        return None
+    name = str(medium_name(device_type))
+    if "water" in name:
+        return "water"
+    return "gas" if name == "gas" else None
+
+
+def speaks_by_records(reading: Reading) -> bool:
+    """Whether the reading's fields are its records (a meter without profile) or its values."""
+    return reading.profile == GENERIC_PROFILE and bool(getattr(reading, "records", ()))
+
+
+def fixed_value_keys(reading: Reading, shown: Mapping[str, object]) -> list[str]:
+    """The values of the reading that get the fixed energy and power sensors.
+
+    An electricity meter's; another meter's (a heat meter's energy is not "imported") only
+    where no display hints describe the value, which is how every meter was shown before.
+    """
+    if speaks_by_records(reading):
+        return []  # its energy and power are record fields
+    values = reading.values
+    electricity = reading.device_type == DEVICE_TYPE_ELECTRICITY
+    return [
+        key
+        for key in FIXED_VALUE_KEYS
+        if values.get(key) is not None and (electricity or key not in shown)
+    ]
+
+
+def reading_fields(reading: Reading) -> dict[str, tuple[MeterField, FieldValue]]:
+    """Every value of a reading that Home Assistant shows, with its field, by key."""
+    shown: dict[str, tuple[MeterField, FieldValue]] = {}
+    medium = _display_medium(reading.device_type)
+    if not speaks_by_records(reading):
+        declared = _profile_fields(reading.profile, medium)
+        for key, value in reading.values.items():
+            meter_field = declared.get(key)
+            if meter_field is not None and _is_number(value):
+                shown[key] = (meter_field, value)
+        return shown
+    # A meter without a profile: every standard record speaks for itself.
+    record_key = _contract(protocol_meters, "record_key")
+    display_for_record = _contract(protocol_meters, "display_for_record")
+    record_json = _contract(protocol_records, "record_json")
+    for record in getattr(reading, "records", ()):
+        display: DisplayHints | None = display_for_record(record, medium)
+        if display is None:
+            continue
+        value = record_json(record)["value"]
+        if not _is_number(value):
+            continue
+        key = str(record_key(record))
+        if key in shown:
+            continue  # the first record of a key wins, as for a profile's fields
+        header = record.header
+        shown[key] = (
+            _field(
+                key,
+                "record",
+                display,
+                quantity=header.quantity,
+                storage=header.storage,
+                tariff=header.tariff,
+                function=header.function.name.lower(),
+                vifes=tuple(header.vifes),
+                medium=medium,
+            ),
+            value,
+        )
+    return shown
