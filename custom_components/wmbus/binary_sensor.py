@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from homeassistant.components.binary_sensor import (  # type: ignore[attr-defined, unused-ignore]
-    BinarySensorDeviceClass,  # 2026.10 defines it in .const and re-exports it implicitly
+from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
@@ -23,6 +22,7 @@ from homeassistant.helpers.restore_state import RestoreEntity
 from .const import CONF_METER_ID
 from .entity import WmbusMeterEntity, WmbusStickEntity
 from .gateway import MeterReading, NewFields, signal_meter_added, signal_new_fields
+from .ha_compat import BinarySensorDeviceClass
 from .meter_fields import MeterField
 
 if TYPE_CHECKING:

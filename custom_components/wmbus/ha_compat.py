@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components import usb
+
+# 2026.10 defines it in binary_sensor.const and re-exports it implicitly (mypy sees no export).
+from homeassistant.components.binary_sensor import (  # type: ignore[attr-defined, unused-ignore]
+    BinarySensorDeviceClass,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
@@ -33,6 +38,7 @@ except ImportError:
     )
 
 __all__ = [
+    "BinarySensorDeviceClass",
     "RepairsFlowResult",
     "SerialPortCandidate",
     "async_serial_port_candidates",

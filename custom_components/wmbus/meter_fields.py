@@ -30,12 +30,10 @@ from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from homeassistant.components.binary_sensor import (
-    BinarySensorDeviceClass,
-    BinarySensorEntityDescription,
-)
+from homeassistant.components.binary_sensor import BinarySensorEntityDescription
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 
+from .ha_compat import BinarySensorDeviceClass
 from .protocol import meters as protocol_meters, records as protocol_records
 
 if TYPE_CHECKING:
