@@ -1,0 +1,324 @@
+"""Meters that the iM871A emulator's radio hears: they build telegrams as the real ones do.
+
+The telegrams are made from the standards (PROTOCOL.md sections 2 to 5), with their own small
+CRC and AES code rather than the integration's, so decoding them in tests checks the decoder
+against an independent encoder. An :class:`OmniPower` set to a real capture's counters and
+values sends that capture byte for byte (``tests/protocol/test_simulated_meters.py``).
+
+A meter is anything with ``meter_id``, ``interval_s``, ``telegram(elapsed_s)`` and ``reading``:
+the emulator asks each meter for its next telegram every ``interval_s`` seconds, passing the
+time since its previous one, and reports ``reading`` (what the last telegram said) to whoever
+wants to compare it with what the host shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import math
+import random
+from typing import Final, Protocol
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+OMNIPOWER_ID: Final = "32666857"
+OMNIPOWER_KEY: Final = bytes.fromhex("9A25139E3244CC2E391A8EF6B915B697")  # seed's test meter
+OMNIPOWER_INTERVAL_S: Final = 15.0  # 4 telegrams per SN minute (PROTOCOL.md 3.3)
+
+WATER_ID: Final = "41290001"
+# The emulated water meter's key: made up for it, printed by scripts/develop.
+WATER_KEY: Final = bytes.fromhex("5E7A11C0FFEE0042DEADBEEF0BADCAFE")
+WATER_INTERVAL_S: Final = 16.0  # OMS T1 meters send every 8 to 16 s (EN 13757-4 "frequent")
+
+C_SND_NR: Final = 0x44
+CI_ELL_II: Final = 0x8D
+CI_FULL_FRAME: Final = 0x78
+CI_COMPACT_FRAME: Final = 0x79
+CI_SHORT_TPL: Final = 0x7A
+ELL_CC_SYNCHRONOUS: Final = 0x20
+ELL_ENCRYPTION_AES_CTR: Final = 1 << 29
+DEVICE_TYPE_ELECTRICITY: Final = 0x02
+DEVICE_TYPE_WATER: Final = 0x07
+SECURITY_MODE_5: Final = 5
+IDLE_FILLER: Final = 0x2F
+
+# OmniPower's record headers (DIF VIF [VIFE]) in record order: A+, A-, P+, P- (PROTOCOL.md 5.4).
+OMNIPOWER_RECORD_HEADERS: Final = (b"\x04\x04", b"\x04\x84\x3c", b"\x04\x2b", b"\x04\xab\x3c")
+
+
+class SimulatedMeter(Protocol):
+    """What the emulator needs from a meter."""
+
+    @property
+    def meter_id(self) -> str:
+        """Printed id (8 digits)."""
+
+    @property
+    def interval_s(self) -> float:
+        """Seconds between two telegrams."""
+
+    @property
+    def reading(self) -> dict[str, float | int | str]:
+        """Values of the last telegram sent (empty before the first)."""
+
+    def telegram(self, elapsed_s: float) -> bytes:
+        """The next telegram, ``elapsed_s`` seconds after the previous one."""
+
+
+def crc16_en13757(data: bytes) -> int:
+    """CRC-16/EN-13757 (poly 0x3D65, init 0, no reflection, xorout 0xFFFF), bit by bit."""
+    crc = 0
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x3D65 if crc & 0x8000 else crc << 1) & 0xFFFF
+    return crc ^ 0xFFFF
+
+
+def manufacturer_bytes(code: str) -> bytes:
+    """The M-field for a three-letter code, in wire order ("KAM" -> 2d 2c)."""
+    value = ((ord(code[0]) - 64) << 10) | ((ord(code[1]) - 64) << 5) | (ord(code[2]) - 64)
+    return value.to_bytes(2, "little")
+
+
+def address_bytes(meter_id: str, version: int, device_type: int) -> bytes:
+    """The A-field: 8 BCD digits least significant byte first, version, device type."""
+    if len(meter_id) != 8 or not meter_id.isdigit():
+        raise ValueError(f"meter id must be 8 digits, got {meter_id!r}")
+    return bytes.fromhex(meter_id)[::-1] + bytes((version, device_type))
+
+
+def bcd(value: int, size: int) -> bytes:
+    """A non-negative integer as ``size`` bytes of BCD, least significant byte first."""
+    digits = f"{value:0{size * 2}d}"
+    if len(digits) > size * 2:
+        raise ValueError(f"{value} does not fit {size * 2} BCD digits")
+    return bytes.fromhex(digits)[::-1]
+
+
+def aes_ctr(key: bytes, counter_block: bytes, data: bytes) -> bytes:
+    """AES-128-CTR with the whole 16-byte block as a big-endian counter (PROTOCOL.md 3.4)."""
+    encryptor = Cipher(algorithms.AES(key), modes.CTR(counter_block)).encryptor()
+    return encryptor.update(data) + encryptor.finalize()
+
+
+def aes_cbc(key: bytes, iv: bytes, data: bytes) -> bytes:
+    """AES-128-CBC without padding: ``data`` is already a multiple of 16 bytes."""
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    return encryptor.update(data) + encryptor.finalize()
+
+
+# (power in W, typical run time in s) of things a home switches on now and then: kettle,
+# dishwasher, washing machine, oven.
+APPLIANCES: Final = ((2000, 180.0), (1200, 600.0), (800, 900.0), (2200, 1800.0))
+
+
+@dataclass
+class HouseholdLoad:
+    """Electric load of a home: a drifting base load with appliances switching on and off.
+
+    Deterministic for a seed, so a run can be repeated; ``fixed_w`` pins the power instead
+    (used to reproduce captures).
+    """
+
+    seed: int = 0
+    fixed_w: int | None = None
+    base_w: float = 320.0
+    _random: random.Random = field(init=False, repr=False)
+    _appliance_w: int = field(init=False, default=0)
+    _appliance_left_s: float = field(init=False, default=0.0)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    def power_w(self, elapsed_s: float) -> int:
+        """Power now, ``elapsed_s`` after the previous call."""
+        if self.fixed_w is not None:
+            return self.fixed_w
+        draw = self._random
+        self.base_w = min(900.0, max(120.0, self.base_w + draw.gauss(0.0, 8.0)))
+        self._appliance_left_s -= elapsed_s
+        if self._appliance_left_s <= 0:
+            self._appliance_w = 0
+            if draw.random() < 0.08:
+                self._appliance_w, typical_s = draw.choice(APPLIANCES)
+                self._appliance_left_s = typical_s * draw.uniform(0.5, 1.5)
+        return round(self.base_w + self._appliance_w)
+
+
+class OmniPower:
+    """A Kamstrup OmniPower: ELL AES-CTR, one long frame (CI 78) then seven compact ones (79).
+
+    Counters follow the real meter (PROTOCOL.md 3.3, 6): ACC + 1 per telegram, a long frame
+    when ACC is 4 mod 8, SN session 0..3 then the minute counter + 1. Energy is metered from
+    the load's power over the time between telegrams and sent in 10 Wh steps, so it only rises.
+
+    ``wrong_key_every``: every n-th telegram is encrypted with another key, as a meter
+    re-keyed by its grid operator would look (0: never).
+    """
+
+    VERSION: Final = 0x30
+
+    def __init__(
+        self,
+        meter_id: str = OMNIPOWER_ID,
+        key: bytes = OMNIPOWER_KEY,
+        *,
+        interval_s: float = OMNIPOWER_INTERVAL_S,
+        energy_imported_wh: float = 2150.0,
+        load: HouseholdLoad | None = None,
+        access_number: int = 4,
+        sn_minutes: int = 15830,
+        sn_session: int = 0,
+        wrong_key_every: int = 0,
+    ) -> None:
+        self._meter_id = meter_id
+        self._address = address_bytes(meter_id, self.VERSION, DEVICE_TYPE_ELECTRICITY)
+        self._key = key
+        self._interval_s = interval_s
+        self._energy_imported_wh = energy_imported_wh
+        self._load = load if load is not None else HouseholdLoad()
+        self.access_number = access_number
+        self.sn_minutes = sn_minutes
+        self.sn_session = sn_session
+        self.wrong_key_every = wrong_key_every
+        self.telegrams_sent = 0
+        self._reading: dict[str, float | int | str] = {}
+
+    @property
+    def meter_id(self) -> str:
+        """Printed id."""
+        return self._meter_id
+
+    @property
+    def interval_s(self) -> float:
+        """Seconds between telegrams (the real meter: about 15 s)."""
+        return self._interval_s
+
+    @property
+    def reading(self) -> dict[str, float | int | str]:
+        """What the last telegram said, in the units Home Assistant shows."""
+        return dict(self._reading)
+
+    def telegram(self, elapsed_s: float) -> bytes:
+        """Meter the load for ``elapsed_s`` and send the next telegram."""
+        power_w = self._load.power_w(elapsed_s)
+        self._energy_imported_wh += power_w * elapsed_s / 3600.0
+        energy_10wh = math.floor(self._energy_imported_wh / 10.0)
+        values = (energy_10wh, 0, power_w, 0)
+        long_frame = self.access_number % 8 == 4
+        records = b"".join(
+            header + value.to_bytes(4, "little")
+            for header, value in zip(OMNIPOWER_RECORD_HEADERS, values, strict=True)
+        )
+        if long_frame:
+            tpl = bytes((CI_FULL_FRAME,)) + records
+        else:
+            signature = crc16_en13757(b"".join(OMNIPOWER_RECORD_HEADERS))
+            tpl = (
+                bytes((CI_COMPACT_FRAME,))
+                + signature.to_bytes(2, "little")
+                + crc16_en13757(records).to_bytes(2, "little")
+                + b"".join(value.to_bytes(4, "little") for value in values)
+            )
+        plaintext = crc16_en13757(tpl).to_bytes(2, "little") + tpl
+        self.telegrams_sent += 1
+        wrong = self.wrong_key_every and self.telegrams_sent % self.wrong_key_every == 0
+        key = self._key[::-1] if wrong else self._key
+        sn = (
+            (self.sn_session & 0x0F) | ((self.sn_minutes & 0x1FFFFFF) << 4) | ELL_ENCRYPTION_AES_CTR
+        ).to_bytes(4, "little")
+        m_field = manufacturer_bytes("KAM")
+        head = bytes((C_SND_NR,)) + m_field + self._address
+        ell = bytes((CI_ELL_II, ELL_CC_SYNCHRONOUS, self.access_number)) + sn
+        counter_block = m_field + self._address + bytes((ELL_CC_SYNCHRONOUS,)) + sn + bytes(3)
+        body = head + ell + aes_ctr(key, counter_block, plaintext)
+        self._reading = {
+            "energy_imported_kwh": energy_10wh / 100,
+            "energy_exported_kwh": 0.0,
+            "power_imported_w": power_w,
+            "power_exported_w": 0,
+            "access_number": self.access_number,
+            "frame": "long" if long_frame else "compact",
+            "encrypted_with": "wrong key" if wrong else "meter key",
+        }
+        self.access_number = (self.access_number + 1) & 0xFF
+        self.sn_session += 1
+        if self.sn_session == 4:
+            self.sn_session = 0
+            self.sn_minutes += 1
+        return bytes((len(body),)) + body
+
+
+class WaterMeter:
+    """An OMS water meter in security mode 5: short TPL header (CI 7A), AES-CBC, 2F 2F check.
+
+    Standard records only (EN 13757-3), so it needs no meter profile: total volume (BCD,
+    litres), volume at the last month end (storage 1) and volume flow (BCD, l/h). Made up to
+    show a generic meter; the manufacturer code EMU says so.
+    """
+
+    VERSION: Final = 0x01
+
+    def __init__(
+        self,
+        meter_id: str = WATER_ID,
+        key: bytes = WATER_KEY,
+        *,
+        interval_s: float = WATER_INTERVAL_S,
+        volume_l: float = 123_456.0,
+        seed: int = 1,
+        access_number: int = 0,
+    ) -> None:
+        self._meter_id = meter_id
+        self._address = address_bytes(meter_id, self.VERSION, DEVICE_TYPE_WATER)
+        self._key = key
+        self._interval_s = interval_s
+        self._volume_l = volume_l
+        self._month_end_l = math.floor(volume_l) - 4_321
+        self._random = random.Random(seed)
+        self.access_number = access_number
+        self._reading: dict[str, float | int | str] = {}
+
+    @property
+    def meter_id(self) -> str:
+        """Printed id."""
+        return self._meter_id
+
+    @property
+    def interval_s(self) -> float:
+        """Seconds between telegrams."""
+        return self._interval_s
+
+    @property
+    def reading(self) -> dict[str, float | int | str]:
+        """What the last telegram said (volumes in m³, flow in m³/h)."""
+        return dict(self._reading)
+
+    def telegram(self, elapsed_s: float) -> bytes:
+        """Meter the flow for ``elapsed_s`` and send the next telegram."""
+        flow_l_h = self._random.choice((0, 0, 0, 0, 240, 480, 720))
+        self._volume_l += flow_l_h * elapsed_s / 3600.0
+        volume_l = math.floor(self._volume_l)
+        records = (
+            b"\x0c\x13" + bcd(volume_l, 4)  # volume, 8 BCD digits, 10^-3 m³
+            + b"\x4c\x13" + bcd(self._month_end_l, 4)  # the same at storage 1 (month end)
+            + b"\x0b\x3b" + bcd(flow_l_h, 3)  # volume flow, 6 BCD digits, 10^-3 m³/h
+        )  # fmt: skip
+        plaintext = bytes((IDLE_FILLER, IDLE_FILLER)) + records
+        plaintext += bytes((IDLE_FILLER,)) * (-len(plaintext) % 16)
+        blocks = len(plaintext) // 16
+        configuration = (SECURITY_MODE_5 << 8) | (blocks << 4)
+        m_field = manufacturer_bytes("EMU")
+        iv = m_field + self._address + bytes((self.access_number,)) * 8
+        tpl = bytes((CI_SHORT_TPL, self.access_number, 0x00)) + configuration.to_bytes(2, "little")
+        body = (
+            bytes((C_SND_NR,)) + m_field + self._address + tpl + aes_cbc(self._key, iv, plaintext)
+        )
+        self._reading = {
+            "volume_m3": volume_l / 1000,
+            "volume_month_end_m3": self._month_end_l / 1000,
+            "volume_flow_m3_h": flow_l_h / 1000,
+            "access_number": self.access_number,
+        }
+        self.access_number = (self.access_number + 1) & 0xFF
+        return bytes((len(body),)) + body
