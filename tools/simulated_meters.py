@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import math
 import random
+import time
 from typing import Final, Protocol
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -23,6 +24,9 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 OMNIPOWER_ID: Final = "32666857"
 OMNIPOWER_KEY: Final = bytes.fromhex("9A25139E3244CC2E391A8EF6B915B697")  # seed's test meter
 OMNIPOWER_INTERVAL_S: Final = 15.0  # 4 telegrams per SN minute (PROTOCOL.md 3.3)
+# The seed's meter module counts SN minutes from about this moment (PROTOCOL.md 3.3).
+OMNIPOWER_COMMISSIONED_AT: Final = 1601596800.0  # 2020-10-02 00:00 UTC
+AVERAGE_HOME_LOAD_W: Final = 350.0  # about 3 MWh a year
 
 WATER_ID: Final = "41290001"
 # The emulated water meter's key: made up for it, printed by scripts/develop.
@@ -154,6 +158,11 @@ class OmniPower:
 
     ``wrong_key_every``: every n-th telegram is encrypted with another key, as a meter
     re-keyed by its grid operator would look (0: never).
+
+    Without ``energy_imported_wh`` and ``sn_minutes`` both follow the clock (an average load
+    since the module's commissioning, minutes since then), so totals keep rising from one run
+    of the emulator to the next, as they do on a real meter, and a host that restored the last
+    value never sees one go down.
     """
 
     VERSION: Final = 0x30
@@ -164,10 +173,10 @@ class OmniPower:
         key: bytes = OMNIPOWER_KEY,
         *,
         interval_s: float = OMNIPOWER_INTERVAL_S,
-        energy_imported_wh: float = 2150.0,
+        energy_imported_wh: float | None = None,
         load: HouseholdLoad | None = None,
         access_number: int = 4,
-        sn_minutes: int = 15830,
+        sn_minutes: int | None = None,
         sn_session: int = 0,
         wrong_key_every: int = 0,
     ) -> None:
@@ -175,10 +184,13 @@ class OmniPower:
         self._address = address_bytes(meter_id, self.VERSION, DEVICE_TYPE_ELECTRICITY)
         self._key = key
         self._interval_s = interval_s
+        since_commissioning_s = time.time() - OMNIPOWER_COMMISSIONED_AT
+        if energy_imported_wh is None:
+            energy_imported_wh = AVERAGE_HOME_LOAD_W * since_commissioning_s / 3600.0
         self._energy_imported_wh = energy_imported_wh
         self._load = load if load is not None else HouseholdLoad()
         self.access_number = access_number
-        self.sn_minutes = sn_minutes
+        self.sn_minutes = int(since_commissioning_s // 60) if sn_minutes is None else sn_minutes
         self.sn_session = sn_session
         self.wrong_key_every = wrong_key_every
         self.telegrams_sent = 0
