@@ -311,8 +311,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/develop", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, default=REPO_ROOT / "config")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--link", type=Path, help="the emulated stick's port (default: listed)")
     args, emulator_args = parser.parse_known_args(argv)
-    link = emulator_link() or args.config / "ttyIM871A-emulator"
+    link = args.link or emulator_link() or args.config / "ttyIM871A-emulator"
     instance = DevInstance(args.config, port=args.port, link=link, emulator_args=emulator_args)
     exit_code = 0
     with _stop_on_signals():
