@@ -39,7 +39,14 @@ from typing import IO, Final
 import urllib.error
 import urllib.request
 
-from tools.simulated_meters import OMNIPOWER_ID, OMNIPOWER_KEY, WATER_ID, WATER_KEY
+from tools.simulated_meters import (
+    HEAT_ID,
+    HEAT_KEY,
+    OMNIPOWER_ID,
+    OMNIPOWER_KEY,
+    WATER_ID,
+    WATER_KEY,
+)
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[1]
 CONFIG_TEMPLATE: Final = REPO_ROOT / "config" / "configuration.yaml"
@@ -290,7 +297,7 @@ def _stop_on_signals() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _banner(instance: DevInstance, water: bool) -> str:
+def _banner(instance: DevInstance, emulator_args: Sequence[str]) -> str:
     link = instance.link
     listed = str(link).startswith("/dev/ttyUSB")
     lines = [
@@ -301,8 +308,15 @@ def _banner(instance: DevInstance, water: bool) -> str:
         f"  stick: {link}" + (" (in the port list)" if listed else " (type this path)"),
         f"  then Add meter: {OMNIPOWER_ID} (heard), key {OMNIPOWER_KEY.hex().upper()}",
     ]
-    if water:
-        lines.append(f"  water meter {WATER_ID}, key {WATER_KEY.hex().upper()}")
+    for flag, kind, meter_id, key in (
+        ("--water", "water", WATER_ID, WATER_KEY),
+        ("--heat", "heat", HEAT_ID, HEAT_KEY),
+    ):
+        if flag in emulator_args:
+            lines.append(
+                f"  {kind} meter {meter_id}, key {key.hex().upper()} "
+                "(sends T1: set the stick's link mode to C1+T1 under Configure)"
+            )
     lines += ["Ctrl-C (or kill -INT / -TERM) stops Home Assistant and the emulator.", ""]
     return "\n".join(lines)
 
@@ -319,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _stop_on_signals():
         try:
             instance.start()
-            print(_banner(instance, "--water" in emulator_args), flush=True)
+            print(_banner(instance, emulator_args), flush=True)
             exit_code = instance.wait()
         except StopRequested:
             print("\nstopping Home Assistant and the emulator ...", flush=True)

@@ -11,20 +11,22 @@ configured (the CRC is always attached, as the real stick does).
 
 What the radio hears: by default the meters of ``tools/simulated_meters.py``, each at its own
 interval (``--interval`` overrides it): the OmniPower 32666857 with rising totals, encrypted with
-its key (the seed's, as in the vectors); ``--water`` adds a mode-5 water meter. Error cases only
-on request: ``--wrong-key-every N`` (every n-th telegram of 32666857 encrypted with another key)
-and ``--neighbours N`` (N more OmniPowers whose keys nobody has). ``--replay FILE`` plays a
-telegram file instead, every ``--interval`` seconds, in a loop (``--once``: once): the vectors
-file (its telegram_hex), the wmbusmeters corpus (prior_telegrams_hex, then telegram_hex) or a
-text file with one hex telegram a line (``#`` starts a comment). ``--status-file`` keeps a JSON
+its key (the seed's, as in the vectors); ``--water`` and ``--heat`` add mode-5 OMS meters (T1,
+standard records only). Error cases only on request: ``--wrong-key-every N`` (every n-th
+telegram of 32666857 encrypted with another key) and ``--neighbours N`` (N more OmniPowers
+whose keys nobody has). ``--replay FILE`` plays a telegram file instead, every ``--interval``
+seconds, in a loop (``--once``: once): the vectors file (its telegram_hex), the wmbusmeters
+corpus (prior_telegrams_hex, then telegram_hex) or a text file with one hex telegram a line
+(``#`` starts a comment). ``--status-file`` keeps a JSON
 file with each meter's last sent values, for tests that compare them with what the host shows.
 
 Power-up behaviour: the real stick receives in its stored (NVM) link mode from power-up, before
 any host has talked to it, so the emulator does too (``--link-mode``, default c1a; ``none``
 models a stick that hears nothing until configured). The simulated meters send C-mode frames
-(OmniPower sends C1), heard only in a link mode that receives C frames; the water meter sends
-T1. A replayed file says nothing about the mode its telegrams were sent in, so they are heard
-in every link mode (``--replay-radio c`` or ``t`` to choose).
+(OmniPower sends C1), heard only in a link mode that receives C frames; the water and heat
+meters send T1 (link mode t1 or c1t1). A replayed file says nothing about the mode its
+telegrams were sent in, so they are heard in every link mode (``--replay-radio c`` or ``t`` to
+choose).
 
 Serial line rate is modelled: frames never leave faster than 57600 baud (5760 bytes/s), so
 ``--interval 0`` means back to back at the link's maximum rate.
@@ -52,10 +54,12 @@ from typing import Any, Final, Literal
 
 from custom_components.wmbus.protocol import hci
 from tools.simulated_meters import (
+    HEAT_INTERVAL_S,
     OMNIPOWER_ID,
     OMNIPOWER_INTERVAL_S,
     OMNIPOWER_KEY,
     WATER_INTERVAL_S,
+    HeatMeter,
     HouseholdLoad,
     OmniPower,
     SimulatedMeter,
@@ -478,7 +482,7 @@ class Im871aEmulator:
     async def _simulate(self, meter: SimulatedMeter, first_after_s: float) -> None:
         """Send ``meter``'s telegrams at its interval, metering the real time between them."""
         assert self._loop is not None
-        receivers = T_MODE_RECEIVERS if isinstance(meter, WaterMeter) else C_MODE_RECEIVERS
+        receivers = RECEIVERS[meter.radio_mode]
         await asyncio.sleep(first_after_s)
         previous_at = next_at = self._loop.time()
         while True:
@@ -531,6 +535,7 @@ def _parse_args(argv: Iterable[str] | None) -> argparse.Namespace:
         help="seconds between telegrams (default: each meter's own, 1 s for --replay)",
     )
     parser.add_argument("--water", action="store_true", help="add the mode-5 water meter")
+    parser.add_argument("--heat", action="store_true", help="add the mode-5 heat meter")
     parser.add_argument(
         "--wrong-key-every",
         type=int,
@@ -557,8 +562,10 @@ def _parse_args(argv: Iterable[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, help="stop after this long")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(None if argv is None else list(argv))
-    if args.replay and (args.water or args.wrong_key_every or args.neighbours):
-        parser.error("--replay plays a file: --water, --wrong-key-every and --neighbours simulate")
+    if args.replay and (args.water or args.heat or args.wrong_key_every or args.neighbours):
+        parser.error(
+            "--replay plays a file: --water, --heat, --wrong-key-every and --neighbours simulate"
+        )
     if args.interval is not None and args.interval < 0:
         parser.error("--interval must not be negative")
     return args
@@ -579,6 +586,8 @@ def simulated_meters(args: argparse.Namespace) -> list[SimulatedMeter]:
     ]
     if args.water:
         meters.append(WaterMeter(interval_s=interval(WATER_INTERVAL_S)))
+    if args.heat:
+        meters.append(HeatMeter(interval_s=interval(HEAT_INTERVAL_S)))
     neighbour_ids = random.Random(args.seed + 1)
     for index in range(args.neighbours):
         meter_id = f"{neighbour_ids.randrange(10**8):08d}"

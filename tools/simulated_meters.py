@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import math
 import random
 import time
-from typing import Final, Protocol
+from typing import Final, Literal, Protocol
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -32,6 +32,9 @@ WATER_ID: Final = "41290001"
 # The emulated water meter's key: made up for it, printed by scripts/develop.
 WATER_KEY: Final = bytes.fromhex("5E7A11C0FFEE0042DEADBEEF0BADCAFE")
 WATER_INTERVAL_S: Final = 16.0  # OMS T1 meters send every 8 to 16 s (EN 13757-4 "frequent")
+HEAT_ID: Final = "41290002"
+HEAT_KEY: Final = bytes.fromhex("4EA7C0DE0123456789ABCDEF00C0FFEE")  # made up, like the water key
+HEAT_INTERVAL_S: Final = 16.0
 
 C_SND_NR: Final = 0x44
 CI_ELL_II: Final = 0x8D
@@ -42,6 +45,7 @@ ELL_CC_SYNCHRONOUS: Final = 0x20
 ELL_ENCRYPTION_AES_CTR: Final = 1 << 29
 DEVICE_TYPE_ELECTRICITY: Final = 0x02
 DEVICE_TYPE_WATER: Final = 0x07
+DEVICE_TYPE_HEAT: Final = 0x04
 SECURITY_MODE_5: Final = 5
 IDLE_FILLER: Final = 0x2F
 
@@ -59,6 +63,10 @@ class SimulatedMeter(Protocol):
     @property
     def interval_s(self) -> float:
         """Seconds between two telegrams."""
+
+    @property
+    def radio_mode(self) -> Literal["c", "t"]:
+        """The wireless M-Bus mode it sends in: C1 or T1 (a stick hears one or both)."""
 
     @property
     def reading(self) -> dict[str, float | int | str]:
@@ -207,6 +215,11 @@ class OmniPower:
         return self._interval_s
 
     @property
+    def radio_mode(self) -> Literal["c", "t"]:
+        """OmniPower sends C1."""
+        return "c"
+
+    @property
     def reading(self) -> dict[str, float | int | str]:
         """What the last telegram said, in the units Home Assistant shows."""
         return dict(self._reading)
@@ -261,8 +274,27 @@ class OmniPower:
         return bytes((len(body),)) + body
 
 
+def oms_mode5_telegram(
+    manufacturer: str, address: bytes, key: bytes, access_number: int, records: bytes
+) -> bytes:
+    """A telegram of an OMS meter: short TPL header (CI 7A), security mode 5 (AES-CBC).
+
+    The plaintext starts with 2F 2F (the receiver's check) and is filled up to whole blocks
+    with 2F idle fillers; the IV is M, A and the access number 8 times (PROTOCOL.md 4.4).
+    """
+    plaintext = bytes((IDLE_FILLER, IDLE_FILLER)) + records
+    plaintext += bytes((IDLE_FILLER,)) * (-len(plaintext) % 16)
+    blocks = len(plaintext) // 16
+    configuration = (SECURITY_MODE_5 << 8) | (blocks << 4)
+    m_field = manufacturer_bytes(manufacturer)
+    iv = m_field + address + bytes((access_number,)) * 8
+    tpl = bytes((CI_SHORT_TPL, access_number, 0x00)) + configuration.to_bytes(2, "little")
+    body = bytes((C_SND_NR,)) + m_field + address + tpl + aes_cbc(key, iv, plaintext)
+    return bytes((len(body),)) + body
+
+
 class WaterMeter:
-    """An OMS water meter in security mode 5: short TPL header (CI 7A), AES-CBC, 2F 2F check.
+    """An OMS water meter in security mode 5 (T1 mode, CI 7A, AES-CBC).
 
     Standard records only (EN 13757-3), so it needs no meter profile: total volume (BCD,
     litres), volume at the last month end (storage 1) and volume flow (BCD, l/h). Made up to
@@ -302,6 +334,11 @@ class WaterMeter:
         return self._interval_s
 
     @property
+    def radio_mode(self) -> Literal["c", "t"]:
+        """OMS meters send T1."""
+        return "t"
+
+    @property
     def reading(self) -> dict[str, float | int | str]:
         """What the last telegram said (volumes in m³, flow in m³/h)."""
         return dict(self._reading)
@@ -316,16 +353,7 @@ class WaterMeter:
             + b"\x4c\x13" + bcd(self._month_end_l, 4)  # the same at storage 1 (month end)
             + b"\x0b\x3b" + bcd(flow_l_h, 3)  # volume flow, 6 BCD digits, 10^-3 m³/h
         )  # fmt: skip
-        plaintext = bytes((IDLE_FILLER, IDLE_FILLER)) + records
-        plaintext += bytes((IDLE_FILLER,)) * (-len(plaintext) % 16)
-        blocks = len(plaintext) // 16
-        configuration = (SECURITY_MODE_5 << 8) | (blocks << 4)
-        m_field = manufacturer_bytes("EMU")
-        iv = m_field + self._address + bytes((self.access_number,)) * 8
-        tpl = bytes((CI_SHORT_TPL, self.access_number, 0x00)) + configuration.to_bytes(2, "little")
-        body = (
-            bytes((C_SND_NR,)) + m_field + self._address + tpl + aes_cbc(self._key, iv, plaintext)
-        )
+        telegram = oms_mode5_telegram("EMU", self._address, self._key, self.access_number, records)
         self._reading = {
             "volume_m3": volume_l / 1000,
             "volume_month_end_m3": self._month_end_l / 1000,
@@ -333,4 +361,86 @@ class WaterMeter:
             "access_number": self.access_number,
         }
         self.access_number = (self.access_number + 1) & 0xFF
-        return bytes((len(body),)) + body
+        return telegram
+
+
+class HeatMeter:
+    """An OMS heat meter in security mode 5 (T1 mode, CI 7A, AES-CBC), standard records only.
+
+    Heat energy (BCD, kWh), volume (BCD, 10 l), power (BCD, W), flow and return temperature
+    (BCD, 0.1 °C); the power follows the flow and the temperature difference, the energy
+    integrates it. Made up to show a generic meter (manufacturer code EMU).
+    """
+
+    VERSION: Final = 0x02
+    KWH_PER_M3_K: Final = 1.163  # heat carried by water
+
+    def __init__(
+        self,
+        meter_id: str = HEAT_ID,
+        key: bytes = HEAT_KEY,
+        *,
+        interval_s: float = HEAT_INTERVAL_S,
+        energy_kwh: float = 4_321.0,
+        volume_l: float = 98_760.0,
+        seed: int = 2,
+        access_number: int = 0,
+    ) -> None:
+        self._meter_id = meter_id
+        self._address = address_bytes(meter_id, self.VERSION, DEVICE_TYPE_HEAT)
+        self._key = key
+        self._interval_s = interval_s
+        self._energy_kwh = energy_kwh
+        self._volume_l = volume_l
+        self._random = random.Random(seed)
+        self.access_number = access_number
+        self._reading: dict[str, float | int | str] = {}
+
+    @property
+    def meter_id(self) -> str:
+        """Printed id."""
+        return self._meter_id
+
+    @property
+    def interval_s(self) -> float:
+        """Seconds between telegrams."""
+        return self._interval_s
+
+    @property
+    def radio_mode(self) -> Literal["c", "t"]:
+        """OMS meters send T1."""
+        return "t"
+
+    @property
+    def reading(self) -> dict[str, float | int | str]:
+        """What the last telegram said (kWh, m³, W, °C)."""
+        return dict(self._reading)
+
+    def telegram(self, elapsed_s: float) -> bytes:
+        """Meter the heat for ``elapsed_s`` and send the next telegram."""
+        flow_l_h = self._random.choice((0, 120, 180, 240))
+        flow_dc = self._random.randint(550, 650)  # 0.1 °C
+        return_dc = flow_dc - self._random.randint(150, 300)
+        power_w = round(flow_l_h / 1000 * self.KWH_PER_M3_K * (flow_dc - return_dc) / 10 * 1000)
+        self._energy_kwh += power_w * elapsed_s / 3_600_000
+        self._volume_l += flow_l_h * elapsed_s / 3600
+        energy_kwh = math.floor(self._energy_kwh)
+        volume_10l = math.floor(self._volume_l / 10)
+        records = (
+            b"\x0c\x06" + bcd(energy_kwh, 4)  # energy, 8 BCD digits, kWh
+            + b"\x0c\x14" + bcd(volume_10l, 4)  # volume, 8 BCD digits, 10^-2 m³
+            + b"\x0b\x2b" + bcd(power_w, 3)  # power, 6 BCD digits, W
+            + b"\x0a\x5a" + bcd(flow_dc, 2)  # flow temperature, 4 BCD digits, 0.1 °C
+            + b"\x0a\x5e" + bcd(return_dc, 2)  # return temperature, 4 BCD digits, 0.1 °C
+        )  # fmt: skip
+        telegram = oms_mode5_telegram("EMU", self._address, self._key, self.access_number, records)
+        self._reading = {
+            "energy_kwh": float(energy_kwh),
+            "volume_m3": volume_10l / 100,
+            "power_w": power_w,
+            "flow_temperature_c": flow_dc / 10,
+            "return_temperature_c": return_dc / 10,
+            "access_number": self.access_number,
+        }
+        self.access_number = (self.access_number + 1) & 0xFF
+        return telegram

@@ -19,10 +19,13 @@ import pytest
 from custom_components.wmbus.protocol.stick import Im871aStick, RadioFrame
 from tools.im871a_emulator import Im871aEmulator, TelegramFileError, load_telegrams
 from tools.simulated_meters import (
+    HEAT_ID,
+    HEAT_KEY,
     OMNIPOWER_ID,
     OMNIPOWER_KEY,
     WATER_ID,
     WATER_KEY,
+    HeatMeter,
     HouseholdLoad,
     OmniPower,
     WaterMeter,
@@ -45,6 +48,8 @@ def _decode(*telegrams: bytes) -> list[dict[str, Any]]:
             f"{OMNIPOWER_ID}:{OMNIPOWER_KEY.hex()}",
             "--key",
             f"{WATER_ID}:{WATER_KEY.hex()}",
+            "--key",
+            f"{HEAT_ID}:{HEAT_KEY.hex()}",
             *(telegram.hex() for telegram in telegrams),
         ],
         cwd=REPO,
@@ -119,6 +124,22 @@ def test_water_meter_mode_5_decodes_with_its_key() -> None:
     decoded = _decode(meter.telegram(16.0), meter.telegram(16.0))
     assert [line["id"] for line in decoded] == [WATER_ID, WATER_ID]
     assert decoded[-1]["values"]["total_volume_m3"] == meter.reading["volume_m3"]
+
+
+def test_heat_meter_mode_5_decodes_with_its_key() -> None:
+    meter = HeatMeter()
+    telegrams, readings = [], []
+    for _ in range(5):
+        telegrams.append(meter.telegram(3600.0))  # an hour apart: the energy moves
+        readings.append(meter.reading)
+    decoded = _decode(*telegrams)
+    assert [line["id"] for line in decoded] == [HEAT_ID] * 5
+    for line, reading in zip(decoded, readings, strict=True):
+        numbers = set(line["values"].values())
+        assert {reading["energy_kwh"], reading["volume_m3"], reading["power_w"]} <= numbers
+    energies = [reading["energy_kwh"] for reading in readings]
+    assert energies == sorted(energies)
+    assert energies[-1] > energies[0]
 
 
 def test_load_telegrams_of_the_vectors_and_the_corpus() -> None:
