@@ -306,8 +306,11 @@ def _banner(instance: DevInstance, emulator_args: Sequence[str]) -> str:
         f"  log in as {instance.user.username!r} with password {instance.user.password!r}",
         "  Settings -> Devices & services -> Add integration -> Wireless M-Bus (iM871A)",
         f"  stick: {link}" + (" (in the port list)" if listed else " (type this path)"),
-        f"  then Add meter: {OMNIPOWER_ID} (heard), key {OMNIPOWER_KEY.hex().upper()}",
     ]
+    if "--replay" in emulator_args:
+        lines.append("  then Add meter: the replayed file's meters are in the heard list")
+    else:
+        lines.append(f"  then Add meter: {OMNIPOWER_ID} (heard), key {OMNIPOWER_KEY.hex().upper()}")
     for flag, kind, meter_id, key in (
         ("--water", "water", WATER_ID, WATER_KEY),
         ("--heat", "heat", HEAT_ID, HEAT_KEY),
