@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from custom_components.wmbus.protocol.decoder import Decoder
+from custom_components.wmbus.protocol.decoder import WRONG_KEY_AFTER_FAILURES, Decoder
+from custom_components.wmbus.protocol.errors import PayloadCrcMismatch, UnknownMeter
 from custom_components.wmbus.protocol.frame import manufacturer_code
 from custom_components.wmbus.protocol.meters import (
     GENERIC,
@@ -451,9 +452,27 @@ def test_diehl_meters_without_a_key_use_the_published_default_key() -> None:
     telegram = bytes.fromhex(HYDRUS_MODE_5)
     profile = PROFILES_BY_NAME["hydrus"]
     assert profile.default_key is not None
-    decoder = Decoder(duplicate_guard=False)
-    decoder.set_key(telegram[7:3:-1].hex(), profile.default_key)
+    decoder = Decoder({telegram[7:3:-1].hex(): None}, duplicate_guard=False)
     reading = decoder.decode(telegram)
     assert reading.profile == "hydrus"
     assert reading.values["total_m3"] == pytest.approx(137.291)
     assert reading.values["total_at_date_m3"] == pytest.approx(128.638)
+
+
+def test_a_diehl_meter_with_its_own_key_stays_without_key_not_wrong_key() -> None:
+    telegram = bytearray.fromhex(HYDRUS_MODE_5)
+    telegram[30] ^= 0x01  # ciphertext of the first block: the 2F 2F check fails
+    decoder = Decoder({telegram[7:3:-1].hex(): None}, duplicate_guard=False)
+    for _ in range(WRONG_KEY_AFTER_FAILURES + 1):
+        with pytest.raises(UnknownMeter, match="default key does not open"):
+            decoder.decode(bytes(telegram))
+
+
+def test_a_configured_key_is_never_replaced_by_the_default_key() -> None:
+    telegram = bytes.fromhex(HYDRUS_MODE_5)
+    decoder = Decoder({telegram[7:3:-1].hex(): bytes(16)}, duplicate_guard=False)
+    with pytest.raises(PayloadCrcMismatch):
+        decoder.decode(telegram)
+    assert decoder.try_key(telegram, PROFILES_BY_NAME["hydrus"].default_key or b"").profile == (
+        "hydrus"
+    )

@@ -69,7 +69,16 @@ from .records import (
     parse_records,
     registry_key,
 )
-from .tpl import CI_MEANINGS, MANUFACTURER_SECURITY_MODES, TPL_CIS, open_tpl, parse_tpl
+from .tpl import (
+    CI_MEANINGS,
+    MANUFACTURER_SECURITY_MODES,
+    SECURITY_MODE_AES_CBC_IV,
+    SECURITY_MODE_AES_CBC_KDF,
+    TPL_CIS,
+    TransportHeader,
+    open_tpl,
+    parse_tpl,
+)
 
 type FrameKind = Literal["long", "compact", "manufacturer"]
 type Value = int | float
@@ -100,6 +109,9 @@ ADDRESSES_PER_ID: Final = 16
 A key given for an id applies to every address with those digits; the bound keeps a
 flood of made-up addresses with a configured id from growing the meter table.
 """
+
+DEFAULT_KEY_MODES: Final = frozenset({SECURITY_MODE_AES_CBC_IV, SECURITY_MODE_AES_CBC_KDF})
+"""Security modes a profile's published default key is tried for (meters without a key)."""
 
 _new_error = BaseException.__new__
 
@@ -595,9 +607,16 @@ class Decoder:
                         )
                     # Nothing to decrypt by the standard: the profile gets the TPL header too.
                     return self._manufacturer(meter, ci, transport[1:], access_number)
-                apl = open_tpl(
-                    tpl, transport, meter.wire, meter.key, afl, plaintext=meter.plaintext
-                )
+                if (
+                    meter.key is None
+                    and not meter.plaintext
+                    and tpl.security_mode in DEFAULT_KEY_MODES
+                ):
+                    apl = _open_with_default_key(meter, tpl, transport, afl)
+                else:
+                    apl = open_tpl(
+                        tpl, transport, meter.wire, meter.key, afl, plaintext=meter.plaintext
+                    )
                 if meter.own_format:
                     records = self._manufacturer_records(meter, ci, apl)
                     if records:
@@ -800,6 +819,33 @@ def _record_mapper(profile: MeterProfile, headers: tuple[RecordHeader, ...]) -> 
             _record_mappers.clear()
         _record_mappers[key] = mapper
     return mapper
+
+
+def _open_with_default_key(
+    meter: _Meter, tpl: TransportHeader, transport: bytes, afl: AuthenticationLayer | None
+) -> bytes:
+    """The APL of a keyless meter's encrypted telegram, if its maker's published key opens it.
+
+    Diehl ships meters with one published OMS key unless the customer ordered their own;
+    a user who was given no key should still see such a meter. The ``2F 2F`` check (or
+    the MAC) decides: a meter with a key of its own stays "no key", never "wrong key",
+    because the user configured none. The profile is the long header's meter's where
+    there is one (a Hydrus behind a radio module), else the link address's.
+    """
+    profile = meter.profile
+    if tpl.address is not None:
+        profile = _select_profile(tpl.address, None)
+    default_key = profile.default_key or meter.profile.default_key
+    if default_key is None:
+        return open_tpl(tpl, transport, meter.wire, None, afl)  # raises "no key"
+    try:
+        return open_tpl(tpl, transport, meter.wire, default_key, afl)
+    except PayloadCrcMismatch:
+        mode = tpl.security_mode
+        raise UnknownMeter(
+            f"meter sends security mode {mode} telegrams, has no key, and the "
+            f"{profile.model} default key does not open them"
+        ) from None
 
 
 def _select_profile(address: MeterAddress, signature: int | None) -> MeterProfile:
