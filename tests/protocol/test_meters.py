@@ -7,15 +7,16 @@ whatever the decoder does, and every expected value of those telegrams must come
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import import_module
 import json
 from pathlib import Path
+import re
 from typing import Any
 
 import pytest
 
-from custom_components.wmbus.protocol.decoder import WRONG_KEY_AFTER_FAILURES, Decoder
+from custom_components.wmbus.protocol.decoder import WRONG_KEY_AFTER_FAILURES, Decoder, Reading
 from custom_components.wmbus.protocol.errors import PayloadCrcMismatch, UnknownMeter
 from custom_components.wmbus.protocol.frame import manufacturer_code
 from custom_components.wmbus.protocol.meters import (
@@ -247,6 +248,9 @@ def test_profiles_are_declarations() -> None:
         assert profile.name
         assert profile.model
         for spec in profile.fields:
+            if spec.display is not None and spec.display.kind == "problem":
+                assert spec.key == "error_flags", spec.key  # a bit field: no unit to name
+                continue
             assert spec.key.rsplit("_", 1)[-1] in UNIT_SUFFIXES, spec.key
 
 
@@ -384,13 +388,77 @@ def test_qundis_walk_by_of_water_and_heat_meters(
     assert {key: values[key] for key in expected} == pytest.approx(expected, rel=1e-12)
 
 
+HISTORIC_KEY = re.compile(
+    r"(^|_)(max|min|target|due|prev|previous|last|history|historic|ago|year|month|day|date"
+    r"|january|february|march|april|may|june|july|august|september|october|november"
+    r"|december|delta)(_|$)"
+)
+"""Words in a value key that say it is not the live value (wmbusmeters' names)."""
+LIVE_BUT_HIDDEN = {
+    ("izar", "transmit_period_s"): "a radio setting, not a measurement",
+    ("apatorna1", "historic_age_h"): "how old the historic reading is: a diagnostic",
+}
+"""Live values deliberately disabled by default, and why."""
+DEVICE_CLASSES = {
+    "energy": {"energy"},
+    "volume": {"volume", "water", "gas"},
+    "volume_flow": {"volume_flow_rate"},
+    "power": {"power"},
+    "flow_temperature": {"temperature"},
+    "return_temperature": {"temperature"},
+    "external_temperature": {"temperature"},
+    "temperature_difference": {"temperature"},
+}
+COUNTERS = {"energy", "volume", "mass", "hca_units"}
+
+
 def test_every_field_has_home_assistant_hints() -> None:
+    """Rules for the display hints: what the user sees first must be the live value.
+
+    Historic, set-date, maximum and minimum values are disabled and have no state class
+    (their jumps are no consumption); live values are enabled; counters are never
+    measurements; a volume is "water" only on a water meter and "gas" only on a gas meter
+    (a heat meter's volume is neither); the HA unit is the field's unit.
+    """
     for profile in PROFILES:
         for spec in profile.fields:
-            assert spec.display is not None, (profile.name, spec.key)
-            if spec.storage != 0 or spec.function != Function.INSTANTANEOUS:
-                assert not spec.display.enabled_by_default, (profile.name, spec.key)
-                assert spec.display.state_class is None, (profile.name, spec.key)
+            where = (profile.name, spec.key)
+            display = spec.display
+            assert display is not None, where
+            if display.kind == "problem":
+                assert spec.quantity == "error_flags", where
+                assert display.enabled_by_default, where
+                assert (display.device_class, display.state_class, display.unit) == (
+                    None,
+                    None,
+                    None,
+                ), where
+                continue
+            live = spec.storage == 0 and spec.function == Function.INSTANTANEOUS
+            if live and where in LIVE_BUT_HIDDEN:
+                assert not display.enabled_by_default, where
+            elif not live or HISTORIC_KEY.search(spec.key):
+                assert not display.enabled_by_default, where
+                assert display.state_class is None, where
+            else:
+                assert display.enabled_by_default, where
+            if spec.quantity in COUNTERS:
+                assert display.state_class in {None, "total_increasing"}, where
+            elif display.state_class is not None:
+                assert display.state_class == "measurement" or spec.quantity in {
+                    "on_time",
+                    "operating_time",
+                }, where
+            if spec.quantity in DEVICE_CLASSES:
+                assert display.device_class in DEVICE_CLASSES[spec.quantity], where
+            if display.device_class == "water":
+                assert "water" in profile.media, where
+            if display.device_class == "gas":
+                assert profile.media == "gas", where
+            if display.unit is not None:
+                assert display.unit == spec.unit.replace("m3", "m³").replace("C", "°C").replace(
+                    "%RH", "%"
+                ), where
 
 
 def test_kamstrup_info_codes_become_problem_flags() -> None:
@@ -401,6 +469,49 @@ def test_kamstrup_info_codes_become_problem_flags() -> None:
     assert flags.header.quantity == "error_flags"
     assert flags.value == 4  # bit 2: sensor error
     assert display_for_record(flags) == FieldDisplay(None, None, None, kind="problem")
+
+
+CORPUS_BY_ID: dict[str, dict[str, Any]] = {vector["id"]: vector for vector in CORPUS}
+
+
+def decode_corpus(vector_id: str) -> Reading:
+    """A corpus telegram through the whole decoder, keyed as the corpus says."""
+    vector = CORPUS_BY_ID[vector_id]
+    telegram = bytes.fromhex(vector["telegram_hex"])
+    decoder = Decoder(duplicate_guard=False)
+    key = bytes.fromhex(vector["key_hex"]) if vector["key_hex"] else None
+    decoder.set_key(telegram[7:3:-1].hex(), key, payload_is_plaintext=vector["needs_plaintext"])
+    return decoder.decode(telegram)
+
+
+@pytest.mark.parametrize(
+    ("vector_id", "flags"),
+    [
+        ("kaden-01", 8),  # FD 17 with a bit set
+        ("kaden-02", 0),
+        ("q400-04", 1),  # 34 FD 17: "value during error state"
+        ("q400-05", 0),
+        ("kamheat-11", 0x10060),  # Kamstrup info codes (04 FF 22)
+        ("kamheat-09", 0),
+        ("waterstarm-03", 0x40),
+        ("ei6500-01", 0),  # a smoke detector: its flags are all it declares
+    ],
+)
+def test_error_flags_are_problem_fields_on_while_a_bit_is_set(vector_id: str, flags: int) -> None:
+    reading = decode_corpus(vector_id)
+    value = reading.values["error_flags"]
+    assert value == flags
+    assert type(value) is int  # Home Assistant shows numbers only, and bool is no number
+    (spec,) = [
+        spec for spec in PROFILES_BY_NAME[reading.profile].fields if spec.key == "error_flags"
+    ]
+    assert spec.display == FieldDisplay(None, None, None, kind="problem")
+
+
+def test_a_profile_field_reads_a_unitless_bit_field() -> None:
+    flags = Record(synthetic_header("error_flags", ""), b"\x05", 5)
+    assert field_values(PROFILES_BY_NAME["kaden"], (flags,)) == {"error_flags": 5}
+    assert field_values(PROFILES_BY_NAME["kaden"], (replace(flags, value=0),)) == {"error_flags": 0}
 
 
 def test_multical_21_compact_frame_decodes_before_any_long_frame() -> None:

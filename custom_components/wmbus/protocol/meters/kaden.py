@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="kaden",
@@ -17,6 +17,7 @@ PROFILE: Final = MeterProfile(
     media="heat cost allocator",
     detect=(mvt("VIP", 0x1E, 0x08),),
     fields=(
+        ERROR_FLAGS,
         FieldSpec("consumption_hca", "hca_units", "HCA"),
         FieldSpec("target_hca", "hca_units", "HCA", storage=1),
         FieldSpec("external_temperature_c", "external_temperature", "C"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from ..records import Function
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="kadenwater",
@@ -21,6 +21,7 @@ PROFILE: Final = MeterProfile(
         mvt("VIP", 0x01, 0x07),
     ),
     fields=(
+        ERROR_FLAGS,
         FieldSpec("total_m3", "volume", "m3", medium="water"),
         FieldSpec("volume_flow_m3h", "volume_flow", "m3/h"),
         FieldSpec("actuality_duration_s", "actuality_duration", "s"),

@@ -11,7 +11,7 @@ from typing import Final
 
 from ..records import Function
 from .layout import error_flags
-from .profile import BACKWARD_FLOW, FieldSpec, MeterProfile, mvt
+from .profile import BACKWARD_FLOW, ERROR_FLAGS, FieldSpec, MeterProfile, mvt
 
 COMPACT_FORMATS: Final = (
     bytes.fromhex(
@@ -47,6 +47,7 @@ PROFILE: Final = MeterProfile(
         bytes.fromhex("02ff22"): error_flags(2),
     },
     fields=(
+        ERROR_FLAGS,
         FieldSpec("on_time_h", "on_time", "h"),
         FieldSpec("on_time_at_error_h", "on_time", "h", function=Function.ERROR_STATE),
         FieldSpec("flow_return_temperature_difference_c", "temperature_difference", "K"),

@@ -11,7 +11,7 @@ from typing import Final
 
 from ..records import Function
 from .layout import error_flags
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, FieldSpec, MeterProfile, mvt
 
 COMPACT_FORMATS: Final = (
     bytes.fromhex("02ff2004134413615b6167"),
@@ -44,6 +44,7 @@ PROFILE: Final = MeterProfile(
         bytes.fromhex("04ff23"): error_flags(4),
     },
     fields=(
+        ERROR_FLAGS,
         FieldSpec("total_m3", "volume", "m3", medium="water"),
         FieldSpec("target_m3", "volume", "m3", storage=1),
         FieldSpec("flow_m3h", "volume_flow", "m3/h"),

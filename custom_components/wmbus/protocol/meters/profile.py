@@ -93,6 +93,8 @@ _UNITS: Final[dict[str, tuple[str, Fraction]]] = {
     "h": ("time", Fraction(3600)),
     "d": ("time", Fraction(86400)),
 }
+_UNITLESS: Final = frozenset({"error_flags"})
+"""Quantities without a unit that a profile field may still read (bit fields)."""
 _UNITLESS_HCA: Final = ("hca_units", "")
 """Older record tables give HCA units an empty unit string; they are still HCA units."""
 
@@ -101,6 +103,8 @@ def unit_factor(quantity: str | None, from_unit: str, to_unit: str) -> Fraction 
     """Exact factor turning a value in ``from_unit`` into ``to_unit``; None if incompatible."""
     if (quantity, from_unit) == _UNITLESS_HCA:
         from_unit = "HCA"
+    if from_unit == to_unit == "" and quantity in _UNITLESS:
+        return Fraction(1)  # bit fields and counts: nothing to convert
     source = _UNITS.get(from_unit)
     target = _UNITS.get(to_unit)
     if source is None or target is None or source[0] != target[0]:
@@ -327,6 +331,18 @@ class FieldSpec:
             and header.subunit == self.subunit
             and header.function == self.function
         )
+
+
+ERROR_FLAGS: Final = FieldSpec("error_flags", "error_flags", "", integer=True)
+"""The meter's error and alarm bits (``FD 17``, or a manufacturer layout's info codes).
+
+A problem for Home Assistant (:func:`display_for`): on while any bit is set; the value
+is the bit field itself, so the bits stay readable (attributes, the CLI).
+"""
+ERROR_FLAGS_AT_ERROR: Final = FieldSpec(
+    "error_flags", "error_flags", "", function=Function.ERROR_STATE, integer=True
+)
+"""The same bits sent with DIF function "value during error state" (``34 FD 17``: Qundis)."""
 
 
 type ManufacturerDecoder = Callable[[ManufacturerFrame], tuple[Record, ...]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="ultraheat",
@@ -17,6 +17,7 @@ PROFILE: Final = MeterProfile(
     media="heat",
     detect=(mvt("LUG", 0x04, 0x04),),
     fields=(
+        ERROR_FLAGS,
         FieldSpec("actuality_duration_s", "actuality_duration", "s"),
         FieldSpec("target_kwh", "energy", "kWh", storage=1),
         FieldSpec("heat_kwh", "energy", "kWh"),

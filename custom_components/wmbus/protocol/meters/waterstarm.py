@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import BACKWARD_FLOW, FieldSpec, MeterProfile, mvt
+from .profile import BACKWARD_FLOW, ERROR_FLAGS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="waterstarm",
@@ -22,6 +22,7 @@ PROFILE: Final = MeterProfile(
         mvt("EFE", 0x70, 0x07),
     ),
     fields=(
+        ERROR_FLAGS,
         FieldSpec("total_m3", "volume", "m3", medium="water"),
         FieldSpec("battery_v", "voltage", "V"),
         FieldSpec("total_backwards_m3", "volume", "m3", vifes=BACKWARD_FLOW),
