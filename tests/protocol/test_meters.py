@@ -526,6 +526,22 @@ def test_multical_21_compact_frame_decodes_before_any_long_frame() -> None:
     assert reading.frame == "compact"
     assert reading.values["total_m3"] == pytest.approx(6.408)
     assert reading.values["target_m3"] == pytest.approx(6.408)
+    # Info code 0x0071: DRY now (bit 0), dry for 22-31 days (bits 4..6, no alarm of its own).
+    assert reading.values["error_flags"] == 0x01
+
+
+@pytest.mark.parametrize(
+    ("info_code", "alarms"),
+    [("7100", 0x01), ("7000", 0), ("0c00", 0x0C), ("00e0", 0)],
+)
+def test_multical_21_alarms_are_the_current_bits_only(info_code: str, alarms: int) -> None:
+    profile = PROFILES_BY_NAME["kamwater"]
+    address = Address("KAM", "76348799", 0x1B, 0x16)
+    records = parse_records(bytes.fromhex("02ff20" + info_code + "041308190000")).records
+    assert field_values(profile, (*records, *profile.expand_records(records, address))) == {
+        "error_flags": alarms,
+        "total_m3": pytest.approx(6.408),
+    }
 
 
 SHARKY_REAL_DATA = (

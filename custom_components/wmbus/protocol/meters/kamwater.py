@@ -26,6 +26,9 @@ COMPACT_FORMATS: Final = (
 )
 """Compact-frame formats the meter sends (wmbusmeters compact_frame_formats)."""
 
+MULTICAL21_ALARMS: Final = 0x000F
+FLOWIQ_ALARMS: Final = 0x00FF
+
 PROFILE: Final = MeterProfile(
     name="kamwater",
     model="Kamstrup Multical 21 / flowIQ",
@@ -38,10 +41,12 @@ PROFILE: Final = MeterProfile(
         mvt("KAW", 0x42, 0x06, 0x16),
     ),
     record_formats=COMPACT_FORMATS,
-    # Info codes: Multical 21 (16 bit) and flowIQ (32 bit) alarm bits (PROTOCOL-GENERIC 8.1).
+    # Info codes (PROTOCOL-GENERIC 8.1): Multical 21 (16 bit) alarms DRY, REVERSE, LEAK,
+    # BURST in bits 0..3, the rest are durations; flowIQ (32 bit) adds TAMPER, LOW_BATTERY,
+    # LOW_AMBIENT_TEMPERATURE, FLOW_ABOVE_Q4 in bits 4..7 (bit 9 "no consumption" is no alarm).
     record_layouts={
-        bytes.fromhex("02ff20"): error_flags(2),
-        bytes.fromhex("04ff23"): error_flags(4),
+        bytes.fromhex("02ff20"): error_flags(2, MULTICAL21_ALARMS),
+        bytes.fromhex("04ff23"): error_flags(4, FLOWIQ_ALARMS),
     },
     fields=(
         ERROR_FLAGS,

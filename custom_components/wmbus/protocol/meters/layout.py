@@ -252,13 +252,33 @@ def techem_period_energy(
     )
 
 
-def error_flags(size: int) -> ByteLayout:
-    """A manufacturer record whose data is the meter's alarm bits (Kamstrup info codes).
+@dataclass(frozen=True, slots=True)
+class AlarmBits:
+    """A manufacturer record whose data holds the meter's alarm bits (Kamstrup info codes).
 
     Read as an ``error_flags`` record, so Home Assistant shows it as a problem sensor
-    (:func:`~.profile.display_for`) like the standard ``FD 17`` error flags.
+    (:func:`~.profile.display_for`) like the standard ``FD 17`` error flags. ``mask``
+    keeps the bits that are alarms now: Multical 21 packs "how long it was dry" codes
+    beside the alarms, and those stay set after the alarm has cleared.
     """
-    return ByteLayout((ByteField(0, size, "error_flags", ""),))
+
+    size: int
+    mask: int | None = None
+
+    def __call__(self, frame: ManufacturerFrame) -> tuple[Record, ...]:
+        """The alarm bits, or nothing if the record is shorter than declared."""
+        data = bytes(frame.payload[: self.size])
+        if len(data) < self.size:
+            return ()
+        bits = int.from_bytes(data, "little")
+        if self.mask is not None:
+            bits &= self.mask
+        return (record(bits, data, "error_flags", ""),)
+
+
+def error_flags(size: int, mask: int | None = None) -> AlarmBits:
+    """Alarm bits of a ``size``-byte little-endian manufacturer record (all bits, or ``mask``)."""
+    return AlarmBits(size, mask)
 
 
 def wire_address(address: AddressFacts) -> bytes:
