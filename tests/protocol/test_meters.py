@@ -23,6 +23,7 @@ from custom_components.wmbus.protocol.meters import (
     GENERIC,
     PROFILES,
     PROFILES_BY_NAME,
+    TPL_STATUS_ERRORS,
     FieldDisplay,
     MeterProfile,
     display_for_record,
@@ -39,6 +40,7 @@ from custom_components.wmbus.protocol.meters.prios import (
     descramble,
 )
 from custom_components.wmbus.protocol.records import Function, Record, compile_layout, parse_records
+from custom_components.wmbus.protocol.tpl import status_errors
 
 CORPUS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "wmbusmeters_corpus.json"
 CORPUS: list[dict[str, Any]] = json.loads(CORPUS_PATH.read_text(encoding="utf-8"))["vectors"]
@@ -249,7 +251,7 @@ def test_profiles_are_declarations() -> None:
         assert profile.model
         for spec in profile.fields:
             if spec.display is not None and spec.display.kind == "problem":
-                assert spec.key == "error_flags", spec.key  # a bit field: no unit to name
+                assert spec.key in {"error_flags", "status_errors"}, spec.key  # bits: no unit
                 continue
             assert spec.key.rsplit("_", 1)[-1] in UNIT_SUFFIXES, spec.key
 
@@ -426,7 +428,7 @@ def test_every_field_has_home_assistant_hints() -> None:
             display = spec.display
             assert display is not None, where
             if display.kind == "problem":
-                assert spec.quantity == "error_flags", where
+                assert spec.quantity in {"error_flags", "transport_status"}, where
                 assert display.enabled_by_default, where
                 assert (display.device_class, display.state_class, display.unit) == (
                     None,
@@ -506,6 +508,49 @@ def test_error_flags_are_problem_fields_on_while_a_bit_is_set(vector_id: str, fl
         spec for spec in PROFILES_BY_NAME[reading.profile].fields if spec.key == "error_flags"
     ]
     assert spec.display == FieldDisplay(None, None, None, kind="problem")
+
+
+@pytest.mark.parametrize(
+    ("vector_id", "errors"),
+    [
+        ("q400-04", 0x10),  # temporary error
+        ("waterstarm-02", 0x04),  # power low
+        ("kadenwater-04", 0x03),  # 0x63: alarm; bits 5..6 are Kaden's own
+        ("kaden-02", 0),
+    ],
+)
+def test_tpl_status_errors_are_a_problem_field(vector_id: str, errors: int) -> None:
+    vector = CORPUS_BY_ID[vector_id]
+    telegram = bytes.fromhex(vector["telegram_hex"])
+    decoder = Decoder(duplicate_guard=False)
+    key = bytes.fromhex(vector["key_hex"]) if vector["key_hex"] else None
+    decoder.set_key(telegram[7:3:-1].hex(), key, payload_is_plaintext=vector["needs_plaintext"])
+    first = decoder.decode(telegram)
+    again = decoder.decode(telegram)  # the meter's compiled layout: the fast path
+    assert first.values["status_errors"] == again.values["status_errors"] == errors
+    assert type(first.values["status_errors"]) is int
+    profile = PROFILES_BY_NAME[first.profile]
+    assert TPL_STATUS_ERRORS in profile.fields
+    assert TPL_STATUS_ERRORS.display == FieldDisplay(None, None, None, kind="problem")
+
+
+def test_a_meter_without_a_tpl_header_has_no_status_errors() -> None:
+    telegram = bytes.fromhex(
+        "23442d2c998734761b168d2087d19ead217f1779eda86ab6710008190000081900007f13"
+    )  # Multical 21, CI 79: no TPL header, so no status byte (absent, never 0)
+    decoder = Decoder(duplicate_guard=False)
+    decoder.set_key("76348799", None, payload_is_plaintext=True)
+    assert "status_errors" not in decoder.decode(telegram).values
+
+
+@pytest.mark.parametrize(
+    ("status", "errors"),
+    [(0x00, 0), (0x01, 0), (0x02, 0x02), (0x03, 0x03), (0x05, 0x04), (0x1F, 0x1F), (0xE0, 0)],
+)
+def test_tpl_status_errors_leave_out_busy_and_the_manufacturer_bits(
+    status: int, errors: int
+) -> None:
+    assert status_errors(status) == errors
 
 
 def test_a_profile_field_reads_a_unitless_bit_field() -> None:

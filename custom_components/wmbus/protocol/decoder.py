@@ -53,6 +53,7 @@ from .frame import (
 )
 from .meters import (
     PROFILES as DEFAULT_PROFILES,
+    TRANSPORT_STATUS,
     FieldPlan,
     MeterProfile,
     compile_fields,
@@ -78,6 +79,7 @@ from .tpl import (
     TransportHeader,
     open_tpl,
     parse_tpl,
+    status_errors,
 )
 
 type FrameKind = Literal["long", "compact", "manufacturer"]
@@ -287,7 +289,16 @@ def _map_values_checked(plan: tuple[FieldPlan, ...]) -> ValueMapper:
 class _Compiled:
     """A layout plus the profile chosen for it and the compiled field plan."""
 
-    __slots__ = ("checked", "fast", "layout", "meter_profile", "model", "plan", "profile")
+    __slots__ = (
+        "checked",
+        "fast",
+        "layout",
+        "meter_profile",
+        "model",
+        "plan",
+        "profile",
+        "status_key",
+    )
 
     def __init__(self, layout: Layout, profile: MeterProfile) -> None:
         self.layout = layout
@@ -299,6 +310,10 @@ class _Compiled:
         # Struct-decoded values without converters are always numbers.
         numeric = layout.compact is not None and not layout.converters
         self.fast = _map_values(self.plan) if numeric else self.checked
+        # The field the profile declares for the TPL status byte's error bits, if any.
+        self.status_key = next(
+            (spec.key for spec in profile.fields if spec.quantity == TRANSPORT_STATUS), None
+        )
 
 
 class _Meter:
@@ -628,8 +643,12 @@ class Decoder:
                 owner = tpl.address_wire or meter.wire
                 owner_address = tpl.address or meter.address
                 if kind == "compact":
-                    return self._compact(meter, apl, access_number, owner, owner_address)
-                return self._records(meter, apl, access_number, commit, owner, owner_address)
+                    return self._compact(
+                        meter, apl, access_number, owner, owner_address, tpl.status
+                    )
+                return self._records(
+                    meter, apl, access_number, commit, owner, owner_address, tpl.status
+                )
             if meter.profile.decodes_frame(ci):
                 # E.g. Diehl's "real data" under CI 71, which the standard calls an alarm.
                 return self._manufacturer(meter, ci, transport[1:], access_number)
@@ -657,20 +676,25 @@ class Decoder:
         commit: bool,
         owner: bytes,
         owner_address: MeterAddress,
+        status: int | None,
     ) -> Reading:
         """APL data records: the meter's compiled layout if it fits, else a full parse.
 
         ``owner`` (wire) and ``owner_address`` are the address the records belong to: the
-        long TPL header's when there is one, else the link layer's.
+        long TPL header's when there is one, else the link layer's. ``status`` is the TPL
+        status byte (None without a header).
         """
         compiled = meter.long
         if compiled is not None and meter.long_owner == owner:
             fast_values = compiled.layout.decode_long(apl)
             if fast_values is not None:
+                fast = compiled.fast(fast_values)
+                if status is not None and compiled.status_key is not None:
+                    fast[compiled.status_key] = status_errors(status)
                 return _new_reading(
                     meter.address,
                     compiled,
-                    compiled.fast(fast_values),
+                    fast,
                     access_number,
                     "long",
                     None,
@@ -690,7 +714,7 @@ class Decoder:
             if not extra and not problems:
                 meter.long = compiled
                 meter.long_owner = owner
-        values: Mapping[str, Value]
+        values: dict[str, Value]
         if extra:
             profile = compiled.meter_profile
             records = (*records, *extra)
@@ -698,17 +722,20 @@ class Decoder:
             values = _record_mapper(profile, headers)(tuple(record.value for record in records))
         else:
             values = compiled.checked(tuple(record.value for record in records))
+        if status is not None and compiled.status_key is not None:
+            values[compiled.status_key] = status_errors(status)
         return _new_reading(
             meter.address, compiled, values, access_number, "long", records, layout, apl, problems
         )
 
-    def _compact(
+    def _compact(  # noqa: PLR0917 - hot path: positional arguments are cheapest
         self,
         meter: _Meter,
         apl: bytes,
         access_number: int,
         owner: bytes,
         owner_address: MeterAddress,
+        status: int | None,
     ) -> Reading:
         """A compact frame: signature, full-frame CRC, values in a known record format."""
         if len(apl) < 4:
@@ -742,12 +769,15 @@ class Decoder:
             )
         if compiled.meter_profile.record_layouts:
             return _compact_with_layouts(
-                meter, compiled, values, data, access_number, owner_address
+                meter, compiled, values, data, access_number, owner_address, status
             )
+        fast = compiled.fast(values)
+        if status is not None and compiled.status_key is not None:
+            fast[compiled.status_key] = status_errors(status)
         return _new_reading(
             meter.address,
             compiled,
-            compiled.fast(values),
+            fast,
             access_number,
             "compact",
             None,
@@ -859,6 +889,7 @@ def _compact_with_layouts(  # noqa: PLR0917 - the compact path's own values, pas
     data: bytes,
     access_number: int,
     owner_address: MeterAddress,
+    status: int | None,
 ) -> Reading:
     """A compact frame of a meter whose manufacturer records hold values (Kamstrup info codes).
 
@@ -870,13 +901,15 @@ def _compact_with_layouts(  # noqa: PLR0917 - the compact path's own values, pas
     layout = compiled.layout
     records = parse_records(layout.full_frame(data)).records
     extra = profile.expand_records(records, owner_address, key=meter.key)
-    mapped: Mapping[str, Value]
+    mapped: dict[str, Value]
     if extra:
         records = (*records, *extra)
         headers = tuple(record.header for record in records)
         mapped = _record_mapper(profile, headers)(tuple(record.value for record in records))
     else:
         mapped = compiled.fast(values)
+    if status is not None and compiled.status_key is not None:
+        mapped[compiled.status_key] = status_errors(status)
     return _new_reading(
         meter.address, compiled, mapped, access_number, "compact", records, layout, data
     )

@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Final
 
 from .prios import DIEHL_DEFAULT_OMS_KEY, REAL_DATA_FRAMES
-from .profile import BACKWARD_FLOW, FieldSpec, MeterProfile, mvt, with_diehl_addresses
+from .profile import (
+    BACKWARD_FLOW,
+    TPL_STATUS_ERRORS,
+    FieldSpec,
+    MeterProfile,
+    mvt,
+    with_diehl_addresses,
+)
 
 PROFILE: Final = MeterProfile(
     name="dme173",
@@ -26,5 +33,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("total_backward_m3", "volume", "m3", vifes=BACKWARD_FLOW),
         FieldSpec("target_m3", "volume", "m3", storage=8),
         FieldSpec("total_at_set_date_m3", "volume", "m3", storage=1),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from ..records import Function
-from .profile import ERROR_FLAGS, FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="elf2",
@@ -33,5 +33,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("total_energy_cooling_kwh", "energy", "kWh", subunit=1),
         FieldSpec("total_energy_period_kwh", "energy", "kWh", storage=1),
         FieldSpec("total_energy_cooling_period_kwh", "energy", "kWh", storage=1, subunit=1),
+        TPL_STATUS_ERRORS,
     ),
 )

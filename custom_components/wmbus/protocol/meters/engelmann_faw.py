@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 COMPACT_FORMATS: Final = (
     bytes.fromhex(
@@ -42,5 +42,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("consumption_13_months_ago_m3", "volume", "m3", storage=14),
         FieldSpec("consumption_14_months_ago_m3", "volume", "m3", storage=15),
         FieldSpec("consumption_15_months_ago_m3", "volume", "m3", storage=16),
+        TPL_STATUS_ERRORS,
     ),
 )

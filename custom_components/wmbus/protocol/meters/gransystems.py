@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="gransystems",
@@ -21,5 +21,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("target_energy_consumption_kwh", "energy", "kWh", storage=2),
         FieldSpec("voltage_at_phase_1_v", "voltage", "V"),
         FieldSpec("current_at_phase_1_a", "current", "A"),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import ERROR_FLAGS, FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="kaden",
@@ -22,5 +22,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("target_hca", "hca_units", "HCA", storage=1),
         FieldSpec("external_temperature_c", "external_temperature", "C"),
         FieldSpec("flow_temperature_c", "flow_temperature", "C"),
+        TPL_STATUS_ERRORS,
     ),
 )

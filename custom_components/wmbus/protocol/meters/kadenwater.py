@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from ..records import Function
-from .profile import ERROR_FLAGS, FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="kadenwater",
@@ -28,5 +28,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("max_flow_m3h", "volume_flow", "m3/h", function=Function.MAXIMUM),
         FieldSpec("volume_b_m3", "volume", "m3", medium="water"),
         FieldSpec("duration_b_s", "actuality_duration", "s"),
+        TPL_STATUS_ERRORS,
     ),
 )

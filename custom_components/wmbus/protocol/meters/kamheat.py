@@ -11,7 +11,7 @@ from typing import Final
 
 from ..records import Function
 from .layout import error_flags
-from .profile import BACKWARD_FLOW, ERROR_FLAGS, FieldSpec, MeterProfile, mvt
+from .profile import BACKWARD_FLOW, ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 COMPACT_FORMATS: Final = (
     bytes.fromhex(
@@ -63,5 +63,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("target_energy_kwh", "energy", "kWh", storage=1),
         FieldSpec("target_energy_backward_kwh", "energy", "kWh", vifes=BACKWARD_FLOW, storage=1),
         FieldSpec("target_volume_m3", "volume", "m3", storage=1),
+        TPL_STATUS_ERRORS,
     ),
 )

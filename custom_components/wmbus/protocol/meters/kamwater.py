@@ -11,7 +11,7 @@ from typing import Final
 
 from ..records import Function
 from .layout import error_flags
-from .profile import ERROR_FLAGS, FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 COMPACT_FORMATS: Final = (
     bytes.fromhex("02ff2004134413615b6167"),
@@ -85,5 +85,6 @@ PROFILE: Final = MeterProfile(
             function=Function.MAXIMUM,
         ),
         FieldSpec("min_flow_m3h", "volume_flow", "m3/h", storage=2, function=Function.MINIMUM),
+        TPL_STATUS_ERRORS,
     ),
 )

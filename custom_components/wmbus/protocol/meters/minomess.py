@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from ..records import Function
-from .profile import BACKWARD_FLOW, FieldSpec, MeterProfile, mvt
+from .profile import BACKWARD_FLOW, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="minomess",
@@ -28,5 +28,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("total_backward_m3", "volume", "m3", vifes=BACKWARD_FLOW),
         FieldSpec("volume_flow_m3h", "volume_flow", "m3/h"),
         FieldSpec("target_m3", "volume", "m3", storage=8),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -41,6 +41,10 @@ class AddressFacts(Protocol):
         ...
 
 
+TRANSPORT_STATUS: Final = "transport_status"
+"""Quantity of the field a profile declares for the TPL status byte's error bits; no record
+has it, the decoder fills it from the transport header."""
+
 type PayloadKind = Literal["records", "manufacturer"]
 type DisplayKind = Literal["sensor", "problem"]
 
@@ -162,7 +166,7 @@ _RUNNING_TIMES: Final = frozenset({"on_time", "operating_time"})
 """Hours a meter has run: counters, so HA's total_increasing."""
 _DURATIONS: Final = frozenset({"averaging_duration", "actuality_duration"})
 _VOLUME_CLASSES: Final[dict[str, str]] = {"water": "water", "gas": "gas"}
-_PROBLEMS: Final = frozenset({"error_flags"})
+_PROBLEMS: Final = frozenset({"error_flags", TRANSPORT_STATUS})
 
 
 def display_for(
@@ -343,6 +347,14 @@ ERROR_FLAGS_AT_ERROR: Final = FieldSpec(
     "error_flags", "error_flags", "", function=Function.ERROR_STATE, integer=True
 )
 """The same bits sent with DIF function "value during error state" (``34 FD 17``: Qundis)."""
+
+
+TPL_STATUS_ERRORS: Final = FieldSpec("status_errors", TRANSPORT_STATUS, "", integer=True)
+"""The transport header's standard error bits (``tpl.status_errors``): application error or
+alarm, power low, permanent or temporary error. A problem for Home Assistant, on while any
+is set. Declared by the meters whose wmbusmeters driver counts the TPL status in its
+status (``INCLUDE_TPL_STATUS``); absent for telegrams without a TPL header.
+"""
 
 
 type ManufacturerDecoder = Callable[[ManufacturerFrame], tuple[Record, ...]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import ERROR_FLAGS, MeterProfile, mvt
+from .profile import ERROR_FLAGS, TPL_STATUS_ERRORS, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="qsmoke",
@@ -21,5 +21,8 @@ PROFILE: Final = MeterProfile(
         mvt("LSE", 0x21, 0x1A),
         mvt("LSE", 0x23, 0x1A),
     ),
-    fields=(ERROR_FLAGS,),
+    fields=(
+        ERROR_FLAGS,
+        TPL_STATUS_ERRORS,
+    ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import ERROR_FLAGS, FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="ultraheat",
@@ -26,5 +26,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("flow_m3h", "volume_flow", "m3/h"),
         FieldSpec("flow_c", "flow_temperature", "C"),
         FieldSpec("return_c", "return_temperature", "C"),
+        TPL_STATUS_ERRORS,
     ),
 )
