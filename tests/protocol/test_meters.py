@@ -497,6 +497,8 @@ def decode_corpus(vector_id: str) -> Reading:
         ("kamheat-09", 0),
         ("waterstarm-03", 0x40),
         ("ei6500-01", 0),  # a smoke detector: its flags are all it declares
+        ("izarv2-01", 0x402000),  # PRIOS status bytes: meter blocked, underflow
+        ("izarv2-06", 0),  # only "leakage before": no alarm now
     ],
 )
 def test_error_flags_are_problem_fields_on_while_a_bit_is_set(vector_id: str, flags: int) -> None:
