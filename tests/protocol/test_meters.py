@@ -428,7 +428,7 @@ def test_every_field_has_home_assistant_hints() -> None:
             display = spec.display
             assert display is not None, where
             if display.kind == "problem":
-                assert spec.quantity in {"error_flags", "transport_status"}, where
+                assert spec.quantity in {"error_flags", "current_alarms", "transport_status"}, where
                 assert display.enabled_by_default, where
                 assert (display.device_class, display.state_class, display.unit) == (
                     None,
@@ -499,6 +499,13 @@ def decode_corpus(vector_id: str) -> Reading:
         ("ei6500-01", 0),  # a smoke detector: its flags are all it declares
         ("izarv2-01", 0x402000),  # PRIOS status bytes: meter blocked, underflow
         ("izarv2-06", 0),  # only "leakage before": no alarm now
+        ("ultrimisv2-01", 0x08),  # NO_FLOW now (and this month, and TAMPER last month)
+        ("ultrimisv2-02", 0x14),  # DRY, HIGH_TEMPERATURE (and NO_FLOW last month)
+        ("ultrimisv2-03", 0),  # only last month's and this month's history
+        ("gransystems-01", 0),  # 0x01020000: "single-phase meter", no error
+        ("gransystems-02", 0x02),  # RTC error beside "three-phase meter"
+        ("lansensm-02", 0x04),  # SMOKE, from 02 FD 97 1D
+        ("em24-01", 0x22),
     ],
 )
 def test_error_flags_are_problem_fields_on_while_a_bit_is_set(vector_id: str, flags: int) -> None:

@@ -12,6 +12,7 @@ from typing import Final
 from .prios import DIEHL_DEFAULT_OMS_KEY, REAL_DATA_FRAMES
 from .profile import (
     BACKWARD_FLOW,
+    ERROR_FLAGS,
     TPL_STATUS_ERRORS,
     FieldSpec,
     MeterProfile,
@@ -28,6 +29,7 @@ PROFILE: Final = MeterProfile(
     default_key=DIEHL_DEFAULT_OMS_KEY,
     detect=with_diehl_addresses((mvt("DME", 0x63, 0x07),)),
     fields=(
+        ERROR_FLAGS,
         FieldSpec("total_m3", "volume", "m3", medium="water"),
         FieldSpec("flow_temperature_c", "flow_temperature", "C"),
         FieldSpec("total_backward_m3", "volume", "m3", vifes=BACKWARD_FLOW),

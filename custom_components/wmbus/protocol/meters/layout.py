@@ -16,7 +16,7 @@ from enum import Enum
 
 from ..frame import manufacturer_id_from_code
 from ..records import Function, Record, RecordHeader, decode_bcd
-from .profile import AddressFacts, ManufacturerFrame
+from .profile import CURRENT_ALARMS, AddressFacts, ManufacturerFrame
 
 
 def synthetic_header(
@@ -264,6 +264,9 @@ class AlarmBits:
 
     size: int
     mask: int | None = None
+    quantity: str = "error_flags"
+    """``current_alarms`` when the bits come from a standard ``FD 17`` record, which stays
+    in the reading as it was sent (a field then reads the masked copy)."""
 
     def __call__(self, frame: ManufacturerFrame) -> tuple[Record, ...]:
         """The alarm bits, or nothing if the record is shorter than declared."""
@@ -273,12 +276,17 @@ class AlarmBits:
         bits = int.from_bytes(data, "little")
         if self.mask is not None:
             bits &= self.mask
-        return (record(bits, data, "error_flags", ""),)
+        return (record(bits, data, self.quantity, ""),)
 
 
 def error_flags(size: int, mask: int | None = None) -> AlarmBits:
     """Alarm bits of a ``size``-byte little-endian manufacturer record (all bits, or ``mask``)."""
     return AlarmBits(size, mask)
+
+
+def current_alarms(size: int, mask: int) -> AlarmBits:
+    """The bits of a ``size``-byte error-flags record that are alarms now (``mask``)."""
+    return AlarmBits(size, mask, CURRENT_ALARMS)
 
 
 def wire_address(address: AddressFacts) -> bytes:

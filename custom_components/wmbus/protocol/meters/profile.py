@@ -41,6 +41,9 @@ class AddressFacts(Protocol):
         ...
 
 
+CURRENT_ALARMS: Final = "current_alarms"
+"""Quantity of the alarm bits a layout picked out of a meter's error flags (:class:`AlarmBits`
+in ``layout.py``), where those flags mix alarms now with "was"/"last month" history bits."""
 TRANSPORT_STATUS: Final = "transport_status"
 """Quantity of the field a profile declares for the TPL status byte's error bits; no record
 has it, the decoder fills it from the transport header."""
@@ -97,7 +100,7 @@ _UNITS: Final[dict[str, tuple[str, Fraction]]] = {
     "h": ("time", Fraction(3600)),
     "d": ("time", Fraction(86400)),
 }
-_UNITLESS: Final = frozenset({"error_flags"})
+_UNITLESS: Final = frozenset({"error_flags", CURRENT_ALARMS})
 """Quantities without a unit that a profile field may still read (bit fields)."""
 _UNITLESS_HCA: Final = ("hca_units", "")
 """Older record tables give HCA units an empty unit string; they are still HCA units."""
@@ -166,7 +169,7 @@ _RUNNING_TIMES: Final = frozenset({"on_time", "operating_time"})
 """Hours a meter has run: counters, so HA's total_increasing."""
 _DURATIONS: Final = frozenset({"averaging_duration", "actuality_duration"})
 _VOLUME_CLASSES: Final[dict[str, str]] = {"water": "water", "gas": "gas"}
-_PROBLEMS: Final = frozenset({"error_flags", TRANSPORT_STATUS})
+_PROBLEMS: Final = frozenset({"error_flags", CURRENT_ALARMS, TRANSPORT_STATUS})
 
 
 def display_for(
@@ -343,6 +346,9 @@ ERROR_FLAGS: Final = FieldSpec("error_flags", "error_flags", "", integer=True)
 A problem for Home Assistant (:func:`display_for`): on while any bit is set; the value
 is the bit field itself, so the bits stay readable (attributes, the CLI).
 """
+CURRENT_ALARM_FLAGS: Final = FieldSpec("error_flags", CURRENT_ALARMS, "", integer=True)
+"""The error flags of a meter whose flags also hold history: only the bits that are alarms
+now, as the profile's ``AlarmBits`` layout masked them (Ultrimis, Minomess, Lansen smoke)."""
 ERROR_FLAGS_AT_ERROR: Final = FieldSpec(
     "error_flags", "error_flags", "", function=Function.ERROR_STATE, integer=True
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="watertech",
@@ -17,6 +17,7 @@ PROFILE: Final = MeterProfile(
     media="water",
     detect=(mvt("WTT", 0x59, 0x07),),
     fields=(
+        ERROR_FLAGS,
         FieldSpec("total_m3", "volume", "m3", medium="water"),
         TPL_STATUS_ERRORS,
     ),
