@@ -476,13 +476,19 @@ def test_kamstrup_info_codes_become_problem_flags() -> None:
 CORPUS_BY_ID: dict[str, dict[str, Any]] = {vector["id"]: vector for vector in CORPUS}
 
 
-def decode_corpus(vector_id: str) -> Reading:
-    """A corpus telegram through the whole decoder, keyed as the corpus says."""
+def corpus_decoder(vector_id: str) -> tuple[Decoder, bytes]:
+    """A decoder keyed as the corpus says for one of its telegrams, and that telegram."""
     vector = CORPUS_BY_ID[vector_id]
     telegram = bytes.fromhex(vector["telegram_hex"])
     decoder = Decoder(duplicate_guard=False)
     key = bytes.fromhex(vector["key_hex"]) if vector["key_hex"] else None
     decoder.set_key(telegram[7:3:-1].hex(), key, payload_is_plaintext=vector["needs_plaintext"])
+    return decoder, telegram
+
+
+def decode_corpus(vector_id: str) -> Reading:
+    """A corpus telegram through the whole decoder."""
+    decoder, telegram = corpus_decoder(vector_id)
     return decoder.decode(telegram)
 
 
@@ -529,11 +535,7 @@ def test_error_flags_are_problem_fields_on_while_a_bit_is_set(vector_id: str, fl
     ],
 )
 def test_tpl_status_errors_are_a_problem_field(vector_id: str, errors: int) -> None:
-    vector = CORPUS_BY_ID[vector_id]
-    telegram = bytes.fromhex(vector["telegram_hex"])
-    decoder = Decoder(duplicate_guard=False)
-    key = bytes.fromhex(vector["key_hex"]) if vector["key_hex"] else None
-    decoder.set_key(telegram[7:3:-1].hex(), key, payload_is_plaintext=vector["needs_plaintext"])
+    decoder, telegram = corpus_decoder(vector_id)
     first = decoder.decode(telegram)
     again = decoder.decode(telegram)  # the meter's compiled layout: the fast path
     assert first.values["status_errors"] == again.values["status_errors"] == errors
