@@ -7,20 +7,23 @@ whatever the decoder does, and every expected value of those telegrams must come
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import import_module
 import json
 from pathlib import Path
+import re
 from typing import Any
 
 import pytest
 
-from custom_components.wmbus.protocol.decoder import Decoder
+from custom_components.wmbus.protocol.decoder import WRONG_KEY_AFTER_FAILURES, Decoder, Reading
+from custom_components.wmbus.protocol.errors import PayloadCrcMismatch, UnknownMeter
 from custom_components.wmbus.protocol.frame import manufacturer_code
 from custom_components.wmbus.protocol.meters import (
     GENERIC,
     PROFILES,
     PROFILES_BY_NAME,
+    TPL_STATUS_ERRORS,
     FieldDisplay,
     MeterProfile,
     display_for_record,
@@ -37,6 +40,7 @@ from custom_components.wmbus.protocol.meters.prios import (
     descramble,
 )
 from custom_components.wmbus.protocol.records import Function, Record, compile_layout, parse_records
+from custom_components.wmbus.protocol.tpl import status_errors
 
 CORPUS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "wmbusmeters_corpus.json"
 CORPUS: list[dict[str, Any]] = json.loads(CORPUS_PATH.read_text(encoding="utf-8"))["vectors"]
@@ -246,6 +250,9 @@ def test_profiles_are_declarations() -> None:
         assert profile.name
         assert profile.model
         for spec in profile.fields:
+            if spec.display is not None and spec.display.kind == "problem":
+                assert spec.key in {"error_flags", "status_errors"}, spec.key  # bits: no unit
+                continue
             assert spec.key.rsplit("_", 1)[-1] in UNIT_SUFFIXES, spec.key
 
 
@@ -383,13 +390,77 @@ def test_qundis_walk_by_of_water_and_heat_meters(
     assert {key: values[key] for key in expected} == pytest.approx(expected, rel=1e-12)
 
 
+HISTORIC_KEY = re.compile(
+    r"(^|_)(max|min|target|due|prev|previous|last|history|historic|ago|year|month|day|date"
+    r"|january|february|march|april|may|june|july|august|september|october|november"
+    r"|december|delta)(_|$)"
+)
+"""Words in a value key that say it is not the live value (wmbusmeters' names)."""
+LIVE_BUT_HIDDEN = {
+    ("izar", "transmit_period_s"): "a radio setting, not a measurement",
+    ("apatorna1", "historic_age_h"): "how old the historic reading is: a diagnostic",
+}
+"""Live values deliberately disabled by default, and why."""
+DEVICE_CLASSES = {
+    "energy": {"energy"},
+    "volume": {"volume", "water", "gas"},
+    "volume_flow": {"volume_flow_rate"},
+    "power": {"power"},
+    "flow_temperature": {"temperature"},
+    "return_temperature": {"temperature"},
+    "external_temperature": {"temperature"},
+    "temperature_difference": {"temperature"},
+}
+COUNTERS = {"energy", "volume", "mass", "hca_units"}
+
+
 def test_every_field_has_home_assistant_hints() -> None:
+    """Rules for the display hints: what the user sees first must be the live value.
+
+    Historic, set-date, maximum and minimum values are disabled and have no state class
+    (their jumps are no consumption); live values are enabled; counters are never
+    measurements; a volume is "water" only on a water meter and "gas" only on a gas meter
+    (a heat meter's volume is neither); the HA unit is the field's unit.
+    """
     for profile in PROFILES:
         for spec in profile.fields:
-            assert spec.display is not None, (profile.name, spec.key)
-            if spec.storage != 0 or spec.function != Function.INSTANTANEOUS:
-                assert not spec.display.enabled_by_default, (profile.name, spec.key)
-                assert spec.display.state_class is None, (profile.name, spec.key)
+            where = (profile.name, spec.key)
+            display = spec.display
+            assert display is not None, where
+            if display.kind == "problem":
+                assert spec.quantity in {"error_flags", "current_alarms", "transport_status"}, where
+                assert display.enabled_by_default, where
+                assert (display.device_class, display.state_class, display.unit) == (
+                    None,
+                    None,
+                    None,
+                ), where
+                continue
+            live = spec.storage == 0 and spec.function == Function.INSTANTANEOUS
+            if live and where in LIVE_BUT_HIDDEN:
+                assert not display.enabled_by_default, where
+            elif not live or HISTORIC_KEY.search(spec.key):
+                assert not display.enabled_by_default, where
+                assert display.state_class is None, where
+            else:
+                assert display.enabled_by_default, where
+            if spec.quantity in COUNTERS:
+                assert display.state_class in {None, "total_increasing"}, where
+            elif display.state_class is not None:
+                assert display.state_class == "measurement" or spec.quantity in {
+                    "on_time",
+                    "operating_time",
+                }, where
+            if spec.quantity in DEVICE_CLASSES:
+                assert display.device_class in DEVICE_CLASSES[spec.quantity], where
+            if display.device_class == "water":
+                assert "water" in profile.media, where
+            if display.device_class == "gas":
+                assert profile.media == "gas", where
+            if display.unit is not None:
+                assert display.unit == spec.unit.replace("m3", "m³").replace("C", "°C").replace(
+                    "%RH", "%"
+                ), where
 
 
 def test_kamstrup_info_codes_become_problem_flags() -> None:
@@ -400,6 +471,103 @@ def test_kamstrup_info_codes_become_problem_flags() -> None:
     assert flags.header.quantity == "error_flags"
     assert flags.value == 4  # bit 2: sensor error
     assert display_for_record(flags) == FieldDisplay(None, None, None, kind="problem")
+
+
+CORPUS_BY_ID: dict[str, dict[str, Any]] = {vector["id"]: vector for vector in CORPUS}
+
+
+def corpus_decoder(vector_id: str) -> tuple[Decoder, bytes]:
+    """A decoder keyed as the corpus says for one of its telegrams, and that telegram."""
+    vector = CORPUS_BY_ID[vector_id]
+    telegram = bytes.fromhex(vector["telegram_hex"])
+    decoder = Decoder(duplicate_guard=False)
+    key = bytes.fromhex(vector["key_hex"]) if vector["key_hex"] else None
+    decoder.set_key(telegram[7:3:-1].hex(), key, payload_is_plaintext=vector["needs_plaintext"])
+    return decoder, telegram
+
+
+def decode_corpus(vector_id: str) -> Reading:
+    """A corpus telegram through the whole decoder."""
+    decoder, telegram = corpus_decoder(vector_id)
+    return decoder.decode(telegram)
+
+
+@pytest.mark.parametrize(
+    ("vector_id", "flags"),
+    [
+        ("kaden-01", 8),  # FD 17 with a bit set
+        ("kaden-02", 0),
+        ("q400-04", 1),  # 34 FD 17: "value during error state"
+        ("q400-05", 0),
+        ("kamheat-11", 0x10060),  # Kamstrup info codes (04 FF 22)
+        ("kamheat-09", 0),
+        ("waterstarm-03", 0x40),
+        ("ei6500-01", 0),  # a smoke detector: its flags are all it declares
+        ("izarv2-01", 0x402000),  # PRIOS status bytes: meter blocked, underflow
+        ("izarv2-06", 0),  # only "leakage before": no alarm now
+        ("ultrimisv2-01", 0x08),  # NO_FLOW now (and this month, and TAMPER last month)
+        ("ultrimisv2-02", 0x14),  # DRY, HIGH_TEMPERATURE (and NO_FLOW last month)
+        ("ultrimisv2-03", 0),  # only last month's and this month's history
+        ("gransystems-01", 0),  # 0x01020000: "single-phase meter", no error
+        ("gransystems-02", 0x02),  # RTC error beside "three-phase meter"
+        ("lansensm-02", 0x04),  # SMOKE, from 02 FD 97 1D
+        ("em24-01", 0x22),
+    ],
+)
+def test_error_flags_are_problem_fields_on_while_a_bit_is_set(vector_id: str, flags: int) -> None:
+    reading = decode_corpus(vector_id)
+    value = reading.values["error_flags"]
+    assert value == flags
+    assert type(value) is int  # Home Assistant shows numbers only, and bool is no number
+    (spec,) = [
+        spec for spec in PROFILES_BY_NAME[reading.profile].fields if spec.key == "error_flags"
+    ]
+    assert spec.display == FieldDisplay(None, None, None, kind="problem")
+
+
+@pytest.mark.parametrize(
+    ("vector_id", "errors"),
+    [
+        ("q400-04", 0x10),  # temporary error
+        ("waterstarm-02", 0x04),  # power low
+        ("kadenwater-04", 0x03),  # 0x63: alarm; bits 5..6 are Kaden's own
+        ("kaden-02", 0),
+    ],
+)
+def test_tpl_status_errors_are_a_problem_field(vector_id: str, errors: int) -> None:
+    decoder, telegram = corpus_decoder(vector_id)
+    first = decoder.decode(telegram)
+    again = decoder.decode(telegram)  # the meter's compiled layout: the fast path
+    assert first.values["status_errors"] == again.values["status_errors"] == errors
+    assert type(first.values["status_errors"]) is int
+    profile = PROFILES_BY_NAME[first.profile]
+    assert TPL_STATUS_ERRORS in profile.fields
+    assert TPL_STATUS_ERRORS.display == FieldDisplay(None, None, None, kind="problem")
+
+
+def test_a_meter_without_a_tpl_header_has_no_status_errors() -> None:
+    telegram = bytes.fromhex(
+        "23442d2c998734761b168d2087d19ead217f1779eda86ab6710008190000081900007f13"
+    )  # Multical 21, CI 79: no TPL header, so no status byte (absent, never 0)
+    decoder = Decoder(duplicate_guard=False)
+    decoder.set_key("76348799", None, payload_is_plaintext=True)
+    assert "status_errors" not in decoder.decode(telegram).values
+
+
+@pytest.mark.parametrize(
+    ("status", "errors"),
+    [(0x00, 0), (0x01, 0), (0x02, 0x02), (0x03, 0x03), (0x05, 0x04), (0x1F, 0x1F), (0xE0, 0)],
+)
+def test_tpl_status_errors_leave_out_busy_and_the_manufacturer_bits(
+    status: int, errors: int
+) -> None:
+    assert status_errors(status) == errors
+
+
+def test_a_profile_field_reads_a_unitless_bit_field() -> None:
+    flags = Record(synthetic_header("error_flags", ""), b"\x05", 5)
+    assert field_values(PROFILES_BY_NAME["kaden"], (flags,)) == {"error_flags": 5}
+    assert field_values(PROFILES_BY_NAME["kaden"], (replace(flags, value=0),)) == {"error_flags": 0}
 
 
 def test_multical_21_compact_frame_decodes_before_any_long_frame() -> None:
@@ -414,6 +582,22 @@ def test_multical_21_compact_frame_decodes_before_any_long_frame() -> None:
     assert reading.frame == "compact"
     assert reading.values["total_m3"] == pytest.approx(6.408)
     assert reading.values["target_m3"] == pytest.approx(6.408)
+    # Info code 0x0071: DRY now (bit 0), dry for 22-31 days (bits 4..6, no alarm of its own).
+    assert reading.values["error_flags"] == 0x01
+
+
+@pytest.mark.parametrize(
+    ("info_code", "alarms"),
+    [("7100", 0x01), ("7000", 0), ("0c00", 0x0C), ("00e0", 0)],
+)
+def test_multical_21_alarms_are_the_current_bits_only(info_code: str, alarms: int) -> None:
+    profile = PROFILES_BY_NAME["kamwater"]
+    address = Address("KAM", "76348799", 0x1B, 0x16)
+    records = parse_records(bytes.fromhex("02ff20" + info_code + "041308190000")).records
+    assert field_values(profile, (*records, *profile.expand_records(records, address))) == {
+        "error_flags": alarms,
+        "total_m3": pytest.approx(6.408),
+    }
 
 
 SHARKY_REAL_DATA = (
@@ -451,9 +635,27 @@ def test_diehl_meters_without_a_key_use_the_published_default_key() -> None:
     telegram = bytes.fromhex(HYDRUS_MODE_5)
     profile = PROFILES_BY_NAME["hydrus"]
     assert profile.default_key is not None
-    decoder = Decoder(duplicate_guard=False)
-    decoder.set_key(telegram[7:3:-1].hex(), profile.default_key)
+    decoder = Decoder({telegram[7:3:-1].hex(): None}, duplicate_guard=False)
     reading = decoder.decode(telegram)
     assert reading.profile == "hydrus"
     assert reading.values["total_m3"] == pytest.approx(137.291)
     assert reading.values["total_at_date_m3"] == pytest.approx(128.638)
+
+
+def test_a_diehl_meter_with_its_own_key_stays_without_key_not_wrong_key() -> None:
+    telegram = bytearray.fromhex(HYDRUS_MODE_5)
+    telegram[30] ^= 0x01  # ciphertext of the first block: the 2F 2F check fails
+    decoder = Decoder({telegram[7:3:-1].hex(): None}, duplicate_guard=False)
+    for _ in range(WRONG_KEY_AFTER_FAILURES + 1):
+        with pytest.raises(UnknownMeter, match="default key does not open"):
+            decoder.decode(bytes(telegram))
+
+
+def test_a_configured_key_is_never_replaced_by_the_default_key() -> None:
+    telegram = bytes.fromhex(HYDRUS_MODE_5)
+    decoder = Decoder({telegram[7:3:-1].hex(): bytes(16)}, duplicate_guard=False)
+    with pytest.raises(PayloadCrcMismatch):
+        decoder.decode(telegram)
+    assert decoder.try_key(telegram, PROFILES_BY_NAME["hydrus"].default_key or b"").profile == (
+        "hydrus"
+    )

@@ -53,6 +53,7 @@ from .frame import (
 )
 from .meters import (
     PROFILES as DEFAULT_PROFILES,
+    TRANSPORT_STATUS,
     FieldPlan,
     MeterProfile,
     compile_fields,
@@ -69,7 +70,17 @@ from .records import (
     parse_records,
     registry_key,
 )
-from .tpl import CI_MEANINGS, MANUFACTURER_SECURITY_MODES, TPL_CIS, open_tpl, parse_tpl
+from .tpl import (
+    CI_MEANINGS,
+    MANUFACTURER_SECURITY_MODES,
+    SECURITY_MODE_AES_CBC_IV,
+    SECURITY_MODE_AES_CBC_KDF,
+    TPL_CIS,
+    TransportHeader,
+    open_tpl,
+    parse_tpl,
+    status_errors,
+)
 
 type FrameKind = Literal["long", "compact", "manufacturer"]
 type Value = int | float
@@ -100,6 +111,9 @@ ADDRESSES_PER_ID: Final = 16
 A key given for an id applies to every address with those digits; the bound keeps a
 flood of made-up addresses with a configured id from growing the meter table.
 """
+
+DEFAULT_KEY_MODES: Final = frozenset({SECURITY_MODE_AES_CBC_IV, SECURITY_MODE_AES_CBC_KDF})
+"""Security modes a profile's published default key is tried for (meters without a key)."""
 
 _new_error = BaseException.__new__
 
@@ -275,7 +289,16 @@ def _map_values_checked(plan: tuple[FieldPlan, ...]) -> ValueMapper:
 class _Compiled:
     """A layout plus the profile chosen for it and the compiled field plan."""
 
-    __slots__ = ("checked", "fast", "layout", "meter_profile", "model", "plan", "profile")
+    __slots__ = (
+        "checked",
+        "fast",
+        "layout",
+        "meter_profile",
+        "model",
+        "plan",
+        "profile",
+        "status_key",
+    )
 
     def __init__(self, layout: Layout, profile: MeterProfile) -> None:
         self.layout = layout
@@ -287,6 +310,10 @@ class _Compiled:
         # Struct-decoded values without converters are always numbers.
         numeric = layout.compact is not None and not layout.converters
         self.fast = _map_values(self.plan) if numeric else self.checked
+        # The field the profile declares for the TPL status byte's error bits, if any.
+        self.status_key = next(
+            (spec.key for spec in profile.fields if spec.quantity == TRANSPORT_STATUS), None
+        )
 
 
 class _Meter:
@@ -595,9 +622,16 @@ class Decoder:
                         )
                     # Nothing to decrypt by the standard: the profile gets the TPL header too.
                     return self._manufacturer(meter, ci, transport[1:], access_number)
-                apl = open_tpl(
-                    tpl, transport, meter.wire, meter.key, afl, plaintext=meter.plaintext
-                )
+                if (
+                    meter.key is None
+                    and not meter.plaintext
+                    and tpl.security_mode in DEFAULT_KEY_MODES
+                ):
+                    apl = _open_with_default_key(meter, tpl, transport, afl)
+                else:
+                    apl = open_tpl(
+                        tpl, transport, meter.wire, meter.key, afl, plaintext=meter.plaintext
+                    )
                 if meter.own_format:
                     records = self._manufacturer_records(meter, ci, apl)
                     if records:
@@ -609,8 +643,12 @@ class Decoder:
                 owner = tpl.address_wire or meter.wire
                 owner_address = tpl.address or meter.address
                 if kind == "compact":
-                    return self._compact(meter, apl, access_number, owner, owner_address)
-                return self._records(meter, apl, access_number, commit, owner, owner_address)
+                    return self._compact(
+                        meter, apl, access_number, owner, owner_address, tpl.status
+                    )
+                return self._records(
+                    meter, apl, access_number, commit, owner, owner_address, tpl.status
+                )
             if meter.profile.decodes_frame(ci):
                 # E.g. Diehl's "real data" under CI 71, which the standard calls an alarm.
                 return self._manufacturer(meter, ci, transport[1:], access_number)
@@ -638,20 +676,25 @@ class Decoder:
         commit: bool,
         owner: bytes,
         owner_address: MeterAddress,
+        status: int | None,
     ) -> Reading:
         """APL data records: the meter's compiled layout if it fits, else a full parse.
 
         ``owner`` (wire) and ``owner_address`` are the address the records belong to: the
-        long TPL header's when there is one, else the link layer's.
+        long TPL header's when there is one, else the link layer's. ``status`` is the TPL
+        status byte (None without a header).
         """
         compiled = meter.long
         if compiled is not None and meter.long_owner == owner:
             fast_values = compiled.layout.decode_long(apl)
             if fast_values is not None:
+                fast = compiled.fast(fast_values)
+                if status is not None and compiled.status_key is not None:
+                    fast[compiled.status_key] = status_errors(status)
                 return _new_reading(
                     meter.address,
                     compiled,
-                    compiled.fast(fast_values),
+                    fast,
                     access_number,
                     "long",
                     None,
@@ -671,7 +714,7 @@ class Decoder:
             if not extra and not problems:
                 meter.long = compiled
                 meter.long_owner = owner
-        values: Mapping[str, Value]
+        values: dict[str, Value]
         if extra:
             profile = compiled.meter_profile
             records = (*records, *extra)
@@ -679,17 +722,20 @@ class Decoder:
             values = _record_mapper(profile, headers)(tuple(record.value for record in records))
         else:
             values = compiled.checked(tuple(record.value for record in records))
+        if status is not None and compiled.status_key is not None:
+            values[compiled.status_key] = status_errors(status)
         return _new_reading(
             meter.address, compiled, values, access_number, "long", records, layout, apl, problems
         )
 
-    def _compact(
+    def _compact(  # noqa: PLR0917 - hot path: positional arguments are cheapest
         self,
         meter: _Meter,
         apl: bytes,
         access_number: int,
         owner: bytes,
         owner_address: MeterAddress,
+        status: int | None,
     ) -> Reading:
         """A compact frame: signature, full-frame CRC, values in a known record format."""
         if len(apl) < 4:
@@ -721,10 +767,17 @@ class Decoder:
                 f"full-frame CRC 0x{computed:04x} != 0x{full_crc:04x}: format "
                 f"0x{signature:04x} does not describe this frame"
             )
+        if compiled.meter_profile.record_layouts:
+            return _compact_with_layouts(
+                meter, compiled, values, data, access_number, owner_address, status
+            )
+        fast = compiled.fast(values)
+        if status is not None and compiled.status_key is not None:
+            fast[compiled.status_key] = status_errors(status)
         return _new_reading(
             meter.address,
             compiled,
-            compiled.fast(values),
+            fast,
             access_number,
             "compact",
             None,
@@ -800,6 +853,66 @@ def _record_mapper(profile: MeterProfile, headers: tuple[RecordHeader, ...]) -> 
             _record_mappers.clear()
         _record_mappers[key] = mapper
     return mapper
+
+
+def _open_with_default_key(
+    meter: _Meter, tpl: TransportHeader, transport: bytes, afl: AuthenticationLayer | None
+) -> bytes:
+    """The APL of a keyless meter's encrypted telegram, if its maker's published key opens it.
+
+    Diehl ships meters with one published OMS key unless the customer ordered their own;
+    a user who was given no key should still see such a meter. The ``2F 2F`` check (or
+    the MAC) decides: a meter with a key of its own stays "no key", never "wrong key",
+    because the user configured none. The profile is the long header's meter's where
+    there is one (a Hydrus behind a radio module), else the link address's.
+    """
+    profile = meter.profile
+    if tpl.address is not None:
+        profile = _select_profile(tpl.address, None)
+    default_key = profile.default_key or meter.profile.default_key
+    if default_key is None:
+        return open_tpl(tpl, transport, meter.wire, None, afl)  # raises "no key"
+    try:
+        return open_tpl(tpl, transport, meter.wire, default_key, afl)
+    except PayloadCrcMismatch:
+        mode = tpl.security_mode
+        raise UnknownMeter(
+            f"meter sends security mode {mode} telegrams, has no key, and the "
+            f"{profile.model} default key does not open them"
+        ) from None
+
+
+def _compact_with_layouts(  # noqa: PLR0917 - the compact path's own values, passed on
+    meter: _Meter,
+    compiled: _Compiled,
+    values: tuple[RecordValue, ...],
+    data: bytes,
+    access_number: int,
+    owner_address: MeterAddress,
+    status: int | None,
+) -> Reading:
+    """A compact frame of a meter whose manufacturer records hold values (Kamstrup info codes).
+
+    The compact layout gives only the raw record values; the manufacturer records must be
+    read by the profile as in a long frame, or the meter's alarms would vanish whenever it
+    sends compact frames (most of the time, for a Multical 21).
+    """
+    profile = compiled.meter_profile
+    layout = compiled.layout
+    records = parse_records(layout.full_frame(data)).records
+    extra = profile.expand_records(records, owner_address, key=meter.key)
+    mapped: dict[str, Value]
+    if extra:
+        records = (*records, *extra)
+        headers = tuple(record.header for record in records)
+        mapped = _record_mapper(profile, headers)(tuple(record.value for record in records))
+    else:
+        mapped = compiled.fast(values)
+    if status is not None and compiled.status_key is not None:
+        mapped[compiled.status_key] = status_errors(status)
+    return _new_reading(
+        meter.address, compiled, mapped, access_number, "compact", records, layout, data
+    )
 
 
 def _select_profile(address: MeterAddress, signature: int | None) -> MeterProfile:

@@ -68,6 +68,26 @@ SHORT_HEADER_SIZE: Final = 4
 LONG_HEADER_SIZE: Final = 12
 """ID (4), M (2), version, type, then the short header."""
 
+STATUS_APPLICATION_MASK: Final = 0x03
+STATUS_APPLICATION_BUSY: Final = 0x01
+STATUS_STANDARD_BITS: Final = 0x1F
+"""STS bits 0..1 application (00 no error, 01 busy, 10 error, 11 alarm), bit 2 power low,
+bit 3 permanent error, bit 4 temporary error; bits 5..7 are the manufacturer's
+(EN 13757-7; PROTOCOL-GENERIC.md 1.4)."""
+
+
+def status_errors(status: int) -> int:
+    """The standard error bits of a TPL status byte (0: nothing wrong).
+
+    "Busy" is no error, and the manufacturer's bits 5..7 mean different things per maker
+    (Zenner uses them for removal and mode flags), so neither counts.
+    """
+    errors = status & STATUS_STANDARD_BITS
+    if errors & STATUS_APPLICATION_MASK == STATUS_APPLICATION_BUSY:
+        errors &= ~STATUS_APPLICATION_MASK
+    return errors
+
+
 SECURITY_MODE_NONE: Final = 0
 SECURITY_MODE_AES_CBC_IV: Final = 5
 SECURITY_MODE_AES_CBC_KDF: Final = 7

@@ -17,6 +17,9 @@ from typing import Final
 
 from .generic import GENERIC
 from .profile import (
+    ERROR_FLAGS,
+    TPL_STATUS_ERRORS,
+    TRANSPORT_STATUS,
     AddressFacts,
     Detection,
     FieldDisplay,
@@ -76,9 +79,12 @@ def select_profile(address: AddressFacts, signature: int | None) -> MeterProfile
 
 
 __all__ = [
+    "ERROR_FLAGS",
     "GENERIC",
     "PROFILES",
     "PROFILES_BY_NAME",
+    "TPL_STATUS_ERRORS",
+    "TRANSPORT_STATUS",
     "AddressFacts",
     "Detection",
     "FieldDisplay",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="aptmbusna",
@@ -21,5 +21,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("target_m3", "volume", "m3", storage=1),
         FieldSpec("volume_flow_m3h", "volume_flow", "m3/h"),
         FieldSpec("operating_time_h", "operating_time", "h"),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="aventieshca",
@@ -35,5 +35,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("consumption_at_set_date_15_hca", "hca_units", "HCA", storage=15),
         FieldSpec("consumption_at_set_date_16_hca", "hca_units", "HCA", storage=16),
         FieldSpec("consumption_at_set_date_17_hca", "hca_units", "HCA", storage=17),
+        TPL_STATUS_ERRORS,
     ),
 )

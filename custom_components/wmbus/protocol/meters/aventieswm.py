@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="aventieswm",
@@ -32,5 +32,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("consumption_at_set_date_12_m3", "volume", "m3", storage=12),
         FieldSpec("consumption_at_set_date_13_m3", "volume", "m3", storage=13),
         FieldSpec("consumption_at_set_date_14_m3", "volume", "m3", storage=14),
+        TPL_STATUS_ERRORS,
     ),
 )

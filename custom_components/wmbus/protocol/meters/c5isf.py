@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="c5isf",
@@ -54,5 +54,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("total_energy_consumption_last_month_kwh", "energy", "kWh", storage=32),
         FieldSpec("flow_temperature_c", "flow_temperature", "C"),
         FieldSpec("return_temperature_c", "return_temperature", "C"),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="caltose",
@@ -20,5 +20,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("consumption_hca", "hca_units", "HCA"),
         FieldSpec("target_hca", "hca_units", "HCA", storage=1),
         FieldSpec("base_hca", "hca_units", "HCA", storage=8),
+        TPL_STATUS_ERRORS,
     ),
 )

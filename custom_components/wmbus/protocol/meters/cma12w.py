@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="cma12w",
@@ -19,5 +19,6 @@ PROFILE: Final = MeterProfile(
     fields=(
         FieldSpec("current_temperature_c", "external_temperature", "C"),
         FieldSpec("average_temperature_1h_c", "external_temperature", "C", storage=1),
+        TPL_STATUS_ERRORS,
     ),
 )

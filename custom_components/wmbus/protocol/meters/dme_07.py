@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from .prios import DIEHL_DEFAULT_OMS_KEY, REAL_DATA_FRAMES
-from .profile import FieldSpec, MeterProfile, mvt, with_diehl_addresses
+from .profile import ERROR_FLAGS, FieldSpec, MeterProfile, mvt, with_diehl_addresses
 
 PROFILE: Final = MeterProfile(
     name="dme_07",
@@ -20,5 +20,8 @@ PROFILE: Final = MeterProfile(
     frames=REAL_DATA_FRAMES,
     default_key=DIEHL_DEFAULT_OMS_KEY,
     detect=with_diehl_addresses((mvt("DME", 0x7B, 0x07),)),
-    fields=(FieldSpec("total_m3", "volume", "m3", medium="water"),),
+    fields=(
+        ERROR_FLAGS,
+        FieldSpec("total_m3", "volume", "m3", medium="water"),
+    ),
 )

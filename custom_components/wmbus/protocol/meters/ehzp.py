@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import BACKWARD_FLOW, FieldSpec, MeterProfile, mvt
+from .profile import BACKWARD_FLOW, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="ehzp",
@@ -21,5 +21,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("total_energy_consumption_kwh", "energy", "kWh"),
         FieldSpec("current_power_consumption_kw", "power", "kW"),
         FieldSpec("total_energy_production_kwh", "energy", "kWh", vifes=BACKWARD_FLOW),
+        TPL_STATUS_ERRORS,
     ),
 )

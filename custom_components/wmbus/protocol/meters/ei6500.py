@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import MeterProfile, mvt
+from .profile import ERROR_FLAGS, TPL_STATUS_ERRORS, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="ei6500",
     model="EI Electronics ei6500",
     media="smoke detector",
     detect=(mvt("EIE", 0x0C, 0x1A),),
+    fields=(
+        ERROR_FLAGS,
+        TPL_STATUS_ERRORS,
+    ),
 )

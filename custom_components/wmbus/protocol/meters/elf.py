@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="elf",
@@ -26,5 +26,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("return_temperature_c", "return_temperature", "C"),
         FieldSpec("external_temperature_c", "external_temperature", "C"),
         FieldSpec("battery_v", "voltage", "V"),
+        TPL_STATUS_ERRORS,
     ),
 )

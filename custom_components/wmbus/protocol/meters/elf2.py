@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from ..records import Function
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="elf2",
@@ -18,6 +18,7 @@ PROFILE: Final = MeterProfile(
     media="heat",
     detect=(mvt("APA", 0x42, 0x04, 0x0D),),
     fields=(
+        ERROR_FLAGS,
         FieldSpec("on_time_h", "on_time", "h"),
         FieldSpec("on_time_at_error_h", "on_time", "h", function=Function.ERROR_STATE),
         FieldSpec("t2_temperature_c", "return_temperature", "C"),
@@ -32,5 +33,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("total_energy_cooling_kwh", "energy", "kWh", subunit=1),
         FieldSpec("total_energy_period_kwh", "energy", "kWh", storage=1),
         FieldSpec("total_energy_cooling_period_kwh", "energy", "kWh", storage=1, subunit=1),
+        TPL_STATUS_ERRORS,
     ),
 )

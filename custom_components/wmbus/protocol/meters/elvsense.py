@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from .layout import ByteField, ByteLayout
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 CO2_RECORD: Final = bytes.fromhex("027c03324f43")
 
@@ -32,5 +32,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("temperature_c", "external_temperature", "C"),
         FieldSpec("battery_v", "voltage", "V"),
         FieldSpec("humidity_rh", "humidity", "%RH"),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import BACKWARD_FLOW, FieldSpec, MeterProfile, mvt
+from .profile import BACKWARD_FLOW, ERROR_FLAGS, FieldSpec, MeterProfile, mvt
 
 COMPACT_FORMATS: Final = (bytes.fromhex("040504fb827504853c04fb82f53c01fd17"),)
 """Compact-frame formats the meter sends (wmbusmeters compact_frame_formats)."""
@@ -24,6 +24,7 @@ PROFILE: Final = MeterProfile(
     ),
     record_formats=COMPACT_FORMATS,
     fields=(
+        ERROR_FLAGS,
         FieldSpec("total_energy_consumption_kwh", "energy", "kWh"),
         FieldSpec("power_kw", "power", "kW"),
         FieldSpec("total_energy_production_kwh", "energy", "kWh", vifes=BACKWARD_FLOW),

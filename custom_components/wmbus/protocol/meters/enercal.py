@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from ..records import Function
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="enercal",
@@ -36,5 +36,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("subunit1_target_hca", "hca_units", "HCA", storage=1, subunit=1),
         FieldSpec("subunit2_hca", "hca_units", "HCA", subunit=2),
         FieldSpec("subunit2_target_hca", "hca_units", "HCA", storage=1, subunit=2),
+        TPL_STATUS_ERRORS,
     ),
 )

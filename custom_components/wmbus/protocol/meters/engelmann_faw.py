@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 COMPACT_FORMATS: Final = (
     bytes.fromhex(
@@ -25,6 +25,7 @@ PROFILE: Final = MeterProfile(
     detect=(mvt("EFE", 0x00, 0x07),),
     record_formats=COMPACT_FORMATS,
     fields=(
+        ERROR_FLAGS,
         FieldSpec("total_m3", "volume", "m3", medium="water"),
         FieldSpec("consumption_at_reporting_date_m3", "volume", "m3", storage=1),
         FieldSpec("consumption_1_months_ago_m3", "volume", "m3", storage=2),
@@ -42,5 +43,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("consumption_13_months_ago_m3", "volume", "m3", storage=14),
         FieldSpec("consumption_14_months_ago_m3", "volume", "m3", storage=15),
         FieldSpec("consumption_15_months_ago_m3", "volume", "m3", storage=16),
+        TPL_STATUS_ERRORS,
     ),
 )

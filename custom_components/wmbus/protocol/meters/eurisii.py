@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="eurisii",
@@ -39,5 +39,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("consumption_at_set_date_16_hca", "hca_units", "HCA", storage=16),
         FieldSpec("consumption_at_set_date_17_hca", "hca_units", "HCA", storage=17),
         FieldSpec("consumption_at_set_date_hca", "hca_units", "HCA", storage=1),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from ..records import Function
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="evo868",
@@ -18,6 +18,7 @@ PROFILE: Final = MeterProfile(
     media="water",
     detect=(mvt("MAD", 0x50, 0x06, 0x07, 0x16),),
     fields=(
+        ERROR_FLAGS,
         FieldSpec("total_m3", "volume", "m3", medium="water"),
         FieldSpec("consumption_at_set_date_m3", "volume", "m3", storage=1),
         FieldSpec("consumption_at_set_date_2_m3", "volume", "m3", storage=2),
@@ -40,5 +41,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("consumption_at_history_10_m3", "volume", "m3", storage=17),
         FieldSpec("consumption_at_history_11_m3", "volume", "m3", storage=18),
         FieldSpec("consumption_at_history_12_m3", "volume", "m3", storage=19),
+        TPL_STATUS_ERRORS,
     ),
 )

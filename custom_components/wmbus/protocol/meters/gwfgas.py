@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="gwfgas",
@@ -20,5 +20,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("total_m3", "volume", "m3", medium="gas"),
         FieldSpec("target_m3", "volume", "m3", storage=1),
         FieldSpec("actuality_duration_s", "actuality_duration", "s"),
+        TPL_STATUS_ERRORS,
     ),
 )

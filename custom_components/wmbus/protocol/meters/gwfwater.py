@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="gwfwater",
@@ -23,5 +23,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("actuality_duration_s", "actuality_duration", "s"),
         FieldSpec("total_m3", "volume", "m3", medium="water"),
         FieldSpec("target_m3", "volume", "m3", storage=1),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="hydrocalm3",
@@ -25,5 +25,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("c2_volume_m3", "volume", "m3"),
         FieldSpec("supply_temperature_c", "flow_temperature", "C"),
         FieldSpec("return_temperature_c", "return_temperature", "C"),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="hydrocalm4",
@@ -27,5 +27,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("return_temperature_c", "return_temperature", "C"),
         FieldSpec("volume_flow_m3h", "volume_flow", "m3/h"),
         FieldSpec("power_kw", "power", "kW"),
+        TPL_STATUS_ERRORS,
     ),
 )

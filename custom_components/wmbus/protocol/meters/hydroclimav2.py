@@ -17,7 +17,7 @@ from typing import Final
 
 from ..records import Function
 from .layout import ByteField, ByteLayout, Coding
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 _NO_TEMPERATURE: Final = -0x8000
 TOTAL_STORAGE: Final = 10
@@ -97,5 +97,6 @@ PROFILE: Final = MeterProfile(
             )
             for index in range(1, 4)
         ),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from .prios import DIEHL_DEFAULT_OMS_KEY, REAL_DATA_FRAMES
-from .profile import FieldSpec, MeterProfile, mvt, with_diehl_addresses
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt, with_diehl_addresses
 
 PROFILE: Final = MeterProfile(
     name="hydrus",
@@ -36,5 +36,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("flow_m3h", "volume_flow", "m3/h"),
         FieldSpec("total_at_date_m3", "volume", "m3", storage=1),
         FieldSpec("target_m3", "volume", "m3", storage=3),
+        TPL_STATUS_ERRORS,
     ),
 )

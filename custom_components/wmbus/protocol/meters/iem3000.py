@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="iem3000",
@@ -87,5 +87,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("total_net_apparent_energy_l1_kwh", "energy", "kWh", subunit=8),
         FieldSpec("total_net_apparent_energy_l2_kwh", "energy", "kWh", subunit=8),
         FieldSpec("total_net_apparent_energy_l3_kwh", "energy", "kWh", subunit=8),
+        TPL_STATUS_ERRORS,
     ),
 )

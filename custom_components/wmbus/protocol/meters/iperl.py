@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import FieldDisplay, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="iperl",
@@ -21,6 +21,13 @@ PROFILE: Final = MeterProfile(
     ),
     fields=(
         FieldSpec("total_m3", "volume", "m3", medium="water"),
-        FieldSpec("max_flow_m3h", "volume_flow", "m3/h"),
+        # The meter sends its highest flow as a plain instantaneous flow record (iperl.xmq
+        # names it max_flow): not the live flow, so shown like any other maximum.
+        FieldSpec(
+            "max_flow_m3h",
+            "volume_flow",
+            "m3/h",
+            display=FieldDisplay("volume_flow_rate", None, "m³/h", enabled_by_default=False),
+        ),
     ),
 )

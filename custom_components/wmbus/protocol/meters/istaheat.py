@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="istaheat",
@@ -21,5 +21,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("target_kwh", "energy", "kWh", storage=2),
         FieldSpec("target_m3", "volume", "m3", storage=2),
         FieldSpec("last_year_kwh", "energy", "kWh", storage=1),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import BACKWARD_FLOW, FieldSpec, MeterProfile, mvt
+from .profile import BACKWARD_FLOW, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="itron",
@@ -25,5 +25,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("total_backward_m3", "volume", "m3", vifes=BACKWARD_FLOW),
         FieldSpec("volume_flow_m3h", "volume_flow", "m3/h"),
         FieldSpec("target_m3", "volume", "m3", storage=1),
+        TPL_STATUS_ERRORS,
     ),
 )

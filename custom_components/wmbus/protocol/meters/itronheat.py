@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="itronheat",
@@ -20,5 +20,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("total_kwh", "energy", "kWh"),
         FieldSpec("total_m3", "volume", "m3"),
         FieldSpec("last_year_kwh", "energy", "kWh", storage=1),
+        TPL_STATUS_ERRORS,
     ),
 )

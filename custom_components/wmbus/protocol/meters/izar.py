@@ -23,7 +23,7 @@ from .prios import (
     SCRAMBLED_OFFSET,
     descramble_any,
 )
-from .profile import FieldDisplay, FieldSpec, ManufacturerFrame, MeterProfile, mvt
+from .profile import ERROR_FLAGS, FieldDisplay, FieldSpec, ManufacturerFrame, MeterProfile, mvt
 
 _TOTAL: Final = ByteField(1, 4, "volume", "m3", exponent=-3)
 _LAST_PERIOD: Final = ByteField(5, 4, "volume", "m3", exponent=-3, storage=1)
@@ -31,6 +31,12 @@ _PERIOD_MASK: Final = 0x0F
 _PRIOS_KEY_SIZE: Final = 8
 _CLEAR_BYTES: Final = 4
 """Bytes between the CI and the scrambled part."""
+_CURRENT_ALARMS: Final = bytes((0x80, 0xA0, 0xFA))
+"""The alarm bits of the three clear status bytes that describe now, not the past
+(PROTOCOL-GENERIC.md 8.3; wmbusmeters driver_izar.cc): general alarm; leakage now, meter
+blocked; backflow, underflow, overflow, submarine, sensor fraud now, mechanical fraud now.
+"Leakage before" and the "fraud before" bits stay set after the event and are left out, as
+are the transmit period and battery life sharing these bytes."""
 
 
 def decode_prios(frame: ManufacturerFrame) -> tuple[Record, ...]:
@@ -49,6 +55,9 @@ def decode_prios(frame: ManufacturerFrame) -> tuple[Record, ...]:
     records = [read for spec in (_TOTAL, _LAST_PERIOD) if (read := spec.read(clear))]
     period_s = 1 << ((payload[0] & _PERIOD_MASK) + 2)
     records.append(record(period_s, payload[:1], "transmit_period", "s"))
+    status = payload[:3]
+    alarms = bytes(byte & mask for byte, mask in zip(status, _CURRENT_ALARMS, strict=True))
+    records.append(record(int.from_bytes(alarms, "little"), status, "error_flags", ""))
     return tuple(records)
 
 
@@ -60,6 +69,7 @@ PROFILE: Final = MeterProfile(
     detect=(mvt("DME", None), mvt("HYD", None), mvt("SAP", None)),
     frames={**dict.fromkeys((0xA0, 0xA1, 0xA2, 0xA3), decode_prios), **REAL_DATA_FRAMES},
     fields=(
+        ERROR_FLAGS,
         FieldSpec("total_m3", "volume", "m3", medium="water"),
         FieldSpec("target_m3", "volume", "m3", storage=1),
         FieldSpec(

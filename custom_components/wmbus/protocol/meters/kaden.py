@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="kaden",
@@ -17,9 +17,11 @@ PROFILE: Final = MeterProfile(
     media="heat cost allocator",
     detect=(mvt("VIP", 0x1E, 0x08),),
     fields=(
+        ERROR_FLAGS,
         FieldSpec("consumption_hca", "hca_units", "HCA"),
         FieldSpec("target_hca", "hca_units", "HCA", storage=1),
         FieldSpec("external_temperature_c", "external_temperature", "C"),
         FieldSpec("flow_temperature_c", "flow_temperature", "C"),
+        TPL_STATUS_ERRORS,
     ),
 )

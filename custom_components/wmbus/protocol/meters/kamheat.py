@@ -11,7 +11,7 @@ from typing import Final
 
 from ..records import Function
 from .layout import error_flags
-from .profile import BACKWARD_FLOW, FieldSpec, MeterProfile, mvt
+from .profile import BACKWARD_FLOW, ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 COMPACT_FORMATS: Final = (
     bytes.fromhex(
@@ -47,6 +47,7 @@ PROFILE: Final = MeterProfile(
         bytes.fromhex("02ff22"): error_flags(2),
     },
     fields=(
+        ERROR_FLAGS,
         FieldSpec("on_time_h", "on_time", "h"),
         FieldSpec("on_time_at_error_h", "on_time", "h", function=Function.ERROR_STATE),
         FieldSpec("flow_return_temperature_difference_c", "temperature_difference", "K"),
@@ -62,5 +63,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("target_energy_kwh", "energy", "kWh", storage=1),
         FieldSpec("target_energy_backward_kwh", "energy", "kWh", vifes=BACKWARD_FLOW, storage=1),
         FieldSpec("target_volume_m3", "volume", "m3", storage=1),
+        TPL_STATUS_ERRORS,
     ),
 )

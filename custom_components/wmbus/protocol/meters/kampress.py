@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from ..records import Function
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, FieldSpec, MeterProfile, mvt
 
 COMPACT_FORMATS: Final = (bytes.fromhex("22691269026905ff0905ff0a02fd17"),)
 """Compact-frame formats the meter sends (wmbusmeters compact_frame_formats)."""
@@ -22,6 +22,7 @@ PROFILE: Final = MeterProfile(
     detect=(mvt("KAM", 0x01, 0x18),),
     record_formats=COMPACT_FORMATS,
     fields=(
+        ERROR_FLAGS,
         FieldSpec("pressure_bar", "pressure", "bar"),
         FieldSpec("max_pressure_bar", "pressure", "bar", function=Function.MAXIMUM),
         FieldSpec("min_pressure_bar", "pressure", "bar", function=Function.MINIMUM),

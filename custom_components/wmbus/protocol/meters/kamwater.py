@@ -11,7 +11,7 @@ from typing import Final
 
 from ..records import Function
 from .layout import error_flags
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 COMPACT_FORMATS: Final = (
     bytes.fromhex("02ff2004134413615b6167"),
@@ -26,6 +26,9 @@ COMPACT_FORMATS: Final = (
 )
 """Compact-frame formats the meter sends (wmbusmeters compact_frame_formats)."""
 
+MULTICAL21_ALARMS: Final = 0x000F
+FLOWIQ_ALARMS: Final = 0x00FF
+
 PROFILE: Final = MeterProfile(
     name="kamwater",
     model="Kamstrup Multical 21 / flowIQ",
@@ -38,12 +41,15 @@ PROFILE: Final = MeterProfile(
         mvt("KAW", 0x42, 0x06, 0x16),
     ),
     record_formats=COMPACT_FORMATS,
-    # Info codes: Multical 21 (16 bit) and flowIQ (32 bit) alarm bits (PROTOCOL-GENERIC 8.1).
+    # Info codes (PROTOCOL-GENERIC 8.1): Multical 21 (16 bit) alarms DRY, REVERSE, LEAK,
+    # BURST in bits 0..3, the rest are durations; flowIQ (32 bit) adds TAMPER, LOW_BATTERY,
+    # LOW_AMBIENT_TEMPERATURE, FLOW_ABOVE_Q4 in bits 4..7 (bit 9 "no consumption" is no alarm).
     record_layouts={
-        bytes.fromhex("02ff20"): error_flags(2),
-        bytes.fromhex("04ff23"): error_flags(4),
+        bytes.fromhex("02ff20"): error_flags(2, MULTICAL21_ALARMS),
+        bytes.fromhex("04ff23"): error_flags(4, FLOWIQ_ALARMS),
     },
     fields=(
+        ERROR_FLAGS,
         FieldSpec("total_m3", "volume", "m3", medium="water"),
         FieldSpec("target_m3", "volume", "m3", storage=1),
         FieldSpec("flow_m3h", "volume_flow", "m3/h"),
@@ -79,5 +85,6 @@ PROFILE: Final = MeterProfile(
             function=Function.MAXIMUM,
         ),
         FieldSpec("min_flow_m3h", "volume_flow", "m3/h", storage=2, function=Function.MINIMUM),
+        TPL_STATUS_ERRORS,
     ),
 )

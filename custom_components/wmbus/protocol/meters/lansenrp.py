@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="lansenrp",
     model="Lansen lansenrp",
     detect=(mvt("LAS", 0x0B, 0x32),),
-    fields=(FieldSpec("battery_v", "voltage", "V"),),
+    fields=(
+        FieldSpec("battery_v", "voltage", "V"),
+        TPL_STATUS_ERRORS,
+    ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="lansenth",
@@ -27,5 +27,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("average_relative_humidity_1h_rh", "humidity", "%RH", storage=1),
         FieldSpec("average_temperature_24h_c", "external_temperature", "C", storage=2),
         FieldSpec("average_relative_humidity_24h_rh", "humidity", "%RH", storage=2),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -16,7 +16,7 @@ from enum import Enum
 
 from ..frame import manufacturer_id_from_code
 from ..records import Function, Record, RecordHeader, decode_bcd
-from .profile import AddressFacts, ManufacturerFrame
+from .profile import CURRENT_ALARMS, AddressFacts, ManufacturerFrame
 
 
 def synthetic_header(
@@ -252,13 +252,41 @@ def techem_period_energy(
     )
 
 
-def error_flags(size: int) -> ByteLayout:
-    """A manufacturer record whose data is the meter's alarm bits (Kamstrup info codes).
+@dataclass(frozen=True, slots=True)
+class AlarmBits:
+    """A manufacturer record whose data holds the meter's alarm bits (Kamstrup info codes).
 
     Read as an ``error_flags`` record, so Home Assistant shows it as a problem sensor
-    (:func:`~.profile.display_for`) like the standard ``FD 17`` error flags.
+    (:func:`~.profile.display_for`) like the standard ``FD 17`` error flags. ``mask``
+    keeps the bits that are alarms now: Multical 21 packs "how long it was dry" codes
+    beside the alarms, and those stay set after the alarm has cleared.
     """
-    return ByteLayout((ByteField(0, size, "error_flags", ""),))
+
+    size: int
+    mask: int | None = None
+    quantity: str = "error_flags"
+    """``current_alarms`` when the bits come from a standard ``FD 17`` record, which stays
+    in the reading as it was sent (a field then reads the masked copy)."""
+
+    def __call__(self, frame: ManufacturerFrame) -> tuple[Record, ...]:
+        """The alarm bits, or nothing if the record is shorter than declared."""
+        data = bytes(frame.payload[: self.size])
+        if len(data) < self.size:
+            return ()
+        bits = int.from_bytes(data, "little")
+        if self.mask is not None:
+            bits &= self.mask
+        return (record(bits, data, self.quantity, ""),)
+
+
+def error_flags(size: int, mask: int | None = None) -> AlarmBits:
+    """Alarm bits of a ``size``-byte little-endian manufacturer record (all bits, or ``mask``)."""
+    return AlarmBits(size, mask)
+
+
+def current_alarms(size: int, mask: int) -> AlarmBits:
+    """The bits of a ``size``-byte error-flags record that are alarms now (``mask``)."""
+    return AlarmBits(size, mask, CURRENT_ALARMS)
 
 
 def wire_address(address: AddressFacts) -> bytes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="lse_08",
@@ -19,5 +19,6 @@ PROFILE: Final = MeterProfile(
     fields=(
         FieldSpec("current_consumption_hca", "hca_units", "HCA"),
         FieldSpec("consumption_at_set_date_hca", "hca_units", "HCA", storage=8),
+        TPL_STATUS_ERRORS,
     ),
 )

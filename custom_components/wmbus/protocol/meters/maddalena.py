@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="maddalena",
@@ -19,5 +19,6 @@ PROFILE: Final = MeterProfile(
     fields=(
         FieldSpec("target_m3", "volume", "m3", storage=1),
         FieldSpec("total_m3", "volume", "m3", medium="water"),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="microclima",
@@ -55,5 +55,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("consumption_at_set_date_29_kwh", "energy", "kWh", storage=29),
         FieldSpec("consumption_at_set_date_30_kwh", "energy", "kWh", storage=30),
         FieldSpec("consumption_at_set_date_31_kwh", "energy", "kWh", storage=31),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="munia",
@@ -22,5 +22,6 @@ PROFILE: Final = MeterProfile(
     fields=(
         FieldSpec("current_temperature_c", "external_temperature", "C"),
         FieldSpec("current_relative_humidity_rh", "humidity", "%RH"),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="nemo",
@@ -25,5 +25,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("active_negative_3phase_kw", "power", "kW", tariff=2, subunit=1),
         FieldSpec("total_reactive_partial_3phase_kwh", "energy", "kWh", tariff=2, subunit=2),
         FieldSpec("reactive_negative_3phase_kw", "power", "kW", tariff=2, subunit=2),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="nzr",
@@ -31,5 +31,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("current_power_consumption_3_kw", "power", "kW", storage=6),
         FieldSpec("voltage_at_phase_3_v", "voltage", "V", storage=6),
         FieldSpec("current_at_phase_3_a", "current", "A", storage=6),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import BACKWARD_FLOW, FieldSpec, MeterProfile, mvt
+from .profile import BACKWARD_FLOW, ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="picoflux",
@@ -17,8 +17,10 @@ PROFILE: Final = MeterProfile(
     media="water",
     detect=(mvt("ECM", 0x05, 0x07),),
     fields=(
+        ERROR_FLAGS,
         FieldSpec("total_m3", "volume", "m3", medium="water"),
         FieldSpec("total_backward_m3", "volume", "m3", vifes=BACKWARD_FLOW),
         FieldSpec("actuality_duration_s", "actuality_duration", "s"),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="piigth",
@@ -23,5 +23,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("relative_humidity_rh", "humidity", "%RH"),
         FieldSpec("relative_humidity_1h_rh", "humidity", "%RH", storage=1),
         FieldSpec("relative_humidity_24h_rh", "humidity", "%RH", storage=2),
+        TPL_STATUS_ERRORS,
     ),
 )

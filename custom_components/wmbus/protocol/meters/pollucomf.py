@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from ..records import Function
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="pollucomf",
@@ -32,5 +32,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("forward_max_c", "flow_temperature", "C", storage=1, function=Function.MAXIMUM),
         FieldSpec("return_max_c", "return_temperature", "C", storage=1, function=Function.MAXIMUM),
         FieldSpec("flow_max_m3h", "volume_flow", "m3/h", storage=1, function=Function.MAXIMUM),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -41,6 +41,13 @@ class AddressFacts(Protocol):
         ...
 
 
+CURRENT_ALARMS: Final = "current_alarms"
+"""Quantity of the alarm bits a layout picked out of a meter's error flags (:class:`AlarmBits`
+in ``layout.py``), where those flags mix alarms now with "was"/"last month" history bits."""
+TRANSPORT_STATUS: Final = "transport_status"
+"""Quantity of the field a profile declares for the TPL status byte's error bits; no record
+has it, the decoder fills it from the transport header."""
+
 type PayloadKind = Literal["records", "manufacturer"]
 type DisplayKind = Literal["sensor", "problem"]
 
@@ -93,6 +100,8 @@ _UNITS: Final[dict[str, tuple[str, Fraction]]] = {
     "h": ("time", Fraction(3600)),
     "d": ("time", Fraction(86400)),
 }
+_UNITLESS: Final = frozenset({"error_flags", CURRENT_ALARMS})
+"""Quantities without a unit that a profile field may still read (bit fields)."""
 _UNITLESS_HCA: Final = ("hca_units", "")
 """Older record tables give HCA units an empty unit string; they are still HCA units."""
 
@@ -101,6 +110,8 @@ def unit_factor(quantity: str | None, from_unit: str, to_unit: str) -> Fraction 
     """Exact factor turning a value in ``from_unit`` into ``to_unit``; None if incompatible."""
     if (quantity, from_unit) == _UNITLESS_HCA:
         from_unit = "HCA"
+    if from_unit == to_unit == "" and quantity in _UNITLESS:
+        return Fraction(1)  # bit fields and counts: nothing to convert
     source = _UNITS.get(from_unit)
     target = _UNITS.get(to_unit)
     if source is None or target is None or source[0] != target[0]:
@@ -158,7 +169,7 @@ _RUNNING_TIMES: Final = frozenset({"on_time", "operating_time"})
 """Hours a meter has run: counters, so HA's total_increasing."""
 _DURATIONS: Final = frozenset({"averaging_duration", "actuality_duration"})
 _VOLUME_CLASSES: Final[dict[str, str]] = {"water": "water", "gas": "gas"}
-_PROBLEMS: Final = frozenset({"error_flags"})
+_PROBLEMS: Final = frozenset({"error_flags", CURRENT_ALARMS, TRANSPORT_STATUS})
 
 
 def display_for(
@@ -327,6 +338,29 @@ class FieldSpec:
             and header.subunit == self.subunit
             and header.function == self.function
         )
+
+
+ERROR_FLAGS: Final = FieldSpec("error_flags", "error_flags", "", integer=True)
+"""The meter's error and alarm bits (``FD 17``, or a manufacturer layout's info codes).
+
+A problem for Home Assistant (:func:`display_for`): on while any bit is set; the value
+is the bit field itself, so the bits stay readable (attributes, the CLI).
+"""
+CURRENT_ALARM_FLAGS: Final = FieldSpec("error_flags", CURRENT_ALARMS, "", integer=True)
+"""The error flags of a meter whose flags also hold history: only the bits that are alarms
+now, as the profile's ``AlarmBits`` layout masked them (Ultrimis, Minomess, Lansen smoke)."""
+ERROR_FLAGS_AT_ERROR: Final = FieldSpec(
+    "error_flags", "error_flags", "", function=Function.ERROR_STATE, integer=True
+)
+"""The same bits sent with DIF function "value during error state" (``34 FD 17``: Qundis)."""
+
+
+TPL_STATUS_ERRORS: Final = FieldSpec("status_errors", TRANSPORT_STATUS, "", integer=True)
+"""The transport header's standard error bits (``tpl.status_errors``): application error or
+alarm, power low, permanent or temporary error. A problem for Home Assistant, on while any
+is set. Declared by the meters whose wmbusmeters driver counts the TPL status in its
+status (``INCLUDE_TPL_STATUS``); absent for telegrams without a TPL header.
+"""
 
 
 type ManufacturerDecoder = Callable[[ManufacturerFrame], tuple[Record, ...]]

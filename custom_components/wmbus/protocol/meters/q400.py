@@ -10,7 +10,15 @@ from __future__ import annotations
 from typing import Final
 
 from .layout import ByteField, ByteLayout
-from .profile import BACKWARD_FLOW, FORWARD_FLOW, FieldSpec, MeterProfile, mvt
+from .profile import (
+    BACKWARD_FLOW,
+    ERROR_FLAGS_AT_ERROR,
+    FORWARD_FLOW,
+    TPL_STATUS_ERRORS,
+    FieldSpec,
+    MeterProfile,
+    mvt,
+)
 
 BATTERY_RECORD: Final = bytes.fromhex("01fd74")
 
@@ -26,6 +34,7 @@ PROFILE: Final = MeterProfile(
     # Axioma sends its battery level in percent under the remaining-battery-days VIF.
     record_layouts={BATTERY_RECORD: ByteLayout((ByteField(0, 1, "battery_level", "%"),))},
     fields=(
+        ERROR_FLAGS_AT_ERROR,
         FieldSpec("on_time_h", "on_time", "h"),
         FieldSpec("total_m3", "volume", "m3", medium="water"),
         FieldSpec("battery_pct", "battery_level", "%"),
@@ -37,5 +46,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("forward_at_set_date_m3", "volume", "m3", vifes=FORWARD_FLOW, storage=1),
         FieldSpec("backward_at_set_date_m3", "volume", "m3", vifes=BACKWARD_FLOW, storage=1),
         FieldSpec("error_free_time_h", "operating_time", "h"),
+        TPL_STATUS_ERRORS,
     ),
 )

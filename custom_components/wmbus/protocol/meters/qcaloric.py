@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 from .qundis import PREVIOUS_SET_DATE_STORAGE, WALK_BY_RECORD, decode_walk_by
 
 PROFILE: Final = MeterProfile(
@@ -36,5 +36,6 @@ PROFILE: Final = MeterProfile(
             for storage in range(2, PREVIOUS_SET_DATE_STORAGE + 1)
         ),
         FieldSpec("flow_temperature_c", "flow_temperature", "C"),
+        TPL_STATUS_ERRORS,
     ),
 )

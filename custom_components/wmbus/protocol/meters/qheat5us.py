@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="qheat5us",
@@ -19,5 +19,6 @@ PROFILE: Final = MeterProfile(
     fields=(
         FieldSpec("total_kwh", "energy", "kWh"),
         FieldSpec("target_kwh", "energy", "kWh", storage=1),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 from .qundis import WALK_BY_RECORD, decode_walk_by_with_deltas
 
 PROFILE: Final = MeterProfile(
@@ -47,5 +47,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("energy_delta_11_kwh", "energy", "kWh", storage=11),
         FieldSpec("energy_delta_12_kwh", "energy", "kWh", storage=12),
         FieldSpec("energy_delta_13_kwh", "energy", "kWh", storage=13),
+        TPL_STATUS_ERRORS,
     ),
 )

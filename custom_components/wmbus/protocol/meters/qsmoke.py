@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import MeterProfile, mvt
+from .profile import ERROR_FLAGS, TPL_STATUS_ERRORS, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="qsmoke",
@@ -20,5 +20,9 @@ PROFILE: Final = MeterProfile(
         mvt("QDS", 0x23, 0x1A),
         mvt("LSE", 0x21, 0x1A),
         mvt("LSE", 0x23, 0x1A),
+    ),
+    fields=(
+        ERROR_FLAGS,
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import BACKWARD_FLOW, FORWARD_FLOW, FieldSpec, MeterProfile, mvt
+from .profile import (
+    BACKWARD_FLOW,
+    ERROR_FLAGS_AT_ERROR,
+    FORWARD_FLOW,
+    TPL_STATUS_ERRORS,
+    FieldSpec,
+    MeterProfile,
+    mvt,
+)
 
 PROFILE: Final = MeterProfile(
     name="qualcosonic",
@@ -20,6 +28,7 @@ PROFILE: Final = MeterProfile(
         mvt("AXI", 0x0C, 0x0D),
     ),
     fields=(
+        ERROR_FLAGS_AT_ERROR,
         FieldSpec("operating_time_h", "operating_time", "h"),
         FieldSpec("on_time_h", "on_time", "h"),
         FieldSpec("total_m3", "volume", "m3"),
@@ -32,5 +41,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("power_kw", "power", "kW"),
         FieldSpec("target_heat_energy_kwh", "energy", "kWh", vifes=FORWARD_FLOW, storage=16),
         FieldSpec("target_cooling_energy_kwh", "energy", "kWh", vifes=BACKWARD_FLOW, storage=16),
+        TPL_STATUS_ERRORS,
     ),
 )

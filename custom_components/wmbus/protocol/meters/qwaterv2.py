@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 from .qundis import WALK_BY_RECORD, decode_walk_by_with_deltas
 
 PROFILE: Final = MeterProfile(
@@ -52,5 +52,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("volume_delta_11_m3", "volume", "m3", storage=11),
         FieldSpec("volume_delta_12_m3", "volume", "m3", storage=12),
         FieldSpec("volume_delta_13_m3", "volume", "m3", storage=13),
+        TPL_STATUS_ERRORS,
     ),
 )

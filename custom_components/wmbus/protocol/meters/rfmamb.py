@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from ..records import Function
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="rfmamb",
@@ -60,5 +60,6 @@ PROFILE: Final = MeterProfile(
             storage=1,
             function=Function.MINIMUM,
         ),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from ..records import Function
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="sensostar",
@@ -18,6 +18,7 @@ PROFILE: Final = MeterProfile(
     media="heat",
     detect=(mvt("EFE", 0x00, 0x04),),
     fields=(
+        ERROR_FLAGS,
         FieldSpec("on_time_h", "on_time", "h"),
         FieldSpec("total_kwh", "energy", "kWh"),
         FieldSpec("total_water_m3", "volume", "m3"),
@@ -62,5 +63,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("target_30_kwh", "energy", "kWh", storage=30),
         FieldSpec("target_31_kwh", "energy", "kWh", storage=31),
         FieldSpec("target_32_kwh", "energy", "kWh", storage=32),
+        TPL_STATUS_ERRORS,
     ),
 )

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="supercom587",
     model="Sontex Supercom 587",
     media="water",
     detect=(mvt("SON", 0x3C, 0x06, 0x07),),
-    fields=(FieldSpec("total_m3", "volume", "m3", medium="water"),),
+    fields=(
+        FieldSpec("total_m3", "volume", "m3", medium="water"),
+        ERROR_FLAGS,
+        TPL_STATUS_ERRORS,
+    ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="uiws",
@@ -22,5 +22,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("external_temperature_c", "external_temperature", "C"),
         FieldSpec("unknown_m3", "volume", "m3", storage=1),
         FieldSpec("target_m3", "volume", "m3", storage=30),
+        TPL_STATUS_ERRORS,
     ),
 )

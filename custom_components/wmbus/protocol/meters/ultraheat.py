@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="ultraheat",
@@ -17,6 +17,7 @@ PROFILE: Final = MeterProfile(
     media="heat",
     detect=(mvt("LUG", 0x04, 0x04),),
     fields=(
+        ERROR_FLAGS,
         FieldSpec("actuality_duration_s", "actuality_duration", "s"),
         FieldSpec("target_kwh", "energy", "kWh", storage=1),
         FieldSpec("heat_kwh", "energy", "kWh"),
@@ -25,5 +26,6 @@ PROFILE: Final = MeterProfile(
         FieldSpec("flow_m3h", "volume_flow", "m3/h"),
         FieldSpec("flow_c", "flow_temperature", "C"),
         FieldSpec("return_c", "return_temperature", "C"),
+        TPL_STATUS_ERRORS,
     ),
 )

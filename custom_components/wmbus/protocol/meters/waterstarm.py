@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import BACKWARD_FLOW, FieldSpec, MeterProfile, mvt
+from .profile import BACKWARD_FLOW, ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="waterstarm",
@@ -22,10 +22,12 @@ PROFILE: Final = MeterProfile(
         mvt("EFE", 0x70, 0x07),
     ),
     fields=(
+        ERROR_FLAGS,
         FieldSpec("total_m3", "volume", "m3", medium="water"),
         FieldSpec("battery_v", "voltage", "V"),
         FieldSpec("total_backwards_m3", "volume", "m3", vifes=BACKWARD_FLOW),
         FieldSpec("consumption_at_set_date_m3", "volume", "m3", storage=1),
         FieldSpec("total_backwards_at_set_date_m3", "volume", "m3", vifes=BACKWARD_FLOW, storage=1),
+        TPL_STATUS_ERRORS,
     ),
 )

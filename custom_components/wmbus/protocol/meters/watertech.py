@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldSpec, MeterProfile, mvt
+from .profile import ERROR_FLAGS, TPL_STATUS_ERRORS, FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="watertech",
     model="Watertech watertech",
     media="water",
     detect=(mvt("WTT", 0x59, 0x07),),
-    fields=(FieldSpec("total_m3", "volume", "m3", medium="water"),),
+    fields=(
+        ERROR_FLAGS,
+        FieldSpec("total_m3", "volume", "m3", medium="water"),
+        TPL_STATUS_ERRORS,
+    ),
 )
