@@ -4,12 +4,18 @@ The gateway is the only owner of the stick and the decoder for its config entry.
 ReCalc bridge never touch either: they subscribe to what the gateway dispatches. Bytes are decoded
 here exactly once per telegram; each ``MeterReading`` then goes to the meter's entities (a
 dispatcher signal per meter) and to the reading listeners (the ReCalc bridge).
+
+Meters are known by their whole address (manufacturer, id, version, device type): a neighbour's
+meter with the same 8 digits is another meter, and the user's key is never tried on it. A meter
+added by its digits alone (typed, or by ReCalc) is bound to the address of its first telegram
+that decodes with its key; the address is then kept in its subentry.
 """
 
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import logging
@@ -29,10 +35,13 @@ from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_AES_KEY,
+    CONF_DEVICE_TYPE,
     CONF_LINK_MODE,
+    CONF_MANUFACTURER,
     CONF_METER_ID,
     CONF_PORT,
     CONF_UNAVAILABLE_AFTER_MIN,
+    CONF_VERSION,
     DEFAULT_LINK_MODE,
     DEFAULT_UNAVAILABLE_AFTER_MIN,
     DOMAIN,
@@ -51,7 +60,7 @@ from .meter_fields import (
 )
 from .protocol.decoder import Decoder, Reading
 from .protocol.errors import PayloadCrcMismatch, UnknownMeter, WmbusError
-from .protocol.frame import LinkHeader
+from .protocol.frame import LinkHeader, MeterAddress
 from .protocol.hci import DeviceInfo, LinkMode
 from .protocol.stick import Im871aStick, RadioFrame, Stick, StickState
 
@@ -197,6 +206,11 @@ class MeterRuntime:
     meter_id: str
     key: bytes | None
     """None: the meter sends in clear."""
+    address: MeterAddress | None = None
+    """The whole address the meter is bound to; None until its first telegram decodes."""
+    unbound_failures: Counter[MeterAddress] = field(default_factory=Counter)
+    """Payload CRC failures per address with the meter's digits, while it is not bound."""
+    wrong_key_reported: bool = False
     model: str | None = None
     last_reading: MeterReading | None = None
     last_heard: datetime | None = None
@@ -228,7 +242,7 @@ class Gateway:
         self.decoder = Decoder()
         # Tells whether a heard meter encrypts; never holds a key.
         self._probe = Decoder(duplicate_guard=False)
-        self.heard: OrderedDict[str, HeardMeter] = OrderedDict()
+        self.heard: OrderedDict[MeterAddress, HeardMeter] = OrderedDict()
         self.meters: dict[str, MeterRuntime] = {}
         self.outcomes: Counter[str] = Counter()
         self._reading_listeners: list[ReadingListener] = []
@@ -341,16 +355,19 @@ class Gateway:
         for sid, sub in wanted.items():
             meter_id = sub.data[CONF_METER_ID]
             key = subentry_key(sub)
+            address = subentry_address(sub)
             known = self.meters.get(meter_id)
-            if known is None or known.key != key:
-                # set_key resets the meter's duplicate guard: only when the key really changed.
-                self.decoder.set_key(meter_id, key)
+            if known is None or known.key != key or known.address != address:
+                # set_key resets the meter's duplicate guard: only when the key or the
+                # address really changed.
+                self._key_decoder(meter_id, address, key)
                 if known is not None:
                     # crc_failures stays: the next good telegram proves the new key and
                     # clears the wrong-key issue.
                     known.key = key
+                    known.address = address
             if known is None:
-                runtime = MeterRuntime(subentry_id=sid, meter_id=meter_id, key=key)
+                runtime = MeterRuntime(subentry_id=sid, meter_id=meter_id, key=key, address=address)
                 self._load_fields(runtime)
                 self.meters[meter_id] = runtime
                 # A restart must not blank restored values at once: a meter gets one full
@@ -360,6 +377,32 @@ class Gateway:
             else:
                 known.subentry_id = sid
         return added, removed
+
+    def _key_decoder(self, meter_id: str, address: MeterAddress | None, key: bytes | None) -> None:
+        """Give the decoder the meter's key: for its address once bound, else for its digits.
+
+        The digits' key (tried on every address with them) goes first, so a bound meter's
+        key is never tried on a neighbour's meter that shares the digits.
+        """
+        self.decoder.remove_meter(meter_id)
+        self.decoder.set_key(address if address is not None else meter_id, key)
+
+    def _bind(self, meter: MeterRuntime, address: MeterAddress, telegram: bytes) -> None:
+        """Bind a meter known by its digits to the address its key just decoded."""
+        meter.address = address
+        meter.unbound_failures.clear()
+        self._key_decoder(meter.meter_id, address, meter.key)
+        # The address's fresh decoder state has an empty duplicate guard: decoding the
+        # binding telegram once more fills it, so a repeater's copy is still a duplicate.
+        with suppress(WmbusError):
+            self.decoder.decode(telegram)
+        _LOGGER.info("Meter %s is bound to its address %s", meter.meter_id, address)
+        subentry = self.entry.subentries.get(meter.subentry_id)
+        if subentry is not None:
+            # The entry's update listener finds runtime and subentry agreeing: no re-key.
+            self.hass.config_entries.async_update_subentry(
+                self.entry, subentry, data={**subentry.data, **address_data(address)}
+            )
 
     def _load_fields(self, meter: MeterRuntime) -> None:
         """The fields the meter had before the restart.
@@ -469,26 +512,30 @@ class Gateway:
         try:
             reading = self.decoder.decode(frame.telegram)
         except UnknownMeter as err:
-            self._note_heard(err.meter_id, frame)
+            self._note_heard(err.address, frame)
             self._count(err.kind)
             return
         except PayloadCrcMismatch as err:
             self._count(err.kind)
             if err.header is not None:
-                self._note_heard(err.header.meter_id, frame, err.header)
-                self._payload_crc_failed(err.header.meter_id)
+                self._note_heard(err.header.address, frame, err.header)
+                self._payload_crc_failed(err.header.address)
             return
         except WmbusError as err:
             self._count(err.kind)
             if err.header is not None:
-                self._note_heard(err.header.meter_id, frame, err.header)
+                self._note_heard(err.header.address, frame, err.header)
             _LOGGER.debug("Dropped telegram: %s", err)
             return
         self._count("decoded")
-        self._note_heard(reading.meter_id, frame)
+        self._note_heard(reading.address, frame)
         meter = self.meters.get(reading.meter_id)
         if meter is None:  # keys are only set for configured meters
             return
+        if meter.address is None:
+            self._bind(meter, reading.address, frame.telegram)
+        elif meter.address != reading.address:
+            return  # another meter with the same digits (only before the decoder is re-keyed)
         shown = reading_fields(reading)
         meter_reading = MeterReading(
             reading,
@@ -503,8 +550,9 @@ class Gateway:
             self._save_fields()
         self._add_new_fields(meter, reading, shown)
         meter.last_heard = frame.received_at
-        if meter.crc_failures:
+        if meter.crc_failures or meter.wrong_key_reported:
             meter.crc_failures = 0
+            meter.wrong_key_reported = False
             ir.async_delete_issue(
                 self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.meter_id)
             )
@@ -572,14 +620,14 @@ class Gateway:
             async_dispatcher_send(self.hass, signal_counters(self.entry.entry_id))
 
     def _note_heard(
-        self, meter_id: str, frame: RadioFrame, header: LinkHeader | None = None
+        self, address: MeterAddress, frame: RadioFrame, header: LinkHeader | None = None
     ) -> None:
         """Remember who was heard; the header is parsed only for a meter new to the list."""
-        heard = self.heard.get(meter_id)
+        heard = self.heard.get(address)
         if heard is None:
             if header is None:
                 header = self.decoder.peek_header(frame.telegram)
-            self.heard[meter_id] = HeardMeter(
+            self.heard[address] = HeardMeter(
                 header, frame.rssi_dbm, frame.received_at, frame.telegram
             )
             if len(self.heard) > HEARD_METERS_LIMIT:
@@ -591,18 +639,32 @@ class Gateway:
         heard.last_heard = frame.received_at
         heard.telegram = frame.telegram
         heard.telegrams += 1
-        self.heard.move_to_end(meter_id)
+        self.heard.move_to_end(address)
 
-    def _payload_crc_failed(self, meter_id: str) -> None:
+    def _payload_crc_failed(self, address: MeterAddress) -> None:
+        meter_id = address.meter_id
         meter = self.meters.get(meter_id)
         if meter is None:
             return
-        meter.crc_failures += 1
-        if meter.crc_failures == WRONG_KEY_THRESHOLD:
+        if meter.address is None:
+            # Not bound yet, so the key is tried on every address with these digits: it is
+            # only called wrong once it failed on each of them heard (a neighbour's meter
+            # sharing the digits must not make the user's key look wrong).
+            meter.unbound_failures[address] += 1
+            failures = min(
+                meter.unbound_failures[heard] for heard in self.heard if heard.meter_id == meter_id
+            )
+        elif address == meter.address:
+            meter.crc_failures += 1
+            failures = meter.crc_failures
+        else:
+            return
+        if failures >= WRONG_KEY_THRESHOLD and not meter.wrong_key_reported:
+            meter.wrong_key_reported = True
             _LOGGER.warning(
                 "Meter %s: %d telegrams in a row failed the payload CRC; is the AES key wrong?",
                 meter_id,
-                meter.crc_failures,
+                failures,
             )
             ir.async_create_issue(
                 self.hass,
@@ -646,8 +708,22 @@ class Gateway:
     # --- for flows and repairs ----------------------------------------------------------
 
     def unconfigured_heard(self) -> list[HeardMeter]:
-        """Heard meters that are not configured yet, most recently heard first."""
-        return [h for mid, h in reversed(self.heard.items()) if mid not in self.meters]
+        """Heard meters that are not configured yet, most recently heard first.
+
+        A meter not yet bound to an address stands for every address with its digits.
+        """
+        return [
+            heard
+            for address, heard in reversed(self.heard.items())
+            if address.meter_id not in self.meters
+        ]
+
+    def heard_as(self, meter: str | MeterAddress) -> list[HeardMeter]:
+        """The heard meters an address names (one at most) or an id does (one per address)."""
+        if isinstance(meter, MeterAddress):
+            heard = self.heard.get(meter)
+            return [] if heard is None else [heard]
+        return [heard for address, heard in self.heard.items() if address.meter_id == meter]
 
     def needs_key(self, heard: HeardMeter) -> bool | None:
         """Whether a heard meter encrypts: True, False (sends in clear), None (cannot tell yet).
@@ -655,8 +731,8 @@ class Gateway:
         Decodes its latest telegram as a meter without a key on a scratch decoder, so the
         gateway's own decoder (keys, duplicate guards) is never touched.
         """
-        meter_id = heard.header.meter_id
-        self._probe.set_key(meter_id, None)
+        address = heard.header.address
+        self._probe.set_key(address, None)
         try:
             self._probe.decode(heard.telegram)
         except UnknownMeter:
@@ -664,40 +740,54 @@ class Gateway:
         except WmbusError:
             return None  # e.g. a compact frame before its format is known
         finally:
-            self._probe.remove_meter(meter_id)
+            self._probe.remove_meter(address)
         return False
 
-    def profile_of(self, meter_id: str, key: bytes | None) -> str | None:
+    def profile_of(self, meter: str | MeterAddress, key: bytes | None) -> str | None:
         """The profile (meter type) of a heard meter's latest telegram, decoded with ``key``.
 
-        None if it has not been heard or does not decode.
+        For an id, of the first meter heard with those digits whose telegram decodes; None
+        if none has been heard or none decodes.
         """
-        heard = self.heard.get(meter_id)
-        if heard is None:
-            return None
-        try:
-            if key is None:
-                self._probe.set_key(meter_id, None)
-                try:
-                    return self._probe.decode(heard.telegram).profile
-                finally:
-                    self._probe.remove_meter(meter_id)
-            return self.decoder.try_key(heard.telegram, key).profile
-        except WmbusError:
-            return None
+        for heard in self.heard_as(meter):
+            address = heard.header.address
+            try:
+                if key is None:
+                    self._probe.set_key(address, None)
+                    try:
+                        return self._probe.decode(heard.telegram).profile
+                    finally:
+                        self._probe.remove_meter(address)
+                return self.decoder.try_key(heard.telegram, key).profile
+            except WmbusError:
+                continue
+        return None
 
-    def check_key(self, meter_id: str, key: bytes) -> bool | None:
-        """Try ``key`` on the meter's latest telegram: True right, False wrong, None untested."""
-        heard = self.heard.get(meter_id)
-        if heard is None:
-            return None
-        try:
-            self.decoder.try_key(heard.telegram, key)
-        except PayloadCrcMismatch:
-            return False
-        except WmbusError:
-            return None  # e.g. a compact frame of a format not learned yet: cannot tell
-        return True
+    def check_key(self, meter: str | MeterAddress, key: bytes) -> bool | None:
+        """Try ``key`` on the meter's latest telegram: True right, False wrong, None untested.
+
+        For an id, right if it decodes any meter heard with those digits, wrong if it fails
+        the CRC of each.
+        """
+        return self.key_fits(meter, key)[0]
+
+    def key_fits(
+        self, meter: str | MeterAddress, key: bytes
+    ) -> tuple[bool | None, MeterAddress | None]:
+        """``check_key``'s answer, and the address of the heard meter ``key`` decoded."""
+        verdict: bool | None = None
+        for heard in self.heard_as(meter):
+            try:
+                self.decoder.try_key(heard.telegram, key)
+            except PayloadCrcMismatch:
+                verdict = False if verdict is None else verdict
+                continue
+            except WmbusError:
+                # e.g. a compact frame of a format not learned yet: cannot tell
+                verdict = None
+                continue
+            return True, heard.header.address
+        return verdict, None
 
     def counters(self) -> Mapping[str, int]:
         """Telegram outcomes plus the stick's own counters."""
@@ -707,6 +797,39 @@ class Gateway:
 def fields_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     """The Store of the fields each meter of a stick entry has entities for."""
     return Store(hass, FIELDS_STORAGE_VERSION, f"{DOMAIN}.meter_fields.{entry_id}")
+
+
+def subentry_address(subentry: ConfigSubentry) -> MeterAddress | None:
+    """The whole address a meter subentry is bound to; None until one of its telegrams decodes.
+
+    Subentries from before meters were keyed by address have none and bind on their next good
+    telegram; a damaged address is treated the same way.
+    """
+    data = subentry.data
+    manufacturer = data.get(CONF_MANUFACTURER)
+    if manufacturer is None:
+        return None
+    try:
+        address = MeterAddress(
+            str(manufacturer),
+            str(data[CONF_METER_ID]),
+            int(data[CONF_VERSION]),
+            int(data[CONF_DEVICE_TYPE]),
+        )
+        _wire = address.wire  # raises ValueError for what no meter can send
+    except (KeyError, TypeError, ValueError):
+        _LOGGER.warning("Meter %s: ignoring a damaged stored address", data.get(CONF_METER_ID))
+        return None
+    return address
+
+
+def address_data(address: MeterAddress) -> dict[str, str | int]:
+    """The subentry data that binds a meter to ``address`` (its id is stored already)."""
+    return {
+        CONF_MANUFACTURER: address.manufacturer,
+        CONF_VERSION: address.version,
+        CONF_DEVICE_TYPE: address.device_type,
+    }
 
 
 def subentry_key(subentry: ConfigSubentry) -> bytes | None:

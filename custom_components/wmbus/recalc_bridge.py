@@ -70,6 +70,7 @@ from .const import (
     ORIGIN_RECALC,
     SUBENTRY_METER,
 )
+from .gateway import address_data, subentry_address
 from .recalc import (
     DEFAULT_PROFILE,
     ChannelPlan,
@@ -616,12 +617,14 @@ class RecalcBridge:
                 ),
             )
         for meter in change.update:
-            entries.async_update_subentry(
-                self.entry,
-                subs[meter.device_id],
-                data=_subentry_data(meter, profiles[meter.device_id]),
-                title=_title(meter),
-            )
+            sub = subs[meter.device_id]
+            data = _subentry_data(meter, profiles[meter.device_id])
+            address = subentry_address(sub)
+            if address is not None and sub.data.get(CONF_AES_KEY) == meter.encryption_key:
+                # Same meter, same key: it stays bound to the address it was heard from (a
+                # new key may be for a replaced meter: it binds again on its first telegram).
+                data.update(address_data(address))
+            entries.async_update_subentry(self.entry, sub, data=data, title=_title(meter))
         for meter_id in change.remove:
             entries.async_remove_subentry(self.entry, subs[meter_id].subentry_id)
             self._config_sent.pop(meter_id, None)
@@ -716,7 +719,7 @@ async def async_remove_recalc_state(hass: HomeAssistant, entry_id: str) -> None:
     await _store(hass, entry_id).async_remove()
 
 
-def _subentry_data(meter: RecalcMeter, profile: str) -> dict[str, str]:
+def _subentry_data(meter: RecalcMeter, profile: str) -> dict[str, str | int]:
     return {
         CONF_METER_ID: meter.device_id,
         CONF_AES_KEY: meter.encryption_key,
