@@ -14,6 +14,7 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentry,
     ConfigSubentryFlow,
     OptionsFlow,
     SubentryFlowResult,
@@ -56,7 +57,14 @@ from .const import (
     ORIGIN_USER,
     SUBENTRY_METER,
 )
-from .gateway import address_data, manufacturer_name, normalize_key, subentry_address
+from .gateway import (
+    address_data,
+    identifier_for,
+    manufacturer_name,
+    new_identifier,
+    normalize_key,
+    subentry_address,
+)
 from .ha_compat import SerialPortCandidate, async_serial_port_candidates, vol
 from .protocol.frame import MeterAddress, device_type_name, normalize_meter_id
 from .protocol.hci import DeviceInfo, LinkMode
@@ -438,15 +446,28 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         entry: WmbusConfigEntry = self._get_entry()
         return getattr(entry, "runtime_data", None)
 
-    def _configured_ids(self) -> set[str]:
-        ids: set[str] = set()
-        for entry in self.hass.config_entries.async_entries(DOMAIN):
-            ids.update(
-                sub.data[CONF_METER_ID]
-                for sub in entry.subentries.values()
-                if sub.subentry_type == SUBENTRY_METER
-            )
-        return ids
+    def _set_up_meters(self) -> list[ConfigSubentry]:
+        """The meter subentries of every stick."""
+        return [
+            sub
+            for entry in self.hass.config_entries.async_entries(DOMAIN)
+            for sub in entry.subentries.values()
+            if sub.subentry_type == SUBENTRY_METER
+        ]
+
+    def _taken(self, meter_id: str, address: MeterAddress | None) -> bool:
+        """Whether the meter is set up already, on any stick.
+
+        A typed id is taken by any meter with its digits (which of them would it be?); a heard
+        meter by one bound to its address, or by one with its digits not bound yet.
+        """
+        for sub in self._set_up_meters():
+            if sub.data[CONF_METER_ID] != meter_id:
+                continue
+            bound = subentry_address(sub)
+            if address is None or bound is None or bound == address:
+                return True
+        return False
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Choose a heard meter or type its 8-digit id."""
@@ -463,20 +484,19 @@ class MeterSubentryFlow(ConfigSubentryFlow):
             except ValueError:
                 errors[CONF_METER_ID] = "invalid_meter_id"
             else:
-                if meter_id in self._configured_ids():
+                if self._taken(meter_id, address):
                     errors[CONF_METER_ID] = "already_configured"
                 else:
                     self._meter_id = meter_id
                     self._address = address
                     return await self.async_step_key()
         gateway = self._gateway()
-        configured = self._configured_ids()
         labels = await HeardLabels.load(self.hass)
         now = dt_util.utcnow()
         offered = [
             h
             for h in (gateway.unconfigured_heard() if gateway else [])[:HEARD_LIST_LENGTH]
-            if h.header.meter_id not in configured
+            if not self._taken(h.header.meter_id, h.header.address)
         ]
         self._heard_choices = _heard_choices(offered)
         heard = [
@@ -517,6 +537,14 @@ class MeterSubentryFlow(ConfigSubentryFlow):
                 # Without an address (typed id, nothing heard decoding) the gateway binds the
                 # meter to the address of its first telegram that decodes.
                 address = self._address or self._fitted_address
+                # The digits, unless a meter with them is set up (then only a heard meter of
+                # another address gets here): that one's ids are left as they are.
+                taken = {identifier_for(sub) for sub in self._set_up_meters()}
+                identifier = (
+                    self._meter_id
+                    if self._address is None
+                    else new_identifier(self._address, taken)
+                )
                 return self.async_create_entry(
                     title=name,
                     data={
@@ -525,7 +553,7 @@ class MeterSubentryFlow(ConfigSubentryFlow):
                         CONF_ORIGIN: ORIGIN_USER,
                         **(address_data(address) if address is not None else {}),
                     },
-                    unique_id=self._meter_id,
+                    unique_id=identifier,
                 )
         needs_key = self._needs_key(self._address or self._meter_id)
         schema = vol.Schema(

@@ -9,6 +9,10 @@ Meters are known by their whole address (manufacturer, id, version, device type)
 meter with the same 8 digits is another meter, and the user's key is never tried on it. A meter
 added by its digits alone (typed, or by ReCalc) is bound to the address of its first telegram
 that decodes with its key; the address is then kept in its subentry.
+
+In Home Assistant a meter is its *identifier* (device, entity unique ids, fields Store, repair
+issues): its 8 digits, as always, or, for a meter set up beside another one with the same
+digits, digits and address (see ``identifier_for``).
 """
 
 from __future__ import annotations
@@ -119,9 +123,9 @@ MANUFACTURER_NAMES: Final[Mapping[str, str]] = {
 type ReadingListener = Callable[[MeterReading], None]
 
 
-def signal_meter(entry_id: str, meter_id: str) -> str:
+def signal_meter(entry_id: str, identifier: str) -> str:
     """Dispatcher signal carrying a meter's readings and availability changes."""
-    return f"{DOMAIN}_{entry_id}_meter_{meter_id}"
+    return f"{DOMAIN}_{entry_id}_meter_{identifier}"
 
 
 def signal_stick(entry_id: str) -> str:
@@ -134,9 +138,9 @@ def signal_counters(entry_id: str) -> str:
     return f"{DOMAIN}_{entry_id}_counters"
 
 
-def signal_accept_total(entry_id: str, meter_id: str, key: str) -> str:
+def signal_accept_total(entry_id: str, identifier: str, key: str) -> str:
     """Dispatcher signal of the repair that accepts a meter's lower total as its new total."""
-    return f"{DOMAIN}_{entry_id}_accept_total_{meter_id}_{key}"
+    return f"{DOMAIN}_{entry_id}_accept_total_{identifier}_{key}"
 
 
 def signal_new_fields(entry_id: str) -> str:
@@ -181,7 +185,7 @@ class MeterReading:
 class NewFields:
     """Fields a meter's telegram carried for the first time: entities to add."""
 
-    meter_id: str
+    identifier: str
     fields: tuple[MeterField, ...] = ()
     fixed: tuple[str, ...] = ()
     """Sensor keys of ``FIXED_VALUE_KEYS`` (OmniPower's energy and power)."""
@@ -203,6 +207,8 @@ class MeterRuntime:
     """What the gateway tracks for one configured meter."""
 
     subentry_id: str
+    identifier: str
+    """The meter in Home Assistant (see the module docstring); its digits for most meters."""
     meter_id: str
     key: bytes | None
     """None: the meter sends in clear."""
@@ -244,6 +250,10 @@ class Gateway:
         self._probe = Decoder(duplicate_guard=False)
         self.heard: OrderedDict[MeterAddress, HeardMeter] = OrderedDict()
         self.meters: dict[str, MeterRuntime] = {}
+        """Configured meters by identifier."""
+        self._bound: dict[MeterAddress, MeterRuntime] = {}
+        self._unbound: dict[str, MeterRuntime] = {}
+        """Meters not bound to an address yet, by their digits (one per digits at most)."""
         self.outcomes: Counter[str] = Counter()
         self._reading_listeners: list[ReadingListener] = []
         # Set by the ReCalc bridge of this entry; the gateway itself never calls it.
@@ -296,7 +306,7 @@ class Gateway:
                 meter.expiry()
                 meter.expiry = None
             ir.async_delete_issue(
-                self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.meter_id)
+                self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.identifier)
             )
         if self._stick_issue_timer is not None:
             self._stick_issue_timer()
@@ -347,51 +357,82 @@ class Gateway:
         by_subentry = {m.subentry_id: m for m in self.meters.values()}
         added: list[str] = []
         removed: list[str] = []
+        rekey: set[str] = set()
         for sid, meter in by_subentry.items():
             sub = wanted.get(sid)
-            if sub is None or sub.data[CONF_METER_ID] != meter.meter_id:
+            if (
+                sub is None
+                or sub.data[CONF_METER_ID] != meter.meter_id
+                or identifier_for(sub) != meter.identifier
+            ):
                 self._forget_meter(meter)
+                rekey.add(meter.meter_id)
                 removed.append(sid)
         for sid, sub in wanted.items():
             meter_id = sub.data[CONF_METER_ID]
             key = subentry_key(sub)
             address = subentry_address(sub)
-            known = self.meters.get(meter_id)
+            known = self.meters.get(identifier_for(sub))
             if known is None or known.key != key or known.address != address:
                 # set_key resets the meter's duplicate guard: only when the key or the
                 # address really changed.
-                self._key_decoder(meter_id, address, key)
+                rekey.add(meter_id)
                 if known is not None:
                     # crc_failures stays: the next good telegram proves the new key and
                     # clears the wrong-key issue.
                     known.key = key
                     known.address = address
             if known is None:
-                runtime = MeterRuntime(subentry_id=sid, meter_id=meter_id, key=key, address=address)
+                runtime = MeterRuntime(
+                    subentry_id=sid,
+                    identifier=identifier_for(sub),
+                    meter_id=meter_id,
+                    key=key,
+                    address=address,
+                )
                 self._load_fields(runtime)
-                self.meters[meter_id] = runtime
+                self.meters[runtime.identifier] = runtime
                 # A restart must not blank restored values at once: a meter gets one full
                 # window to be heard before its entities go unavailable.
                 self._schedule_expiry(runtime)
                 added.append(sid)
             else:
                 known.subentry_id = sid
+        self._index()
+        for meter_id in rekey:
+            self._key_decoder(meter_id)
         return added, removed
 
-    def _key_decoder(self, meter_id: str, address: MeterAddress | None, key: bytes | None) -> None:
-        """Give the decoder the meter's key: for its address once bound, else for its digits.
+    def _index(self) -> None:
+        self._bound = {m.address: m for m in self.meters.values() if m.address is not None}
+        self._unbound = {m.meter_id: m for m in self.meters.values() if m.address is None}
 
-        The digits' key (tried on every address with them) goes first, so a bound meter's
-        key is never tried on a neighbour's meter that shares the digits.
+    def meter_for(self, address: MeterAddress) -> MeterRuntime | None:
+        """The configured meter a telegram from ``address`` belongs to, if any.
+
+        A meter bound to the address, else one with the digits not bound yet.
+        """
+        return self._bound.get(address) or self._unbound.get(address.meter_id)
+
+    def _key_decoder(self, meter_id: str) -> None:
+        """Give the decoder the keys of the meters with these digits, as they are now.
+
+        A bound meter's key goes to its address only, so it is never tried on a neighbour's
+        meter that shares the digits; a meter not bound yet has its key tried on every other
+        address with them.
         """
         self.decoder.remove_meter(meter_id)
-        self.decoder.set_key(address if address is not None else meter_id, key)
+        for meter in self.meters.values():
+            if meter.meter_id == meter_id:
+                target = meter.address if meter.address is not None else meter_id
+                self.decoder.set_key(target, meter.key)
 
     def _bind(self, meter: MeterRuntime, address: MeterAddress, telegram: bytes) -> None:
         """Bind a meter known by its digits to the address its key just decoded."""
         meter.address = address
         meter.unbound_failures.clear()
-        self._key_decoder(meter.meter_id, address, meter.key)
+        self._index()
+        self._key_decoder(meter.meter_id)
         # The address's fresh decoder state has an empty duplicate guard: decoding the
         # binding telegram once more fills it, so a repeater's copy is still a duplicate.
         with suppress(WmbusError):
@@ -410,13 +451,13 @@ class Gateway:
         A meter from a version that stored no fields had the energy and power sensors: those
         it has in the entity registry are kept.
         """
-        stored = self._stored_fields.get(meter.meter_id)
+        stored = self._stored_fields.get(meter.identifier)
         if stored is None:
             registry = er.async_get(self.hass)
             meter.fixed = {
                 key
                 for key in FIXED_VALUE_KEYS.values()
-                if registry.async_get_entity_id("sensor", DOMAIN, f"{meter.meter_id}_{key}")
+                if registry.async_get_entity_id("sensor", DOMAIN, f"{meter.identifier}_{key}")
             }
             return
         meter.fixed = {str(key) for key in stored.get("fixed", ())}
@@ -434,7 +475,7 @@ class Gateway:
 
     def _save_fields(self) -> None:
         snapshot = {
-            meter.meter_id: {
+            meter.identifier: {
                 "profile": meter.profile,
                 "manufacturer": meter.manufacturer,
                 "fixed": sorted(meter.fixed),
@@ -449,12 +490,11 @@ class Gateway:
     def _forget_meter(self, meter: MeterRuntime) -> None:
         if meter.expiry is not None:
             meter.expiry()
-        self.meters.pop(meter.meter_id, None)
-        if self._stored_fields.pop(meter.meter_id, None) is not None:
+        self.meters.pop(meter.identifier, None)
+        if self._stored_fields.pop(meter.identifier, None) is not None:
             self._save_fields()
-        self.decoder.remove_meter(meter.meter_id)
         ir.async_delete_issue(
-            self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.meter_id)
+            self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.identifier)
         )
 
     # --- listeners ----------------------------------------------------------------------
@@ -529,7 +569,7 @@ class Gateway:
             return
         self._count("decoded")
         self._note_heard(reading.address, frame)
-        meter = self.meters.get(reading.meter_id)
+        meter = self.meter_for(reading.address)
         if meter is None:  # keys are only set for configured meters
             return
         if meter.address is None:
@@ -554,7 +594,7 @@ class Gateway:
             meter.crc_failures = 0
             meter.wrong_key_reported = False
             ir.async_delete_issue(
-                self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.meter_id)
+                self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.identifier)
             )
         if not meter.available:
             _LOGGER.info("Meter %s is heard again", meter.meter_id)
@@ -562,9 +602,9 @@ class Gateway:
         self._schedule_expiry(meter)
         if meter.model != reading.model:
             meter.model = reading.model
-            self._describe_meter_device(reading)
+            self._describe_meter_device(meter, reading)
         async_dispatcher_send(
-            self.hass, signal_meter(self.entry.entry_id, meter.meter_id), meter_reading
+            self.hass, signal_meter(self.entry.entry_id, meter.identifier), meter_reading
         )
         for listener in list(self._reading_listeners):
             listener(meter_reading)
@@ -595,13 +635,13 @@ class Gateway:
         async_dispatcher_send(
             self.hass,
             signal_new_fields(self.entry.entry_id),
-            NewFields(meter.meter_id, tuple(fields), tuple(fixed)),
+            NewFields(meter.identifier, tuple(fields), tuple(fixed)),
         )
 
-    def _describe_meter_device(self, reading: Reading) -> None:
+    def _describe_meter_device(self, meter: MeterRuntime, reading: Reading) -> None:
         """Record on the meter's device what its telegrams say it is."""
         device_registry = dr.async_get(self.hass)
-        device = device_of_entry(device_registry, (DOMAIN, reading.meter_id), self.entry.entry_id)
+        device = device_of_entry(device_registry, (DOMAIN, meter.identifier), self.entry.entry_id)
         if device is not None:
             device_registry.async_update_device(
                 device.id,
@@ -643,16 +683,18 @@ class Gateway:
 
     def _payload_crc_failed(self, address: MeterAddress) -> None:
         meter_id = address.meter_id
-        meter = self.meters.get(meter_id)
+        meter = self.meter_for(address)
         if meter is None:
             return
         if meter.address is None:
-            # Not bound yet, so the key is tried on every address with these digits: it is
-            # only called wrong once it failed on each of them heard (a neighbour's meter
-            # sharing the digits must not make the user's key look wrong).
+            # Not bound yet, so the key is tried on every address with these digits (but
+            # those of other meters set up): it is only called wrong once it failed on each
+            # of them heard (a neighbour's meter must not make the user's key look wrong).
             meter.unbound_failures[address] += 1
             failures = min(
-                meter.unbound_failures[heard] for heard in self.heard if heard.meter_id == meter_id
+                meter.unbound_failures[heard]
+                for heard in self.heard
+                if heard.meter_id == meter_id and heard not in self._bound
             )
         elif address == meter.address:
             meter.crc_failures += 1
@@ -669,7 +711,7 @@ class Gateway:
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,
-                wrong_key_issue_id(self.entry.entry_id, meter_id),
+                wrong_key_issue_id(self.entry.entry_id, meter.identifier),
                 is_fixable=True,
                 severity=ir.IssueSeverity.ERROR,
                 translation_key="wrong_key",
@@ -693,7 +735,7 @@ class Gateway:
                 self.unavailable_after,
             )
             async_dispatcher_send(
-                self.hass, signal_meter(self.entry.entry_id, meter.meter_id), None
+                self.hass, signal_meter(self.entry.entry_id, meter.identifier), None
             )
 
         meter.expiry = async_call_later(self.hass, self.unavailable_after, expire)
@@ -715,7 +757,7 @@ class Gateway:
         return [
             heard
             for address, heard in reversed(self.heard.items())
-            if address.meter_id not in self.meters
+            if self.meter_for(address) is None
         ]
 
     def heard_as(self, meter: str | MeterAddress) -> list[HeardMeter]:
@@ -799,6 +841,30 @@ def fields_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     return Store(hass, FIELDS_STORAGE_VERSION, f"{DOMAIN}.meter_fields.{entry_id}")
 
 
+def identifier_for(subentry: ConfigSubentry) -> str:
+    """A meter subentry's identifier in Home Assistant: its unique id.
+
+    That is the meter's 8 digits (so devices and entities of meters set up before meters were
+    keyed by address keep their ids), or ``new_identifier``'s digits and address for a meter
+    set up beside another one with the same digits.
+    """
+    return subentry.unique_id or str(subentry.data[CONF_METER_ID])
+
+
+def new_identifier(address: MeterAddress, taken: set[str]) -> str:
+    """The identifier (and subentry unique id) of a meter being set up.
+
+    Its digits, unless a meter with them is set up already: then digits and address, e.g.
+    ``32666857_zri_30_07``.
+    """
+    if address.meter_id not in taken:
+        return address.meter_id
+    return (
+        f"{address.meter_id}_{address.manufacturer.lower()}"
+        f"_{address.version:02x}_{address.device_type:02x}"
+    )
+
+
 def subentry_address(subentry: ConfigSubentry) -> MeterAddress | None:
     """The whole address a meter subentry is bound to; None until one of its telegrams decodes.
 
@@ -848,11 +914,11 @@ def stick_issue_id(entry_id: str) -> str:
     return f"stick_disconnected_{entry_id}"
 
 
-def total_decreased_issue_id(entry_id: str, meter_id: str, key: str) -> str:
+def total_decreased_issue_id(entry_id: str, identifier: str, key: str) -> str:
     """Repair issue id of a meter total that went down (meter replaced or reset)."""
-    return f"total_decreased_{entry_id}_{meter_id}_{key}"
+    return f"total_decreased_{entry_id}_{identifier}_{key}"
 
 
-def wrong_key_issue_id(entry_id: str, meter_id: str) -> str:
+def wrong_key_issue_id(entry_id: str, identifier: str) -> str:
     """Repair issue id of a meter whose telegrams keep failing the payload CRC."""
-    return f"wrong_key_{entry_id}_{meter_id}"
+    return f"wrong_key_{entry_id}_{identifier}"

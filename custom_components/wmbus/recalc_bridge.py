@@ -70,7 +70,7 @@ from .const import (
     ORIGIN_RECALC,
     SUBENTRY_METER,
 )
-from .gateway import address_data, subentry_address
+from .gateway import address_data, identifier_for, subentry_address
 from .recalc import (
     DEFAULT_PROFILE,
     ChannelPlan,
@@ -398,10 +398,16 @@ class RecalcBridge:
     # --- meters ------------------------------------------------------------------------
 
     def _meter_subentries(self) -> dict[str, ConfigSubentry]:
+        """Meter subentries by ReCalc's deviceId, the 8 digits.
+
+        Of two meters sharing the digits ReCalc knows the one set up first (whose identifier
+        is the digits alone); the other is never mirrored, and never changed by a command.
+        """
         return {
             sub.data[CONF_METER_ID]: sub
             for sub in self.entry.subentries.values()
             if sub.subentry_type == SUBENTRY_METER
+            and identifier_for(sub) == sub.data[CONF_METER_ID]
         }
 
     def _mirrored(self) -> dict[str, str]:
@@ -505,8 +511,9 @@ class RecalcBridge:
             return
         reading = meter_reading.reading
         sub = self._meter_subentries().get(reading.meter_id)
-        if sub is None:
-            return
+        meter = self.gateway.meter_for(reading.address)
+        if sub is None or meter is None or meter.subentry_id != sub.subentry_id:
+            return  # not mirrored, or the other meter with these digits
         if sub.data.get(CONF_ORIGIN) == ORIGIN_RECALC:
             manufacturer_key = sub.data[CONF_RECALC_MANUFACTURER_KEY]
         elif reading.meter_id in self.claimed:

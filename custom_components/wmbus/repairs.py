@@ -72,9 +72,9 @@ class WrongKeyRepairFlow(RepairsFlow):
 class TotalDecreasedRepairFlow(RepairsFlow):
     """Confirm that the lower total is right; the sensor takes it and follows the meter again."""
 
-    def __init__(self, entry_id: str, meter_id: str, key: str) -> None:
+    def __init__(self, entry_id: str, identifier: str, key: str) -> None:
         self._entry_id = entry_id
-        self._meter_id = meter_id
+        self._identifier = identifier
         self._key = key
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
@@ -87,7 +87,7 @@ class TotalDecreasedRepairFlow(RepairsFlow):
         """Accept the meter's latest total (the sensor withdraws the issue when it takes it)."""
         if user_input is not None:
             async_dispatcher_send(
-                self.hass, signal_accept_total(self._entry_id, self._meter_id, self._key)
+                self.hass, signal_accept_total(self._entry_id, self._identifier, self._key)
             )
             return self.async_create_entry(data={})
         issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)

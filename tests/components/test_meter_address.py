@@ -356,3 +356,65 @@ async def test_a_typed_id_is_bound_to_the_heard_meter_its_key_decodes(
     (subentry,) = entry.subentries.values()
     assert subentry.data[CONF_MANUFACTURER] == "KAM"
     assert subentry.data[CONF_VERSION] == 0x30
+
+
+async def _add_from_heard_list(hass: HomeAssistant, entry: MockConfigEntry, value: str) -> None:
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_METER), context={"source": SOURCE_USER}
+    )
+    values = [o["value"] for o in result["data_schema"].schema[CONF_METER_ID].config["options"]]
+    assert value in values
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_METER_ID: value}
+    )
+    assert result["step_id"] == "key_optional"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_NAME: f"Water {value}"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+
+async def test_two_meters_with_the_same_digits_are_two_meters(
+    hass: HomeAssistant, emulator: Im871aEmulator
+) -> None:
+    entry = await _stick(hass, emulator)
+    gateway: Gateway = entry.runtime_data
+    emulator.send_telegram(_iperl_telegram())
+    emulator.send_telegram(sent_by(IPERL_NEIGHBOUR, _iperl_telegram()))
+    await wait_for(hass, lambda: len(gateway.heard) == 2)
+    await _add_from_heard_list(hass, entry, str(IPERL))
+    # Only the other one is left to add; its digits alone name it in the list.
+    await _add_from_heard_list(hass, entry, IPERL.meter_id)
+    neighbour_identifier = f"{IPERL.meter_id}_apa_68_16"
+    assert {sub.unique_id for sub in entry.subentries.values()} == {
+        IPERL.meter_id,
+        neighbour_identifier,
+    }
+    assert gateway.meters[neighbour_identifier].address == IPERL_NEIGHBOUR
+    assert gateway.meters[IPERL.meter_id].address == IPERL
+
+    emulator.send_telegram(_iperl_telegram())
+    await wait_for(hass, lambda: gateway.meters[IPERL.meter_id].last_reading is not None)
+    assert gateway.meters[neighbour_identifier].last_reading is None
+    emulator.send_telegram(sent_by(IPERL_NEIGHBOUR, _iperl_telegram()))
+    await wait_for(hass, lambda: gateway.meters[neighbour_identifier].last_reading is not None)
+    neighbour_reading = gateway.meters[neighbour_identifier].last_reading
+    assert neighbour_reading is not None
+    assert neighbour_reading.reading.address == IPERL_NEIGHBOUR
+
+    # Two devices, each with its own entities; both show the digits as serial number.
+    devices = dr.async_get(hass)
+    for identifier in (IPERL.meter_id, neighbour_identifier):
+        device = devices.async_get_device(identifiers={(DOMAIN, identifier)})
+        assert device is not None
+        assert device.serial_number == IPERL.meter_id
+        await wait_for(
+            hass,
+            lambda identifier=identifier: (
+                "7.704" in _meter_states(hass, entry, identifier).values()  # m³
+            ),
+        )
+    neighbour_ids = set(_meter_states(hass, entry, neighbour_identifier))
+    assert neighbour_ids
+    assert all(uid.startswith(f"{neighbour_identifier}_") for uid in neighbour_ids)
