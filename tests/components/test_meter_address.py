@@ -34,6 +34,7 @@ from custom_components.wmbus.const import (
     SUBENTRY_METER,
 )
 from custom_components.wmbus.gateway import Gateway, wrong_key_issue_id
+from custom_components.wmbus.ha_compat import device_of_entry
 from custom_components.wmbus.protocol.frame import MeterAddress
 from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, state, wait_for
 from tests.conftest import corpus_vectors
@@ -264,7 +265,7 @@ async def test_binding_an_upgraded_meter_keeps_its_entities_and_device(
     devices = dr.async_get(hass)
     unique_id = f"{METER_ID}_energy_imported"
     assert entities.async_get_entity_id("sensor", DOMAIN, unique_id) == ENERGY_IMPORTED
-    device = devices.async_get_device(identifiers={(DOMAIN, METER_ID)})
+    device = device_of_entry(devices, (DOMAIN, METER_ID), entry.entry_id)
     assert device is not None
     before = {
         e.unique_id: e.entity_id
@@ -284,7 +285,7 @@ async def test_binding_an_upgraded_meter_keeps_its_entities_and_device(
     }
     assert {uid: after[uid] for uid in before} == before
     assert entities.async_get_entity_id("sensor", DOMAIN, unique_id) == ENERGY_IMPORTED
-    bound_device = devices.async_get_device(identifiers={(DOMAIN, METER_ID)})
+    bound_device = device_of_entry(devices, (DOMAIN, METER_ID), entry.entry_id)
     assert bound_device is not None
     assert bound_device.id == device.id
     assert entry.runtime_data.meters[METER_ID].address == OMNIPOWER
@@ -406,7 +407,7 @@ async def test_two_meters_with_the_same_digits_are_two_meters(
     # Two devices, each with its own entities; both show the digits as serial number.
     devices = dr.async_get(hass)
     for identifier in (IPERL.meter_id, neighbour_identifier):
-        device = devices.async_get_device(identifiers={(DOMAIN, identifier)})
+        device = device_of_entry(devices, (DOMAIN, identifier), entry.entry_id)
         assert device is not None
         assert device.serial_number == IPERL.meter_id
         await wait_for(
