@@ -78,6 +78,10 @@ _LOGGER = logging.getLogger(__name__)
 # written at this pace instead, so a busy neighbourhood does not flood the state machine.
 COUNTERS_INTERVAL = timedelta(seconds=10)
 
+# Addresses with a meter's digits whose failures are counted while it is not bound (the heard
+# list bounds them too; beyond this many, those no longer heard are dropped).
+UNBOUND_ADDRESSES_TRACKED: Final = 64
+
 # New fields are rare (a meter's first telegrams); their Store is written shortly after.
 FIELDS_STORAGE_VERSION = 1
 FIELDS_SAVE_DELAY_S = 5.0
@@ -691,6 +695,11 @@ class Gateway:
             # those of other meters set up): it is only called wrong once it failed on each
             # of them heard (a neighbour's meter must not make the user's key look wrong).
             meter.unbound_failures[address] += 1
+            if len(meter.unbound_failures) > UNBOUND_ADDRESSES_TRACKED:
+                # Made-up addresses with the digits must not grow the counts: keep those heard.
+                meter.unbound_failures = Counter(
+                    {seen: n for seen, n in meter.unbound_failures.items() if seen in self.heard}
+                )
             failures = min(
                 meter.unbound_failures[heard]
                 for heard in self.heard
