@@ -221,6 +221,7 @@ class MeterRuntime:
     unbound_failures: Counter[MeterAddress] = field(default_factory=Counter)
     """Payload CRC failures per address with the meter's digits, while it is not bound."""
     wrong_key_reported: bool = False
+    """The wrong-key repair is up (raised once per run of failures, cleared by a good telegram)."""
     model: str | None = None
     last_reading: MeterReading | None = None
     last_heard: datetime | None = None
@@ -578,8 +579,6 @@ class Gateway:
             return
         if meter.address is None:
             self._bind(meter, reading.address, frame.telegram)
-        elif meter.address != reading.address:
-            return  # another meter with the same digits (only before the decoder is re-keyed)
         shown = reading_fields(reading)
         meter_reading = MeterReading(
             reading,
