@@ -19,9 +19,14 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .const import CONF_METER_ID
 from .entity import WmbusMeterEntity, WmbusStickEntity
-from .gateway import MeterReading, NewFields, signal_meter_added, signal_new_fields
+from .gateway import (
+    MeterReading,
+    NewFields,
+    identifier_for,
+    signal_meter_added,
+    signal_new_fields,
+)
 from .ha_compat import BinarySensorDeviceClass
 from .meter_fields import MeterField
 
@@ -61,13 +66,13 @@ async def async_setup_entry(
     @callback
     def add_meter(subentry_id: str) -> None:
         subentry = entry.subentries[subentry_id]
-        meter = gateway.meters[subentry.data[CONF_METER_ID]]
+        meter = gateway.meters[identifier_for(subentry)]
         if entities := problem_sensors(subentry, meter.fields.values()):
             async_add_entities(entities, config_subentry_id=subentry_id)
 
     @callback
     def add_fields(new: NewFields) -> None:
-        meter = gateway.meters.get(new.meter_id)
+        meter = gateway.meters.get(new.identifier)
         if meter is None or meter.subentry_id not in entry.subentries:
             return
         subentry = entry.subentries[meter.subentry_id]
@@ -101,7 +106,7 @@ class WmbusProblemSensor(WmbusMeterEntity, BinarySensorEntity, RestoreEntity):
     ) -> None:
         super().__init__(entry, subentry, meter_field.binary_sensor_description())
         self._field_key = meter_field.key
-        meter = self.gateway.meters.get(self.meter_id)
+        meter = self.gateway.meters.get(self.identifier)
         if meter is not None and meter.last_reading is not None:
             self.apply_reading(meter.last_reading)
 

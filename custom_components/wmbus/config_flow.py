@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
 import logging
@@ -13,6 +14,7 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentry,
     ConfigSubentryFlow,
     OptionsFlow,
     SubentryFlowResult,
@@ -55,9 +57,16 @@ from .const import (
     ORIGIN_USER,
     SUBENTRY_METER,
 )
-from .gateway import manufacturer_name, normalize_key
+from .gateway import (
+    address_data,
+    identifier_for,
+    manufacturer_name,
+    new_identifier,
+    normalize_key,
+    subentry_address,
+)
 from .ha_compat import SerialPortCandidate, async_serial_port_candidates, vol
-from .protocol.frame import device_type_name, normalize_meter_id
+from .protocol.frame import MeterAddress, device_type_name, normalize_meter_id
 from .protocol.hci import DeviceInfo, LinkMode
 from .protocol.stick import NotAnIm871a, StickError, probe
 
@@ -427,46 +436,75 @@ class MeterSubentryFlow(ConfigSubentryFlow):
 
     def __init__(self) -> None:
         self._meter_id: str | None = None
+        self._address: MeterAddress | None = None
+        """The meter's whole address when known (chosen from the heard list, or its key fit)."""
+        self._heard_choices: dict[str, MeterAddress] = {}
+        """The heard list's choices as offered: value -> address."""
+        self._fitted_address: MeterAddress | None = None
 
     def _gateway(self) -> Gateway | None:
         entry: WmbusConfigEntry = self._get_entry()
         return getattr(entry, "runtime_data", None)
 
-    def _configured_ids(self) -> set[str]:
-        ids: set[str] = set()
-        for entry in self.hass.config_entries.async_entries(DOMAIN):
-            ids.update(
-                sub.data[CONF_METER_ID]
-                for sub in entry.subentries.values()
-                if sub.subentry_type == SUBENTRY_METER
-            )
-        return ids
+    def _set_up_meters(self) -> list[ConfigSubentry]:
+        """The meter subentries of every stick."""
+        return [
+            sub
+            for entry in self.hass.config_entries.async_entries(DOMAIN)
+            for sub in entry.subentries.values()
+            if sub.subentry_type == SUBENTRY_METER
+        ]
+
+    def _taken(self, meter_id: str, address: MeterAddress | None) -> bool:
+        """Whether the meter is set up already, on any stick.
+
+        A typed id is taken by any meter with its digits (which of them would it be?); a heard
+        meter by one bound to its address, or by one with its digits not bound yet.
+        """
+        for sub in self._set_up_meters():
+            if sub.data[CONF_METER_ID] != meter_id:
+                continue
+            bound = subentry_address(sub)
+            if address is None or bound is None or bound == address:
+                return True
+        return False
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Choose a heard meter or type its 8-digit id."""
         errors: dict[str, str] = {}
         if user_input is not None:
+            choice = str(user_input[CONF_METER_ID])
+            address = self._heard_choices.get(choice)
             try:
-                meter_id = normalize_meter_id(str(user_input[CONF_METER_ID]).split("·")[0].strip())
+                meter_id = (
+                    address.meter_id
+                    if address is not None
+                    else normalize_meter_id(choice.split("·", maxsplit=1)[0].strip())
+                )
             except ValueError:
                 errors[CONF_METER_ID] = "invalid_meter_id"
             else:
-                if meter_id in self._configured_ids():
+                if self._taken(meter_id, address):
                     errors[CONF_METER_ID] = "already_configured"
                 else:
                     self._meter_id = meter_id
+                    self._address = address
                     return await self.async_step_key()
         gateway = self._gateway()
-        configured = self._configured_ids()
         labels = await HeardLabels.load(self.hass)
         now = dt_util.utcnow()
+        offered = [
+            h
+            for h in (gateway.unconfigured_heard() if gateway else [])[:HEARD_LIST_LENGTH]
+            if not self._taken(h.header.meter_id, h.header.address)
+        ]
+        self._heard_choices = _heard_choices(offered)
         heard = [
             SelectOptionDict(
-                value=h.header.meter_id,
+                value=value,
                 label=labels.label(h, gateway.needs_key(h) if gateway else None, now),
             )
-            for h in (gateway.unconfigured_heard() if gateway else [])[:HEARD_LIST_LENGTH]
-            if h.header.meter_id not in configured
+            for (value, _address), h in zip(self._heard_choices.items(), offered, strict=True)
         ]
         schema = vol.Schema(
             {
@@ -491,19 +529,33 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         assert self._meter_id is not None
         errors: dict[str, str] = {}
         if user_input is not None:
-            key_hex, errors = self._validate_key(self._meter_id, user_input.get(CONF_AES_KEY, ""))
+            key_hex, errors = self._validate_key(
+                self._address or self._meter_id, user_input.get(CONF_AES_KEY, "")
+            )
             if not errors:
                 name = user_input.get(CONF_NAME, "").strip() or f"Meter {self._meter_id}"
+                # Without an address (typed id, nothing heard decoding) the gateway binds the
+                # meter to the address of its first telegram that decodes.
+                address = self._address or self._fitted_address
+                # The digits, unless a meter with them is set up (then only a heard meter of
+                # another address gets here): that one's ids are left as they are.
+                taken = {identifier_for(sub) for sub in self._set_up_meters()}
+                identifier = (
+                    self._meter_id
+                    if self._address is None
+                    else new_identifier(self._address, taken)
+                )
                 return self.async_create_entry(
                     title=name,
                     data={
                         CONF_METER_ID: self._meter_id,
                         CONF_AES_KEY: key_hex,
                         CONF_ORIGIN: ORIGIN_USER,
+                        **(address_data(address) if address is not None else {}),
                     },
-                    unique_id=self._meter_id,
+                    unique_id=identifier,
                 )
-        needs_key = self._needs_key(self._meter_id)
+        needs_key = self._needs_key(self._address or self._meter_id)
         schema = vol.Schema(
             {
                 (vol.Required if needs_key else vol.Optional)(CONF_AES_KEY): KEY_SELECTOR,
@@ -535,7 +587,7 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         if user_input is not None:
             text = user_input.get(CONF_AES_KEY, "")
             if text.strip():
-                key_hex, errors = self._validate_key(meter_id, text)
+                key_hex, errors = self._validate_key(subentry_address(subentry) or meter_id, text)
             else:  # an empty field keeps the key (it is never shown, so it cannot be edited)
                 key_hex = subentry.data.get(CONF_AES_KEY, "")
             if not errors:
@@ -558,19 +610,29 @@ class MeterSubentryFlow(ConfigSubentryFlow):
             description_placeholders={"meter_id": meter_id},
         )
 
-    def _needs_key(self, meter_id: str) -> bool | None:
-        """Whether the meter's latest heard telegram is encrypted (None: not heard or unclear)."""
-        gateway = self._gateway()
-        heard = gateway.heard.get(meter_id) if gateway else None
-        if gateway is None or heard is None:
-            return None
-        return gateway.needs_key(heard)
+    def _needs_key(self, meter: str | MeterAddress) -> bool | None:
+        """Whether the meter's latest heard telegram is encrypted (None: not heard or unclear).
 
-    def _validate_key(self, meter_id: str, text: str) -> tuple[str, dict[str, str]]:
-        """The key as stored ("" for a meter without one) or the field error to show."""
+        For an id heard from several addresses: True only if each of them encrypts.
+        """
+        gateway = self._gateway()
+        if gateway is None:
+            return None
+        verdicts = {gateway.needs_key(heard) for heard in gateway.heard_as(meter)}
+        if not verdicts or None in verdicts:
+            return None
+        return all(verdicts)
+
+    def _validate_key(self, meter: str | MeterAddress, text: str) -> tuple[str, dict[str, str]]:
+        """The key as stored ("" for a meter without one) or the field error to show.
+
+        A key that decodes a heard meter's telegram also tells which address is the meter's
+        (``_fitted_address``).
+        """
+        self._fitted_address = None
         if not text.strip():
             # No key: right for a meter that sends in clear; one heard encrypting needs it.
-            if self._needs_key(meter_id):
+            if self._needs_key(meter):
                 return "", {CONF_AES_KEY: "key_required"}
             return "", {}
         try:
@@ -578,6 +640,22 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         except ValueError:
             return "", {CONF_AES_KEY: "invalid_key_format"}
         gateway = self._gateway()
-        if gateway is not None and gateway.check_key(meter_id, key) is False:
-            return "", {CONF_AES_KEY: "invalid_key"}
+        if gateway is not None:
+            verdict, self._fitted_address = gateway.key_fits(meter, key)
+            if verdict is False:
+                return "", {CONF_AES_KEY: "invalid_key"}
         return key.hex().upper(), {}
+
+
+def _heard_choices(offered: list[HeardMeter]) -> dict[str, MeterAddress]:
+    """The heard list's values: a meter's digits, or with its address where digits repeat.
+
+    Two heard meters sharing the 8 digits are two rows (their labels say maker and medium).
+    """
+    repeated = Counter(heard.header.meter_id for heard in offered)
+    choices: dict[str, MeterAddress] = {}
+    for heard in offered:
+        address = heard.header.address
+        value = address.meter_id if repeated[address.meter_id] == 1 else str(address)
+        choices[value] = address
+    return choices

@@ -19,6 +19,11 @@ SUBENTRY_METER: Final = "meter"
 CONF_METER_ID: Final = "meter_id"
 CONF_AES_KEY: Final = "aes_key"
 CONF_NAME: Final = "name"
+# The rest of a meter's whole address beside its id (stored once known: from the heard list,
+# or learnt from its first telegram that decodes); two meters sharing the 8 digits differ here.
+CONF_MANUFACTURER: Final = "manufacturer"
+CONF_VERSION: Final = "version"
+CONF_DEVICE_TYPE: Final = "device_type"
 CONF_ORIGIN: Final = "origin"
 ORIGIN_USER: Final = "user"
 ORIGIN_RECALC: Final = "recalc"

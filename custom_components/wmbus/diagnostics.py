@@ -23,6 +23,8 @@ def _meter(meter: MeterRuntime) -> dict[str, Any]:
     last = meter.last_reading
     return {
         "available": meter.available,
+        # None until the meter's first telegram decodes (it is then bound to this address).
+        "address": None if meter.address is None else str(meter.address),
         "last_heard": meter.last_heard.isoformat() if meter.last_heard else None,
         "consecutive_payload_crc_failures": meter.crc_failures,
         # The meter type (ReCalc channel files are named after it) and its fields by key.

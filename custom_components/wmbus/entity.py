@@ -11,7 +11,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .const import CONF_METER_ID, DOMAIN
-from .gateway import MeterReading, signal_meter, signal_stick
+from .gateway import MeterReading, identifier_for, signal_meter, signal_stick
 
 if TYPE_CHECKING:
     from . import WmbusConfigEntry
@@ -51,17 +51,20 @@ class WmbusMeterEntity(Entity):
         self.entity_description = description
         self.gateway: Gateway = entry.runtime_data
         self.meter_id: str = subentry.data[CONF_METER_ID]
-        self._attr_unique_id = f"{self.meter_id}_{description.key}"
+        """The 8 digits, as the user knows the meter (logs, repair texts)."""
+        self.identifier = identifier_for(subentry)
+        """The meter in Home Assistant: its digits unless another meter has them too."""
+        self._attr_unique_id = f"{self.identifier}_{description.key}"
         # The device is registered (name, serial number, hung off the stick by device id, as
         # DeviceInfo's via_device is deprecated from 2026.8) when the meter is configured;
         # manufacturer and model follow from the first decoded telegram.
-        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, self.meter_id)})
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, self.identifier)})
         self._entry_id = entry.entry_id
 
     @property
     def available(self) -> bool:
         """Unavailable once the meter has been silent longer than the configured window."""
-        meter = self.gateway.meters.get(self.meter_id)
+        meter = self.gateway.meters.get(self.identifier)
         return meter is not None and meter.available
 
     async def async_added_to_hass(self) -> None:
@@ -69,7 +72,7 @@ class WmbusMeterEntity(Entity):
         await super().async_added_to_hass()
         self.async_on_remove(
             async_dispatcher_connect(
-                self.hass, signal_meter(self._entry_id, self.meter_id), self._handle_reading
+                self.hass, signal_meter(self._entry_id, self.identifier), self._handle_reading
             )
         )
 

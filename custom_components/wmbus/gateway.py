@@ -4,12 +4,22 @@ The gateway is the only owner of the stick and the decoder for its config entry.
 ReCalc bridge never touch either: they subscribe to what the gateway dispatches. Bytes are decoded
 here exactly once per telegram; each ``MeterReading`` then goes to the meter's entities (a
 dispatcher signal per meter) and to the reading listeners (the ReCalc bridge).
+
+Meters are known by their whole address (manufacturer, id, version, device type): a neighbour's
+meter with the same 8 digits is another meter, and the user's key is never tried on it. A meter
+added by its digits alone (typed, or by ReCalc) is bound to the address of its first telegram
+that decodes with its key; the address is then kept in its subentry.
+
+In Home Assistant a meter is its *identifier* (device, entity unique ids, fields Store, repair
+issues): its 8 digits, as always, or, for a meter set up beside another one with the same
+digits, digits and address (see ``identifier_for``).
 """
 
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import logging
@@ -29,10 +39,13 @@ from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_AES_KEY,
+    CONF_DEVICE_TYPE,
     CONF_LINK_MODE,
+    CONF_MANUFACTURER,
     CONF_METER_ID,
     CONF_PORT,
     CONF_UNAVAILABLE_AFTER_MIN,
+    CONF_VERSION,
     DEFAULT_LINK_MODE,
     DEFAULT_UNAVAILABLE_AFTER_MIN,
     DOMAIN,
@@ -51,7 +64,7 @@ from .meter_fields import (
 )
 from .protocol.decoder import Decoder, Reading
 from .protocol.errors import PayloadCrcMismatch, UnknownMeter, WmbusError
-from .protocol.frame import LinkHeader
+from .protocol.frame import LinkHeader, MeterAddress
 from .protocol.hci import DeviceInfo, LinkMode
 from .protocol.stick import Im871aStick, RadioFrame, Stick, StickState
 
@@ -64,6 +77,10 @@ _LOGGER = logging.getLogger(__name__)
 # Counters change with every telegram (up to ~220/s at the radio's limit); their sensors are
 # written at this pace instead, so a busy neighbourhood does not flood the state machine.
 COUNTERS_INTERVAL = timedelta(seconds=10)
+
+# Addresses with a meter's digits whose failures are counted while it is not bound (the heard
+# list bounds them too; beyond this many, those no longer heard are dropped).
+UNBOUND_ADDRESSES_TRACKED: Final = 64
 
 # New fields are rare (a meter's first telegrams); their Store is written shortly after.
 FIELDS_STORAGE_VERSION = 1
@@ -110,9 +127,9 @@ MANUFACTURER_NAMES: Final[Mapping[str, str]] = {
 type ReadingListener = Callable[[MeterReading], None]
 
 
-def signal_meter(entry_id: str, meter_id: str) -> str:
+def signal_meter(entry_id: str, identifier: str) -> str:
     """Dispatcher signal carrying a meter's readings and availability changes."""
-    return f"{DOMAIN}_{entry_id}_meter_{meter_id}"
+    return f"{DOMAIN}_{entry_id}_meter_{identifier}"
 
 
 def signal_stick(entry_id: str) -> str:
@@ -125,9 +142,9 @@ def signal_counters(entry_id: str) -> str:
     return f"{DOMAIN}_{entry_id}_counters"
 
 
-def signal_accept_total(entry_id: str, meter_id: str, key: str) -> str:
+def signal_accept_total(entry_id: str, identifier: str, key: str) -> str:
     """Dispatcher signal of the repair that accepts a meter's lower total as its new total."""
-    return f"{DOMAIN}_{entry_id}_accept_total_{meter_id}_{key}"
+    return f"{DOMAIN}_{entry_id}_accept_total_{identifier}_{key}"
 
 
 def signal_new_fields(entry_id: str) -> str:
@@ -172,7 +189,7 @@ class MeterReading:
 class NewFields:
     """Fields a meter's telegram carried for the first time: entities to add."""
 
-    meter_id: str
+    identifier: str
     fields: tuple[MeterField, ...] = ()
     fixed: tuple[str, ...] = ()
     """Sensor keys of ``FIXED_VALUE_KEYS`` (OmniPower's energy and power)."""
@@ -194,9 +211,17 @@ class MeterRuntime:
     """What the gateway tracks for one configured meter."""
 
     subentry_id: str
+    identifier: str
+    """The meter in Home Assistant (see the module docstring); its digits for most meters."""
     meter_id: str
     key: bytes | None
     """None: the meter sends in clear."""
+    address: MeterAddress | None = None
+    """The whole address the meter is bound to; None until its first telegram decodes."""
+    unbound_failures: Counter[MeterAddress] = field(default_factory=Counter)
+    """Payload CRC failures per address with the meter's digits, while it is not bound."""
+    wrong_key_reported: bool = False
+    """The wrong-key repair is up (raised once per run of failures, cleared by a good telegram)."""
     model: str | None = None
     last_reading: MeterReading | None = None
     last_heard: datetime | None = None
@@ -228,8 +253,12 @@ class Gateway:
         self.decoder = Decoder()
         # Tells whether a heard meter encrypts; never holds a key.
         self._probe = Decoder(duplicate_guard=False)
-        self.heard: OrderedDict[str, HeardMeter] = OrderedDict()
+        self.heard: OrderedDict[MeterAddress, HeardMeter] = OrderedDict()
         self.meters: dict[str, MeterRuntime] = {}
+        """Configured meters by identifier."""
+        self._bound: dict[MeterAddress, MeterRuntime] = {}
+        self._unbound: dict[str, MeterRuntime] = {}
+        """Meters not bound to an address yet, by their digits (one per digits at most)."""
         self.outcomes: Counter[str] = Counter()
         self._reading_listeners: list[ReadingListener] = []
         # Set by the ReCalc bridge of this entry; the gateway itself never calls it.
@@ -282,7 +311,7 @@ class Gateway:
                 meter.expiry()
                 meter.expiry = None
             ir.async_delete_issue(
-                self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.meter_id)
+                self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.identifier)
             )
         if self._stick_issue_timer is not None:
             self._stick_issue_timer()
@@ -333,33 +362,93 @@ class Gateway:
         by_subentry = {m.subentry_id: m for m in self.meters.values()}
         added: list[str] = []
         removed: list[str] = []
+        rekey: set[str] = set()
         for sid, meter in by_subentry.items():
             sub = wanted.get(sid)
-            if sub is None or sub.data[CONF_METER_ID] != meter.meter_id:
+            if (
+                sub is None
+                or sub.data[CONF_METER_ID] != meter.meter_id
+                or identifier_for(sub) != meter.identifier
+            ):
                 self._forget_meter(meter)
+                rekey.add(meter.meter_id)
                 removed.append(sid)
         for sid, sub in wanted.items():
             meter_id = sub.data[CONF_METER_ID]
             key = subentry_key(sub)
-            known = self.meters.get(meter_id)
-            if known is None or known.key != key:
-                # set_key resets the meter's duplicate guard: only when the key really changed.
-                self.decoder.set_key(meter_id, key)
+            address = subentry_address(sub)
+            known = self.meters.get(identifier_for(sub))
+            if known is None or known.key != key or known.address != address:
+                # set_key resets the meter's duplicate guard: only when the key or the
+                # address really changed.
+                rekey.add(meter_id)
                 if known is not None:
                     # crc_failures stays: the next good telegram proves the new key and
                     # clears the wrong-key issue.
                     known.key = key
+                    known.address = address
             if known is None:
-                runtime = MeterRuntime(subentry_id=sid, meter_id=meter_id, key=key)
+                runtime = MeterRuntime(
+                    subentry_id=sid,
+                    identifier=identifier_for(sub),
+                    meter_id=meter_id,
+                    key=key,
+                    address=address,
+                )
                 self._load_fields(runtime)
-                self.meters[meter_id] = runtime
+                self.meters[runtime.identifier] = runtime
                 # A restart must not blank restored values at once: a meter gets one full
                 # window to be heard before its entities go unavailable.
                 self._schedule_expiry(runtime)
                 added.append(sid)
             else:
                 known.subentry_id = sid
+        self._index()
+        for meter_id in rekey:
+            self._key_decoder(meter_id)
         return added, removed
+
+    def _index(self) -> None:
+        self._bound = {m.address: m for m in self.meters.values() if m.address is not None}
+        self._unbound = {m.meter_id: m for m in self.meters.values() if m.address is None}
+
+    def meter_for(self, address: MeterAddress) -> MeterRuntime | None:
+        """The configured meter a telegram from ``address`` belongs to, if any.
+
+        A meter bound to the address, else one with the digits not bound yet.
+        """
+        return self._bound.get(address) or self._unbound.get(address.meter_id)
+
+    def _key_decoder(self, meter_id: str) -> None:
+        """Give the decoder the keys of the meters with these digits, as they are now.
+
+        A bound meter's key goes to its address only, so it is never tried on a neighbour's
+        meter that shares the digits; a meter not bound yet has its key tried on every other
+        address with them.
+        """
+        self.decoder.remove_meter(meter_id)
+        for meter in self.meters.values():
+            if meter.meter_id == meter_id:
+                target = meter.address if meter.address is not None else meter_id
+                self.decoder.set_key(target, meter.key)
+
+    def _bind(self, meter: MeterRuntime, address: MeterAddress, telegram: bytes) -> None:
+        """Bind a meter known by its digits to the address its key just decoded."""
+        meter.address = address
+        meter.unbound_failures.clear()
+        self._index()
+        self._key_decoder(meter.meter_id)
+        # The address's fresh decoder state has an empty duplicate guard: decoding the
+        # binding telegram once more fills it, so a repeater's copy is still a duplicate.
+        with suppress(WmbusError):
+            self.decoder.decode(telegram)
+        _LOGGER.info("Meter %s is bound to its address %s", meter.meter_id, address)
+        subentry = self.entry.subentries.get(meter.subentry_id)
+        if subentry is not None:
+            # The entry's update listener finds runtime and subentry agreeing: no re-key.
+            self.hass.config_entries.async_update_subentry(
+                self.entry, subentry, data={**subentry.data, **address_data(address)}
+            )
 
     def _load_fields(self, meter: MeterRuntime) -> None:
         """The fields the meter had before the restart.
@@ -367,13 +456,13 @@ class Gateway:
         A meter from a version that stored no fields had the energy and power sensors: those
         it has in the entity registry are kept.
         """
-        stored = self._stored_fields.get(meter.meter_id)
+        stored = self._stored_fields.get(meter.identifier)
         if stored is None:
             registry = er.async_get(self.hass)
             meter.fixed = {
                 key
                 for key in FIXED_VALUE_KEYS.values()
-                if registry.async_get_entity_id("sensor", DOMAIN, f"{meter.meter_id}_{key}")
+                if registry.async_get_entity_id("sensor", DOMAIN, f"{meter.identifier}_{key}")
             }
             return
         meter.fixed = {str(key) for key in stored.get("fixed", ())}
@@ -391,7 +480,7 @@ class Gateway:
 
     def _save_fields(self) -> None:
         snapshot = {
-            meter.meter_id: {
+            meter.identifier: {
                 "profile": meter.profile,
                 "manufacturer": meter.manufacturer,
                 "fixed": sorted(meter.fixed),
@@ -406,12 +495,11 @@ class Gateway:
     def _forget_meter(self, meter: MeterRuntime) -> None:
         if meter.expiry is not None:
             meter.expiry()
-        self.meters.pop(meter.meter_id, None)
-        if self._stored_fields.pop(meter.meter_id, None) is not None:
+        self.meters.pop(meter.identifier, None)
+        if self._stored_fields.pop(meter.identifier, None) is not None:
             self._save_fields()
-        self.decoder.remove_meter(meter.meter_id)
         ir.async_delete_issue(
-            self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.meter_id)
+            self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.identifier)
         )
 
     # --- listeners ----------------------------------------------------------------------
@@ -469,26 +557,28 @@ class Gateway:
         try:
             reading = self.decoder.decode(frame.telegram)
         except UnknownMeter as err:
-            self._note_heard(err.meter_id, frame)
+            self._note_heard(err.address, frame)
             self._count(err.kind)
             return
         except PayloadCrcMismatch as err:
             self._count(err.kind)
             if err.header is not None:
-                self._note_heard(err.header.meter_id, frame, err.header)
-                self._payload_crc_failed(err.header.meter_id)
+                self._note_heard(err.header.address, frame, err.header)
+                self._payload_crc_failed(err.header.address)
             return
         except WmbusError as err:
             self._count(err.kind)
             if err.header is not None:
-                self._note_heard(err.header.meter_id, frame, err.header)
+                self._note_heard(err.header.address, frame, err.header)
             _LOGGER.debug("Dropped telegram: %s", err)
             return
         self._count("decoded")
-        self._note_heard(reading.meter_id, frame)
-        meter = self.meters.get(reading.meter_id)
+        self._note_heard(reading.address, frame)
+        meter = self.meter_for(reading.address)
         if meter is None:  # keys are only set for configured meters
             return
+        if meter.address is None:
+            self._bind(meter, reading.address, frame.telegram)
         shown = reading_fields(reading)
         meter_reading = MeterReading(
             reading,
@@ -503,10 +593,11 @@ class Gateway:
             self._save_fields()
         self._add_new_fields(meter, reading, shown)
         meter.last_heard = frame.received_at
-        if meter.crc_failures:
+        if meter.crc_failures or meter.wrong_key_reported:
             meter.crc_failures = 0
+            meter.wrong_key_reported = False
             ir.async_delete_issue(
-                self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.meter_id)
+                self.hass, DOMAIN, wrong_key_issue_id(self.entry.entry_id, meter.identifier)
             )
         if not meter.available:
             _LOGGER.info("Meter %s is heard again", meter.meter_id)
@@ -514,9 +605,9 @@ class Gateway:
         self._schedule_expiry(meter)
         if meter.model != reading.model:
             meter.model = reading.model
-            self._describe_meter_device(reading)
+            self._describe_meter_device(meter, reading)
         async_dispatcher_send(
-            self.hass, signal_meter(self.entry.entry_id, meter.meter_id), meter_reading
+            self.hass, signal_meter(self.entry.entry_id, meter.identifier), meter_reading
         )
         for listener in list(self._reading_listeners):
             listener(meter_reading)
@@ -547,13 +638,13 @@ class Gateway:
         async_dispatcher_send(
             self.hass,
             signal_new_fields(self.entry.entry_id),
-            NewFields(meter.meter_id, tuple(fields), tuple(fixed)),
+            NewFields(meter.identifier, tuple(fields), tuple(fixed)),
         )
 
-    def _describe_meter_device(self, reading: Reading) -> None:
+    def _describe_meter_device(self, meter: MeterRuntime, reading: Reading) -> None:
         """Record on the meter's device what its telegrams say it is."""
         device_registry = dr.async_get(self.hass)
-        device = device_of_entry(device_registry, (DOMAIN, reading.meter_id), self.entry.entry_id)
+        device = device_of_entry(device_registry, (DOMAIN, meter.identifier), self.entry.entry_id)
         if device is not None:
             device_registry.async_update_device(
                 device.id,
@@ -572,14 +663,14 @@ class Gateway:
             async_dispatcher_send(self.hass, signal_counters(self.entry.entry_id))
 
     def _note_heard(
-        self, meter_id: str, frame: RadioFrame, header: LinkHeader | None = None
+        self, address: MeterAddress, frame: RadioFrame, header: LinkHeader | None = None
     ) -> None:
         """Remember who was heard; the header is parsed only for a meter new to the list."""
-        heard = self.heard.get(meter_id)
+        heard = self.heard.get(address)
         if heard is None:
             if header is None:
                 header = self.decoder.peek_header(frame.telegram)
-            self.heard[meter_id] = HeardMeter(
+            self.heard[address] = HeardMeter(
                 header, frame.rssi_dbm, frame.received_at, frame.telegram
             )
             if len(self.heard) > HEARD_METERS_LIMIT:
@@ -591,23 +682,44 @@ class Gateway:
         heard.last_heard = frame.received_at
         heard.telegram = frame.telegram
         heard.telegrams += 1
-        self.heard.move_to_end(meter_id)
+        self.heard.move_to_end(address)
 
-    def _payload_crc_failed(self, meter_id: str) -> None:
-        meter = self.meters.get(meter_id)
+    def _payload_crc_failed(self, address: MeterAddress) -> None:
+        meter_id = address.meter_id
+        meter = self.meter_for(address)
         if meter is None:
             return
-        meter.crc_failures += 1
-        if meter.crc_failures == WRONG_KEY_THRESHOLD:
+        if meter.address is None:
+            # Not bound yet, so the key is tried on every address with these digits (but
+            # those of other meters set up): it is only called wrong once it failed on each
+            # of them heard (a neighbour's meter must not make the user's key look wrong).
+            meter.unbound_failures[address] += 1
+            if len(meter.unbound_failures) > UNBOUND_ADDRESSES_TRACKED:
+                # Made-up addresses with the digits must not grow the counts: keep those heard.
+                meter.unbound_failures = Counter(
+                    {seen: n for seen, n in meter.unbound_failures.items() if seen in self.heard}
+                )
+            failures = min(
+                meter.unbound_failures[heard]
+                for heard in self.heard
+                if heard.meter_id == meter_id and heard not in self._bound
+            )
+        elif address == meter.address:
+            meter.crc_failures += 1
+            failures = meter.crc_failures
+        else:
+            return
+        if failures >= WRONG_KEY_THRESHOLD and not meter.wrong_key_reported:
+            meter.wrong_key_reported = True
             _LOGGER.warning(
                 "Meter %s: %d telegrams in a row failed the payload CRC; is the AES key wrong?",
                 meter_id,
-                meter.crc_failures,
+                failures,
             )
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,
-                wrong_key_issue_id(self.entry.entry_id, meter_id),
+                wrong_key_issue_id(self.entry.entry_id, meter.identifier),
                 is_fixable=True,
                 severity=ir.IssueSeverity.ERROR,
                 translation_key="wrong_key",
@@ -631,7 +743,7 @@ class Gateway:
                 self.unavailable_after,
             )
             async_dispatcher_send(
-                self.hass, signal_meter(self.entry.entry_id, meter.meter_id), None
+                self.hass, signal_meter(self.entry.entry_id, meter.identifier), None
             )
 
         meter.expiry = async_call_later(self.hass, self.unavailable_after, expire)
@@ -646,8 +758,22 @@ class Gateway:
     # --- for flows and repairs ----------------------------------------------------------
 
     def unconfigured_heard(self) -> list[HeardMeter]:
-        """Heard meters that are not configured yet, most recently heard first."""
-        return [h for mid, h in reversed(self.heard.items()) if mid not in self.meters]
+        """Heard meters that are not configured yet, most recently heard first.
+
+        A meter not yet bound to an address stands for every address with its digits.
+        """
+        return [
+            heard
+            for address, heard in reversed(self.heard.items())
+            if self.meter_for(address) is None
+        ]
+
+    def heard_as(self, meter: str | MeterAddress) -> list[HeardMeter]:
+        """The heard meters an address names (one at most) or an id does (one per address)."""
+        if isinstance(meter, MeterAddress):
+            heard = self.heard.get(meter)
+            return [] if heard is None else [heard]
+        return [heard for address, heard in self.heard.items() if address.meter_id == meter]
 
     def needs_key(self, heard: HeardMeter) -> bool | None:
         """Whether a heard meter encrypts: True, False (sends in clear), None (cannot tell yet).
@@ -655,8 +781,8 @@ class Gateway:
         Decodes its latest telegram as a meter without a key on a scratch decoder, so the
         gateway's own decoder (keys, duplicate guards) is never touched.
         """
-        meter_id = heard.header.meter_id
-        self._probe.set_key(meter_id, None)
+        address = heard.header.address
+        self._probe.set_key(address, None)
         try:
             self._probe.decode(heard.telegram)
         except UnknownMeter:
@@ -664,40 +790,54 @@ class Gateway:
         except WmbusError:
             return None  # e.g. a compact frame before its format is known
         finally:
-            self._probe.remove_meter(meter_id)
+            self._probe.remove_meter(address)
         return False
 
-    def profile_of(self, meter_id: str, key: bytes | None) -> str | None:
+    def profile_of(self, meter: str | MeterAddress, key: bytes | None) -> str | None:
         """The profile (meter type) of a heard meter's latest telegram, decoded with ``key``.
 
-        None if it has not been heard or does not decode.
+        For an id, of the first meter heard with those digits whose telegram decodes; None
+        if none has been heard or none decodes.
         """
-        heard = self.heard.get(meter_id)
-        if heard is None:
-            return None
-        try:
-            if key is None:
-                self._probe.set_key(meter_id, None)
-                try:
-                    return self._probe.decode(heard.telegram).profile
-                finally:
-                    self._probe.remove_meter(meter_id)
-            return self.decoder.try_key(heard.telegram, key).profile
-        except WmbusError:
-            return None
+        for heard in self.heard_as(meter):
+            address = heard.header.address
+            try:
+                if key is None:
+                    self._probe.set_key(address, None)
+                    try:
+                        return self._probe.decode(heard.telegram).profile
+                    finally:
+                        self._probe.remove_meter(address)
+                return self.decoder.try_key(heard.telegram, key).profile
+            except WmbusError:
+                continue
+        return None
 
-    def check_key(self, meter_id: str, key: bytes) -> bool | None:
-        """Try ``key`` on the meter's latest telegram: True right, False wrong, None untested."""
-        heard = self.heard.get(meter_id)
-        if heard is None:
-            return None
-        try:
-            self.decoder.try_key(heard.telegram, key)
-        except PayloadCrcMismatch:
-            return False
-        except WmbusError:
-            return None  # e.g. a compact frame of a format not learned yet: cannot tell
-        return True
+    def check_key(self, meter: str | MeterAddress, key: bytes) -> bool | None:
+        """Try ``key`` on the meter's latest telegram: True right, False wrong, None untested.
+
+        For an id, right if it decodes any meter heard with those digits, wrong if it fails
+        the CRC of each.
+        """
+        return self.key_fits(meter, key)[0]
+
+    def key_fits(
+        self, meter: str | MeterAddress, key: bytes
+    ) -> tuple[bool | None, MeterAddress | None]:
+        """``check_key``'s answer, and the address of the heard meter ``key`` decoded."""
+        verdict: bool | None = None
+        for heard in self.heard_as(meter):
+            try:
+                self.decoder.try_key(heard.telegram, key)
+            except PayloadCrcMismatch:
+                verdict = False if verdict is None else verdict
+                continue
+            except WmbusError:
+                # e.g. a compact frame of a format not learned yet: cannot tell
+                verdict = None
+                continue
+            return True, heard.header.address
+        return verdict, None
 
     def counters(self) -> Mapping[str, int]:
         """Telegram outcomes plus the stick's own counters."""
@@ -707,6 +847,63 @@ class Gateway:
 def fields_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     """The Store of the fields each meter of a stick entry has entities for."""
     return Store(hass, FIELDS_STORAGE_VERSION, f"{DOMAIN}.meter_fields.{entry_id}")
+
+
+def identifier_for(subentry: ConfigSubentry) -> str:
+    """A meter subentry's identifier in Home Assistant: its unique id.
+
+    That is the meter's 8 digits (so devices and entities of meters set up before meters were
+    keyed by address keep their ids), or ``new_identifier``'s digits and address for a meter
+    set up beside another one with the same digits.
+    """
+    return subentry.unique_id or str(subentry.data[CONF_METER_ID])
+
+
+def new_identifier(address: MeterAddress, taken: set[str]) -> str:
+    """The identifier (and subentry unique id) of a meter being set up.
+
+    Its digits, unless a meter with them is set up already: then digits and address, e.g.
+    ``32666857_zri_30_07``.
+    """
+    if address.meter_id not in taken:
+        return address.meter_id
+    return (
+        f"{address.meter_id}_{address.manufacturer.lower()}"
+        f"_{address.version:02x}_{address.device_type:02x}"
+    )
+
+
+def subentry_address(subentry: ConfigSubentry) -> MeterAddress | None:
+    """The whole address a meter subentry is bound to; None until one of its telegrams decodes.
+
+    Subentries from before meters were keyed by address have none and bind on their next good
+    telegram; a damaged address is treated the same way.
+    """
+    data = subentry.data
+    manufacturer = data.get(CONF_MANUFACTURER)
+    if manufacturer is None:
+        return None
+    try:
+        address = MeterAddress(
+            str(manufacturer),
+            str(data[CONF_METER_ID]),
+            int(data[CONF_VERSION]),
+            int(data[CONF_DEVICE_TYPE]),
+        )
+        _wire = address.wire  # raises ValueError for what no meter can send
+    except (KeyError, TypeError, ValueError):
+        _LOGGER.warning("Meter %s: ignoring a damaged stored address", data.get(CONF_METER_ID))
+        return None
+    return address
+
+
+def address_data(address: MeterAddress) -> dict[str, str | int]:
+    """The subentry data that binds a meter to ``address`` (its id is stored already)."""
+    return {
+        CONF_MANUFACTURER: address.manufacturer,
+        CONF_VERSION: address.version,
+        CONF_DEVICE_TYPE: address.device_type,
+    }
 
 
 def subentry_key(subentry: ConfigSubentry) -> bytes | None:
@@ -725,11 +922,11 @@ def stick_issue_id(entry_id: str) -> str:
     return f"stick_disconnected_{entry_id}"
 
 
-def total_decreased_issue_id(entry_id: str, meter_id: str, key: str) -> str:
+def total_decreased_issue_id(entry_id: str, identifier: str, key: str) -> str:
     """Repair issue id of a meter total that went down (meter replaced or reset)."""
-    return f"total_decreased_{entry_id}_{meter_id}_{key}"
+    return f"total_decreased_{entry_id}_{identifier}_{key}"
 
 
-def wrong_key_issue_id(entry_id: str, meter_id: str) -> str:
+def wrong_key_issue_id(entry_id: str, identifier: str) -> str:
     """Repair issue id of a meter whose telegrams keep failing the payload CRC."""
-    return f"wrong_key_{entry_id}_{meter_id}"
+    return f"wrong_key_{entry_id}_{identifier}"

@@ -19,7 +19,13 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .const import CONF_METER_ID, CONF_PORT, DOMAIN
 from .entity import stick_device_info
-from .gateway import Gateway, fields_store, signal_meter_added, stick_issue_id
+from .gateway import (
+    Gateway,
+    fields_store,
+    identifier_for,
+    signal_meter_added,
+    stick_issue_id,
+)
 from .protocol.stick import StickError
 from .recalc_bridge import RecalcBridge, async_remove_recalc_state
 
@@ -99,7 +105,7 @@ def _register_devices(hass: HomeAssistant, entry: WmbusConfigEntry) -> None:
         device = device_registry.async_get_or_create(
             config_entry_id=entry.entry_id,
             config_subentry_id=subentry_id,
-            identifiers={(DOMAIN, meter_id)},
+            identifiers={(DOMAIN, identifier_for(subentry))},
             name=subentry.title,
             serial_number=meter_id,
         )

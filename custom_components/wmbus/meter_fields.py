@@ -14,11 +14,6 @@ Where the fields come from:
 Fields are found on a meter's first telegram (and whenever a telegram carries a new one); the
 gateway keeps them in a Store so the entities exist again, with restored values, after a
 restart. Values the display hints leave out (dates, texts, unknown quantities) get no entity.
-
-Names read from the protocol package that issue 12 introduces (looked up where they are used,
-so this module also runs against the protocol package before it): ``FieldSpec.display``,
-``FieldDisplay``'s five attributes, ``Reading.records``, ``record_key``, ``display_for_record``,
-``record_json`` and ``medium_name``.
 """
 
 from __future__ import annotations
@@ -27,48 +22,25 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from functools import cache
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, TypeIs
 
 from homeassistant.components.binary_sensor import BinarySensorEntityDescription
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 
 from .ha_compat import BinarySensorDeviceClass
-from .protocol import meters as protocol_meters, records as protocol_records
+from .protocol.meters import (
+    PROFILES,
+    FieldDisplay,
+    display_for_record,
+    medium_name,
+    record_key,
+)
+from .protocol.records import record_json
 
 if TYPE_CHECKING:
     from .protocol.decoder import Reading
 
 type FieldValue = int | float
-
-
-class DisplayHints(Protocol):
-    """The protocol's ``FieldDisplay`` as this module reads it (plain strings only)."""
-
-    @property
-    def device_class(self) -> str | None:
-        """Home Assistant's device class name, e.g. "water"."""
-        ...
-
-    @property
-    def state_class(self) -> str | None:
-        """One of total_increasing, measurement, total, or None."""
-        ...
-
-    @property
-    def unit(self) -> str | None:
-        """Home Assistant's unit string, e.g. "m³"."""
-        ...
-
-    @property
-    def enabled_by_default(self) -> bool:
-        """False for historic and set-date values."""
-        ...
-
-    @property
-    def kind(self) -> str:
-        """Either sensor, or problem for an alarm or error flag."""
-        ...
 
 
 # OmniPower's values keep the sensors (and entity ids) they had before fields followed the
@@ -240,14 +212,14 @@ def name_key(
     return key
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeIs[FieldValue]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _field(
     key: str,
     source: str,
-    display: DisplayHints,
+    display: FieldDisplay,
     *,
     quantity: str | None,
     storage: int,
@@ -288,10 +260,10 @@ def _field(
 @cache
 def _profile_fields(profile_name: str, medium: str | None) -> Mapping[str, MeterField]:
     """The fields a profile declares with display hints, by value key."""
-    profile = next((p for p in protocol_meters.PROFILES if p.name == profile_name), None)
+    profile = next((p for p in PROFILES if p.name == profile_name), None)
     fields: dict[str, MeterField] = {}
     for spec in profile.fields if profile is not None else ():
-        display: DisplayHints | None = getattr(spec, "display", None)
+        display = spec.display
         if display is None:
             continue
         fields[spec.key] = _field(
@@ -308,20 +280,9 @@ def _profile_fields(profile_name: str, medium: str | None) -> Mapping[str, Meter
     return fields
 
 
-def _contract(module: ModuleType, name: str) -> Any:
-    """A name issue 12 adds to the protocol package (see the module docstring).
-
-    Only reached for readings that carry records, which only that protocol package makes.
-    """
-    return getattr(module, name)
-
-
 def _display_medium(device_type: int) -> str | None:
     """The medium that decides a volume's device class (HA's "water" or "gas")."""
-    medium_name = getattr(protocol_meters, "medium_name", None)
-    if medium_name is None:
-        return None
-    name = str(medium_name(device_type))
+    name = medium_name(device_type)
     if "water" in name:
         return "water"
     return "gas" if name == "gas" else None
@@ -329,7 +290,7 @@ def _display_medium(device_type: int) -> str | None:
 
 def speaks_by_records(reading: Reading) -> bool:
     """Whether the reading's fields are its records (a meter without profile) or its values."""
-    return reading.profile == GENERIC_PROFILE and bool(getattr(reading, "records", ()))
+    return reading.profile == GENERIC_PROFILE and bool(reading.records)
 
 
 def fixed_value_keys(reading: Reading, shown: Mapping[str, object]) -> list[str]:
@@ -361,17 +322,14 @@ def reading_fields(reading: Reading) -> dict[str, tuple[MeterField, FieldValue]]
                 shown[key] = (meter_field, value)
         return shown
     # A meter without a profile: every standard record speaks for itself.
-    record_key = _contract(protocol_meters, "record_key")
-    display_for_record = _contract(protocol_meters, "display_for_record")
-    record_json = _contract(protocol_records, "record_json")
-    for record in getattr(reading, "records", ()):
-        display: DisplayHints | None = display_for_record(record, medium)
+    for record in reading.records:
+        display = display_for_record(record, medium)
         if display is None:
             continue
-        value = record_json(record)["value"]
-        if not _is_number(value):
+        record_value = record_json(record)["value"]
+        if not _is_number(record_value):
             continue
-        key = str(record_key(record))
+        key = record_key(record)
         if key in shown:
             continue  # the first record of a key wins, as for a profile's fields
         header = record.header
@@ -387,6 +345,6 @@ def reading_fields(reading: Reading) -> dict[str, tuple[MeterField, FieldValue]]
                 vifes=tuple(header.vifes),
                 medium=medium,
             ),
-            value,
+            record_value,
         )
     return shown

@@ -70,6 +70,7 @@ from .const import (
     ORIGIN_RECALC,
     SUBENTRY_METER,
 )
+from .gateway import address_data, identifier_for, subentry_address
 from .recalc import (
     DEFAULT_PROFILE,
     ChannelPlan,
@@ -397,10 +398,16 @@ class RecalcBridge:
     # --- meters ------------------------------------------------------------------------
 
     def _meter_subentries(self) -> dict[str, ConfigSubentry]:
+        """Meter subentries by ReCalc's deviceId, the 8 digits.
+
+        Of two meters sharing the digits ReCalc knows the one set up first (whose identifier
+        is the digits alone); the other is never mirrored, and never changed by a command.
+        """
         return {
             sub.data[CONF_METER_ID]: sub
             for sub in self.entry.subentries.values()
             if sub.subentry_type == SUBENTRY_METER
+            and identifier_for(sub) == sub.data[CONF_METER_ID]
         }
 
     def _mirrored(self) -> dict[str, str]:
@@ -504,8 +511,9 @@ class RecalcBridge:
             return
         reading = meter_reading.reading
         sub = self._meter_subentries().get(reading.meter_id)
-        if sub is None:
-            return
+        meter = self.gateway.meter_for(reading.address)
+        if sub is None or meter is None or meter.subentry_id != sub.subentry_id:
+            return  # not mirrored, or the other meter with these digits
         if sub.data.get(CONF_ORIGIN) == ORIGIN_RECALC:
             manufacturer_key = sub.data[CONF_RECALC_MANUFACTURER_KEY]
         elif reading.meter_id in self.claimed:
@@ -616,12 +624,14 @@ class RecalcBridge:
                 ),
             )
         for meter in change.update:
-            entries.async_update_subentry(
-                self.entry,
-                subs[meter.device_id],
-                data=_subentry_data(meter, profiles[meter.device_id]),
-                title=_title(meter),
-            )
+            sub = subs[meter.device_id]
+            data = _subentry_data(meter, profiles[meter.device_id])
+            address = subentry_address(sub)
+            if address is not None and sub.data.get(CONF_AES_KEY) == meter.encryption_key:
+                # Same meter, same key: it stays bound to the address it was heard from (a
+                # new key may be for a replaced meter: it binds again on its first telegram).
+                data.update(address_data(address))
+            entries.async_update_subentry(self.entry, sub, data=data, title=_title(meter))
         for meter_id in change.remove:
             entries.async_remove_subentry(self.entry, subs[meter_id].subentry_id)
             self._config_sent.pop(meter_id, None)
@@ -716,7 +726,7 @@ async def async_remove_recalc_state(hass: HomeAssistant, entry_id: str) -> None:
     await _store(hass, entry_id).async_remove()
 
 
-def _subentry_data(meter: RecalcMeter, profile: str) -> dict[str, str]:
+def _subentry_data(meter: RecalcMeter, profile: str) -> dict[str, str | int]:
     return {
         CONF_METER_ID: meter.device_id,
         CONF_AES_KEY: meter.encryption_key,

@@ -15,7 +15,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
 
 from .const import CONF_AES_KEY, CONF_METER_ID, DOMAIN
-from .gateway import normalize_key, signal_accept_total
+from .gateway import normalize_key, signal_accept_total, subentry_address
 from .ha_compat import RepairsFlowResult, vol
 
 # The key field shows dots, never the key being typed.
@@ -40,6 +40,8 @@ class WrongKeyRepairFlow(RepairsFlow):
             return self.async_abort(reason="meter_removed")
         subentry = entry.subentries[self._subentry_id]
         meter_id = subentry.data[CONF_METER_ID]
+        # A bound meter's key is checked on its own telegrams, never on a same-digit neighbour's.
+        meter = subentry_address(subentry) or meter_id
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
@@ -48,7 +50,7 @@ class WrongKeyRepairFlow(RepairsFlow):
                 errors[CONF_AES_KEY] = "invalid_key_format"
             else:
                 gateway = getattr(entry, "runtime_data", None)
-                if gateway is not None and gateway.check_key(meter_id, key) is False:
+                if gateway is not None and gateway.check_key(meter, key) is False:
                     errors[CONF_AES_KEY] = "invalid_key"
                 else:
                     self.hass.config_entries.async_update_subentry(
@@ -56,7 +58,7 @@ class WrongKeyRepairFlow(RepairsFlow):
                         subentry,
                         data={**subentry.data, CONF_AES_KEY: key.hex().upper()},
                     )
-                    if gateway is not None and gateway.check_key(meter_id, key):
+                    if gateway is not None and gateway.check_key(meter, key):
                         ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
                     return self.async_create_entry(data={})
         return self.async_show_form(
@@ -70,9 +72,9 @@ class WrongKeyRepairFlow(RepairsFlow):
 class TotalDecreasedRepairFlow(RepairsFlow):
     """Confirm that the lower total is right; the sensor takes it and follows the meter again."""
 
-    def __init__(self, entry_id: str, meter_id: str, key: str) -> None:
+    def __init__(self, entry_id: str, identifier: str, key: str) -> None:
         self._entry_id = entry_id
-        self._meter_id = meter_id
+        self._identifier = identifier
         self._key = key
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
@@ -85,7 +87,7 @@ class TotalDecreasedRepairFlow(RepairsFlow):
         """Accept the meter's latest total (the sensor withdraws the issue when it takes it)."""
         if user_input is not None:
             async_dispatcher_send(
-                self.hass, signal_accept_total(self._entry_id, self._meter_id, self._key)
+                self.hass, signal_accept_total(self._entry_id, self._identifier, self._key)
             )
             return self.async_create_entry(data={})
         issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)

@@ -26,12 +26,13 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
-from .const import CONF_METER_ID, DOMAIN
+from .const import DOMAIN
 from .entity import WmbusMeterEntity, WmbusStickEntity
 from .gateway import (
     Gateway,
     MeterReading,
     NewFields,
+    identifier_for,
     signal_accept_total,
     signal_counters,
     signal_meter_added,
@@ -232,13 +233,13 @@ async def async_setup_entry(
     @callback
     def add_meter(subentry_id: str) -> None:
         subentry = entry.subentries[subentry_id]
-        meter_id = subentry.data[CONF_METER_ID]
+        identifier = identifier_for(subentry)
         for key in REMOVED_METER_SENSOR_KEYS:
             if entity_id := entity_registry.async_get_entity_id(
-                SENSOR_DOMAIN, DOMAIN, f"{meter_id}_{key}"
+                SENSOR_DOMAIN, DOMAIN, f"{identifier}_{key}"
             ):
                 entity_registry.async_remove(entity_id)
-        meter = gateway.meters[meter_id]
+        meter = gateway.meters[identifier]
         entities = field_sensors(subentry, meter.fields.values(), meter.fixed)
         entities.append(WmbusMeterSensor(entry, subentry, RSSI))
         entities.append(WmbusTelegramCounter(entry, subentry, TELEGRAMS))
@@ -246,7 +247,7 @@ async def async_setup_entry(
 
     @callback
     def add_fields(new: NewFields) -> None:
-        meter = gateway.meters.get(new.meter_id)
+        meter = gateway.meters.get(new.identifier)
         if meter is None or meter.subentry_id not in entry.subentries:
             return
         subentry = entry.subentries[meter.subentry_id]
@@ -287,7 +288,7 @@ class WmbusMeterSensor(WmbusMeterEntity, RestoreSensor):
         self._subentry_id = subentry.subentry_id
         # The latest total a meter sent below the one shown, while that episode lasts.
         self._refused_total: float | None = None
-        meter = self.gateway.meters.get(self.meter_id)
+        meter = self.gateway.meters.get(self.identifier)
         if meter is not None and meter.last_reading is not None:
             self.apply_reading(meter.last_reading)
 
@@ -298,7 +299,9 @@ class WmbusMeterSensor(WmbusMeterEntity, RestoreSensor):
             self.async_on_remove(
                 async_dispatcher_connect(
                     self.hass,
-                    signal_accept_total(self._entry_id, self.meter_id, self.entity_description.key),
+                    signal_accept_total(
+                        self._entry_id, self.identifier, self.entity_description.key
+                    ),
                     self._accept_lower_total,
                 )
             )
@@ -367,7 +370,9 @@ class WmbusMeterSensor(WmbusMeterEntity, RestoreSensor):
             data={
                 "flow": "total_decreased",
                 "entry_id": self._entry_id,
-                "meter_id": self.meter_id,
+                # The identifier (the digits, but for a second meter with the same digits);
+                # named meter_id as in issues stored before.
+                "meter_id": self.identifier,
                 "key": self.entity_description.key,
             },
         )
@@ -382,7 +387,9 @@ class WmbusMeterSensor(WmbusMeterEntity, RestoreSensor):
 
     @property
     def _issue_id(self) -> str:
-        return total_decreased_issue_id(self._entry_id, self.meter_id, self.entity_description.key)
+        return total_decreased_issue_id(
+            self._entry_id, self.identifier, self.entity_description.key
+        )
 
     @callback
     def _accept_lower_total(self) -> None:

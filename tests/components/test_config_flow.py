@@ -16,7 +16,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.wmbus.const import (
     CONF_AES_KEY,
+    CONF_DEVICE_TYPE,
     CONF_LINK_MODE,
+    CONF_MANUFACTURER,
     CONF_METER_ID,
     CONF_NAME,
     CONF_ORIGIN,
@@ -27,6 +29,7 @@ from custom_components.wmbus.const import (
     CONF_RECALC_PREFIX,
     CONF_UNAVAILABLE_AFTER_MIN,
     CONF_USB_SERIAL,
+    CONF_VERSION,
     DOMAIN,
     ORIGIN_USER,
     SUBENTRY_METER,
@@ -287,7 +290,7 @@ async def test_add_heard_meter_with_the_right_key(
     await hass.async_block_till_done()
     gateway = setup_entry.runtime_data
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: METER_ID in gateway.heard)
+    await wait_for(hass, lambda: gateway.heard_as(METER_ID))
 
     result = await _start_meter_flow(hass, setup_entry)
     assert result["step_id"] == "user"
@@ -308,10 +311,14 @@ async def test_add_heard_meter_with_the_right_key(
     subentry = next(iter(setup_entry.subentries.values()))
     assert subentry.title == "Hus"
     assert subentry.unique_id == METER_ID
+    # Picked from the heard list: bound to the heard meter's whole address from the start.
     assert dict(subentry.data) == {
         CONF_METER_ID: METER_ID,
         CONF_AES_KEY: METER_KEY,
         CONF_ORIGIN: ORIGIN_USER,
+        CONF_MANUFACTURER: "KAM",
+        CONF_VERSION: 0x30,
+        CONF_DEVICE_TYPE: 0x02,
     }
     # Entities appear live, without reopening the stick.
     await hass.async_block_till_done()
@@ -334,7 +341,7 @@ async def test_add_heard_meter_with_a_wrong_key_is_refused(
     hass.config_entries.async_remove_subentry(setup_entry, next(iter(setup_entry.subentries)))
     await hass.async_block_till_done()
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: METER_ID in setup_entry.runtime_data.heard)
+    await wait_for(hass, lambda: setup_entry.runtime_data.heard_as(METER_ID))
 
     result = await _start_meter_flow(hass, setup_entry)
     result = await hass.config_entries.subentries.async_configure(
@@ -405,7 +412,7 @@ async def test_heard_list_says_what_each_meter_is_in_words(
     gateway = setup_entry.runtime_data
     emulator.send_telegram(captures[4])
     emulator.send_telegram(_corpus_telegram("iperl-01"))  # Sensus water meter, in clear
-    await wait_for(hass, lambda: {METER_ID, IPERL_ID} <= gateway.heard.keys())
+    await wait_for(hass, lambda: {METER_ID, IPERL_ID} <= {a.meter_id for a in gateway.heard})
     labels = await _heard_options(hass, setup_entry)
     assert list(labels) == [IPERL_ID, METER_ID]  # most recently heard first
     assert (
@@ -427,7 +434,7 @@ async def test_a_meter_that_sends_in_clear_is_added_without_a_key(
 ) -> None:
     gateway = setup_entry.runtime_data
     emulator.send_telegram(_corpus_telegram("iperl-01"))
-    await wait_for(hass, lambda: IPERL_ID in gateway.heard)
+    await wait_for(hass, lambda: gateway.heard_as(IPERL_ID))
     result = await _start_meter_flow(hass, setup_entry)
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {CONF_METER_ID: IPERL_ID}
@@ -455,7 +462,7 @@ async def test_a_heard_meter_that_encrypts_needs_its_key(
     hass.config_entries.async_remove_subentry(setup_entry, next(iter(setup_entry.subentries)))
     await hass.async_block_till_done()
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: METER_ID in setup_entry.runtime_data.heard)
+    await wait_for(hass, lambda: setup_entry.runtime_data.heard_as(METER_ID))
     result = await _start_meter_flow(hass, setup_entry)
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {CONF_METER_ID: METER_ID}

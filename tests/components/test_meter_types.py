@@ -123,7 +123,7 @@ async def _add_heard_meters(
         before = set(gateway.heard)
         emulator.send_telegram(_telegram(vector_id))
         await wait_for(hass, lambda before=before: set(gateway.heard) - before)
-        (ids[vector_id],) = set(gateway.heard) - before
+        (ids[vector_id],) = {address.meter_id for address in set(gateway.heard) - before}
     for vector_id, (name, _sensors) in METERS.items():
         result = await hass.config_entries.subentries.async_init(
             (entry.entry_id, SUBENTRY_METER), context={"source": SOURCE_USER}

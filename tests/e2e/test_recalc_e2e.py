@@ -23,6 +23,8 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.wmbus.channel_files import CHECK_INTERVAL
 from custom_components.wmbus.const import (
     CONF_AES_KEY,
+    CONF_DEVICE_TYPE,
+    CONF_MANUFACTURER,
     CONF_METER_ID,
     CONF_ORIGIN,
     CONF_PORT,
@@ -31,6 +33,7 @@ from custom_components.wmbus.const import (
 )
 from custom_components.wmbus.gateway import Gateway, MeterReading
 from custom_components.wmbus.protocol.decoder import Decoder
+from custom_components.wmbus.protocol.frame import MeterAddress
 from custom_components.wmbus.recalc import (
     MAX_IN_FLIGHT,
     Message,
@@ -742,7 +745,8 @@ async def test_water_meter_with_a_user_channel_file_changed_while_running(
         '"ChannelName": "Total"}]}',
     )
     # Data per declared channel: 1 and 3 (the telegram has no volume flow value: 2 sends nothing).
-    gateway.decoder.set_key(WATER_ID, None)  # the same telegram again, as a new one
+    # The same telegram again, as a new one: the meter's state is its address's, once bound.
+    gateway.decoder.set_key(gateway.meters[WATER_ID].address or WATER_ID, None)
     await send_captures(hass, emulator, readings, [WATER_TELEGRAM])
     await wait_for(
         hass, lambda: len([m for m in subscriber.messages if m[0].startswith(water)]) >= 5
@@ -777,3 +781,57 @@ async def test_a_command_for_another_meter_type_creates_that_kind_of_meter(
         '{"Channels": [{"ChannelNumber": 1, "DataType": "accumulated-volume", '
         '"ChannelName": "Volume"}]}',
     )
+
+
+async def test_a_recalc_meter_is_bound_to_its_address_and_a_same_digit_neighbour_is_not_mirrored(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    broker: Broker,
+    subscriber: Subscriber,
+    stick_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+) -> None:
+    gateway = await setup_stick(hass, stick_entry)
+    # The stick has heard the meter (not configured yet) before ReCalc sends the set.
+    emulator.send_telegram(CAPTURES[0])
+    await wait_for(hass, lambda: sum(gateway.outcomes.values()) == 1)
+    await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(omnipower()))
+    await wait_for(hass, lambda: len(subscriber.messages) >= 2, timeout_s=10)
+    (subentry,) = stick_entry.subentries.values()
+    assert CONF_MANUFACTURER not in subentry.data  # ReCalc names the digits only
+
+    # A Zenner water meter with the same digits: the key fails on it, nothing is mirrored,
+    # and it is not taken for the meter ReCalc means (no wrong-key repair either).
+    neighbour = MeterAddress("ZRI", METER_ID, 0x30, 0x07)
+    for telegram in CAPTURES[1:5]:
+        emulator.send_telegram(telegram[:2] + neighbour.wire + telegram[10:])
+    await wait_for(hass, lambda: sum(gateway.outcomes.values()) == 5)
+    assert gateway.heard[neighbour].telegrams == 4
+    assert gateway.meters[METER_ID].address is None
+    assert not gateway.meters[METER_ID].wrong_key_reported
+    assert len(subscriber.messages) == 2
+
+    readings = record_readings(gateway)
+    await send_captures(hass, emulator, readings, CAPTURES[5:6])
+    await wait_for(hass, lambda: len(subscriber.messages) >= 6, timeout_s=10)
+    assert {topic for topic, _payload in subscriber.messages[2:]} == {
+        f"v2/{GATEWAY_ID}/kam-{METER_ID}/data"
+    }
+    bound = stick_entry.subentries[subentry.subentry_id]
+    assert (bound.data[CONF_MANUFACTURER], bound.data[CONF_DEVICE_TYPE]) == ("KAM", 0x02)
+
+    # ReCalc renames the meter, same key: it stays bound to the address it was heard from.
+    await broker.publish(
+        f"v2/{GATEWAY_ID}/sensors/set",
+        command({**omnipower(), "manufacturerDeviceKey": "OmniPower2"}),
+    )
+    await wait_for(
+        hass,
+        lambda: (
+            stick_entry.subentries[subentry.subentry_id].data["recalc_device_key"] == "OmniPower2"
+        ),
+        timeout_s=10,
+    )
+    renamed = stick_entry.subentries[subentry.subentry_id]
+    assert renamed.data[CONF_MANUFACTURER] == "KAM"
+    assert gateway.meters[METER_ID].address == MeterAddress("KAM", METER_ID, 0x30, 0x02)
