@@ -30,6 +30,7 @@ from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from .ha_compat import BinarySensorDeviceClass
 from .protocol.meters import (
     PROFILES,
+    TRANSPORT_STATUS,
     FieldDisplay,
     display_for_record,
     medium_name,
@@ -195,7 +196,8 @@ def name_key(
 ) -> str:
     """Translation key of a field's name from what it measures (see strings.json)."""
     if kind == "problem":
-        return "error_flags"
+        # A meter can send both: its own error flags and the transport header's status bits.
+        return "status_errors" if quantity == TRANSPORT_STATUS else "error_flags"
     if quantity not in NAMED_QUANTITIES:
         return "other_value"
     base = quantity

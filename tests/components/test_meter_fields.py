@@ -14,8 +14,10 @@ from custom_components.wmbus.meter_fields import (
     FUNCTION_PREFIXES,
     NAMED_QUANTITIES,
     MeterField,
+    _profile_fields,
     name_key,
 )
+from custom_components.wmbus.protocol.meters import PROFILES
 
 STRINGS = json.loads(
     (Path(__file__).parents[2] / "custom_components" / "wmbus" / "strings.json").read_text()
@@ -34,6 +36,7 @@ STRINGS = json.loads(
         ("voltage", {"phase": 2}, "voltage_phase"),
         ("voltage", {"phase": 2, "tariff": 1}, "voltage_tariff"),
         ("error_flags", {"kind": "problem"}, "error_flags"),
+        ("transport_status", {"kind": "problem"}, "status_errors"),
         ("fabrication_number", {}, "other_value"),
     ],
 )
@@ -68,7 +71,19 @@ def test_every_name_a_field_can_get_is_translated() -> None:
             phase=phase,
         )
         assert key in names, key
-    assert "error_flags" in STRINGS["entity"]["binary_sensor"]
+    assert {"error_flags", "status_errors"} <= STRINGS["entity"]["binary_sensor"].keys()
+
+
+def test_no_profile_names_two_of_its_fields_alike() -> None:
+    # A meter sending its own error flags and the transport header's status bits gets two
+    # problem sensors; both called "Meter error" would leave the user guessing.
+    for profile in PROFILES:
+        names = [
+            (field.name_key, field.storage, field.tariff)
+            for field in _profile_fields(profile.name, None).values()
+            if field.kind == "problem"
+        ]
+        assert len(names) == len(set(names)), profile.name
 
 
 def _field(**overrides: object) -> MeterField:
