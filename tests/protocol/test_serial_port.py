@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 
-from custom_components.wmbus.protocol.serial_port import open_serial_link
+from custom_components.wmbus.protocol.serial_port import READ_SIZE_BYTES, open_serial_link
 
 
 @pytest.mark.usefixtures("socket_enabled")
@@ -35,3 +36,18 @@ async def test_socket_url_carries_bytes_both_ways_and_reports_the_close() -> Non
         assert await asyncio.wait_for(received_by_server.get(), 5) == b"\xa5\x01\x03\x00"
         await link.close()
         assert lost == [None]
+
+
+async def test_a_local_port_reads_at_most_the_read_size_per_wake_up() -> None:
+    # serialx's descriptor transport asks os.read for 256 KiB, which CPython allocates on every
+    # read; a pty never returns more than 4 KiB, so the setting itself is what can be checked.
+    master, slave = os.openpty()
+    try:
+        link = await open_serial_link(os.ttyname(slave), lambda _: None, lambda _: None)
+        try:
+            assert link._transport.max_size == READ_SIZE_BYTES  # type: ignore[attr-defined]
+        finally:
+            await link.close()
+    finally:
+        os.close(master)
+        os.close(slave)

@@ -18,6 +18,13 @@ import serialx
 
 BAUD_RATE: Final = 57600  # iM871A manual 3.2.1: 57600 8N1, no flow control
 CLOSE_TIMEOUT_S: Final = 2.0
+READ_SIZE_BYTES: Final = 4096
+"""Most a local port's transport reads per wake-up. serialx's descriptor transport asks
+``os.read`` for 256 KiB, and CPython allocates that much for every read before shrinking it to
+the few dozen bytes of one HCI frame (its socket transport reads 1 KiB and needs nothing). At
+125 frames/s that allocation made the stick's read path cost 1.6x to 1.7x a minimal reader in
+``tools.soak``; with 4 KiB it measured 1.17x to 1.5x. 57600 baud brings 5.8 kB/s, so 4 KiB
+still empties the port in one read."""
 
 DataCallback = Callable[[bytes], None]
 LostCallback = Callable[[Exception | None], None]
@@ -92,4 +99,6 @@ async def open_serial_link(port: str, on_data: DataCallback, on_lost: LostCallba
         )
     except serialx.SerialException as err:
         raise SerialPortError(f"cannot open {port}: {err}") from err
+    if hasattr(transport, "max_size"):
+        transport.max_size = READ_SIZE_BYTES
     return _AsyncioSerialLink(transport, protocol)
