@@ -240,7 +240,8 @@ def test_record_keys_are_stable_and_carry_the_unit() -> None:
 
 def test_medium_names_know_techem_types() -> None:
     assert medium_name(0x07) == "water"
-    assert medium_name(0x80) == "reserved (0x80)"
+    assert medium_name(0x80) == "reserved 0x80"
+    assert medium_name(0x31) == "communication controller"
     assert medium_name(0x80, "TCH") == "heat cost allocator"
 
 

@@ -25,7 +25,7 @@ ADDRESS_SIZE: Final = 8
 NATIONAL_CODE_BIT: Final = 0x80
 """Bit 15 of the M-field (bit 7 of its second byte): some meters set it (Apator ``14 86``)."""
 
-# Device types (the "medium" byte of the A-field), wmbusmeters' media table.
+# Device types (the "medium" byte of the A-field), EN 13757-3 (PROTOCOL-GENERIC.md 7).
 DEVICE_TYPE_NAMES: Final[dict[int, str]] = {
     0x00: "other",
     0x01: "oil",
@@ -61,9 +61,12 @@ DEVICE_TYPE_NAMES: Final[dict[int, str]] = {
     0x25: "customer unit (display)",
     0x28: "waste water",
     0x29: "garbage",
-    0x31: "radio converter (system side)",
-    0x32: "radio converter (meter side)",
-    0x33: "radio converter (bus side)",
+    0x31: "communication controller",
+    0x32: "unidirectional repeater",
+    0x33: "bidirectional repeater",
+    0x36: "radio converter (system side)",
+    0x37: "radio converter (meter side)",
+    0x38: "bus converter (meter side)",
 }
 
 

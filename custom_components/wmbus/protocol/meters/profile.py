@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Final, Literal, Protocol
 
 from ..crypto import crc16_en13757
+from ..frame import device_type_name
 from ..records import VIFE_BACKWARD_FLOW, VIFE_FORWARD_FLOW, Function, Record, RecordHeader
 
 
@@ -627,49 +628,6 @@ def display_for_record(record: Record, medium: str | None = None) -> FieldDispla
 
 # -- media -------------------------------------------------------------------------------
 
-_MEDIA: Final[dict[int, str]] = {
-    0x00: "other",
-    0x01: "oil",
-    0x02: "electricity",
-    0x03: "gas",
-    0x04: "heat",
-    0x05: "steam",
-    0x06: "warm water",
-    0x07: "water",
-    0x08: "heat cost allocator",
-    0x09: "compressed air",
-    0x0A: "cooling load (outlet)",
-    0x0B: "cooling load (inlet)",
-    0x0C: "heat (inlet)",
-    0x0D: "heat/cooling load",
-    0x0E: "bus/system component",
-    0x0F: "unknown",
-    0x10: "irrigation water",
-    0x11: "water data logger",
-    0x12: "gas data logger",
-    0x13: "gas converter",
-    0x14: "calorific value",
-    0x15: "hot water",
-    0x16: "cold water",
-    0x17: "dual register water",
-    0x18: "pressure",
-    0x19: "a/d converter",
-    0x1A: "smoke detector",
-    0x1B: "room sensor",
-    0x1C: "gas detector",
-    0x20: "electricity breaker",
-    0x21: "valve",
-    0x25: "customer unit",
-    0x28: "waste water",
-    0x29: "garbage",
-    0x31: "communication controller",
-    0x32: "unidirectional repeater",
-    0x33: "bidirectional repeater",
-    0x36: "radio converter (system side)",
-    0x37: "radio converter (meter side)",
-    0x38: "bus converter (meter side)",
-}
-"""EN 13757-3 device types (PROTOCOL-GENERIC.md 7)."""
 _TECHEM_MEDIA: Final[dict[int, str]] = {
     0x43: "heat",
     0x62: "warm water",
@@ -685,4 +643,4 @@ def medium_name(device_type: int, manufacturer: str | None = None) -> str:
     """What a device type measures, in words, for the heard list."""
     if manufacturer == "TCH" and device_type in _TECHEM_MEDIA:
         return _TECHEM_MEDIA[device_type]
-    return _MEDIA.get(device_type, f"reserved (0x{device_type:02x})")
+    return device_type_name(device_type)
