@@ -453,8 +453,10 @@ class HciFrame:
     @property
     def telegram(self) -> bytes | None:
         """The telegram as L + payload (the HCI length byte is the wM-Bus L-field), else None."""
-        if not self.is_telegram:
+        if self.endpoint != Endpoint.RADIOLINK or self.msg_id != RadioLinkMessage.WMBUS_MSG_IND:
             return None
+        if self.raw:  # one slice instead of a join: the stick takes this once per telegram
+            return self.raw[HEADER_SIZE - 1 : HEADER_SIZE + len(self.payload)]
         return bytes((len(self.payload),)) + self.payload
 
     @property
