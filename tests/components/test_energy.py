@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from tests.components.conftest import state, wait_for
+from tests.components.energy_sources import grid_source
 from tools.im871a_emulator import Im871aEmulator
 
 IMPORTED = "sensor.house_meter_energy_imported"
@@ -43,28 +44,10 @@ async def test_energy_validation_finds_no_issue_and_totals_are_summable(
     manager = await async_get_manager(hass)
     await manager.async_update(
         {
-            "energy_sources": [
-                {
-                    "type": "grid",
-                    "flow_from": [
-                        {
-                            "stat_energy_from": IMPORTED,
-                            "stat_cost": None,
-                            "entity_energy_price": None,
-                            "number_energy_price": None,
-                        }
-                    ],
-                    "flow_to": [
-                        {
-                            "stat_energy_to": EXPORTED,
-                            "stat_compensation": None,
-                            "entity_energy_price": None,
-                            "number_energy_price": None,
-                        }
-                    ],
-                    "cost_adjustment_day": 0.0,
-                }
-            ]
+            "energy_sources": [grid_source(IMPORTED, EXPORTED)],
+            # EnergyPreferencesUpdate inherits this key as required (a total=False subclass
+            # does not make inherited keys optional): no devices, as on a fresh install.
+            "device_consumption": [],
         }
     )
     validation = await async_validate(hass)

@@ -255,14 +255,23 @@ async def test_water_and_gas_pass_the_energy_dashboard_validation(
         {
             "energy_sources": [
                 {
-                    "type": source,
-                    "stat_energy_from": entity_id,
+                    "type": "gas",
+                    "stat_energy_from": gas,
                     "stat_cost": None,
                     "entity_energy_price": None,
                     "number_energy_price": None,
-                }
-                for source, entity_id in (("gas", gas), ("water", water))
-            ]
+                },
+                {
+                    "type": "water",
+                    "stat_energy_from": water,
+                    "stat_cost": None,
+                    "entity_energy_price": None,
+                    "number_energy_price": None,
+                },
+            ],
+            # EnergyPreferencesUpdate inherits this key as required (a total=False subclass
+            # does not make inherited keys optional): no devices, as on a fresh install.
+            "device_consumption": [],
         }
     )
     validation = await async_validate(hass)
