@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from homeassistant.components.energy.data import async_get_manager
 from homeassistant.components.energy.validate import async_validate
-from homeassistant.components.recorder import Recorder
+from homeassistant.components.recorder.core import Recorder
 from homeassistant.components.recorder.statistics import async_list_statistic_ids
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component

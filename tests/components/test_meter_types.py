@@ -15,7 +15,7 @@ from typing import Any
 
 from homeassistant.components.energy.data import async_get_manager
 from homeassistant.components.energy.validate import async_validate
-from homeassistant.components.recorder import Recorder
+from homeassistant.components.recorder.core import Recorder
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant, State
 from homeassistant.data_entry_flow import FlowResultType
