@@ -8,7 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -96,6 +96,13 @@ async def setup_entry(hass: HomeAssistant, config_entry: MockConfigEntry) -> Moc
     return config_entry
 
 
+def entity_state(hass: HomeAssistant, entity_id: str) -> State:
+    """An entity's state object; fails the test if the entity does not exist."""
+    current = hass.states.get(entity_id)
+    assert current is not None, f"{entity_id} does not exist"
+    return current
+
+
 def state(hass: HomeAssistant, entity_id: str) -> str | None:
     """An entity's state, None while the entity does not exist (a meter's sensors appear with
     the first telegram that carries their value)."""
@@ -104,9 +111,14 @@ def state(hass: HomeAssistant, entity_id: str) -> str | None:
 
 
 async def wait_for(
-    hass: HomeAssistant, condition: Callable[[], bool], timeout_s: float = 5.0
+    hass: HomeAssistant, condition: Callable[..., object], timeout_s: float = 5.0
 ) -> None:
-    """Let the emulator's bytes travel through the pty and the loop until ``condition``."""
+    """Let the emulator's bytes travel through the pty and the loop until ``condition``.
+
+    ``condition`` is called without arguments and its result taken as true or false; typed
+    ``Callable[..., object]`` so that a lambda may bind a loop variable as a default argument
+    (mypy cannot infer such a lambda against ``Callable[[], bool]``).
+    """
     for _ in range(int(timeout_s / 0.01)):
         await hass.async_block_till_done()
         if condition():

@@ -37,7 +37,7 @@ from custom_components.wmbus.const import (
     SUBENTRY_METER,
 )
 from custom_components.wmbus.protocol import decoder as decoder_module, meters as protocol_meters
-from tests.components.conftest import STICK_SERIAL, wait_for
+from tests.components.conftest import STICK_SERIAL, entity_state, wait_for
 from tests.conftest import corpus_vectors
 from tools.im871a_emulator import Im871aEmulator
 
@@ -325,8 +325,8 @@ async def test_a_meter_without_profile_gets_its_records_and_problem_flags(
         print(vector_id, [(e.entity_id, e.original_device_class) for e in entities])
         (problem,) = (e for e in entities if e.original_device_class == "problem")
         assert problem.translation_key == "error_flags"
-        assert hass.states.get(problem.entity_id).state == flags[vector_id]
+        assert entity_state(hass, problem.entity_id).state == flags[vector_id]
     electricity = _entities_of(hass, stick_entry, ids["gransystems-01"])
     energy = next(e for e in electricity if e.original_device_class == "energy")
     assert energy.translation_key == "energy"
-    assert float(hass.states.get(energy.entity_id).state) == 0.916  # kWh, from the record
+    assert float(entity_state(hass, energy.entity_id).state) == 0.916  # kWh, from the record

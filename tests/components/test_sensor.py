@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.wmbus.const import DOMAIN
 from custom_components.wmbus.gateway import COUNTERS_INTERVAL
-from tests.components.conftest import METER_ID, state, wait_for
+from tests.components.conftest import METER_ID, entity_state, state, wait_for
 from tests.conftest import omnipower_captures, vector
 from tools.im871a_emulator import Im871aEmulator
 
@@ -40,11 +40,16 @@ async def test_values_match_the_vectors(
                 state(hass, ENERGY_IMPORTED) == str(kwh)
             ),
         )
-        assert float(state(hass, POWER_IMPORTED)) == expected["current_power_consumption_w"]
-        assert float(state(hass, ENERGY_EXPORTED)) == expected.get(
+        assert (
+            float(entity_state(hass, POWER_IMPORTED).state)
+            == expected["current_power_consumption_w"]
+        )
+        assert float(entity_state(hass, ENERGY_EXPORTED).state) == expected.get(
             "total_energy_production_kwh", 0.0
         )
-        assert float(state(hass, POWER_EXPORTED)) == expected.get("current_power_production_w", 0)
+        assert float(entity_state(hass, POWER_EXPORTED).state) == expected.get(
+            "current_power_production_w", 0
+        )
 
 
 async def test_energy_sensor_is_fit_for_the_energy_dashboard(
@@ -52,11 +57,11 @@ async def test_energy_sensor_is_fit_for_the_energy_dashboard(
 ) -> None:
     emulator.send_telegram(bytes.fromhex(omnipower_captures()[0]["telegram_hex"]))
     await wait_for(hass, lambda: state(hass, ENERGY_IMPORTED) not in (None, "unknown"))
-    attributes = hass.states.get(ENERGY_IMPORTED).attributes
+    attributes = entity_state(hass, ENERGY_IMPORTED).attributes
     assert attributes["device_class"] == "energy"
     assert attributes["state_class"] == "total_increasing"
     assert attributes["unit_of_measurement"] == "kWh"
-    assert hass.states.get(POWER_IMPORTED).attributes["state_class"] == "measurement"
+    assert entity_state(hass, POWER_IMPORTED).attributes["state_class"] == "measurement"
 
 
 async def test_rssi_is_diagnostic_and_disabled_by_default(
@@ -71,12 +76,14 @@ async def test_rssi_is_diagnostic_and_disabled_by_default(
 async def test_stick_sensors_follow_the_connection(
     hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator
 ) -> None:
-    assert hass.states.get("binary_sensor.im871a_connected").state == "on"
-    assert hass.states.get("sensor.im871a_firmware").state == "0x15"
+    assert entity_state(hass, "binary_sensor.im871a_connected").state == "on"
+    assert entity_state(hass, "sensor.im871a_firmware").state == "0x15"
     await emulator.unplug(1.0)
-    await wait_for(hass, lambda: hass.states.get("binary_sensor.im871a_connected").state == "off")
-    assert hass.states.get("sensor.im871a_firmware").state == STATE_UNAVAILABLE
-    await wait_for(hass, lambda: hass.states.get("binary_sensor.im871a_connected").state == "on")
+    await wait_for(
+        hass, lambda: entity_state(hass, "binary_sensor.im871a_connected").state == "off"
+    )
+    assert entity_state(hass, "sensor.im871a_firmware").state == STATE_UNAVAILABLE
+    await wait_for(hass, lambda: entity_state(hass, "binary_sensor.im871a_connected").state == "on")
 
 
 async def test_telegram_counters_are_written_at_a_steady_pace(
@@ -96,7 +103,7 @@ async def test_telegram_counters_are_written_at_a_steady_pace(
     await hass.async_block_till_done()
     assert state(hass, received) == "3"
     assert state(hass, rejected) == "1"
-    assert hass.states.get(rejected).attributes["duplicate"] == 1
+    assert entity_state(hass, rejected).attributes["duplicate"] == 1
 
 
 async def test_meter_entities_stay_out_of_the_logbook_and_change_only_with_their_value(

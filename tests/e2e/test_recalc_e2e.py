@@ -44,7 +44,14 @@ from custom_components.wmbus.recalc import (
     load_shipped_plans,
 )
 from custom_components.wmbus.recalc_bridge import SAVE_DELAY_S, bridge_of
-from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, meter_subentry, wait_for
+from tests.components.conftest import (
+    METER_ID,
+    METER_KEY,
+    STICK_SERIAL,
+    entity_state,
+    meter_subentry,
+    wait_for,
+)
 from tests.conftest import corpus_vectors, omnipower_captures
 from tests.e2e.conftest import GATEWAY_ID, HOST, Broker, Subscriber, recalc_options
 from tools.im871a_emulator import Im871aEmulator
@@ -235,10 +242,10 @@ async def test_stop_pauses_and_the_switch_resumes(
 ) -> None:
     gateway = await setup_stick(hass, stick_entry)
     switch = "switch.im871a_recalc_mirroring"
-    assert hass.states.get(switch).state == "on"
+    assert entity_state(hass, switch).state == "on"
 
     await broker.publish("STOP", "")
-    await wait_for(hass, lambda: hass.states.get(switch).state == "off", timeout_s=10)
+    await wait_for(hass, lambda: entity_state(hass, switch).state == "off", timeout_s=10)
     await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(omnipower()))
     await hass.async_block_till_done()
     assert hass.is_running  # STOP never stops Home Assistant
@@ -247,7 +254,7 @@ async def test_stop_pauses_and_the_switch_resumes(
     assert not stick_entry.subentries  # commands are ignored while paused
 
     await hass.services.async_call("switch", "turn_on", {"entity_id": switch}, blocking=True)
-    assert hass.states.get(switch).state == "on"
+    assert entity_state(hass, switch).state == "on"
     await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(omnipower()))
     await wait_for(hass, lambda: bool(stick_entry.subentries), timeout_s=10)
     assert bridge_of(gateway).state == "connected"
@@ -266,7 +273,7 @@ async def _outage(
     await wait_for(hass, lambda: not mqtt.is_connected(hass), timeout_s=10)
     await send_captures(hass, emulator, readings, telegrams)
     await wait_for(hass, lambda: len(bridge_of(gateway).outbox) >= 4 * len(telegrams))
-    assert hass.states.get("sensor.im871a_recalc_outbox").state == str(
+    assert entity_state(hass, "sensor.im871a_recalc_outbox").state == str(
         len(bridge_of(gateway).outbox)
     )
 
