@@ -58,9 +58,11 @@ async def test_a_bad_file_is_reported_once_and_ignored_until_mended(
     generic = _issue(hass, config_entry, "generic")
     assert generic is not None
     assert generic.translation_key == "recalc_channel_file"
+    assert generic.translation_placeholders is not None
     assert generic.translation_placeholders["reason"].startswith("not readable as YAML")
     omnipower = _issue(hass, config_entry, "omnipower")
     assert omnipower is not None
+    assert omnipower.translation_placeholders is not None
     assert omnipower.translation_placeholders["reason"] == (
         "channel 1: number must be a whole number from 1 to 255"
     )
@@ -91,6 +93,7 @@ async def test_unload_withdraws_the_file_issues(
     await hass.async_block_till_done()
     issue = _issue(hass, config_entry, "Water Meter")
     assert issue is not None
+    assert issue.translation_placeholders is not None
     assert "file name must be a meter type" in issue.translation_placeholders["reason"]
     assert await hass.config_entries.async_unload(config_entry.entry_id)
     await hass.async_block_till_done()

@@ -91,6 +91,7 @@ async def test_user_step_lists_by_id_paths_first(hass: HomeAssistant, tmp_path: 
         patch("homeassistant.components.usb.get_serial_by_id", by_id),
     ):
         result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["data_schema"] is not None
     options = result["data_schema"].schema[CONF_PORT].config["options"]
     assert [option["value"] for option in options] == [
         "/dev/serial/by-id/usb-IMST_iM871A-if00",
@@ -294,6 +295,7 @@ async def test_add_heard_meter_with_the_right_key(
 
     result = await _start_meter_flow(hass, setup_entry)
     assert result["step_id"] == "user"
+    assert result["data_schema"] is not None
     options = result["data_schema"].schema[CONF_METER_ID].config["options"]
     assert [option["value"] for option in options] == [METER_ID]
     assert "Kamstrup" in options[0]["label"]
@@ -397,6 +399,7 @@ def _corpus_telegram(vector_id: str) -> bytes:
 
 async def _heard_options(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
     result = await _start_meter_flow(hass, entry)
+    assert result["data_schema"] is not None
     options = result["data_schema"].schema[CONF_METER_ID].config["options"]
     return {option["value"]: option["label"] for option in options}
 
@@ -468,6 +471,7 @@ async def test_a_heard_meter_that_encrypts_needs_its_key(
         result["flow_id"], {CONF_METER_ID: METER_ID}
     )
     assert result["step_id"] == "key"
+    assert result["data_schema"] is not None
     key_selector = result["data_schema"].schema[CONF_AES_KEY]
     assert key_selector.config["type"] == "password"  # what is typed is not shown
     result = await hass.config_entries.subentries.async_configure(
@@ -514,6 +518,7 @@ async def test_reconfigure_with_an_empty_key_keeps_the_key(
         (setup_entry.entry_id, SUBENTRY_METER),
         context={"source": SOURCE_RECONFIGURE, "subentry_id": sub_id},
     )
+    assert result["data_schema"] is not None
     assert result["data_schema"].schema[CONF_AES_KEY].config["type"] == "password"
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {CONF_NAME: "Renamed"}

@@ -63,6 +63,7 @@ async def test_device_diagnostics_redact_keys(
     emulator.send_telegram(captures[4])
     await wait_for(hass, lambda: setup_entry.runtime_data.meters[METER_ID].last_reading is not None)
     device = device_of_entry(device_registry, (DOMAIN, METER_ID), setup_entry.entry_id)
+    assert device is not None
     diagnostics = await async_get_device_diagnostics(hass, setup_entry, device)
     _assert_no_key(diagnostics)
     assert diagnostics["meter_id"] == METER_ID
@@ -79,6 +80,7 @@ async def test_meter_device_hangs_off_the_stick(
     assert stick is not None
     assert stick.manufacturer == "IMST"
     assert stick.sw_version == "0x15"
+    assert meter is not None
     assert meter.via_device_id == stick.id
     assert meter.name == "House meter"
 
@@ -110,6 +112,7 @@ async def test_meter_device_hangs_off_the_stick_without_the_deprecated_via_devic
     await hass.async_block_till_done()
     stick = device_of_entry(device_registry, (DOMAIN, setup_entry.unique_id), setup_entry.entry_id)
     garage = device_of_entry(device_registry, (DOMAIN, "11111111"), setup_entry.entry_id)
+    assert stick is not None
     assert garage is not None
     assert garage.via_device_id == stick.id
     assert garage.name == "Garage meter"

@@ -71,6 +71,7 @@ async def test_user_step_offers_ports_that_other_integrations_register(
         result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     finally:
         remove()
+    assert result["data_schema"] is not None
     values = [
         option["value"] for option in result["data_schema"].schema[CONF_PORT].config["options"]
     ]

@@ -303,6 +303,7 @@ async def test_two_heard_meters_with_the_same_digits_are_two_rows(
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_METER), context={"source": SOURCE_USER}
     )
+    assert result["data_schema"] is not None
     options = result["data_schema"].schema[CONF_METER_ID].config["options"]
     labels = {option["value"]: option["label"] for option in options}
     assert list(labels) == [str(NEIGHBOUR), str(OMNIPOWER)]  # most recently heard first
@@ -363,6 +364,7 @@ async def _add_from_heard_list(hass: HomeAssistant, entry: MockConfigEntry, valu
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_METER), context={"source": SOURCE_USER}
     )
+    assert result["data_schema"] is not None
     values = [o["value"] for o in result["data_schema"].schema[CONF_METER_ID].config["options"]]
     assert value in values
     result = await hass.config_entries.subentries.async_configure(

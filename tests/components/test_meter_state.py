@@ -112,8 +112,10 @@ async def test_a_lower_total_is_held_back_with_one_warning_and_a_repair_that_acc
     lower = [r for r in caplog.records if "went down" in r.getMessage()]
     assert [r.levelname for r in lower] == ["WARNING"], "one warning per episode"
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
     assert issue.is_fixable
     assert issue.translation_key == "total_decreased"
+    assert issue.translation_placeholders is not None
     assert issue.translation_placeholders["previous"] == "2.84"
 
     assert await async_setup_component(hass, "repairs", {})

@@ -128,6 +128,7 @@ async def _add_heard_meters(
         result = await hass.config_entries.subentries.async_init(
             (entry.entry_id, SUBENTRY_METER), context={"source": SOURCE_USER}
         )
+        assert result["data_schema"] is not None
         offered = [
             o["value"] for o in result["data_schema"].schema[CONF_METER_ID].config["options"]
         ]

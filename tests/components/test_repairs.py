@@ -48,6 +48,7 @@ async def test_wrong_key_raises_a_fixable_issue_and_the_fix_clears_it(
         emulator.send_telegram(telegram)
     await wait_for(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None)
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
     assert issue.is_fixable
     assert issue.translation_key == "wrong_key"
     assert state(hass, ENERGY) is None  # no garbage value was shown
