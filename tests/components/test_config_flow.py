@@ -6,7 +6,12 @@ from pathlib import Path
 from unittest.mock import patch
 
 from homeassistant.components import usb
-from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USB, SOURCE_USER
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    SOURCE_USB,
+    SOURCE_USER,
+    SubentryFlowResult,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
@@ -273,7 +278,7 @@ async def test_options_change_link_mode_and_validate_recalc(
 # --- meter subentries -------------------------------------------------------------------
 
 
-async def _start_meter_flow(hass: HomeAssistant, entry: MockConfigEntry) -> dict:
+async def _start_meter_flow(hass: HomeAssistant, entry: MockConfigEntry) -> SubentryFlowResult:
     return await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_METER), context={"source": SOURCE_USER}
     )
