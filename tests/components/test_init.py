@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
@@ -46,6 +46,11 @@ async def test_absent_stick_retries_setup(hass: HomeAssistant, tmp_path: Path) -
     assert entry.state is ConfigEntryState.SETUP_RETRY
 
 
+def _state_of(entry: ConfigEntry[Any]) -> ConfigEntryState:
+    """The entry's state, read afresh: mypy keeps ``entry.state`` narrowed across awaits."""
+    return entry.state
+
+
 async def test_unload_leaves_nothing_running(
     hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator
 ) -> None:
@@ -61,7 +66,7 @@ async def test_unload_leaves_nothing_running(
     # Loading again works on the same port: the first instance let go of it.
     assert await hass.config_entries.async_setup(setup_entry.entry_id)
     await hass.async_block_till_done()
-    assert setup_entry.state is ConfigEntryState.LOADED
+    assert _state_of(setup_entry) is ConfigEntryState.LOADED
 
 
 async def test_unplug_and_replug_resumes_values(
