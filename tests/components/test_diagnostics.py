@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from types import MappingProxyType
+from typing import Any
 
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
@@ -27,7 +28,7 @@ from tests.components.conftest import METER_ID, METER_KEY, state, wait_for
 from tools.im871a_emulator import Im871aEmulator
 
 
-def _assert_no_key(diagnostics: dict) -> None:
+def _assert_no_key(diagnostics: dict[str, Any]) -> None:
     text = json.dumps(diagnostics, default=str).lower()
     assert METER_KEY.lower() not in text
     # Not even split up: no 8-digit run of the key appears anywhere.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import product
 import json
 from pathlib import Path
+from typing import Any
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 import pytest
@@ -41,9 +42,9 @@ STRINGS = json.loads(
     ],
 )
 def test_names_follow_quantity_storage_tariff_function_and_phase(
-    quantity: str, options: dict[str, object], key: str
+    quantity: str, options: dict[str, Any], key: str
 ) -> None:
-    arguments: dict[str, object] = {
+    arguments: dict[str, Any] = {
         "storage": 0,
         "tariff": 0,
         "function": "instantaneous",
@@ -86,8 +87,8 @@ def test_no_profile_names_two_of_its_fields_alike() -> None:
         assert len(names) == len(set(names)), profile.name
 
 
-def _field(**overrides: object) -> MeterField:
-    values: dict[str, object] = {
+def _field(**overrides: Any) -> MeterField:
+    values: dict[str, Any] = {
         "key": "volume_m3",
         "source": "record",
         "name_key": "volume",

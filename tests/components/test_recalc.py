@@ -33,7 +33,7 @@ TOPICS = Topics("v2", "706462169")
 OMNIPOWER = load_shipped_plans()["omnipower"]
 
 
-def item(device_id: str = "32666857", **overrides: Any) -> dict[str, Any]:
+def item(device_id: object = "32666857", **overrides: Any) -> dict[str, Any]:
     base = {
         "deviceId": device_id,
         "manufacturerKey": "kam",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from types import MappingProxyType
 
-from homeassistant.config_entries import ConfigEntryDisabler
+from homeassistant.config_entries import ConfigEntryDisabler, ConfigSubentry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
@@ -26,7 +26,7 @@ ENERGY = "sensor.house_meter_energy_imported"
 
 
 async def _configure_wrong_key(hass: HomeAssistant, entry: MockConfigEntry) -> str:
-    subentry = next(iter(entry.subentries.values()))
+    subentry: ConfigSubentry = next(iter(entry.subentries.values()))
     hass.config_entries.async_update_subentry(
         entry, subentry, data=MappingProxyType({**subentry.data, CONF_AES_KEY: WRONG_KEY})
     )

@@ -12,7 +12,8 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def _load(relative: str) -> dict[str, Any]:
-    return json.loads((COMPONENT / relative).read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads((COMPONENT / relative).read_text(encoding="utf-8"))
+    return loaded
 
 
 def _leaves(tree: dict[str, Any], prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC
 import json
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from homeassistant import loader
@@ -282,7 +283,7 @@ def meter_subentry_object() -> ConfigSubentry:
     """The user's meter as a subentry to add to a running entry."""
     data = meter_subentry()
     return ConfigSubentry(
-        data=data["data"],
+        data=MappingProxyType(data["data"]),
         subentry_type=data["subentry_type"],
         title=data["title"],
         unique_id=data["unique_id"],
