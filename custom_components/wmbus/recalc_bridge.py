@@ -160,6 +160,7 @@ class RecalcBridge:
         self._task: asyncio.Task[None] | None = None
         self._listeners: list[CALLBACK_TYPE] = []
         self._stop_unsub: CALLBACK_TYPE | None = None
+        self._connection_status_followed = False
         # Meter id -> (manufacturer key, config payload) last queued: a change of either (a
         # new key, a meter found to be of another type, an edited channel file) re-announces.
         self._config_sent: dict[str, tuple[str, str]] = {}
@@ -185,11 +186,8 @@ class RecalcBridge:
             self.claimed = {
                 mid: (names[0], names[1]) for mid, names in stored.get("claimed", {}).items()
             }
-        from homeassistant.components import mqtt  # noqa: PLC0415 - after_dependencies
-
         self._listeners += [
             self.gateway.add_reading_listener(self._on_reading),
-            mqtt.async_subscribe_connection_status(self.hass, self._on_connection),
             async_dispatcher_connect(
                 self.hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._on_config_entry_changed
             ),
@@ -286,6 +284,22 @@ class RecalcBridge:
             for e in self.hass.config_entries.async_entries(MQTT_DOMAIN)
         )
 
+    def _follow_connection_status(self) -> None:
+        """Hear MQTT's connection come and go, from the first attach on.
+
+        Not at start: importing Home Assistant's mqtt package needs its client library
+        (paho-mqtt), which Home Assistant installs only once an MQTT entry is set up, and a
+        stick without ReCalc must load on a Home Assistant that never had MQTT.
+        """
+        if self._connection_status_followed:
+            return
+        from homeassistant.components import mqtt  # noqa: PLC0415 - loaded: an entry is
+
+        self._listeners.append(
+            mqtt.async_subscribe_connection_status(self.hass, self._on_connection)
+        )
+        self._connection_status_followed = True
+
     def _mqtt_connected(self) -> bool:
         from homeassistant.components import mqtt  # noqa: PLC0415
 
@@ -331,6 +345,7 @@ class RecalcBridge:
                 _LOGGER.warning("Cannot subscribe to ReCalc's topics yet: %s", err)
                 return
             _LOGGER.info("ReCalc mirroring on %s", link.topics.command)
+            self._follow_connection_status()
             link.set_connected(self._mqtt_connected())
             if not self.paused:
                 self._queue_missing_configs(resend=True)

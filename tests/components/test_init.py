@@ -1,8 +1,10 @@
 """The integration is found and loaded by Home Assistant's loader."""
 
 from pathlib import Path
+import sys
 from typing import Any
 
+from homeassistant import components as ha_components
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -67,6 +69,25 @@ async def test_unload_leaves_nothing_running(
     assert await hass.config_entries.async_setup(setup_entry.entry_id)
     await hass.async_block_till_done()
     assert _state_of(setup_entry) is ConfigEntryState.LOADED
+
+
+async def test_a_stick_without_recalc_loads_where_mqtt_cannot_be_imported(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    captures: list[bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Home Assistant installs MQTT's client library (paho-mqtt) only when an MQTT entry is set
+    # up; before that its mqtt package cannot be imported (seen on 2026.11.0 black box).
+    monkeypatch.delattr(ha_components, "mqtt", raising=False)
+    monkeypatch.setitem(sys.modules, "homeassistant.components.mqtt", None)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert _state_of(config_entry) is ConfigEntryState.LOADED
+    emulator.send_telegram(captures[0])
+    await wait_for(hass, lambda: state(hass, ENERGY) == "2.06")
 
 
 async def test_unplug_and_replug_resumes_values(
