@@ -12,8 +12,8 @@ transport logs twice and goes through its protocol on every read, and at one rea
 that made the stick's read path cost 1.3x to 1.4x a bare ``add_reader`` + ``os.read`` reader in
 ``tools.soak`` (budget 1.3x). So for a local character device the link pauses the transport's
 reading (public asyncio API) and reads the descriptor itself, 4 KiB at a time, which measured
-1.07x to 1.15x; serialx still opens, configures, writes and closes it. Every other port (``socket://``,
-proxies) is read by its transport.
+1.04x to 1.15x; serialx still opens, configures, writes and closes it. Every other port
+(``socket://``, proxies) is read by its transport.
 """
 
 from __future__ import annotations
