@@ -27,11 +27,10 @@ from typing import Final, Protocol
 
 import serialx
 
-BAUD_RATE: Final = 57600  # iM871A manual 3.2.1: 57600 8N1, no flow control
 CLOSE_TIMEOUT_S: Final = 2.0
 READ_SIZE_BYTES: Final = 4096
-"""Most one read of a local port takes. 57600 baud brings 5.8 kB/s, so this empties the port in
-one read; serialx asks for 256 KiB, which CPython allocates on every read."""
+"""Most one read of a local port takes. At 115200 baud 11.5 kB/s arrive, so this empties the port
+in one read; serialx asks for 256 KiB, which CPython allocates on every read."""
 
 DataCallback = Callable[[bytes], None]
 LostCallback = Callable[[Exception | None], None]
@@ -142,8 +141,13 @@ def _local_descriptor(transport: asyncio.BaseTransport) -> int | None:
     return descriptor if is_device else None
 
 
-async def open_serial_link(port: str, on_data: DataCallback, on_lost: LostCallback) -> SerialLink:
-    """Open ``port`` (a device path or a URL such as ``socket://host:port``).
+async def open_serial_link(
+    port: str, baud_rate: int, on_data: DataCallback, on_lost: LostCallback
+) -> SerialLink:
+    """Open ``port`` (a device path or a URL such as ``socket://host:port``) at ``baud_rate``, 8N1.
+
+    Each radio says its rate (iM871A 57600, iU891A 115200, AMB8465 9600, CUL 38400); USB CDC-ACM
+    devices such as the iU891A ignore it, and so does a ``socket://`` port.
 
     ``on_lost`` is called once when the port goes away (with the error) or after ``close()``
     (with None). Opening errors are raised as OSError: the OS's own, or :class:`SerialPortError`
@@ -153,7 +157,7 @@ async def open_serial_link(port: str, on_data: DataCallback, on_lost: LostCallba
     protocol = _LinkProtocol(on_data, on_lost)
     try:
         transport, _ = await serialx.create_serial_connection(
-            loop, lambda: protocol, port, baudrate=BAUD_RATE
+            loop, lambda: protocol, port, baudrate=baud_rate
         )
     except serialx.SerialException as err:
         raise SerialPortError(f"cannot open {port}: {err}") from err

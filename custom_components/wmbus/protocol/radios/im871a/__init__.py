@@ -1,0 +1,101 @@
+"""IMST iM871A / iM170A: USB id 10c4:87ed (CP210x), 57600 baud, IMST's HCI framing.
+
+End of life ("EOL and now unavailable from the manufacturer", wmbusmeters issues #1350 and
+#1354), still the stick most existing installations have. ``types`` holds the numbers,
+``frames`` the codec, ``commands`` the typed requests, ``radio`` the driver.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..base import Radio, RadioKind, UsbMatch
+from .commands import (
+    Command,
+    DeviceInfo,
+    StickConfiguration,
+    encode_configuration,
+    get_configuration,
+    get_device_info,
+    parse_configuration,
+    parse_set_configuration,
+    ping,
+    reset,
+    set_configuration,
+)
+from .frames import DropReason, FrameDecoder, HciFrame, encode_frame, frame_size
+from .types import (
+    CONTROL_CRC,
+    CONTROL_RSSI,
+    CONTROL_TIMESTAMP,
+    LINK_MODE_CODES,
+    LINK_MODES,
+    MAX_FRAME_SIZE,
+    DevMgmtMessage,
+    Endpoint,
+    HciPayloadError,
+    ModuleType,
+    RadioLinkMessage,
+    dbm_to_rssi,
+    link_mode_code,
+    link_mode_of_code,
+    rssi_to_dbm,
+)
+from ..link_modes import LinkMode
+
+
+def _build(*args: Any, **kwargs: Any) -> Radio:
+    from .radio import Im871aRadio  # noqa: PLC0415 - the driver needs asyncio and serialx
+
+    return Im871aRadio(*args, **kwargs)
+
+
+KIND = RadioKind(
+    name="im871a",
+    maker="IMST",
+    title="IMST iM871A",
+    link_modes=LINK_MODES,
+    default_link_mode=LinkMode.C1a,
+    usb=(
+        UsbMatch(0x10C4, 0x87ED),
+        # The WiMOD kit's CP2102 keeps Silicon Labs' generic id: only its name tells.
+        UsbMatch(0x10C4, 0xEA60, product="im871a"),
+    ),
+    factory=_build,
+    probe_order=20,
+)
+
+__all__ = [
+    "CONTROL_CRC",
+    "CONTROL_RSSI",
+    "CONTROL_TIMESTAMP",
+    "KIND",
+    "LINK_MODES",
+    "LINK_MODE_CODES",
+    "MAX_FRAME_SIZE",
+    "Command",
+    "DevMgmtMessage",
+    "DeviceInfo",
+    "DropReason",
+    "Endpoint",
+    "FrameDecoder",
+    "HciFrame",
+    "HciPayloadError",
+    "ModuleType",
+    "RadioLinkMessage",
+    "StickConfiguration",
+    "dbm_to_rssi",
+    "encode_configuration",
+    "encode_frame",
+    "frame_size",
+    "get_configuration",
+    "get_device_info",
+    "link_mode_code",
+    "link_mode_of_code",
+    "parse_configuration",
+    "parse_set_configuration",
+    "ping",
+    "reset",
+    "rssi_to_dbm",
+    "set_configuration",
+]
