@@ -156,6 +156,9 @@ class RadioKind:
     default_link_mode: LinkMode
     usb: tuple[UsbMatch, ...]
     factory: Callable[..., Radio]
+    # The command line's ``frames --radio``: a byte stream of this radio split into frames,
+    # one JSON-friendly dict each (what it is, its bytes, RSSI, telegram), garbage included.
+    describe_stream: Callable[[bytes], list[dict[str, object]]]
     # Probed in ascending order when a port's radio is not known (see registry.detect_radio).
     probe_order: int = 100
 

@@ -44,6 +44,30 @@ from .types import (
 from ..link_modes import LinkMode
 
 
+def describe_stream(stream: bytes) -> list[dict[str, object]]:
+    """HCI frames in ``stream`` for ``frames --radio im871a``; CRC failures reported, not hidden."""
+    decoder = FrameDecoder(report_crc_failures=True)
+    described: list[dict[str, object]] = []
+    for frame in decoder.feed(stream):
+        record: dict[str, object] = {
+            "endpoint": frame.endpoint,
+            "msg_id": frame.msg_id,
+            "crc_ok": frame.crc_ok,
+        }
+        if frame.crc_ok is not False:
+            telegram = frame.telegram
+            if telegram is not None:
+                record["telegram_hex"] = telegram.hex()
+            if frame.rssi_raw is not None:
+                record["rssi_dbm"] = frame.rssi_dbm
+        described.append(record)
+    if decoder.buffered:
+        described.append(
+            {"error": "truncated", "message": f"{decoder.buffered} bytes of an incomplete frame"}
+        )
+    return described
+
+
 def _build(*args: Any, **kwargs: Any) -> Radio:
     from .radio import Im871aRadio  # noqa: PLC0415 - the driver needs asyncio and serialx
 
@@ -62,6 +86,7 @@ KIND = RadioKind(
         UsbMatch(0x10C4, 0xEA60, product="im871a"),
     ),
     factory=_build,
+    describe_stream=describe_stream,
     probe_order=20,
 )
 
