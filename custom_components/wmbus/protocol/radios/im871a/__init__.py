@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..base import Radio, RadioKind, UsbMatch
+from ..link_modes import LinkMode
 from .commands import (
     Command,
     DeviceInfo,
@@ -42,7 +43,6 @@ from .types import (
     link_mode_of_code,
     rssi_to_dbm,
 )
-from ..link_modes import LinkMode
 
 
 def describe_stream(stream: bytes) -> list[dict[str, object]]:
