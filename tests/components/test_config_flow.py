@@ -126,7 +126,9 @@ async def test_user_step_silent_port_says_what_was_tried(
             result["flow_id"], {CONF_PORT: str(emulator.link)}
         )
     assert result["errors"] == {"base": "no_radio_found"}
-    tried = result["description_placeholders"]["tried"]
+    placeholders = result["description_placeholders"]
+    assert placeholders is not None
+    tried = placeholders["tried"]
     for kind in radio_kinds().values():
         assert kind.title in tried
     assert "no response" in tried

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 if TYPE_CHECKING:
     from .link_modes import LinkMode
@@ -169,7 +169,7 @@ class RadioKind:
 class Radio(ABC):
     """A wireless M-Bus receiver: open it, get RadioFrames, close it."""
 
-    kind: RadioKind
+    kind: ClassVar[RadioKind]
 
     @property
     @abstractmethod

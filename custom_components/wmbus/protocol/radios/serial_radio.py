@@ -343,8 +343,10 @@ class SerialRadio(Radio):
             )
             due = min(health_due, quiet_due)
             if now < due:
+                # Looked at again within one quiet period at most: a first telegram may arrive
+                # meanwhile and start the quiet watch (the wait is not woken per telegram).
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(min(due - now, 3600.0)):
+                    async with asyncio.timeout(min(due - now, self._quiet_after_s)):
                         await self._lost.wait()
                 continue
             if now >= quiet_due:
