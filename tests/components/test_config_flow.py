@@ -146,10 +146,9 @@ async def test_user_step_unknown_imst_module_is_no_radio(
                 result["flow_id"], {CONF_PORT: str(other.link)}
             )
     assert result["errors"] == {"base": "no_radio_found"}
-    assert (
-        "IMST iM871A: answered as unknown module 0x99"
-        in (result["description_placeholders"]["tried"])
-    )
+    placeholders = result["description_placeholders"]
+    assert placeholders is not None
+    assert "IMST iM871A: answered as unknown module 0x99" in placeholders["tried"]
 
 
 async def test_user_step_same_stick_twice_aborts(
