@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..base import Radio, RadioKind, UsbMatch
+from ..link_modes import LinkMode
 from .commands import (
     Command,
     DeviceInfo,
@@ -28,6 +29,7 @@ from .types import (
     CONTROL_CRC,
     CONTROL_RSSI,
     CONTROL_TIMESTAMP,
+    HEADER_SIZE,
     LINK_MODE_CODES,
     LINK_MODES,
     MAX_FRAME_SIZE,
@@ -41,7 +43,6 @@ from .types import (
     link_mode_of_code,
     rssi_to_dbm,
 )
-from ..link_modes import LinkMode
 
 
 def describe_stream(stream: bytes) -> list[dict[str, object]]:
@@ -94,6 +95,7 @@ __all__ = [
     "CONTROL_CRC",
     "CONTROL_RSSI",
     "CONTROL_TIMESTAMP",
+    "HEADER_SIZE",
     "KIND",
     "LINK_MODES",
     "LINK_MODE_CODES",
