@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from custom_components.wmbus.protocol.blocks import FrameFormat, add_block_crcs
-from custom_components.wmbus.protocol.radios import LinkMode, radio_kind
+from custom_components.wmbus.protocol.radios import (
+    LinkMode,
+    NoRadioFound,
+    NotThisRadio,
+    RadioFrame,
+    RadioIdentity,
+    RadioState,
+    build_radio,
+    detect_radio,
+    identify,
+    radio_kind,
+)
 from custom_components.wmbus.protocol.radios.cul import (
     KIND,
+    LINK_MODE_COMMANDS,
     STOCK_MAX_FRAME_BYTES,
     AnswerKind,
     CulAnswer,
@@ -15,16 +32,22 @@ from custom_components.wmbus.protocol.radios.cul import (
     DroppedLine,
     DropReason,
     LineDecoder,
+    LinkModeRejected,
+    ReportingNotStarted,
     VersionInfo,
     answer_kind_of,
     dbm_to_rssi,
     describe_stream,
     encode_telegram_line,
+    parse_report_flags,
+    report_flags,
     rssi_to_dbm,
     set_link_mode,
     start_reporting,
     version,
 )
+from custom_components.wmbus.protocol.radios.cul.radio import CulRadio
+from tools.emulators.cul import DEFAULT_LINE_JUNK, CulEmulator, minimal_reader
 
 # A real nanoCUL line with r568 firmware (wmbusmeters-wiki nanoCUL.md log): a ZENNER radio
 # converter in T1, frame A with 7 blocks, LQI 0x82 and RSSI 0x41; wmbusmeters trimmed it to
@@ -280,3 +303,279 @@ def test_describe_stream() -> None:
         },
         {"error": "truncated", "message": "3 bytes of a line without its end"},
     ]
+
+
+# --- the driver on a real pty against the emulator ----------------------------------------
+
+TIMEOUT_S = 0.3
+T1_TELEGRAM = TRIMMED  # the wiki's ZENNER telegram, 103 bytes: longer than the stock limit
+
+
+@pytest.fixture
+async def emulator(tmp_path: Path) -> AsyncIterator[CulEmulator]:
+    running = CulEmulator(tmp_path / "nanocul", rssi_dbm=-60.0)
+    async with running:
+        yield running
+
+
+def make_radio(emulator: CulEmulator, **kwargs: Any) -> CulRadio:
+    options: dict[str, Any] = {
+        "response_timeout_s": TIMEOUT_S,
+        "reconnect_initial_delay_s": 0.05,
+        "reconnect_max_delay_s": 0.2,
+    }
+    options.update(kwargs)
+    radio = build_radio("cul", str(emulator.link), **options)
+    assert isinstance(radio, CulRadio)
+    return radio
+
+
+async def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    """Let bytes travel through the pty and the loop until ``condition``."""
+    for _ in range(int(timeout_s / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise TimeoutError(f"condition not met within {timeout_s} s")
+
+
+async def test_open_identifies_sets_the_mode_and_starts_reporting(emulator: CulEmulator) -> None:
+    states: list[RadioState] = []
+    radio = make_radio(emulator, on_state=states.append)
+    await radio.open()
+    try:
+        assert states == [RadioState.CONNECTING, RadioState.CONNECTED]
+        assert radio.identity == RadioIdentity(
+            radio="cul",
+            maker="busware / culfw",
+            model="nanoCUL868",
+            firmware="1.67",
+            serial_number=None,
+            details={"version_line": "V 1.67 nanoCUL868_r568", "build": "r568"},
+        )
+        assert radio.link_mode is LinkMode.C1T1
+        # The line break ran the junk in culfw's line buffer; the version request came clean.
+        assert emulator.requests == [
+            DEFAULT_LINE_JUNK.decode("ascii", "replace"),
+            "V",
+            "brc",
+            "X21",
+            "X",
+        ]
+        assert emulator.mbus_mode == "c"
+        assert emulator.tx_report == 0x21
+        assert radio.counters["dropped_unknown_command_answers"] == 1
+        assert radio.diagnostics()["culfw"]["build"] == "r568"
+    finally:
+        await radio.close()
+    assert states[-1] is RadioState.CLOSED
+
+
+@pytest.mark.parametrize("link_mode", [LinkMode.T1, LinkMode.S1])
+async def test_other_link_modes(emulator: CulEmulator, link_mode: LinkMode) -> None:
+    radio = make_radio(emulator, link_mode=link_mode)
+    await radio.open()
+    try:
+        assert emulator.requests[-3:] == [LINK_MODE_COMMANDS[link_mode], "X21", "X"]
+        assert emulator.link_mode is link_mode
+    finally:
+        await radio.close()
+
+
+async def test_telegrams_arrive_with_rssi(emulator: CulEmulator) -> None:
+    received: list[RadioFrame] = []
+    radio = make_radio(emulator, on_frame=received.append)
+    await radio.open()
+    try:
+        assert emulator.send_telegram(T1_TELEGRAM, "t")
+        assert emulator.send_telegram(SHORT, "c")
+        emulator.c_frame_format = FrameFormat.B
+        assert emulator.send_telegram(LONG, "c")
+        await wait_until(lambda: len(received) == 3)
+        assert [frame.telegram for frame in received] == [T1_TELEGRAM, SHORT, LONG]
+        assert {frame.rssi_dbm for frame in received} == {-60.0}
+        assert {frame.receiver for frame in received} == {str(emulator.link)}
+        assert radio.counters["frames_received"] == 3
+    finally:
+        await radio.close()
+
+
+async def test_t1_mode_does_not_hear_c(emulator: CulEmulator) -> None:
+    received: list[RadioFrame] = []
+    radio = make_radio(emulator, link_mode=LinkMode.T1, on_frame=received.append)
+    await radio.open()
+    try:
+        assert not emulator.send_telegram(SHORT, "c")
+        assert emulator.send_telegram(SHORT, "t")
+        await wait_until(lambda: len(received) == 1)
+    finally:
+        await radio.close()
+
+
+async def test_lines_without_lqi_rssi(tmp_path: Path) -> None:
+    emulator = CulEmulator(tmp_path / "nanocul", lqi_rssi=False)
+    async with emulator:
+        received: list[RadioFrame] = []
+        radio = make_radio(emulator, on_frame=received.append)
+        await radio.open()
+        try:
+            emulator.send_telegram(T1_TELEGRAM, "t")
+            await wait_until(lambda: len(received) == 1)
+            assert received[0].telegram == T1_TELEGRAM
+            assert received[0].rssi_dbm is None
+        finally:
+            await radio.close()
+
+
+async def test_stock_firmware_cuts_are_counted_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator = CulEmulator(tmp_path / "nanocul", stock_firmware=True)
+    async with emulator:
+        received: list[RadioFrame] = []
+        radio = make_radio(emulator, on_frame=received.append)
+        await radio.open()
+        try:
+            for _ in range(3):
+                emulator.send_telegram(T1_TELEGRAM, "t")
+            emulator.send_telegram(SHORT, "t")  # fits the stock buffer
+            await wait_until(lambda: len(received) == 1)
+            assert received[0].telegram == SHORT
+            assert emulator.lines_cut == 3
+            assert radio.counters["dropped_cut_by_firmware"] == 3
+            warnings = [r for r in caplog.records if "cut a telegram" in r.getMessage()]
+            assert len(warnings) == 1
+            message = warnings[0].getMessage()
+            assert "about 60 bytes" in message
+            assert "300-byte buffer" in message
+            assert "nanoCUL.md" in message
+        finally:
+            await radio.close()
+
+
+async def test_bad_crc_junk_and_unknown_answers_are_counted(emulator: CulEmulator) -> None:
+    received: list[RadioFrame] = []
+    radio = make_radio(emulator, on_frame=received.append)
+    await radio.open()
+    try:
+        bad = bytearray(encode_telegram_line(T1_TELEGRAM))
+        bad[30] = ord("0") if bad[30] != ord("0") else ord("1")
+        emulator.inject_garbage(bytes(bad))
+        emulator.inject_garbage(b"\xff\x00 noise\r\n? (zz is unknown) Use one of V X\r\nbQQ\r\n")
+        emulator.send_telegram(SHORT, "t")
+        await wait_until(lambda: len(received) == 1)
+        counters = radio.counters
+        assert counters["dropped_crc_mismatch"] == 1
+        assert counters["dropped_junk_lines"] == 1
+        assert counters["dropped_bad_hex"] == 1
+        assert counters["dropped_unknown_command_answers"] == 2  # the flush's and this one
+        assert radio.state is RadioState.CONNECTED
+    finally:
+        await radio.close()
+
+
+async def test_build_without_c_mode_is_rejected(tmp_path: Path) -> None:
+    emulator = CulEmulator(tmp_path / "nanocul", c_mode=False)
+    async with emulator:
+        radio = make_radio(emulator)
+        with pytest.raises(LinkModeRejected, match="'OFF' to 'brc'"):
+            await radio.open()
+        assert radio.state is RadioState.CLOSED
+
+
+async def test_another_device_is_not_this_radio(tmp_path: Path) -> None:
+    emulator = CulEmulator(tmp_path / "other", version="V 2.1 SomethingElse")
+    async with emulator:
+        with pytest.raises(NotThisRadio):
+            await identify("cul", str(emulator.link), timeout_s=TIMEOUT_S)
+        with pytest.raises(NoRadioFound, match=r"cul: answered as V 2\.1 SomethingElse"):
+            await detect_radio(str(emulator.link), only=["cul"], timeout_s=TIMEOUT_S)
+
+
+async def test_detect_radio_finds_the_cul(emulator: CulEmulator) -> None:
+    kind, identity = await detect_radio(str(emulator.link), only=["cul"], timeout_s=TIMEOUT_S)
+    assert kind is KIND
+    assert identity.model == "nanoCUL868"
+    assert emulator.mbus_mode is None  # a probe changes nothing
+
+
+async def test_unplug_and_replug_reconfigures(emulator: CulEmulator) -> None:
+    states: list[RadioState] = []
+    received: list[RadioFrame] = []
+    radio = make_radio(emulator, on_state=states.append, on_frame=received.append)
+    await radio.open()
+    try:
+        await emulator.unplug(0.3)
+        assert emulator.mbus_mode is None  # culfw forgot everything
+        await wait_until(
+            lambda: states[-1] is RadioState.CONNECTED and radio.counters.get("reconnects", 0) > 0
+        )
+        assert RadioState.DISCONNECTED in states
+        assert emulator.mbus_mode == "c"
+        assert emulator.tx_report == 0x21
+        emulator.send_telegram(SHORT, "c")
+        await wait_until(lambda: len(received) == 1)
+    finally:
+        await radio.close()
+
+
+async def test_health_ping_is_v_and_a_silent_radio_is_reconnected(emulator: CulEmulator) -> None:
+    radio = make_radio(emulator, health_check_idle_s=0.2)
+    await radio.open()
+    try:
+        await wait_until(lambda: emulator.requests.count("V") >= 2)
+        emulator.stop_answering()
+        await wait_until(lambda: radio.counters.get("health_check_failures", 0) >= 1)
+        emulator.stop_answering(silent=False)
+        await wait_until(
+            lambda: radio.state is RadioState.CONNECTED and radio.counters.get("reconnects", 0) >= 1
+        )
+    finally:
+        await radio.close()
+
+
+async def test_send_restart_sends_nothing(emulator: CulEmulator) -> None:
+    radio = make_radio(emulator)
+    await radio.open()
+    try:
+        before = list(emulator.requests)
+        await radio._send_restart()
+        await asyncio.sleep(0.05)
+        assert emulator.requests == before
+    finally:
+        await radio.close()
+
+
+def test_minimal_reader_counts_telegram_lines() -> None:
+    read = minimal_reader()
+    stream = (
+        encode_telegram_line(TRIMMED)
+        + b"CMODE\r\n"
+        + encode_telegram_line(LONG, FrameFormat.B)
+        + encode_telegram_line(SHORT)
+    )
+    assert read(stream[:50]) == 0
+    assert read(stream[50:]) == 3
+
+
+def test_report_flags_answer() -> None:
+    assert LineDecoder().feed(b"21  250\r\n") == [CulAnswer(AnswerKind.REPORTING, "21  250")]
+    assert answer_kind_of("X") is AnswerKind.REPORTING
+    assert report_flags().encode() == b"X\r\n"
+    assert parse_report_flags("21  250") == 0x21
+
+
+class _IgnoresX21(CulEmulator):
+    """A culfw that takes no report flags: X reads back 00."""
+
+    def _run(self, line: bytes) -> None:
+        if line != b"X21":
+            super()._run(line)
+
+
+async def test_report_flags_not_set_is_an_error(tmp_path: Path) -> None:
+    emulator = _IgnoresX21(tmp_path / "nanocul")
+    async with emulator:
+        radio = make_radio(emulator)
+        with pytest.raises(ReportingNotStarted, match="'00  250'"):
+            await radio.open()

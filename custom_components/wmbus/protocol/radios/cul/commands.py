@@ -3,8 +3,9 @@
 Every command is a line ended by CR LF (wmbusmeters ``src/wmbus_cul.cc``): ``V`` asks for the
 version, ``brc``/``brt``/``brs`` switch the wM-Bus receiver to C (with T), T or S mode and are
 answered with ``CMODE``/``TMODE``/``SMODE`` (``OFF`` from a build without that mode),
-``X21`` starts reporting with LQI and RSSI appended (``X01`` without them); ``X`` with an
-argument gives no answer.
+``X21`` starts reporting with LQI and RSSI appended (``X01`` without them) and gives no
+answer, so ``X`` alone reads the flags back (``21  250``: flags, then the send credit; culfw
+``set_txreport``).
 """
 
 from __future__ import annotations
@@ -53,6 +54,16 @@ def start_reporting(*, lqi_rssi: bool = True) -> Command:
     return Command("start_reporting", "X21" if lqi_rssi else "X01", None)
 
 
+def report_flags() -> Command:
+    """``X``: the report flags in hex and the send credit, e.g. ``21  250``."""
+    return Command("report_flags", "X", AnswerKind.REPORTING)
+
+
+def parse_report_flags(answer: str) -> int:
+    """The flags of an ``X`` answer."""
+    return int(answer[:2], 16)
+
+
 def expected_mode_answer(link_mode: LinkMode) -> str:
     """What culfw answers when it switched to ``link_mode``."""
     return LINK_MODE_ANSWERS[link_mode]
@@ -68,6 +79,8 @@ def answer_kind_of(command_text: str) -> AnswerKind | None:
         return AnswerKind.VERSION
     if command_text in LINK_MODE_COMMANDS.values():
         return AnswerKind.MODE
+    if command_text == "X":
+        return AnswerKind.REPORTING
     return None
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import binascii
 from collections import Counter
 from enum import StrEnum
+import re
 from typing import NamedTuple
 
 from ...blocks import (
@@ -45,6 +46,8 @@ from .types import (
 
 _UNKNOWN_PREFIX = "? ("
 _UNKNOWN_INFIX = " is unknown)"
+# culfw ``set_txreport`` with no argument: DH2(tx_report), DU(credit_10ms, 5), DNL().
+_REPORTING_RE = re.compile(r"[0-9A-F]{2} *\d{1,5}")
 
 
 class DropReason(StrEnum):
@@ -115,6 +118,8 @@ def classify_answer(text: str) -> CulAnswer | None:
         return CulAnswer(AnswerKind.VERSION, text)
     if text in MODE_ANSWERS:
         return CulAnswer(AnswerKind.MODE, text)
+    if _REPORTING_RE.fullmatch(text):
+        return CulAnswer(AnswerKind.REPORTING, text)
     if text.startswith(_UNKNOWN_PREFIX):
         end = text.find(_UNKNOWN_INFIX)
         if end >= 0:

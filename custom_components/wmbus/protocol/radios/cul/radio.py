@@ -4,7 +4,8 @@ Handshake: a line break first (junk a probe at another baud rate left in culfw's
 would spoil the next command: wmbusmeters issues #224 and #1495), then ``V``: the answer must
 name a CUL, as wmbusmeters' ``detectCUL`` requires. Configuring sends ``brc``/``brt``/``brs``
 and checks the answer (``CMODE``/``TMODE``/``SMODE``), then ``X21`` so telegram lines carry
-LQI and RSSI. culfw keeps none of this over a reset or a replug, so every connect sends it.
+LQI and RSSI, and ``X`` to read that back. culfw keeps none of this over a reset or a
+replug, so every connect sends it.
 
 culfw has no restart command that keeps the port: a quiet re-initialisation is the base's
 reopen and reconfigure. The health ping is ``V``.
@@ -19,15 +20,17 @@ from typing import Any, ClassVar
 
 from ..base import NotThisRadio, RadioIdentity, RadioTimeout
 from ..serial_radio import SerialRadio
-from . import commands
+from . import KIND, commands
 from .commands import Command, VersionInfo
 from .frames import CulAnswer, CulTelegram, DroppedLine, DropReason, LineDecoder
 from .types import (
     BAUD_RATE,
+    REP_RSSI,
     STOCK_MAX_FRAME_BYTES,
     AnswerKind,
     CommandRejected,
     LinkModeRejected,
+    ReportingNotStarted,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -41,6 +44,7 @@ class CulRadio(SerialRadio):
     """CUL / nanoCUL with culfw on a serial port."""
 
     BAUD_RATE: ClassVar[int] = BAUD_RATE
+    kind = KIND
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """See :class:`SerialRadio`."""
@@ -112,6 +116,10 @@ class CulRadio(SerialRadio):
         if answer.text != commands.expected_mode_answer(self.link_mode):
             raise LinkModeRejected(self.link_mode, command.text, answer.text)
         self._write(commands.start_reporting().encode())
+        # X21 is not answered: read the flags back, which also tells that it arrived.
+        flags = await self.request(commands.report_flags())
+        if not commands.parse_report_flags(flags.text) & REP_RSSI:
+            raise ReportingNotStarted(flags.text)
 
     async def _ping(self) -> None:
         await self.request(commands.version())

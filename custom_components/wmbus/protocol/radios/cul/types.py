@@ -48,6 +48,7 @@ class AnswerKind(StrEnum):
 
     VERSION = "version"  # "V 1.67 nanoCUL868_r568"
     MODE = "mode"  # "CMODE", "TMODE", "SMODE", "OFF"
+    REPORTING = "reporting"  # "21  250": report flags in hex, then the send credit (X alone)
     UNKNOWN_COMMAND = "unknown_command"  # "? (xyz is unknown) Use one of B b C ..."
 
 
@@ -65,6 +66,10 @@ LINK_MODE_ANSWERS: Final[dict[LinkMode, str]] = {
     LinkMode.S1: "SMODE",
 }
 MODE_ANSWERS: Final = frozenset({*LINK_MODE_ANSWERS.values(), "OFF"})
+# culfw's report flags (``X`` command, REP_* in ``clib/rf_receive.h``): REP_KNOWN reports
+# what was received, REP_RSSI appends LQI and RSSI. "X21" sets both, "X01" the first.
+REP_KNOWN: Final = 0x01
+REP_RSSI: Final = 0x20
 LINK_MODES: Final = tuple(LINK_MODE_COMMANDS)
 
 
@@ -85,6 +90,14 @@ class CommandRejected(RadioError):
     def __init__(self, command: str, answer: str) -> None:
         super().__init__(f"culfw does not know the command {command!r}: {answer}")
         self.command = command
+        self.answer = answer
+
+
+class ReportingNotStarted(RadioError):
+    """culfw's report flags did not read back as set: telegrams would come without RSSI."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__(f"culfw's report flags read {answer!r} after X21; expected 21")
         self.answer = answer
 
 
