@@ -154,26 +154,38 @@ class LineDecoder:
     def feed(self, data: bytes) -> list[CulLine]:
         """Add bytes read from the port and return the lines they complete."""
         buf = self._buffer
-        buf += data
+        # Most reads hold whole lines: then they are cut from ``data`` with no copy to a buffer.
+        if buf:
+            buf += data
+            data = bytes(buf)
+            buf.clear()
         lines: list[CulLine] = []
         pos = 0
-        while (end := buf.find(b"\n", pos)) >= 0:
-            line = bytes(buf[pos:end]).strip(b"\r")
+        while (end := data.find(b"\n", pos)) >= 0:
+            line = data[pos:end].strip(b"\r")
             pos = end + 1
             if line:
-                item = self.decode_line(line)
+                item = (
+                    self._decode_telegram(line)
+                    if line[0] == TELEGRAM_MARK
+                    else self._decode_answer(line)
+                )
                 if item is not None:
                     lines.append(item)
-        del buf[:pos]
-        if len(buf) > MAX_LINE_SIZE:
-            buf.clear()
-            self._drop(DropReason.OVERLONG_LINE, b"")
+        if pos < len(data):
+            if len(data) - pos > MAX_LINE_SIZE:
+                self._drop(DropReason.OVERLONG_LINE, b"")
+            else:
+                buf += data[pos:]
         return lines
 
     def decode_line(self, line: bytes) -> CulLine | None:
         """One line without its line break; None for a drop that is not reported."""
         if line[0] == TELEGRAM_MARK:
             return self._decode_telegram(line)
+        return self._decode_answer(line)
+
+    def _decode_answer(self, line: bytes) -> CulLine | None:
         answer = classify_answer(line.decode("ascii", "replace"))
         if answer is None:
             return self._drop(DropReason.JUNK_LINE, line)
@@ -204,6 +216,19 @@ class LineDecoder:
             return self._drop(DropReason.BAD_HEX, line)
         length_field = raw[0]
         size = len(raw)
+        if not format_b:
+            # The common line, frame A with LQI and RSSI, without the general search below.
+            frame_size = format_a_size(length_field)
+            if size == frame_size + LQI_RSSI_SIZE:
+                try:
+                    telegram = strip_format_a(raw[:frame_size])
+                except BlockCrcMismatch:
+                    pass  # perhaps frame B in a "b" line: decided below
+                else:
+                    self.telegrams_decoded += 1
+                    return CulTelegram(
+                        telegram, rssi_to_dbm(raw[-1]), raw[-2] & 0x7F, FrameFormat.A
+                    )
         # The line says B ("bY"); a plain "b" is frame A (T1, C1 frame A), but is tried as B
         # too, since a build may not mark B. Frame A is the one a short line is judged by.
         expected = format_b_size(length_field) if format_b else format_a_size(length_field)
