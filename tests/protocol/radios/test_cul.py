@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -449,11 +450,20 @@ async def test_stock_firmware_cuts_are_counted_with_one_warning(
             assert "about 60 bytes" in message
             assert "300-byte buffer" in message
             assert "nanoCUL.md" in message
+            # A new connection warns once more.
+            await emulator.unplug(0.2)
+            await wait_until(lambda: radio.counters.get("reconnects", 0) > 0)
+            emulator.send_telegram(T1_TELEGRAM, "t")
+            await wait_until(lambda: radio.counters["dropped_cut_by_firmware"] == 4)
+            warnings = [r for r in caplog.records if "cut a telegram" in r.getMessage()]
+            assert len(warnings) == 2
         finally:
             await radio.close()
 
 
-async def test_bad_crc_junk_and_unknown_answers_are_counted(emulator: CulEmulator) -> None:
+async def test_bad_crc_junk_and_unknown_answers_are_counted(
+    emulator: CulEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
     received: list[RadioFrame] = []
     radio = make_radio(emulator, on_frame=received.append)
     await radio.open()
@@ -470,6 +480,7 @@ async def test_bad_crc_junk_and_unknown_answers_are_counted(emulator: CulEmulato
         assert counters["dropped_bad_hex"] == 1
         assert counters["dropped_unknown_command_answers"] == 2  # the flush's and this one
         assert radio.state is RadioState.CONNECTED
+        assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # counted only
     finally:
         await radio.close()
 
