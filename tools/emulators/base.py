@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 import random
 import tty
-from typing import Any, ClassVar, Final, Literal
+from typing import Any, ClassVar, Final, Literal, Self
 
 from custom_components.wmbus.protocol.radios.link_modes import LinkMode
 from tools.simulated_meters import SimulatedMeter
@@ -163,7 +163,7 @@ class PtyRadioEmulator(ABC):
                 await task
         self._unplug()
 
-    async def __aenter__(self) -> PtyRadioEmulator:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

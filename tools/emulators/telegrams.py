@@ -65,5 +65,3 @@ def _telegram(hex_digits: Any, where: str) -> bytes:
     if not 2 <= len(telegram) <= 256:
         raise TelegramFileError(f"{where}: a telegram has 2 to 256 bytes, got {len(telegram)}")
     return telegram
-
-
