@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import Final
 
 from .base import PtyRadioEmulator
+from .cul import CulEmulator
 from .im871a import Im871aEmulator
 
 EMULATORS: Final[dict[str, type[PtyRadioEmulator]]] = {
     Im871aEmulator.NAME: Im871aEmulator,
+    CulEmulator.NAME: CulEmulator,
 }
 
 __all__ = ["EMULATORS", "PtyRadioEmulator"]
