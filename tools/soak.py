@@ -1,14 +1,16 @@
-"""Soak the stick and decoder at the serial link's maximum rate.
+"""Soak a radio and the decoder at its serial link's maximum rate.
 
-    python -m tools.soak --seconds 60
+    python -m tools.soak --seconds 60                  # the iM871A
+    python -m tools.soak --radio iu891a --seconds 60   # any radio with an emulator
 
-Starts one emulator in a separate process (so its CPU is not counted) replaying the vectors back
-to back at 57600 baud, and measures this process's CPU per telegram for:
+Starts one emulator of the radio in a separate process (so its CPU is not counted) replaying the
+vectors back to back at the radio's line rate, and measures this process's CPU per telegram for:
 
-1. the baseline: the least a reader can do (``loop.add_reader`` + ``os.read`` + the HCI
-   ``FrameDecoder``), measured in the same run so that the machine's speed cancels out;
-2. the stick's read path without decoding (Im871aRadio, its serial link and frame delivery),
-   budget <= 1.3x the baseline;
+1. the baseline: the least a reader of that framing can do (``loop.add_reader`` + ``os.read`` +
+   the emulator module's ``minimal_reader``: frame boundaries, escapes, the frame's check, the
+   telegram cut out), measured in the same run so that the machine's speed cancels out;
+2. the radio's read path without decoding (the driver as the gateway opens it, its serial link
+   and frame delivery), budget <= 1.3x the baseline;
 3. the stick with every frame decoded with the vectors' keys: telegrams/s received and decoded,
    CPU share of one core and peak memory, each beside its budget (DESIGN.md: < 5 % of one core
    at the serial line's limit).
@@ -26,6 +28,7 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 import contextlib
+import importlib
 import json
 import os
 from pathlib import Path
@@ -38,8 +41,8 @@ import time
 import tty
 from typing import Any, Final
 
-from custom_components.wmbus.protocol.radios import RadioFrame, im871a as hci
-from custom_components.wmbus.protocol.radios.im871a.radio import Im871aRadio
+from custom_components.wmbus.protocol.radios import RadioFrame, build_radio
+from tools.emulators import EMULATORS
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[1]
 VECTORS_PATH: Final = REPO_ROOT.parent / "shared" / "vectors" / "omnipower.json"
@@ -77,19 +80,21 @@ def _make_decoder(keys: dict[str, bytes]) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def _emulator(vectors_path: Path, seconds: float) -> AsyncIterator[Path]:
+async def _emulator(radio: str, vectors_path: Path, seconds: float) -> AsyncIterator[Path]:
     """One emulator process replaying back to back; yields its link once it exists.
 
     The emulator keeps the pty's slave end open itself, so readers can open and close the
     link round after round while it keeps sending.
     """
     with tempfile.TemporaryDirectory() as scratch:
-        link = Path(scratch) / "im871a"
+        link = Path(scratch) / radio
         emulator = subprocess.Popen(  # noqa: ASYNC220 - started once, before measuring
             [
                 sys.executable,
                 "-m",
                 "tools.emulator",
+                "--radio",
+                radio,
                 "--link",
                 str(link),
                 "--replay",
@@ -128,10 +133,23 @@ async def _measure(seconds: float, telegrams: Callable[[], int]) -> float:
     return 1e6 * cpu / frames
 
 
-async def _minimal_reader(link: Path, seconds: float) -> float:
+def _readers(radio: str) -> dict[str, Reader]:
+    """The baseline and the radio's read path, for ``radio``."""
+
+    async def minimal_reader(link: Path, seconds: float) -> float:
+        return await _minimal_reader(radio, link, seconds)
+
+    async def read_path(link: Path, seconds: float) -> float:
+        return await _radio_read_path(radio, link, seconds)
+
+    return {"baseline": minimal_reader, "radio": read_path}
+
+
+async def _minimal_reader(radio: str, link: Path, seconds: float) -> float:
     """The baseline: no transport, no protocol object, no callbacks beyond the reader."""
     loop = asyncio.get_running_loop()
-    decoder = hci.FrameDecoder()
+    module = importlib.import_module(EMULATORS[radio].__module__)
+    read: Callable[[bytes], int] = module.minimal_reader()
     telegrams = 0
     fd = os.open(link, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
     tty.setraw(fd)  # as a serial library leaves the port: raw bytes, no line discipline
@@ -142,9 +160,7 @@ async def _minimal_reader(link: Path, seconds: float) -> float:
             data = os.read(fd, 4096)
         except BlockingIOError:
             return
-        for frame in decoder.feed(data):
-            if frame.is_telegram:
-                telegrams += 1
+        telegrams += read(data)
 
     loop.add_reader(fd, on_readable)
     try:
@@ -154,9 +170,9 @@ async def _minimal_reader(link: Path, seconds: float) -> float:
         os.close(fd)
 
 
-async def _stick_read_path(link: Path, seconds: float) -> float:
-    """The stick as the gateway opens it, with a frame callback that does nothing."""
-    stick = Im871aRadio(str(link), hci.LinkMode.C1a, on_frame=lambda _frame: None)
+async def _radio_read_path(radio: str, link: Path, seconds: float) -> float:
+    """The radio as the gateway opens it, with a frame callback that does nothing."""
+    stick = build_radio(radio, str(link), on_frame=lambda _frame: None)
     await stick.open()
     try:
         return await _measure(seconds, lambda: stick.counters["frames_received"])
@@ -176,7 +192,9 @@ async def _rounds(
     return results
 
 
-async def _decoding(link: Path, seconds: float, vectors: dict[str, Any]) -> dict[str, Any]:
+async def _decoding(
+    radio: str, link: Path, seconds: float, vectors: dict[str, Any]
+) -> dict[str, Any]:
     """The stick with the decoder, as the gateway runs it."""
     decoder = _make_decoder(_keys(vectors))
     outcomes: Counter[str] = Counter()
@@ -192,7 +210,7 @@ async def _decoding(link: Path, seconds: float, vectors: dict[str, Any]) -> dict
         else:
             outcomes["decoded"] += 1
 
-    stick = Im871aRadio(str(link), hci.LinkMode.C1a, on_frame=on_frame)
+    stick = build_radio(radio, str(link), on_frame=on_frame)
     await stick.open()
     try:
         await asyncio.sleep(WARM_UP_S)
@@ -223,24 +241,27 @@ async def _decoding(link: Path, seconds: float, vectors: dict[str, Any]) -> dict
 
 
 async def _soak(
-    seconds: float, rounds: int, vectors_path: Path, vectors: dict[str, Any]
+    radio: str, seconds: float, rounds: int, vectors_path: Path, vectors: dict[str, Any]
 ) -> dict[str, Any]:
     rss_at_start_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     emulator_seconds = 2 * seconds + rounds * 2 * (SETTLE_S + 1) + seconds + WARM_UP_S + 60
-    async with _emulator(vectors_path, emulator_seconds) as link:
-        per_round = await _rounds(
-            link, seconds, rounds, {"baseline": _minimal_reader, "stick": _stick_read_path}
-        )
-        result = await _decoding(link, seconds, vectors)
+    async with _emulator(radio, vectors_path, emulator_seconds) as link:
+        # Some radios send nothing until configured (a CUL needs its mode and X21): open and
+        # close the driver once, as the gateway would have, before the baseline reads.
+        configured = build_radio(radio, str(link))
+        await configured.open()
+        await configured.close()
+        per_round = await _rounds(link, seconds, rounds, _readers(radio))
+        result = await _decoding(radio, link, seconds, vectors)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     baseline = statistics.median(per_round["baseline"])
-    read_path = statistics.median(per_round["stick"])
+    read_path = statistics.median(per_round["radio"])
     result.update(
         rounds=rounds,
         baseline_us_per_telegram=round(baseline, 1),
         baseline_rounds=[round(value, 1) for value in per_round["baseline"]],
         read_path_us_per_telegram=round(read_path, 1),
-        read_path_rounds=[round(value, 1) for value in per_round["stick"]],
+        read_path_rounds=[round(value, 1) for value in per_round["radio"]],
         read_path_ratio=round(read_path / baseline, 2),
         peak_rss_mb=round(peak_rss_mb, 1),
         rss_growth_mb=round(peak_rss_mb - rss_at_start_mb, 1),
@@ -258,35 +279,37 @@ def main() -> None:
         "--seconds", type=float, default=60.0, help="measured per phase (rounds share it)"
     )
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
+    parser.add_argument("--radio", choices=sorted(EMULATORS), default="im871a")
     parser.add_argument("--vectors", type=Path, default=VECTORS_PATH)
     parser.add_argument("--json", action="store_true", help="print one JSON object only")
     args = parser.parse_args()
     if args.rounds < 1 or args.seconds <= 0:
         parser.error("--rounds must be at least 1 and --seconds positive")
     vectors = json.loads(args.vectors.read_text())
-    result = asyncio.run(_soak(args.seconds, args.rounds, args.vectors, vectors))
+    result = asyncio.run(_soak(args.radio, args.seconds, args.rounds, args.vectors, vectors))
     if args.json:
         print(json.dumps(result))
         return
     cpu = result["cpu_percent_of_one_core"]
     at_limit = result["cpu_percent_at_radio_limit"]
     print(
-        f"pid {os.getpid()}, {result['seconds']} s measured per phase, read path in "
+        f"{args.radio}: pid {os.getpid()}, {result['seconds']} s measured per phase, read path in "
         f"{result['rounds']} interleaved rounds, decoder: {result['decoder']}"
     )
     print(
         f"baseline reader      {result['baseline_us_per_telegram']:>8} us/telegram "
         f"(median; rounds {_spread(result['baseline_rounds'])}; "
-        "add_reader + os.read + FrameDecoder)"
+        "add_reader + os.read + the framing's minimal reader)"
     )
     ratio = result["read_path_ratio"]
     verdict = "within" if ratio <= READ_PATH_BUDGET_RATIO else "OVER"
     print(
-        f"stick read path      {result['read_path_us_per_telegram']:>8} us/telegram "
+        f"radio read path      {result['read_path_us_per_telegram']:>8} us/telegram "
         f"(median; rounds {_spread(result['read_path_rounds'])}; no decoding): {ratio}x "
         f"baseline, budget <= {READ_PATH_BUDGET_RATIO}x ({verdict} budget)"
     )
-    print(f"telegrams received   {result['telegrams_per_s']:>8} /s   (57600 baud line limit)")
+    baud = round(EMULATORS[args.radio].BYTES_PER_S * 10)
+    print(f"telegrams received   {result['telegrams_per_s']:>8} /s   ({baud} baud line limit)")
     print(f"telegrams decoded    {result['decoded_per_s']!s:>8} /s   outcomes {result['outcomes']}")
     print(
         f"CPU, one core        {cpu:>8} %    budget < {CPU_BUDGET_PERCENT} % "
