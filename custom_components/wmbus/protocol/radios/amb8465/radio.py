@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Final
 from ..base import NotThisRadio, RadioIdentity
 from ..link_modes import LinkMode
 from ..serial_radio import SerialRadio
-from . import commands
+from . import KIND, commands
 from .commands import ParameterDump, Request
 from .frames import AmberFrame, FrameDecoder
 from .types import AMB8465_PARAMETER_BYTES, AmberPayloadError, link_mode_code
@@ -39,6 +39,7 @@ class Amb8465Radio(SerialRadio):
     """An AMB8465, AMB8465-M (Metis-II) or AMB8665 on a serial port."""
 
     BAUD_RATE: ClassVar[int] = BAUD_RATE
+    kind = KIND
 
     def __init__(self, *args: Any, drain_s: float = DRAIN_S, **kwargs: Any) -> None:
         """See :class:`SerialRadio`; ``drain_s`` is how long stale input is discarded."""
