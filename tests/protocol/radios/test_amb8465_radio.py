@@ -17,7 +17,11 @@ from custom_components.wmbus.protocol.radios import (
     detect_radio,
     identify,
 )
-from custom_components.wmbus.protocol.radios.amb8465 import Command, rssi_to_dbm
+from custom_components.wmbus.protocol.radios.amb8465 import (
+    STALE_PARTIAL_S,
+    Command,
+    rssi_to_dbm,
+)
 from custom_components.wmbus.protocol.radios.amb8465.radio import Amb8465Radio
 from tests.protocol.conftest import VECTORS
 from tools.emulators.amb8465 import Amb8465Emulator, HostRequest, minimal_reader
@@ -192,6 +196,23 @@ async def test_garbage_between_telegrams_is_resynced(emulator: Amb8465Emulator) 
     assert received[0].telegram == TELEGRAM
 
 
+async def test_telegram_behind_a_false_start_comes_out_when_it_goes_stale(
+    emulator: Amb8465Emulator,
+) -> None:
+    # "fe 44" reads as the start of a 254-byte telegram: the real one inside it is found
+    # once that start is 2 s old, without waiting for another telegram to push it out.
+    received: list[RadioFrame] = []
+    radio = make_radio(emulator, on_frame=received.append)
+    async with opened(radio):
+        emulator.inject_garbage(bytes.fromhex("fe 44"))
+        emulator.send_telegram(TELEGRAM, "c")
+        await asyncio.sleep(STALE_PARTIAL_S - 0.5)
+        assert received == []
+        await wait_until(lambda: len(received) == 1, timeout_s=1.5)
+        assert radio.counters["dropped_stale_partial_transparent"] == 1
+    assert received[0].telegram == TELEGRAM
+
+
 async def test_unplug_replug_sets_the_mode_again(emulator: Amb8465Emulator) -> None:
     states: list[RadioState] = []
     received: list[RadioFrame] = []
@@ -246,7 +267,7 @@ async def test_health_ping_asks_for_the_firmware(emulator: Amb8465Emulator) -> N
         assert radio.counters.get("health_check_failures", 0) == 0
         emulator.stop_answering()
         await wait_until(lambda: radio.counters.get("health_check_failures", 0) >= 1)
-        assert radio.state is RadioState.DISCONNECTED
+        await wait_until(lambda: radio.state is RadioState.DISCONNECTED)
         emulator.stop_answering(silent=False)
         await wait_until(lambda: radio.state is RadioState.CONNECTED)
 

@@ -128,6 +128,15 @@ class FrameDecoder:
         """Bytes held for an incomplete frame."""
         return len(self._buffer)
 
+    @property
+    def stale_at(self) -> float | None:
+        """When the partial frame held now goes stale (``feed``'s clock), None if none is held.
+
+        A reader that gets no more bytes calls ``feed(b"", now)`` then, so that a telegram
+        behind a false start comes out without waiting for the next telegram.
+        """
+        return self._last_data_at + STALE_PARTIAL_S if self._buffer else None
+
     def reset(self) -> None:
         """Forget a partial frame (after reopening the port); counters are kept."""
         self._buffer.clear()
@@ -144,7 +153,8 @@ class FrameDecoder:
         if now is not None:
             if self._buffer and now - self._last_data_at >= STALE_PARTIAL_S:
                 frames = self._parse(stale=True)
-            self._last_data_at = now
+            if data:
+                self._last_data_at = now
         self._buffer += data
         if frames:
             frames += self._parse(stale=False)

@@ -33,6 +33,7 @@ BAUD_RATE: Final = 9600  # factory setting; wmbusmeters requires it (README, "No
 # from another kind's probe at another baud rate) and discarded before the first request.
 DRAIN_S: Final = 0.1
 MAKER: Final = "Amber Wireless / Würth Elektronik"
+STALE_CHECK_SLACK_S: Final = 0.01
 
 
 class Amb8465Radio(SerialRadio):
@@ -47,6 +48,7 @@ class Amb8465Radio(SerialRadio):
         self._decoder = FrameDecoder()
         self._drain_s = drain_s
         self._draining = False
+        self._stale_check: asyncio.TimerHandle | None = None
         self._parameters: ParameterDump | None = None
         self._mode_set: LinkMode | None = None
 
@@ -69,6 +71,9 @@ class Amb8465Radio(SerialRadio):
 
     def _reset_codec(self) -> None:
         self._decoder.reset()
+        if self._stale_check is not None:
+            self._stale_check.cancel()
+            self._stale_check = None
 
     def _codec_counters(self) -> Mapping[str, int]:
         return self._decoder.dropped
@@ -121,6 +126,8 @@ class Amb8465Radio(SerialRadio):
             return
         now = time.monotonic()
         frames = self._decoder.feed(data, now)
+        if self._decoder.buffered and self._stale_check is None:
+            self._watch_partial()
         if not frames:
             return
         self._last_frame_at = now
@@ -130,6 +137,23 @@ class Amb8465Radio(SerialRadio):
                 self._deliver(telegram, frame.rssi_dbm)
             else:
                 self._resolve(frame.command, frame)
+
+    def _watch_partial(self) -> None:
+        """Look at a partial frame again once it is stale, even if no byte comes after it.
+
+        Without this, a telegram behind a false start (noise that looks like a length and a
+        C-field) would wait for the next telegram, minutes away for some meters.
+        """
+        stale_at = self._decoder.stale_at
+        if stale_at is not None:
+            # A little late rather than early: asyncio may run a timer a clock tick early.
+            self._stale_check = asyncio.get_running_loop().call_at(
+                stale_at + STALE_CHECK_SLACK_S, self._check_partial
+            )
+
+    def _check_partial(self) -> None:
+        self._stale_check = None
+        self._on_data(b"")
 
     # --- handshake steps --------------------------------------------------------------------
 
