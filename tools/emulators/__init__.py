@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import Final
 
+from .amb8465 import Amb8465Emulator
 from .base import PtyRadioEmulator
 from .im871a import Im871aEmulator
 
 EMULATORS: Final[dict[str, type[PtyRadioEmulator]]] = {
     Im871aEmulator.NAME: Im871aEmulator,
+    Amb8465Emulator.NAME: Amb8465Emulator,
 }
 
 __all__ = ["EMULATORS", "PtyRadioEmulator"]

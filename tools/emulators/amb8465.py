@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Final, Literal
+from typing import Any, ClassVar, Final
 
 from custom_components.wmbus.protocol.radios import LinkMode
 from custom_components.wmbus.protocol.radios.amb8465 import (
@@ -43,7 +43,7 @@ from custom_components.wmbus.protocol.radios.amb8465.types import (
     START,
 )
 
-from .base import PtyRadioEmulator
+from .base import PtyRadioEmulator, RadioMode, hears
 
 # The mode in the parameter memory: T2-Other (0x08). An assumption (the manual's factory value
 # is not in the sources at hand); it is not the driver's default C1T1, so tests see it set.
@@ -53,11 +53,9 @@ SERIAL_NUMBER: Final = 0x2A01C30C
 FIRMWARE: Final = (1, 0, 5)
 STATUS_OK: Final = 0x00
 STATUS_FAILED: Final = 0x01
-# Mode codes an AMB8465 accepts (3.3 of the manual's table: S, T, C in meter and other roles).
+# Mode codes an AMB8465 accepts (S, T, C in meter and other roles; wmbusmeters and ioBroker
+# use 0x03, 0x07, 0x08, 0x09, 0x0D, 0x0E of them).
 VALID_MODE_CODES: Final = frozenset(range(0x01, 0x0F))
-# SET_MODE codes that hear C-mode and T-mode meters.
-HEARS_C: Final = frozenset({0x09, 0x0D, 0x0E})
-HEARS_T: Final = frozenset({0x07, 0x08, 0x09})
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,10 +153,9 @@ class Amb8465Emulator(PtyRadioEmulator):
             self.requests.append(request)
             self._answer(request)
 
-    def _encode_telegram(
-        self, telegram: bytes, rssi_dbm: float, mode: Literal["c", "t"]
-    ) -> bytes | None:
-        if self.mode not in (HEARS_C if mode == "c" else HEARS_T):
+    def _encode_telegram(self, telegram: bytes, rssi_dbm: float, mode: RadioMode) -> bytes | None:
+        # Only the driver's four modes hear anything here (the -Meter modes hear collectors).
+        if not hears(self.link_mode, mode):
             return None
         rssi_raw = dbm_to_rssi(rssi_dbm)
         try:
@@ -171,8 +168,7 @@ class Amb8465Emulator(PtyRadioEmulator):
     # --- requests ---------------------------------------------------------------------------
 
     def _answer(self, request: HostRequest) -> None:
-        assert self._loop is not None
-        if not self.answering or self._loop.time() < self._rebooting_until:
+        if not self.answering or self.now < self._rebooting_until:
             return
         command, payload = request.command, request.payload
         if command == Command.SET_MODE and len(payload) == 1:
@@ -184,7 +180,7 @@ class Amb8465Emulator(PtyRadioEmulator):
             self._confirm(command, bytes((STATUS_OK,)))
             self.resets += 1
             self._power_up()
-            self._rebooting_until = self._loop.time() + RESET_REBOOT_S
+            self._rebooting_until = self.now + RESET_REBOOT_S
         elif command == Command.GET and len(payload) == 2:
             offset = min(payload[0], len(self.parameters))
             block = bytes(self.parameters[offset : offset + payload[1]])
