@@ -45,9 +45,11 @@ from custom_components.wmbus.protocol.radios.amb8465.types import (
 
 from .base import PtyRadioEmulator, RadioMode, hears
 
-# The mode in the parameter memory: T2-Other (0x08). An assumption (the manual's factory value
-# is not in the sources at hand); it is not the driver's default C1T1, so tests see it set.
-NVM_MODE: Final = 0x08
+# The mode in the parameter memory, in effect from power-up and after a reset: C2/T2-Other (0x09),
+# so a reader that configures nothing (tools.soak's baseline) hears the simulated meters. An
+# assumption: the factory value is not in the sources at hand. Tests that must see the driver set
+# the mode start the emulator in another (``nvm_mode``).
+NVM_MODE: Final = 0x09
 RESET_REBOOT_S: Final = 0.1  # no answers while the module restarts after RESET
 SERIAL_NUMBER: Final = 0x2A01C30C
 FIRMWARE: Final = (1, 0, 5)

@@ -33,7 +33,8 @@ RSSI_DBM = -52.5  # raw 43: a value the stick's half-dB steps can carry exactly
 
 @pytest.fixture
 async def emulator(tmp_path: Path) -> AsyncIterator[Amb8465Emulator]:
-    running = Amb8465Emulator(tmp_path / "amb8465", rssi_dbm=RSSI_DBM)
+    # In T1 from power-up (0x08), so that every test sees the driver set C1T1 (0x09).
+    running = Amb8465Emulator(tmp_path / "amb8465", rssi_dbm=RSSI_DBM, nvm_mode=0x08)
     async with running:
         yield running
 
