@@ -51,6 +51,7 @@ from .base import PtyRadioEmulator, RadioMode, hears
 # the mode start the emulator in another (``nvm_mode``).
 NVM_MODE: Final = 0x09
 RESET_REBOOT_S: Final = 0.1  # no answers while the module restarts after RESET
+CHUNK_GAP_S: Final = 0.005  # between the pieces of an answer sent in chunks
 SERIAL_NUMBER: Final = 0x2A01C30C
 FIRMWARE: Final = (1, 0, 5)
 STATUS_OK: Final = 0x00
@@ -85,6 +86,7 @@ class Amb8465Emulator(PtyRadioEmulator):
         serial_number: int = SERIAL_NUMBER,
         firmware: tuple[int, int, int] = FIRMWARE,
         stray_byte_every: int = 0,
+        chunk_bytes: int = 0,
         **options: Any,
     ) -> None:
         """Prepare the emulator; ``start()`` creates the pty.
@@ -92,7 +94,8 @@ class Amb8465Emulator(PtyRadioEmulator):
         command_mode: parameter 0x05 (1: telegrams as DATA_IND). rssi_enable: parameter 0x45.
         nvm_mode: the receive mode after power-up and reset. parameter_bytes: the size of the
         parameter memory (128 makes it answer as a 169 MHz AMB3665). stray_byte_every: put one stray
-        byte before every n-th answer (0: never).
+        byte before every n-th answer (0: never). chunk_bytes: send answers in pieces of this
+        many bytes, CHUNK_GAP_S apart (as the answers in wmbusmeters #1085's log came; 0: whole).
         """
         self.nvm = bytearray(parameter_bytes)
         self.nvm[Parameter.UART_CMD_OUT_ENABLE] = int(command_mode)
@@ -101,6 +104,7 @@ class Amb8465Emulator(PtyRadioEmulator):
         self.serial_number = serial_number
         self.firmware = firmware
         self.stray_byte_every = stray_byte_every
+        self.chunk_bytes = chunk_bytes
         self.parameters = bytearray(self.nvm)
         self.mode = nvm_mode
         self.nvm_writes: list[bytes] = []
@@ -202,7 +206,14 @@ class Amb8465Emulator(PtyRadioEmulator):
         self.answers_sent += 1
         if self.stray_byte_every and self.answers_sent % self.stray_byte_every == 0:
             self._write(bytes((self._random.randrange(0xFF),)))  # any byte but ff
-        self._write(encode_frame(command | CONFIRM_FLAG, payload))
+        answer = encode_frame(command | CONFIRM_FLAG, payload)
+        if not self.chunk_bytes:
+            self._write(answer)
+            return
+        assert self._loop is not None
+        for index, start in enumerate(range(0, len(answer), self.chunk_bytes)):
+            piece = answer[start : start + self.chunk_bytes]
+            self._loop.call_later(index * CHUNK_GAP_S, self._write, piece)
 
 
 def minimal_reader() -> Callable[[bytes], int]:

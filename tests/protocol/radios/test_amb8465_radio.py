@@ -148,6 +148,19 @@ async def test_stray_byte_before_every_answer(tmp_path: Path) -> None:
             assert radio.counters["dropped_garbage_bytes"] >= 4
 
 
+async def test_answers_in_chunks(tmp_path: Path) -> None:
+    emulator = Amb8465Emulator(tmp_path / "amb8465", chunk_bytes=7)
+    async with emulator:
+        radio = make_radio(emulator)
+        async with opened(radio):
+            assert radio.identity is not None
+            assert radio.identity.firmware == "1.0.5"
+            assert radio.mode_set is LinkMode.C1T1
+            assert not any(
+                key.startswith("dropped_") and value for key, value in radio.counters.items()
+            )
+
+
 async def test_telegrams_streaming_during_the_handshake(emulator: Amb8465Emulator) -> None:
     # The stick sends what it hears whether or not anyone listens (wmbusmeters drains first).
     emulator.nvm_mode = emulator.mode = 0x09

@@ -5,7 +5,9 @@ it hears, whether anyone listens or not; wmbusmeters drains up to 10 reads for t
 read the whole parameter memory (its size tells an AMB8465 from the 169 MHz AMB3665, whose
 mode codes mean other things), then the serial number and firmware version. Parameter 0x05 says
 how telegrams will arrive (transparent or DATA_IND) and 0x45 whether a DATA_IND carries the RSSI
-byte; transparent telegrams always do (wmbusmeters #336, #1049, #1559). Then SET_MODE, volatile:
+byte; transparent telegrams always do (wmbusmeters #336, #1049, #1559). A DATA_IND is taken in
+either mode (its XOR vouches for it), the unchecked transparent form only when 0x05 says so
+(see ``frames``). Then SET_MODE, volatile:
 the mode cannot be read back, so the driver keeps the last one it set, and sets it again after
 every reset, reconnect or replug. Nothing is ever written to the parameter memory.
 """
@@ -62,6 +64,11 @@ class Amb8465Radio(SerialRadio):
         """The link mode last set since the stick (re)started; None before (not readable)."""
         return self._mode_set
 
+    async def close(self) -> None:
+        """See :meth:`SerialRadio.close`; a pending look at a partial frame is called off."""
+        await super().close()
+        self._cancel_stale_check()
+
     async def request(self, request: Request) -> AmberFrame:
         """Send ``request`` and wait for its confirm; one request at a time."""
         frame: AmberFrame = await self._transact(request.encode(), request.confirm_id, request.name)
@@ -71,6 +78,9 @@ class Amb8465Radio(SerialRadio):
 
     def _reset_codec(self) -> None:
         self._decoder.reset()
+        self._cancel_stale_check()
+
+    def _cancel_stale_check(self) -> None:
         if self._stale_check is not None:
             self._stale_check.cancel()
             self._stale_check = None
