@@ -9,9 +9,12 @@ heuristic would only add risk: after a bad checksum the bytes of the DATA_IND it
 (``len C ...``) look like a transparent telegram, and line noise would turn into telegrams.
 
 Resync follows wmbusmeters' ``checkAMB8465Frame``: a transparent telegram starts at a length of
-at least 10 followed by a meter's C-field. A partial frame left for 2 s or more is dropped
+at least 10 followed by a meter's C-field. A partial frame left for 2 s or more is abandoned
 (wmbusmeters commit 6d227f83): at 9600 baud a whole telegram takes under 0.3 s, so it was noise
-or a false start, and waiting on would hold back what comes next.
+or a false start, and waiting on would hold back what comes next. Unlike wmbusmeters, only its
+first byte is dropped and the rest scanned again: a telegram that arrived behind a false start
+is still delivered. A command frame with a good XOR found inside a partial frame proves that
+partial false at once (so a confirm the host waits for is not held back).
 """
 
 from __future__ import annotations

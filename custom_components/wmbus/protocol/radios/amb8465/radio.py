@@ -7,9 +7,9 @@ mode codes mean other things), then the serial number and firmware version. Para
 how telegrams will arrive (transparent or DATA_IND) and 0x45 whether a DATA_IND carries the RSSI
 byte; transparent telegrams always do (wmbusmeters #336, #1049, #1559). A DATA_IND is taken in
 either mode (its XOR vouches for it), the unchecked transparent form only when 0x05 says so
-(see ``frames``). Then SET_MODE, volatile:
-the mode cannot be read back, so the driver keeps the last one it set, and sets it again after
-every reset, reconnect or replug. Nothing is ever written to the parameter memory.
+(see ``frames``). Then SET_MODE, volatile: the mode cannot be read back, so the driver keeps
+the last one it set, and sets it again after every reset, reconnect or replug. Nothing is ever
+written to the parameter memory (SET 0x09 would wear its flash and needs a reset).
 """
 
 from __future__ import annotations
