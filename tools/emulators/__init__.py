@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from .amb8465 import Amb8465Emulator
 from .base import PtyRadioEmulator
 from .cul import CulEmulator
 from .im871a import Im871aEmulator
@@ -14,6 +15,7 @@ from .im871a import Im871aEmulator
 EMULATORS: Final[dict[str, type[PtyRadioEmulator]]] = {
     Im871aEmulator.NAME: Im871aEmulator,
     CulEmulator.NAME: CulEmulator,
+    Amb8465Emulator.NAME: Amb8465Emulator,
 }
 
 __all__ = ["EMULATORS", "PtyRadioEmulator"]
