@@ -38,7 +38,7 @@ from typing import Any, ClassVar, Final
 
 from ..base import NotThisRadio, RadioIdentity, RadioTimeout
 from ..serial_radio import SerialRadio
-from . import commands
+from . import KIND, commands
 from .commands import ActiveConfiguration, Command, DeviceInfo, FirmwareInfo
 from .frames import FrameDecoder, RxIndication
 from .types import (
@@ -72,6 +72,7 @@ class Iu891aRadio(SerialRadio):
     """IMST iU891A-XL, iU893A-XL, iM891A-XL or iM881A-XL on a serial port."""
 
     BAUD_RATE: ClassVar[int] = BAUD_RATE
+    kind = KIND
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """See :class:`SerialRadio`."""
