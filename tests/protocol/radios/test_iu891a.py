@@ -21,11 +21,14 @@ from custom_components.wmbus.protocol.radios import (
 from custom_components.wmbus.protocol.radios.iu891a import (
     ActiveConfiguration,
     Command,
+    ConfigurationNotApplied,
     DeviceInfo,
     ModuleType,
     NotSupported,
     Sap,
     WmbusGwMessage,
+    encode_frame,
+    encode_rx_indication,
     ping,
 )
 from custom_components.wmbus.protocol.radios.iu891a.radio import Iu891aRadio
@@ -328,9 +331,68 @@ async def test_quiet_stick_is_restarted_and_configured_again(emulator: Iu891aEmu
         await radio.close()
 
 
-def test_minimal_reader_counts_what_the_driver_delivers() -> None:
-    from custom_components.wmbus.protocol.radios.iu891a import encode_rx_indication
+class ForgetfulEmulator(Iu891aEmulator):
+    """Answers a set active configuration with OK but keeps its own."""
 
+    def _answer(self, request: Request) -> None:
+        if (request.sap, request.msg_id) == (Sap.WMBUSGW, WmbusGwMessage.SET_ACTIVE_CONFIG_REQ):
+            self._write(encode_frame(request.sap, request.msg_id + 1, status=0))
+            return
+        super()._answer(request)
+
+
+async def test_a_configuration_that_does_not_stick_fails_the_open(tmp_path: Path) -> None:
+    async with ForgetfulEmulator(tmp_path / "iu891a") as emulator:
+        radio = make_radio(emulator, link_mode=LinkMode.T1)
+        with pytest.raises(ConfigurationNotApplied, match="stick kept"):
+            await radio.open()
+        assert radio.state is RadioState.CLOSED
+
+
+class RestartsOnFirstSetEmulator(Iu891aEmulator):
+    """The contested report of wmbusmeters #1945: the first set after power-up is not answered."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.swallowed = 0
+
+    def _answer(self, request: Request) -> None:
+        set_request = (Sap.WMBUSGW, WmbusGwMessage.SET_ACTIVE_CONFIG_REQ)
+        if (request.sap, request.msg_id) == set_request and not self.swallowed:
+            self.swallowed += 1
+            return
+        super()._answer(request)
+
+
+async def test_an_unanswered_first_set_is_sent_again(tmp_path: Path) -> None:
+    async with RestartsOnFirstSetEmulator(tmp_path / "iu891a") as emulator:
+        radio = make_radio(emulator, link_mode=LinkMode.S1)
+        await radio.open()
+        try:
+            assert emulator.swallowed == 1
+            assert emulator.link_mode is LinkMode.S1
+        finally:
+            await radio.close()
+
+
+async def test_a_hung_stick_is_noticed_by_the_health_ping(emulator: Iu891aEmulator) -> None:
+    states: list[RadioState] = []
+    radio = make_radio(emulator, on_state=states.append, health_check_idle_s=0.2)
+    await radio.open()
+    try:
+        await asyncio.sleep(0.5)
+        assert radio.state is RadioState.CONNECTED
+        emulator.stop_answering()
+        await wait_until(lambda: radio.state is RadioState.DISCONNECTED)
+        assert radio.counters["health_check_failures"] == 1
+        emulator.stop_answering(False)
+        await wait_until(lambda: radio.state is RadioState.CONNECTED)
+        assert states[-3:] == [RadioState.CONNECTED, RadioState.DISCONNECTED, RadioState.CONNECTED]
+    finally:
+        await radio.close()
+
+
+def test_minimal_reader_counts_what_the_driver_delivers() -> None:
     stream = b"\x13\x37" + b"".join(
         encode_rx_indication(telegram, -60) for telegram in (TELEGRAM, ESCAPED_TELEGRAM) * 3
     )
