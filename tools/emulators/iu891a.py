@@ -13,7 +13,7 @@ NVM, whose RX indications are on (``streaming_at_power_up=True``, the default), 
 flow before any host request; ``streaming_at_power_up=False`` models a stick that is quiet
 until configured. A restart answers, then the module reboots for about 0.5 s (answering and
 sending nothing) and comes back in its NVM configuration. The link mode is honoured: C hears
-C-mode telegrams, T hears T, C/T both, S and off neither.
+C-mode telegrams, T hears T, C/T both, off nothing (S hears only a replay in "any" mode).
 """
 
 from __future__ import annotations
@@ -43,8 +43,10 @@ DEFAULT_FIRMWARE_INFO: Final = iu891a.FirmwareInfo(
 # The stick's own wM-Bus address: manufacturer IMS, id, version, device type (unconfirmed order).
 DEFAULT_WMBUS_ADDRESS: Final = bytes.fromhex("a625342020000131")
 
-# Which link-mode codes hear which meters' mode (S is not simulated: it hears neither).
+# Which link-mode codes hear which meters' mode; no simulated meter sends S, but a replayed
+# file heard in "any" mode is heard in S too. Off hears nothing.
 _HEARS: Final[dict[int, frozenset[str]]] = {
+    iu891a.LinkModeCode.S: frozenset({"s"}),
     iu891a.LinkModeCode.T: frozenset({"t"}),
     iu891a.LinkModeCode.C_T: frozenset({"c", "t"}),
     iu891a.LinkModeCode.C: frozenset({"c"}),

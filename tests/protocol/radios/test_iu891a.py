@@ -134,6 +134,18 @@ async def test_link_mode_is_honoured(emulator: Iu891aEmulator) -> None:
         await radio.close()
 
 
+async def test_s_mode_hears_neither_c_nor_t(emulator: Iu891aEmulator) -> None:
+    radio = make_radio(emulator, link_mode=LinkMode.S1)
+    await radio.open()
+    try:
+        assert emulator.link_mode is LinkMode.S1
+        assert not emulator.send_telegram(TELEGRAM, "c")
+        assert not emulator.send_telegram(TELEGRAM, "t")
+        assert emulator.send_telegram(TELEGRAM, "any")
+    finally:
+        await radio.close()
+
+
 async def test_escaped_bytes_inside_a_telegram_survive(emulator: Iu891aEmulator) -> None:
     received: list[RadioFrame] = []
     radio = make_radio(emulator, on_frame=received.append)
