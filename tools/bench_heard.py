@@ -19,7 +19,7 @@ from custom_components.wmbus.const import HEARD_METERS_LIMIT
 from custom_components.wmbus.gateway import Gateway
 from custom_components.wmbus.protocol.decoder import Decoder
 from custom_components.wmbus.protocol.frame import meter_id_to_wire
-from custom_components.wmbus.protocol.stick import RadioFrame
+from custom_components.wmbus.protocol.radios import RadioFrame
 from tests.conftest import omnipower_captures
 
 BUDGET_MB = 20.0

@@ -63,7 +63,7 @@ if __name__ != "__main__":
     from custom_components.wmbus.const import CONF_PORT, DOMAIN
     from tests.components.conftest import meter_subentry
     from tests.conftest import omnipower_captures
-    from tools.im871a_emulator import Im871aEmulator
+    from tools.emulators.im871a import Im871aEmulator
 
     POWER = "sensor.house_meter_power_imported"
 

@@ -222,7 +222,7 @@ class DevInstance:
     def _start_emulator(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.link.unlink()
-        command = [str(self.python), "-m", "tools.im871a_emulator", "--link", str(self.link)]
+        command = [str(self.python), "-m", "tools.emulator", "--link", str(self.link)]
         self._emulator = subprocess.Popen(
             [*command, *self.emulator_args],
             cwd=REPO_ROOT,
@@ -304,7 +304,7 @@ def _banner(instance: DevInstance, emulator_args: Sequence[str]) -> str:
         "",
         f"Home Assistant is ready: {instance.url}",
         f"  log in as {instance.user.username!r} with password {instance.user.password!r}",
-        "  Settings -> Devices & services -> Add integration -> Wireless M-Bus (iM871A)",
+        "  Settings -> Devices & services -> Add integration -> Wireless M-Bus",
         f"  stick: {link}" + (" (in the port list)" if listed else " (type this path)"),
     ]
     if "--replay" in emulator_args:

@@ -7,7 +7,7 @@ to back at 57600 baud, and measures this process's CPU per telegram for:
 
 1. the baseline: the least a reader can do (``loop.add_reader`` + ``os.read`` + the HCI
    ``FrameDecoder``), measured in the same run so that the machine's speed cancels out;
-2. the stick's read path without decoding (Im871aStick, its serial link and frame delivery),
+2. the stick's read path without decoding (Im871aRadio, its serial link and frame delivery),
    budget <= 1.3x the baseline;
 3. the stick with every frame decoded with the vectors' keys: telegrams/s received and decoded,
    CPU share of one core and peak memory, each beside its budget (DESIGN.md: < 5 % of one core
@@ -38,8 +38,8 @@ import time
 import tty
 from typing import Any, Final
 
-from custom_components.wmbus.protocol import hci
-from custom_components.wmbus.protocol.stick import Im871aStick, RadioFrame
+from custom_components.wmbus.protocol.radios import RadioFrame, im871a as hci
+from custom_components.wmbus.protocol.radios.im871a.radio import Im871aRadio
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[1]
 VECTORS_PATH: Final = REPO_ROOT.parent / "shared" / "vectors" / "omnipower.json"
@@ -89,7 +89,7 @@ async def _emulator(vectors_path: Path, seconds: float) -> AsyncIterator[Path]:
             [
                 sys.executable,
                 "-m",
-                "tools.im871a_emulator",
+                "tools.emulator",
                 "--link",
                 str(link),
                 "--replay",
@@ -156,7 +156,7 @@ async def _minimal_reader(link: Path, seconds: float) -> float:
 
 async def _stick_read_path(link: Path, seconds: float) -> float:
     """The stick as the gateway opens it, with a frame callback that does nothing."""
-    stick = Im871aStick(str(link), hci.LinkMode.C1a, on_frame=lambda _frame: None)
+    stick = Im871aRadio(str(link), hci.LinkMode.C1a, on_frame=lambda _frame: None)
     await stick.open()
     try:
         return await _measure(seconds, lambda: stick.counters["frames_received"])
@@ -192,7 +192,7 @@ async def _decoding(link: Path, seconds: float, vectors: dict[str, Any]) -> dict
         else:
             outcomes["decoded"] += 1
 
-    stick = Im871aStick(str(link), hci.LinkMode.C1a, on_frame=on_frame)
+    stick = Im871aRadio(str(link), hci.LinkMode.C1a, on_frame=on_frame)
     await stick.open()
     try:
         await asyncio.sleep(WARM_UP_S)

@@ -1,4 +1,4 @@
-"""Wireless M-Bus (iM871A): Kamstrup OmniPower meters in Home Assistant.
+"""Wireless M-Bus: meters read over the air by any supported receiver, in Home Assistant.
 
 Home Assistant is imported only when Home Assistant calls in (the work is in ``lifecycle.py``):
 this package also carries ``protocol/``, which must import, and run as a command line

@@ -44,13 +44,15 @@ from .const import (
     CONF_NAME,
     CONF_ORIGIN,
     CONF_PORT,
+    CONF_QUIET_AFTER_MIN,
+    CONF_RADIO,
     CONF_RECALC_ENABLED,
     CONF_RECALC_GATEWAY_ID,
     CONF_RECALC_MIRROR_USER_METERS,
     CONF_RECALC_PREFIX,
     CONF_UNAVAILABLE_AFTER_MIN,
     CONF_USB_SERIAL,
-    DEFAULT_LINK_MODE,
+    DEFAULT_QUIET_AFTER_MIN,
     DEFAULT_RECALC_PREFIX,
     DEFAULT_UNAVAILABLE_AFTER_MIN,
     DOMAIN,
@@ -59,6 +61,8 @@ from .const import (
 )
 from .gateway import (
     address_data,
+    entry_link_mode,
+    entry_radio,
     identifier_for,
     manufacturer_name,
     new_identifier,
@@ -67,8 +71,15 @@ from .gateway import (
 )
 from .ha_compat import SerialPortCandidate, async_serial_port_candidates, vol
 from .protocol.frame import MeterAddress, device_type_name, normalize_meter_id
-from .protocol.hci import DeviceInfo, LinkMode
-from .protocol.stick import NotAnIm871a, StickError, probe
+from .protocol.radios import (
+    NoRadioFound,
+    RadioError,
+    RadioIdentity,
+    RadioKind,
+    detect_radio,
+    kinds_for_usb,
+    radio_kind,
+)
 
 if TYPE_CHECKING:
     from . import WmbusConfigEntry
@@ -78,16 +89,6 @@ _LOGGER = logging.getLogger(__name__)
 
 # The heard list offers the most recently heard meters first, at most this many.
 HEARD_LIST_LENGTH: Final = 50
-
-# Receive-capable modes an OmniPower household (or a neighbour's meters) may need.
-LINK_MODES: tuple[LinkMode, ...] = (
-    LinkMode.C1a,
-    LinkMode.C1b,
-    LinkMode.T1,
-    LinkMode.C1T1,
-    LinkMode.S1,
-    LinkMode.S1m,
-)
 
 
 def _port_options(candidates: list[SerialPortCandidate]) -> list[SelectOptionDict]:
@@ -131,27 +132,65 @@ def _usb_serial_number(port: str, candidates: list[SerialPortCandidate]) -> str 
     return None
 
 
-async def _probe_errors(port: str) -> tuple[DeviceInfo | None, dict[str, str]]:
-    """Talk to the stick; return its identity or the flow error to show."""
+type Detected = tuple[RadioKind, RadioIdentity]
+
+
+async def _detect(
+    port: str, first: list[str], placeholders: dict[str, str]
+) -> tuple[Detected | None, dict[str, str]]:
+    """Find which radio answers at ``port``; return it or the flow error to show.
+
+    The user never picks a radio type: each kind is probed in a safe order (``first``: what USB
+    discovery or the entry suggests). ``placeholders`` gets what was tried, for the message.
+    """
     try:
-        info = await probe(port)
-    except NotAnIm871a as err:
-        _LOGGER.debug("%s is not an iM871A: %s", port, err)
-        return None, {"base": "not_an_im871a"}
-    except (OSError, StickError) as err:
-        _LOGGER.debug("Cannot talk to a stick at %s: %s", port, err)
+        return await detect_radio(port, first=first), {}
+    except NoRadioFound as err:
+        _LOGGER.debug("No supported radio at %s: %s", port, err)
+        placeholders["tried"] = "; ".join(
+            f"{radio_kind(name).title}: {why}" for name, why in err.attempts.items()
+        )
+        return None, {"base": "no_radio_found"}
+    except (OSError, RadioError) as err:
+        _LOGGER.debug("Cannot open %s: %s", port, err)
+        placeholders["error"] = str(err)
         return None, {"base": "cannot_connect"}
-    return info, {}
 
 
-def _stick_unique_id(info: DeviceInfo, port: str) -> str:
-    # The stick's own id survives re-plugging into another USB port; a path does not.
-    # (A stick whose device info is too short to carry an id falls back to its port.)
-    return info.serial_number or port
+def _radio_unique_id(identity: RadioIdentity, port: str) -> str:
+    # The radio's own id survives re-plugging into another USB port; a path does not.
+    # (A radio that reports no id, such as a CUL, falls back to its port.)
+    return identity.serial_number or port
+
+
+def _usb_hints(candidates: list[SerialPortCandidate], port: str) -> list[str]:
+    """The kinds the USB device behind ``port`` may be, to probe first (blocking: realpath)."""
+    real = os.path.realpath(port)
+    for candidate in candidates:
+        if os.path.realpath(candidate.device) == real:
+            return [
+                kind.name
+                for kind in kinds_for_usb(
+                    _hex_id(candidate.vid),
+                    _hex_id(candidate.pid),
+                    candidate.manufacturer,
+                    candidate.description,
+                )
+            ]
+    return []
+
+
+def _hex_id(value: str | int | None) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return value if isinstance(value, int) else int(value, 16)
+    except ValueError:
+        return None
 
 
 class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Add an iM871A stick: from the port list, by USB discovery, or reconfigure its port."""
+    """Add a radio: from the port list, by USB discovery, or reconfigure its port."""
 
     VERSION = 1
     MINOR_VERSION = 1
@@ -159,6 +198,7 @@ class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         self._discovered_port: str | None = None
         self._usb_serial: str | None = None
+        self._usb_hints: list[str] = []
 
     @staticmethod
     @callback
@@ -177,24 +217,32 @@ class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Pick a port from the list or type one (a path or socket://host:port)."""
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {"tried": "", "error": ""}
         if user_input is not None:
             port = user_input[CONF_PORT].strip()
-            info, errors = await _probe_errors(port)
-            if info is not None:
-                await self.async_set_unique_id(_stick_unique_id(info, port))
+            candidates = await async_serial_port_candidates(self.hass)
+            hints = await self.hass.async_add_executor_job(_usb_hints, candidates, port)
+            detected, errors = await _detect(port, hints, placeholders)
+            if detected is not None:
+                kind, identity = detected
+                await self.async_set_unique_id(_radio_unique_id(identity, port))
                 self._abort_if_unique_id_configured(
-                    updates={CONF_PORT: port}, reload_on_update=False
+                    updates={CONF_PORT: port, CONF_RADIO: kind.name}, reload_on_update=False
                 )
-                data = {CONF_PORT: port}
-                candidates = await async_serial_port_candidates(self.hass)
+                data = {CONF_PORT: port, CONF_RADIO: kind.name}
                 if usb_serial := await self.hass.async_add_executor_job(
                     _usb_serial_number, port, candidates
                 ):
                     data[CONF_USB_SERIAL] = usb_serial
-                return self.async_create_entry(title=info.model, data=data)
+                return self.async_create_entry(title=identity.model, data=data)
         default = (user_input or {}).get(CONF_PORT)
         schema = await self._port_schema(default)
-        return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
+        return self.async_show_form(
+            step_id="user",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders=placeholders,
+        )
 
     async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
         """A stick was plugged in; confirm before claiming the port."""
@@ -217,6 +265,15 @@ class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
                 return self.async_abort(reason="already_configured")
         self._usb_serial = usb_serial
+        self._usb_hints = [
+            kind.name
+            for kind in kinds_for_usb(
+                _hex_id(discovery_info.vid),
+                _hex_id(discovery_info.pid),
+                discovery_info.manufacturer,
+                discovery_info.description,
+            )
+        ]
         # The stick's own id is only known after talking to it, in the confirm step.
         await self._async_handle_discovery_without_unique_id()
         self._discovered_port = port
@@ -226,50 +283,58 @@ class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_usb_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Talk to the discovered stick once the user agrees."""
+        """Talk to the discovered radio once the user agrees."""
         assert self._discovered_port is not None
         errors: dict[str, str] = {}
+        placeholders = {"port": self._discovered_port, "tried": "", "error": ""}
         if user_input is not None:
-            info, errors = await _probe_errors(self._discovered_port)
-            if info is not None:
+            detected, errors = await _detect(self._discovered_port, self._usb_hints, placeholders)
+            if detected is not None:
+                kind, identity = detected
                 await self.async_set_unique_id(
-                    _stick_unique_id(info, self._discovered_port), raise_on_progress=False
+                    _radio_unique_id(identity, self._discovered_port), raise_on_progress=False
                 )
                 self._abort_if_unique_id_configured(
-                    updates={CONF_PORT: self._discovered_port}, reload_on_update=False
+                    updates={CONF_PORT: self._discovered_port, CONF_RADIO: kind.name},
+                    reload_on_update=False,
                 )
-                data = {CONF_PORT: self._discovered_port}
+                data = {CONF_PORT: self._discovered_port, CONF_RADIO: kind.name}
                 if self._usb_serial:
                     data[CONF_USB_SERIAL] = self._usb_serial
-                return self.async_create_entry(title=info.model, data=data)
+                return self.async_create_entry(title=identity.model, data=data)
         self._set_confirm_only()
         return self.async_show_form(
-            step_id="usb_confirm",
-            description_placeholders={"port": self._discovered_port},
-            errors=errors,
+            step_id="usb_confirm", description_placeholders=placeholders, errors=errors
         )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Move the stick to another port; it must be the same stick."""
+        """Move the radio to another port; it must be the same radio."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {"tried": "", "error": ""}
         if user_input is not None:
             port = user_input[CONF_PORT].strip()
-            info, errors = await _probe_errors(port)
-            if info is not None:
-                await self.async_set_unique_id(_stick_unique_id(info, port))
+            detected, errors = await _detect(port, [entry_radio(entry)], placeholders)
+            if detected is not None:
+                kind, identity = detected
+                await self.async_set_unique_id(_radio_unique_id(identity, port))
                 self._abort_if_unique_id_mismatch(reason="wrong_stick")
-                # The entry's update listener reopens the stick on the new port (no reload
+                # The entry's update listener reopens the radio on the new port (no reload
                 # helper here: 2026.6 forbids combining one with an update listener, and
                 # ConfigFlow.async_update_and_abort does not exist on 2025.4).
                 self.hass.config_entries.async_update_entry(
-                    entry, data={**entry.data, CONF_PORT: port}
+                    entry, data={**entry.data, CONF_PORT: port, CONF_RADIO: kind.name}
                 )
                 return self.async_abort(reason="reconfigure_successful")
         schema = await self._port_schema(entry.data[CONF_PORT])
-        return self.async_show_form(step_id="reconfigure", data_schema=schema, errors=errors)
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders=placeholders,
+        )
 
     async def _port_schema(self, default: str | None) -> vol.Schema:
         """The port field: listed ports (first one preselected) or any typed path or URL."""
@@ -309,13 +374,16 @@ class WmbusOptionsFlow(OptionsFlow):
                     }
                 )
         options = {**self.config_entry.options, **(user_input or {})}
+        # Only the link modes this radio can set are offered.
+        kind = radio_kind(entry_radio(self.config_entry))
+        link_mode = entry_link_mode(self.config_entry, kind)
+        if user_input is not None and user_input.get(CONF_LINK_MODE) in kind.link_modes:
+            link_mode = user_input[CONF_LINK_MODE]
         schema = vol.Schema(
             {
-                vol.Required(
-                    CONF_LINK_MODE, default=options.get(CONF_LINK_MODE, DEFAULT_LINK_MODE)
-                ): SelectSelector(
+                vol.Required(CONF_LINK_MODE, default=str(link_mode)): SelectSelector(
                     SelectSelectorConfig(
-                        options=[mode.value for mode in LINK_MODES],
+                        options=[mode.value for mode in kind.link_modes],
                         translation_key="link_mode",
                         mode=SelectSelectorMode.DROPDOWN,
                     )
@@ -327,6 +395,18 @@ class WmbusOptionsFlow(OptionsFlow):
                     NumberSelectorConfig(
                         min=1,
                         max=1440,
+                        step=1,
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement="min",
+                    )
+                ),
+                vol.Required(
+                    CONF_QUIET_AFTER_MIN,
+                    default=options.get(CONF_QUIET_AFTER_MIN, DEFAULT_QUIET_AFTER_MIN),
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=0,
+                        max=10080,
                         step=1,
                         mode=NumberSelectorMode.BOX,
                         unit_of_measurement="min",

@@ -8,8 +8,15 @@ DOMAIN: Final = "wmbus"
 CONF_PORT: Final = "port"
 # The USB adapter's serial number, when known: lets a re-enumerated stick be found again.
 CONF_USB_SERIAL: Final = "usb_serial_number"
+# Which kind of radio the entry is (a registry name); entries from before there was a second
+# radio have none and are iM871A sticks.
+CONF_RADIO: Final = "radio"
+DEFAULT_RADIO: Final = "im871a"
 # Options.
 CONF_LINK_MODE: Final = "link_mode"
+# A radio that used to hear telegrams and hears none this long is re-initialised (0: never).
+CONF_QUIET_AFTER_MIN: Final = "quiet_after_min"
+DEFAULT_QUIET_AFTER_MIN: Final = 30
 CONF_UNAVAILABLE_AFTER_MIN: Final = "unavailable_after_min"
 DEFAULT_LINK_MODE: Final = "c1a"
 DEFAULT_UNAVAILABLE_AFTER_MIN: Final = 15

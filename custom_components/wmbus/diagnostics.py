@@ -46,13 +46,16 @@ def _meter(meter: MeterRuntime) -> dict[str, Any]:
 
 
 def _stick(gateway: Gateway) -> dict[str, Any]:
-    info = gateway.device_info
+    identity = gateway.identity
     return {
+        "radio": gateway.radio_kind.name,
         "state": gateway.stick.state,
         "port": gateway.port,
         "link_mode": gateway.link_mode,
-        "device_info": info.as_dict() if info else None,
+        "quiet": gateway.stick.quiet,
+        "device_info": identity.as_dict() if identity else None,
         "counters": dict(gateway.counters()),
+        **gateway.stick.diagnostics(),
     }
 
 

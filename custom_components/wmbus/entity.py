@@ -24,15 +24,17 @@ def stick_identifier(entry: WmbusConfigEntry) -> tuple[str, str]:
 
 
 def stick_device_info(entry: WmbusConfigEntry) -> DeviceInfo:
-    """The stick's device, described from what it answered when opened."""
-    info = entry.runtime_data.device_info
+    """The radio's device, described from what it answered when opened (else its kind)."""
+    gateway = entry.runtime_data
+    identity = gateway.identity
+    kind = gateway.radio_kind
     return DeviceInfo(
         identifiers={stick_identifier(entry)},
-        name=info.model if info else "iM871A",
-        manufacturer="IMST",
-        model=info.model if info else None,
-        sw_version=info.firmware if info else None,
-        serial_number=info.serial_number if info else None,
+        name=identity.model if identity else kind.title,
+        manufacturer=identity.maker if identity else kind.maker,
+        model=identity.model if identity else kind.title,
+        sw_version=identity.firmware if identity else None,
+        serial_number=identity.serial_number if identity else None,
     )
 
 

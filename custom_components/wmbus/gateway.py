@@ -44,9 +44,12 @@ from .const import (
     CONF_MANUFACTURER,
     CONF_METER_ID,
     CONF_PORT,
+    CONF_QUIET_AFTER_MIN,
+    CONF_RADIO,
     CONF_UNAVAILABLE_AFTER_MIN,
     CONF_VERSION,
-    DEFAULT_LINK_MODE,
+    DEFAULT_QUIET_AFTER_MIN,
+    DEFAULT_RADIO,
     DEFAULT_UNAVAILABLE_AFTER_MIN,
     DOMAIN,
     HEARD_METERS_LIMIT,
@@ -65,11 +68,19 @@ from .meter_fields import (
 from .protocol.decoder import Decoder, Reading
 from .protocol.errors import PayloadCrcMismatch, UnknownMeter, WmbusError
 from .protocol.frame import LinkHeader, MeterAddress
-from .protocol.hci import DeviceInfo, LinkMode
-from .protocol.stick import Im871aStick, RadioFrame, Stick, StickState
+from .protocol.radios import (
+    LinkMode,
+    Radio,
+    RadioFrame,
+    RadioIdentity,
+    RadioKind,
+    RadioState,
+    build_radio,
+    radio_kind,
+)
 
 if TYPE_CHECKING:
-    from .protocol.stick import OpenSerial
+    from .protocol.radios.serial_radio import OpenSerial
     from .recalc_bridge import RecalcBridge
 
 _LOGGER = logging.getLogger(__name__)
@@ -269,21 +280,26 @@ class Gateway:
         self._counters_changed = False
         self._fields_store: Store[dict[str, Any]] = fields_store(hass, entry.entry_id)
         self._stored_fields: dict[str, Any] = {}
-        link_mode = LinkMode(entry.options.get(CONF_LINK_MODE, DEFAULT_LINK_MODE))
+        self.radio_kind: RadioKind = radio_kind(entry_radio(entry))
+        link_mode = entry_link_mode(entry, self.radio_kind)
         kwargs: dict[str, Any] = {
             "reconnect_initial_delay_s": RECONNECT_INITIAL_DELAY_S,
             "reconnect_max_delay_s": RECONNECT_MAX_DELAY_S,
+            "quiet_after_s": entry_quiet_after(entry),
         }
         if open_serial is not None:
             kwargs["open_serial"] = open_serial
-        self.stick: Stick = Im871aStick(
+        self.stick: Radio = build_radio(
+            self.radio_kind.name,
             entry.data[CONF_PORT],
-            link_mode,
+            link_mode=link_mode,
             on_frame=self._on_frame,
             on_state=self._on_state,
+            on_quiet=self._on_quiet,
             **kwargs,
         )
         self.link_mode = link_mode
+        self.quiet_after_s = kwargs["quiet_after_s"]
         self.port: str = entry.data[CONF_PORT]
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -317,14 +333,19 @@ class Gateway:
             self._stick_issue_timer()
             self._stick_issue_timer = None
         ir.async_delete_issue(self.hass, DOMAIN, stick_issue_id(self.entry.entry_id))
+        ir.async_delete_issue(self.hass, DOMAIN, quiet_radio_issue_id(self.entry.entry_id))
         await self.stick.close()
 
     # --- configuration ------------------------------------------------------------------
 
     def needs_reopen(self) -> bool:
         """Whether the entry now asks for another port or link mode than the stick runs with."""
-        wanted = LinkMode(self.entry.options.get(CONF_LINK_MODE, DEFAULT_LINK_MODE))
-        return self.entry.data[CONF_PORT] != self.port or wanted is not self.link_mode
+        return (
+            self.entry.data[CONF_PORT] != self.port
+            or entry_radio(self.entry) != self.radio_kind.name
+            or entry_link_mode(self.entry, self.radio_kind) is not self.link_mode
+            or entry_quiet_after(self.entry) != self.quiet_after_s
+        )
 
     @property
     def unavailable_after(self) -> timedelta:
@@ -333,15 +354,14 @@ class Gateway:
         return timedelta(minutes=minutes)
 
     @property
-    def device_info(self) -> DeviceInfo | None:
-        """The stick's identity, once it has answered."""
-        info = self.stick.device_info
-        return info if isinstance(info, DeviceInfo) else None
+    def identity(self) -> RadioIdentity | None:
+        """The radio's identity, once it has answered."""
+        return self.stick.identity
 
     @property
     def connected(self) -> bool:
-        """Whether the stick is open and configured right now."""
-        return self.stick.state is StickState.CONNECTED
+        """Whether the radio is open and configured right now."""
+        return self.stick.state is RadioState.CONNECTED
 
     def meter_subentries(self) -> dict[str, ConfigSubentry]:
         """The entry's meter subentries by subentry id."""
@@ -518,10 +538,10 @@ class Gateway:
     # --- radio --------------------------------------------------------------------------
 
     @callback
-    def _on_state(self, state: StickState) -> None:
+    def _on_state(self, state: RadioState) -> None:
         _LOGGER.debug("Stick %s: %s", self.entry.data[CONF_PORT], state)
         issue_id = stick_issue_id(self.entry.entry_id)
-        if state is StickState.CONNECTED:
+        if state is RadioState.CONNECTED:
             if self._lost_at is not None:
                 _LOGGER.info("Stick at %s is back", self.port)
                 self._lost_at = None
@@ -529,12 +549,39 @@ class Gateway:
                 self._stick_issue_timer()
                 self._stick_issue_timer = None
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-        elif state is StickState.DISCONNECTED and self._stick_issue_timer is None:
+        elif state is RadioState.DISCONNECTED and self._stick_issue_timer is None:
             _LOGGER.warning("Lost the stick at %s; reconnecting", self.port)
             self._lost_at = dt_util.utcnow()
             self._stick_issue_timer = async_call_later(
                 self.hass, STICK_ISSUE_DELAY_S, self._raise_stick_issue
             )
+        async_dispatcher_send(self.hass, signal_stick(self.entry.entry_id))
+
+    @callback
+    def _on_quiet(self, quiet: bool) -> None:
+        """The radio stayed quiet after being re-initialised (True), or hears again (False).
+
+        The radio itself logged the re-initialisation once; the repair says it did not help
+        and goes by itself with the next telegram.
+        """
+        issue_id = quiet_radio_issue_id(self.entry.entry_id)
+        if not quiet:
+            _LOGGER.info("The radio at %s hears telegrams again", self.port)
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="radio_quiet",
+            translation_placeholders={
+                "port": self.port,
+                "model": self.radio_kind.title,
+                "minutes": str(round(2 * self.quiet_after_s / 60)),
+            },
+        )
         async_dispatcher_send(self.hass, signal_stick(self.entry.entry_id))
 
     @callback
@@ -915,6 +962,30 @@ def subentry_key(subentry: ConfigSubentry) -> bytes | None:
 def manufacturer_name(code: str) -> str:
     """The maker's name for a FLAG code, or the code itself."""
     return MANUFACTURER_NAMES.get(code, code)
+
+
+def entry_radio(entry: ConfigEntry) -> str:
+    """The kind of radio of an entry (iM871A for entries from before there were others)."""
+    return str(entry.data.get(CONF_RADIO, DEFAULT_RADIO))
+
+
+def entry_link_mode(entry: ConfigEntry, kind: RadioKind) -> LinkMode:
+    """The link mode the options ask for, if this radio can set it, else the radio's default."""
+    wanted = entry.options.get(CONF_LINK_MODE)
+    if wanted in {mode.value for mode in kind.link_modes}:
+        return LinkMode(wanted)
+    return kind.default_link_mode
+
+
+def entry_quiet_after(entry: ConfigEntry) -> float | None:
+    """Seconds of silence before the radio is re-initialised; None when turned off (0)."""
+    minutes = entry.options.get(CONF_QUIET_AFTER_MIN, DEFAULT_QUIET_AFTER_MIN)
+    return None if not minutes else float(minutes) * 60
+
+
+def quiet_radio_issue_id(entry_id: str) -> str:
+    """Repair issue id of a radio that stays quiet after being re-initialised."""
+    return f"radio_quiet_{entry_id}"
 
 
 def stick_issue_id(entry_id: str) -> str:

@@ -26,7 +26,7 @@ from .gateway import (
     signal_meter_added,
     stick_issue_id,
 )
-from .protocol.stick import StickError
+from .protocol.radios import RadioError
 from .recalc_bridge import RecalcBridge, async_remove_recalc_state
 
 _LOGGER = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: WmbusConfigEntry) -> boo
     gateway = Gateway(hass, entry)
     try:
         await gateway.async_start()
-    except (OSError, StickError) as err:
+    except (OSError, RadioError) as err:
         await gateway.async_stop()
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,

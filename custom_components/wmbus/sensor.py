@@ -153,7 +153,7 @@ STICK_SENSORS: tuple[StickSensorDescription, ...] = (
         key="firmware",
         translation_key="firmware",
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda gw: gw.device_info.firmware if gw.device_info else None,
+        value_fn=lambda gw: gw.identity.firmware if gw.identity else None,
     ),
     StickSensorDescription(
         key="telegrams_received",

@@ -249,13 +249,13 @@ def walk_through(page: Page, instance: DevInstance, steps: Steps, status_file: P
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/home/**")
 
-    # Settings -> Devices & services -> Add integration -> Wireless M-Bus (iM871A).
+    # Settings -> Devices & services -> Add integration -> Wireless M-Bus.
     page.locator("ha-sidebar a[href='/config']").click()
     page.locator("a[href='/config/integrations']").first.click()
     page.wait_for_url("**/config/integrations/**")
     page.get_by_role("button", name="Add integration").click()
     page.locator("dialog-add-integration").get_by_role("textbox").first.fill("Wireless M-Bus")
-    brand = page.get_by_text("Wireless M-Bus (iM871A)")
+    brand = page.get_by_text("Wireless M-Bus")
     expect(brand).to_be_visible()
     steps.shot("add-integration")
     brand.click()

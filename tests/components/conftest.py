@@ -23,7 +23,7 @@ from custom_components.wmbus.const import (
     SUBENTRY_METER,
 )
 from tests.conftest import omnipower_captures
-from tools.im871a_emulator import DEFAULT_DEVICE_INFO, Im871aEmulator
+from tools.emulators.im871a import DEFAULT_DEVICE_INFO, Im871aEmulator
 
 METER_ID = "32666857"
 METER_KEY = omnipower_captures()[0]["key_hex"].upper()

@@ -28,6 +28,7 @@ from custom_components.wmbus.const import (
     CONF_NAME,
     CONF_ORIGIN,
     CONF_PORT,
+    CONF_RADIO,
     CONF_RECALC_ENABLED,
     CONF_RECALC_GATEWAY_ID,
     CONF_RECALC_MIRROR_USER_METERS,
@@ -39,10 +40,10 @@ from custom_components.wmbus.const import (
     ORIGIN_USER,
     SUBENTRY_METER,
 )
-from custom_components.wmbus.protocol import hci
+from custom_components.wmbus.protocol.radios import im871a as hci, radio_kinds
 from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, state, wait_for
 from tests.conftest import corpus_vectors
-from tools.im871a_emulator import Im871aEmulator
+from tools.emulators.im871a import Im871aEmulator
 
 WRONG_KEY = "00112233445566778899AABBCCDDEEFF"
 IPERL_ID = "12345699"
@@ -66,7 +67,8 @@ async def test_user_step_creates_the_entry_from_the_stick(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "iM871A"
-    assert result["data"] == {CONF_PORT: str(emulator.link)}
+    # The radio was found by talking to it; the user never picked a type.
+    assert result["data"] == {CONF_PORT: str(emulator.link), CONF_RADIO: "im871a"}
     assert result["result"].unique_id == STICK_SERIAL
     await hass.async_block_till_done()
 
@@ -114,7 +116,7 @@ async def test_user_step_cannot_connect(hass: HomeAssistant, tmp_path: Path) -> 
     assert result["errors"] == {"base": "cannot_connect"}
 
 
-async def test_user_step_silent_stick_cannot_connect(
+async def test_user_step_silent_port_says_what_was_tried(
     hass: HomeAssistant, emulator: Im871aEmulator
 ) -> None:
     emulator.stop_answering()
@@ -123,10 +125,16 @@ async def test_user_step_silent_stick_cannot_connect(
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_PORT: str(emulator.link)}
         )
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "no_radio_found"}
+    tried = result["description_placeholders"]["tried"]
+    for kind in radio_kinds().values():
+        assert kind.title in tried
+    assert "no response" in tried
 
 
-async def test_user_step_not_an_im871a(hass: HomeAssistant, tmp_path: Path) -> None:
+async def test_user_step_unknown_imst_module_is_no_radio(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
     async with Im871aEmulator(tmp_path / "other", device_info=NOT_A_STICK_INFO) as other:
         with patch("serial.tools.list_ports.comports", _no_ports):
             result = await hass.config_entries.flow.async_init(
@@ -135,7 +143,11 @@ async def test_user_step_not_an_im871a(hass: HomeAssistant, tmp_path: Path) -> N
             result = await hass.config_entries.flow.async_configure(
                 result["flow_id"], {CONF_PORT: str(other.link)}
             )
-    assert result["errors"] == {"base": "not_an_im871a"}
+    assert result["errors"] == {"base": "no_radio_found"}
+    assert (
+        "IMST iM871A: answered as unknown module 0x99"
+        in (result["description_placeholders"]["tried"])
+    )
 
 
 async def test_user_step_same_stick_twice_aborts(
@@ -173,7 +185,11 @@ async def test_usb_discovery_confirms_and_creates(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == STICK_SERIAL
-    assert result["data"] == {CONF_PORT: str(emulator.link), CONF_USB_SERIAL: "0001"}
+    assert result["data"] == {
+        CONF_PORT: str(emulator.link),
+        CONF_RADIO: "im871a",
+        CONF_USB_SERIAL: "0001",
+    }
     await hass.async_block_till_done()
 
 

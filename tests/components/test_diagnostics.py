@@ -25,7 +25,7 @@ from custom_components.wmbus.diagnostics import (
 )
 from custom_components.wmbus.ha_compat import device_of_entry
 from tests.components.conftest import METER_ID, METER_KEY, state, wait_for
-from tools.im871a_emulator import Im871aEmulator
+from tools.emulators.im871a import Im871aEmulator
 
 
 def _assert_no_key(diagnostics: dict[str, Any]) -> None:

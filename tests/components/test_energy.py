@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from tests.components.conftest import state, wait_for
 from tests.components.energy_sources import grid_source
-from tools.im871a_emulator import Im871aEmulator
+from tools.emulators.im871a import Im871aEmulator
 
 IMPORTED = "sensor.house_meter_energy_imported"
 EXPORTED = "sensor.house_meter_energy_exported"

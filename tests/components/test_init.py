@@ -23,7 +23,7 @@ from custom_components.wmbus.gateway import stick_issue_id
 from custom_components.wmbus.ha_compat import device_of_entry
 from tests.components.conftest import state, wait_for
 from tests.conftest import omnipower_captures
-from tools.im871a_emulator import Im871aEmulator
+from tools.emulators.im871a import Im871aEmulator
 
 ENERGY = "sensor.house_meter_energy_imported"
 CONNECTED = "binary_sensor.im871a_connected"
@@ -31,7 +31,7 @@ CONNECTED = "binary_sensor.im871a_connected"
 
 async def test_integration_is_discovered(hass: HomeAssistant) -> None:
     integration = await async_get_integration(hass, DOMAIN)
-    assert integration.name == "Wireless M-Bus (iM871A)"
+    assert integration.name == "Wireless M-Bus"
     assert integration.config_flow is True
     assert integration.dependencies == ["usb"]
     assert integration.after_dependencies == ["mqtt"]

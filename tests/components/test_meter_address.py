@@ -38,7 +38,7 @@ from custom_components.wmbus.ha_compat import device_of_entry
 from custom_components.wmbus.protocol.frame import MeterAddress
 from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, state, wait_for
 from tests.conftest import corpus_vectors
-from tools.im871a_emulator import Im871aEmulator
+from tools.emulators.im871a import Im871aEmulator
 
 OMNIPOWER = MeterAddress("KAM", METER_ID, 0x30, 0x02)
 NEIGHBOUR = replace(OMNIPOWER, manufacturer="ZRI", device_type=0x07)

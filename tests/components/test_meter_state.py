@@ -22,7 +22,7 @@ from custom_components.wmbus.const import CONF_UNAVAILABLE_AFTER_MIN, DOMAIN
 from custom_components.wmbus.gateway import total_decreased_issue_id
 from tests.components.conftest import METER_ID, state, wait_for
 from tests.conftest import omnipower_captures
-from tools.im871a_emulator import Im871aEmulator
+from tools.emulators.im871a import Im871aEmulator
 
 ENERGY = "sensor.house_meter_energy_imported"
 POWER = "sensor.house_meter_power_imported"

@@ -39,7 +39,7 @@ from custom_components.wmbus.const import (
 from custom_components.wmbus.protocol import decoder as decoder_module, meters as protocol_meters
 from tests.components.conftest import STICK_SERIAL, entity_state, wait_for
 from tests.conftest import corpus_vectors
-from tools.im871a_emulator import Im871aEmulator
+from tools.emulators.im871a import Im871aEmulator
 
 pytestmark = pytest.mark.skipif(
     not hasattr(protocol_meters, "display_for_record"),

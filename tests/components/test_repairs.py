@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.wmbus.const import CONF_AES_KEY, DOMAIN
 from custom_components.wmbus.gateway import stick_issue_id, wrong_key_issue_id
 from tests.components.conftest import METER_ID, METER_KEY, state, wait_for
-from tools.im871a_emulator import Im871aEmulator
+from tools.emulators.im871a import Im871aEmulator
 
 WRONG_KEY = "00112233445566778899AABBCCDDEEFF"
 ENERGY = "sensor.house_meter_energy_imported"

@@ -20,7 +20,7 @@ from custom_components.wmbus.const import DOMAIN
 from custom_components.wmbus.gateway import COUNTERS_INTERVAL
 from tests.components.conftest import METER_ID, entity_state, state, wait_for
 from tests.conftest import omnipower_captures, vector
-from tools.im871a_emulator import Im871aEmulator
+from tools.emulators.im871a import Im871aEmulator
 
 ENERGY_IMPORTED = "sensor.house_meter_energy_imported"
 ENERGY_EXPORTED = "sensor.house_meter_energy_exported"

@@ -33,7 +33,7 @@ from tests.components.conftest import (  # noqa: F401 - fixtures shared with the
     fast_reconnect,
     wait_for,
 )
-from tools.im871a_emulator import Im871aEmulator
+from tools.emulators.im871a import Im871aEmulator
 
 HOST = "127.0.0.1"  # pytest-socket only lets the literal address through
 GATEWAY_ID = "706462169"

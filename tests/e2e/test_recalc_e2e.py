@@ -55,7 +55,7 @@ from tests.components.conftest import (
 )
 from tests.conftest import corpus_vectors, omnipower_captures
 from tests.e2e.conftest import GATEWAY_ID, HOST, Broker, Subscriber, recalc_options
-from tools.im871a_emulator import Im871aEmulator
+from tools.emulators.im871a import Im871aEmulator
 
 TOPICS = Topics("v2", GATEWAY_ID)
 OMNIPOWER = load_shipped_plans()["omnipower"]

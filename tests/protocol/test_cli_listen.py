@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tools.im871a_emulator import Im871aEmulator
+from tools.emulators.im871a import Im871aEmulator
 
 VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "omnipower.json"
 VECTORS: list[dict[str, Any]] = json.loads(VECTORS_PATH.read_text())["vectors"]
@@ -59,9 +59,11 @@ async def test_listen_decodes_the_vectors_heard_by_the_stick(
         )
         assert process.stdout is not None
         try:
-            stick = (await _read_json_line(process.stdout))["stick"]
-            assert stick["model"] == "iM871A"
-            assert stick["link_mode"] == "c1a"
+            # The radio is detected, not named: its identity comes first.
+            radio = (await _read_json_line(process.stdout))["radio"]
+            assert radio["radio"] == "im871a"
+            assert (radio["maker"], radio["model"], radio["firmware"]) == ("IMST", "iM871A", "0x15")
+            assert radio["link_mode"] == "c1a"
             records = []
             for vector in VECTORS:
                 assert emulator.send_telegram(bytes.fromhex(vector["telegram_hex"]))
@@ -113,4 +115,4 @@ async def test_listen_decodes_the_vectors_heard_by_the_stick(
     assert decoded >= 25
     assert counts["counts"]["decoded"] >= decoded
     assert counts["counts"]["no_key"] >= 4
-    assert counts["stick"]["frames_received"] == len(VECTORS)
+    assert counts["radio"]["frames_received"] == len(VECTORS)

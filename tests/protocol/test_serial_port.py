@@ -9,7 +9,7 @@ import tty
 
 import pytest
 
-from custom_components.wmbus.protocol.serial_port import READ_SIZE_BYTES, open_serial_link
+from custom_components.wmbus.protocol.radios.serial_port import READ_SIZE_BYTES, open_serial_link
 
 
 @pytest.mark.usefixtures("socket_enabled")
@@ -31,7 +31,7 @@ async def test_socket_url_carries_bytes_both_ways_and_reports_the_close() -> Non
     lost: list[Exception | None] = []
     async with server:
         link = await open_serial_link(
-            f"socket://127.0.0.1:{port}", from_link.put_nowait, lost.append
+            f"socket://127.0.0.1:{port}", 57600, from_link.put_nowait, lost.append
         )
         assert await asyncio.wait_for(from_link.get(), 5) == b"\xa5\x01\x02"
         link.write(b"\xa5\x01\x03\x00")
@@ -64,7 +64,7 @@ async def test_a_local_port_is_read_by_the_link_once_and_written_by_serialx() ->
     from_link: asyncio.Queue[bytes] = asyncio.Queue()
     lost: list[Exception | None] = []
     try:
-        link = await open_serial_link(os.ttyname(slave), from_link.put_nowait, lost.append)
+        link = await open_serial_link(os.ttyname(slave), 57600, from_link.put_nowait, lost.append)
         try:
             # The read-path budget (tools.soak) depends on this: a serialx upgrade that hid the
             # descriptor would quietly put its slower reader back.
@@ -99,7 +99,7 @@ async def test_a_local_port_that_hangs_up_is_reported_lost_once_with_the_error()
         on_lost.set()
 
     try:
-        link = await open_serial_link(os.ttyname(slave), lambda _: None, report)
+        link = await open_serial_link(os.ttyname(slave), 57600, lambda _: None, report)
         os.close(master)  # the device end goes away, as when a USB stick is pulled
         master = -1
         async with asyncio.timeout(5):

@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 
-from custom_components.wmbus.protocol.stick import Im871aStick, RadioFrame
-from tools.im871a_emulator import Im871aEmulator, TelegramFileError, load_telegrams
+from custom_components.wmbus.protocol.radios import RadioFrame
+from custom_components.wmbus.protocol.radios.im871a.radio import Im871aRadio
+from tools.emulators.im871a import Im871aEmulator
+from tools.emulators.telegrams import TelegramFileError, load_telegrams
 from tools.simulated_meters import (
     HEAT_ID,
     HEAT_KEY,
@@ -196,7 +198,7 @@ def test_replay_command_line_names_a_bad_file(tmp_path: Path) -> None:
     bad.write_text("not a telegram\n")
     link = tmp_path / "link"
     result = subprocess.run(
-        [sys.executable, "-m", "tools.im871a_emulator", "--link", str(link), "--replay", str(bad)],
+        [sys.executable, "-m", "tools.emulator", "--link", str(link), "--replay", str(bad)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -212,7 +214,7 @@ async def test_emulated_stick_delivers_the_simulated_meter(tmp_path: Path) -> No
     meter = OmniPower(interval_s=0.05)
     frames: list[RadioFrame] = []
     async with Im871aEmulator(tmp_path / "im871a", meters=[meter]) as emulator:
-        stick = Im871aStick(str(emulator.link), on_frame=frames.append)
+        stick = Im871aRadio(str(emulator.link), on_frame=frames.append)
         await stick.open()
         try:
             for _ in range(500):

@@ -14,7 +14,10 @@ BLOCK_HA = "import sys; sys.modules['homeassistant'] = None; "
 
 def test_protocol_imports_without_home_assistant() -> None:
     code = BLOCK_HA + (
-        "import custom_components.wmbus.protocol.decoder, custom_components.wmbus.protocol.stick;"
+        "import custom_components.wmbus.protocol.decoder, importlib;"
+        "from custom_components.wmbus.protocol.radios import radio_kinds;"
+        "[importlib.import_module(f'custom_components.wmbus.protocol.radios.{name}.radio')"
+        " for name in radio_kinds()];"
         "import custom_components.wmbus.protocol.__main__"
     )
     result = subprocess.run(

@@ -183,40 +183,33 @@ def _add_decode(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def _cmd_frames(args: argparse.Namespace) -> int:
-    from .hci import FrameDecoder  # noqa: PLC0415 - only this subcommand needs it
+    from .radios import radio_kind  # noqa: PLC0415 - only this subcommand needs the registry
 
     try:
         stream = b"".join(_parse_hex(text) for text in args.stream)
     except InvalidHex as error:
         _emit(_error_json(error))
         return 1
-    frames = FrameDecoder(report_crc_failures=True)
     failed = False
-    for frame in frames.feed(stream):
-        record: dict[str, Any] = {
-            "endpoint": frame.endpoint,
-            "msg_id": frame.msg_id,
-            "crc_ok": frame.crc_ok,
-        }
-        if frame.crc_ok is False:
+    for record in radio_kind(args.radio).describe_stream(stream):
+        if record.get("crc_ok") is False or "error" in record:
             failed = True
-        else:
-            telegram = frame.telegram
-            if telegram is not None:
-                record["telegram_hex"] = telegram.hex()
-                if len(telegram) >= LINK_HEADER_SIZE:
-                    record.update(_header_facts(link_header_from_prefix(telegram)))
-            if frame.rssi_raw is not None:
-                record["rssi_dbm"] = frame.rssi_dbm
+        telegram_hex = record.get("telegram_hex")
+        if isinstance(telegram_hex, str):
+            telegram = bytes.fromhex(telegram_hex)
+            if len(telegram) >= LINK_HEADER_SIZE:
+                record.update(_header_facts(link_header_from_prefix(telegram)))
         _emit(record)
-    if frames.buffered:
-        failed = True
-        _emit({"error": "truncated", "message": f"{frames.buffered} bytes of an incomplete frame"})
     return 1 if failed else 0
 
 
 def _add_frames(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("frames", help="split iM871A serial bytes into HCI frames")
+    from .radios.registry import RADIO_PACKAGES  # noqa: PLC0415 - names only, no driver
+
+    parser = subparsers.add_parser("frames", help="split a radio's serial bytes into frames")
+    parser.add_argument(
+        "--radio", choices=RADIO_PACKAGES, default="im871a", help="whose byte stream it is"
+    )
     parser.add_argument("stream", nargs="+", metavar="HEX", help="serial bytes (concatenated)")
     parser.set_defaults(handler=_cmd_frames)
 
@@ -227,8 +220,13 @@ def _cmd_listen(args: argparse.Namespace) -> int:
     from collections import Counter  # noqa: PLC0415
     import signal  # noqa: PLC0415
 
-    from .hci import LinkMode  # noqa: PLC0415
-    from .stick import Im871aStick, StickError  # noqa: PLC0415
+    from .radios import (  # noqa: PLC0415
+        LinkMode,
+        RadioError,
+        build_radio,
+        detect_radio,
+        radio_kind,
+    )
 
     try:
         keys = _parse_keys(args.key)
@@ -259,16 +257,23 @@ def _cmd_listen(args: argparse.Namespace) -> int:
         main_task = asyncio.current_task()
         assert main_task is not None
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
-        stick = Im871aStick(args.port, LinkMode(args.link_mode))
         try:
+            if args.radio is None:
+                kind, _identity = await detect_radio(args.port)
+            else:
+                kind = radio_kind(args.radio)
+            link_mode = (
+                kind.default_link_mode if args.link_mode is None else LinkMode(args.link_mode)
+            )
+            stick = build_radio(kind.name, args.port, link_mode=link_mode)
             await stick.open()
-        except (OSError, StickError) as error:
-            _emit({"error": "stick", "message": str(error)})
+        except (OSError, RadioError, ValueError) as error:
+            _emit({"error": "radio", "message": str(error)})
             return 1
         try:
-            info = stick.device_info
-            assert info is not None
-            _emit({"stick": {**info.as_dict(), "link_mode": str(stick.link_mode)}})
+            identity = stick.identity
+            assert identity is not None
+            _emit({"radio": {**identity.as_dict(), "link_mode": str(stick.link_mode)}})
             sys.stdout.flush()
             async with asyncio.timeout(args.seconds):
                 async for frame in stick.frames():
@@ -281,7 +286,7 @@ def _cmd_listen(args: argparse.Namespace) -> int:
             pass  # --seconds elapsed, or a signal asked to stop: both end cleanly
         finally:
             await stick.close()
-            _emit({"counts": dict(outcomes), "stick": dict(stick.counters)})
+            _emit({"counts": dict(outcomes), "radio": dict(stick.counters)})
             sys.stdout.flush()
         return 0
 
@@ -295,11 +300,19 @@ def _cmd_listen(args: argparse.Namespace) -> int:
 
 
 def _add_listen(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from .hci import LinkMode  # noqa: PLC0415 - keeps decode/frames free of the stick modules
+    from .radios.link_modes import LinkMode  # noqa: PLC0415 - keeps decode free of the drivers
+    from .radios.registry import RADIO_PACKAGES  # noqa: PLC0415
 
-    parser = subparsers.add_parser("listen", help="open an iM871A and decode what it hears")
-    parser.add_argument("--port", required=True, help="serial port or pyserial URL")
-    parser.add_argument("--link-mode", default="c1a", choices=[str(mode) for mode in LinkMode])
+    parser = subparsers.add_parser("listen", help="open a radio and decode what it hears")
+    parser.add_argument("--port", required=True, help="serial port or URL (socket://host:port)")
+    parser.add_argument(
+        "--radio", choices=RADIO_PACKAGES, help="the radio at the port (default: detect it)"
+    )
+    parser.add_argument(
+        "--link-mode",
+        choices=[str(mode) for mode in LinkMode],
+        help="default: the radio's own (C1a on an iM871A, C1+T1 on the others)",
+    )
     parser.add_argument(
         "--key",
         action="append",
@@ -324,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="python -m custom_components.wmbus.protocol",
-        description="Wireless M-Bus / iM871A debugging tools (JSON lines on stdout).",
+        description="Wireless M-Bus debugging tools (JSON lines on stdout).",
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
     for add in _SUBCOMMANDS:

@@ -52,12 +52,6 @@ class LengthMismatch(WmbusError):
     kind = "length_mismatch"
 
 
-class HciCrcMismatch(WmbusError):
-    """The iM871A frame CRC-16/X-25 did not match; the frame must be dropped."""
-
-    kind = "hci_crc_mismatch"
-
-
 class UnknownMeter(WmbusError):
     """No key is configured for this meter (or it is not configured at all).
 
@@ -202,7 +196,6 @@ ERROR_KINDS: tuple[str, ...] = (
     InvalidHex.kind,
     Truncated.kind,
     LengthMismatch.kind,
-    HciCrcMismatch.kind,
     UnknownMeter.kind,
     UnsupportedCi.kind,
     UnsupportedEncryption.kind,

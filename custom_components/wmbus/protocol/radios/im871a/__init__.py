@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..base import Radio, RadioKind, UsbMatch
+from ..link_modes import LinkMode
 from .commands import (
     Command,
     DeviceInfo,
@@ -28,9 +29,11 @@ from .types import (
     CONTROL_CRC,
     CONTROL_RSSI,
     CONTROL_TIMESTAMP,
+    HEADER_SIZE,
     LINK_MODE_CODES,
     LINK_MODES,
     MAX_FRAME_SIZE,
+    SOF,
     DevMgmtMessage,
     Endpoint,
     HciPayloadError,
@@ -41,7 +44,6 @@ from .types import (
     link_mode_of_code,
     rssi_to_dbm,
 )
-from ..link_modes import LinkMode
 
 
 def describe_stream(stream: bytes) -> list[dict[str, object]]:
@@ -78,7 +80,15 @@ KIND = RadioKind(
     name="im871a",
     maker="IMST",
     title="IMST iM871A",
-    link_modes=LINK_MODES,
+    # The modes that receive what meters send (T2/C2 listen for a collector's replies).
+    link_modes=(
+        LinkMode.C1a,
+        LinkMode.C1b,
+        LinkMode.T1,
+        LinkMode.C1T1,
+        LinkMode.S1,
+        LinkMode.S1m,
+    ),
     default_link_mode=LinkMode.C1a,
     usb=(
         UsbMatch(0x10C4, 0x87ED),
@@ -94,10 +104,12 @@ __all__ = [
     "CONTROL_CRC",
     "CONTROL_RSSI",
     "CONTROL_TIMESTAMP",
+    "HEADER_SIZE",
     "KIND",
     "LINK_MODES",
     "LINK_MODE_CODES",
     "MAX_FRAME_SIZE",
+    "SOF",
     "Command",
     "DevMgmtMessage",
     "DeviceInfo",
@@ -106,6 +118,7 @@ __all__ = [
     "FrameDecoder",
     "HciFrame",
     "HciPayloadError",
+    "LinkMode",
     "ModuleType",
     "RadioLinkMessage",
     "StickConfiguration",

@@ -253,4 +253,3 @@ def parse_set_configuration(payload: bytes) -> tuple[bool, StickConfiguration]:
     if not payload:
         raise HciPayloadError("set configuration payload is empty")
     return payload[0] == 1, parse_configuration(payload[1:])
-

@@ -116,7 +116,7 @@ def frame_size(control: int, length: int) -> int:
 
 
 def header_is_valid(control_endpoint: int, msg_id: int) -> bool:
-    """Check byte 1 and the msg id before trusting a length byte (the HCI user guide: a length byte is only read behind a valid header)."""
+    """Check byte 1 and the msg id before trusting a length byte (noise can start with a5)."""
     if control_endpoint & CONTROL_RESERVED:
         return False
     max_id = MAX_MESSAGE_ID.get(control_endpoint & ENDPOINT_MASK)

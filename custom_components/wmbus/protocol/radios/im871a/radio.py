@@ -13,9 +13,9 @@ import logging
 import time
 from typing import Any, ClassVar
 
-from ..base import NotThisRadio, RadioError, RadioIdentity
+from ..base import NotThisRadio, RadioError, RadioIdentity, RadioKind
 from ..serial_radio import SerialRadio
-from . import commands
+from . import KIND, commands
 from .commands import Command, DeviceInfo, StickConfiguration
 from .frames import FrameDecoder, HciFrame
 from .types import link_mode_code
@@ -29,6 +29,7 @@ class Im871aRadio(SerialRadio):
     """IMST iM871A (or iM170A) on a serial port."""
 
     BAUD_RATE: ClassVar[int] = BAUD_RATE
+    kind: ClassVar[RadioKind] = KIND
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """See :class:`SerialRadio`."""

@@ -83,7 +83,6 @@ MAX_MESSAGE_ID: Final[dict[int, int]] = {
 }
 
 
-
 # The link-mode byte of set/get configuration (HCI user guide, "Link Mode"; the C/T code needs
 # firmware 0x14 or newer, N1a on the iM170A).
 LINK_MODE_CODES: Final[dict[LinkMode, int]] = {
@@ -140,5 +139,3 @@ _MODULE_NAMES: Final[dict[int, str]] = {ModuleType.IM871A: "iM871A", ModuleType.
 
 class HciPayloadError(ValueError):
     """A response payload is too short or malformed to parse."""
-
-

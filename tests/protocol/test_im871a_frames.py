@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.wmbus.protocol import hci
 from custom_components.wmbus.protocol.crypto import crc16_x25
+from custom_components.wmbus.protocol.radios import im871a as hci
 
 VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "omnipower.json"
 VECTORS: dict[str, Any] = json.loads(VECTORS_PATH.read_text())
@@ -217,11 +217,11 @@ def test_set_configuration_parses_back() -> None:
 
 
 def test_link_mode_codes() -> None:
-    assert hci.LinkMode("c1a").code == 0x06
-    assert hci.LinkMode.C1T1.code == 0x0A
-    assert all(hci.LinkMode.from_code(mode.code) is mode for mode in hci.LinkMode)
+    assert hci.link_mode_code(hci.LinkMode("c1a")) == 0x06
+    assert hci.link_mode_code(hci.LinkMode.C1T1) == 0x0A
+    assert all(hci.link_mode_of_code(hci.link_mode_code(mode)) is mode for mode in hci.LINK_MODES)
     with pytest.raises(ValueError, match="0x0b"):
-        hci.LinkMode.from_code(0x0B)
+        hci.link_mode_of_code(0x0B)
 
 
 def _chunks(data: bytes, cuts: list[int]) -> list[bytes]:

@@ -11,18 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.wmbus.protocol import hci
-from custom_components.wmbus.protocol.serial_port import SerialPortError
-from custom_components.wmbus.protocol.stick import (
-    Im871aStick,
-    NotAnIm871a,
+from custom_components.wmbus.protocol.radios import (
+    NotThisRadio,
+    RadioDisconnected,
     RadioFrame,
-    StickDisconnected,
-    StickState,
-    StickTimeout,
-    probe,
+    RadioState,
+    RadioTimeout,
+    identify,
+    im871a as hci,
 )
-from tools.im871a_emulator import Im871aEmulator, load_telegrams
+from custom_components.wmbus.protocol.radios.im871a.radio import Im871aRadio
+from custom_components.wmbus.protocol.radios.serial_port import SerialPortError
+from tools.emulators.im871a import Im871aEmulator
+from tools.emulators.telegrams import load_telegrams
 
 VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "omnipower.json"
 TELEGRAMS = load_telegrams(VECTORS_PATH)
@@ -42,14 +43,14 @@ async def emulator(tmp_path: Path) -> AsyncIterator[Im871aEmulator]:
         yield running
 
 
-def make_stick(emulator: Im871aEmulator, **kwargs: object) -> Im871aStick:
+def make_stick(emulator: Im871aEmulator, **kwargs: object) -> Im871aRadio:
     options: dict[str, object] = {
         "response_timeout_s": TIMEOUT_S,
         "reconnect_initial_delay_s": 0.05,
         "reconnect_max_delay_s": 0.2,
     }
     options.update(kwargs)
-    return Im871aStick(str(emulator.link), **options)  # type: ignore[arg-type]
+    return Im871aRadio(str(emulator.link), **options)
 
 
 async def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
@@ -62,11 +63,11 @@ async def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> N
 
 
 async def test_handshake_sets_link_mode_and_rssi(emulator: Im871aEmulator) -> None:
-    states: list[StickState] = []
+    states: list[RadioState] = []
     stick = make_stick(emulator, link_mode=hci.LinkMode.C1b, on_state=states.append)
     await stick.open()
     try:
-        assert stick.state is StickState.CONNECTED
+        assert stick.state is RadioState.CONNECTED
         assert stick.device_info is not None
         assert stick.device_info.model == "iM871A"
         assert stick.device_info.firmware == "0x15"
@@ -82,7 +83,7 @@ async def test_handshake_sets_link_mode_and_rssi(emulator: Im871aEmulator) -> No
         assert emulator.requests[2].raw == hci.set_configuration(hci.LinkMode.C1b).encode()
     finally:
         await stick.close()
-    assert states == [StickState.CONNECTING, StickState.CONNECTED, StickState.CLOSED]
+    assert states == [RadioState.CONNECTING, RadioState.CONNECTED, RadioState.CLOSED]
 
 
 async def test_frames_arrive_with_rssi_by_callback_and_iterator(
@@ -134,7 +135,7 @@ async def test_garbage_and_bit_flips_are_dropped_and_good_frames_still_arrive(
 
 
 async def test_unplug_is_survived_and_frames_resume(emulator: Im871aEmulator) -> None:
-    states: list[StickState] = []
+    states: list[RadioState] = []
     received: list[RadioFrame] = []
     stick = make_stick(emulator, on_frame=received.append, on_state=states.append)
     await stick.open()
@@ -142,16 +143,16 @@ async def test_unplug_is_survived_and_frames_resume(emulator: Im871aEmulator) ->
         emulator.send_telegram(OMNIPOWER)
         await wait_until(lambda: len(received) == 1)
         unplug = asyncio.ensure_future(emulator.unplug(3.0))
-        await wait_until(lambda: stick.state is StickState.DISCONNECTED)
+        await wait_until(lambda: stick.state is RadioState.DISCONNECTED)
         await unplug
         # The replugged stick forgot its RAM configuration; the handshake must set it again.
-        await wait_until(lambda: stick.state is StickState.CONNECTED)
+        await wait_until(lambda: stick.state is RadioState.CONNECTED)
         assert emulator.rssi_attachment
         emulator.send_telegram(OMNIPOWER)
         await wait_until(lambda: len(received) == 2)
         assert received[1].rssi_dbm == pytest.approx(-52.5)
         assert stick.counters["reconnects"] == 1
-        assert states[-3:] == [StickState.CONNECTED, StickState.DISCONNECTED, StickState.CONNECTED]
+        assert states[-3:] == [RadioState.CONNECTED, RadioState.DISCONNECTED, RadioState.CONNECTED]
     finally:
         await stick.close()
 
@@ -159,24 +160,24 @@ async def test_unplug_is_survived_and_frames_resume(emulator: Im871aEmulator) ->
 async def test_silent_stick_times_out_naming_the_request(emulator: Im871aEmulator) -> None:
     emulator.stop_answering()
     stick = make_stick(emulator)
-    with pytest.raises(StickTimeout, match=r"no response to ping within 0\.3 s"):
+    with pytest.raises(RadioTimeout, match=r"no response to ping within 0\.3 s"):
         await stick.open()
-    assert stick.state is StickState.CLOSED
+    assert stick.state is RadioState.CLOSED
 
     emulator.stop_answering(False)
     await stick.open()
     emulator.stop_answering()
     try:
-        with pytest.raises(StickTimeout, match="no response to get_device_info"):
+        with pytest.raises(RadioTimeout, match="no response to get_device_info"):
             await stick.request(hci.get_device_info())
     finally:
         await stick.close()
-    with pytest.raises(StickDisconnected):
+    with pytest.raises(RadioDisconnected):
         await stick.request(hci.ping())
 
 
 async def test_hung_stick_is_noticed_when_idle_and_reconnected(emulator: Im871aEmulator) -> None:
-    states: list[StickState] = []
+    states: list[RadioState] = []
     received: list[RadioFrame] = []
     stick = make_stick(
         emulator, on_state=states.append, on_frame=received.append, health_check_idle_s=0.2
@@ -185,15 +186,15 @@ async def test_hung_stick_is_noticed_when_idle_and_reconnected(emulator: Im871aE
     try:
         # Idle but answering: pings keep it connected.
         await asyncio.sleep(0.6)
-        assert stick.state is StickState.CONNECTED
+        assert stick.state is RadioState.CONNECTED
         emulator.stop_answering()
-        await wait_until(lambda: stick.state is StickState.DISCONNECTED)
+        await wait_until(lambda: stick.state is RadioState.DISCONNECTED)
         assert stick.counters["health_check_failures"] == 1
         emulator.stop_answering(False)
-        await wait_until(lambda: stick.state is StickState.CONNECTED)
+        await wait_until(lambda: stick.state is RadioState.CONNECTED)
         emulator.send_telegram(OMNIPOWER)
         await wait_until(lambda: len(received) == 1)
-        assert states[-3:] == [StickState.CONNECTED, StickState.DISCONNECTED, StickState.CONNECTED]
+        assert states[-3:] == [RadioState.CONNECTED, RadioState.DISCONNECTED, RadioState.CONNECTED]
     finally:
         await stick.close()
 
@@ -201,15 +202,15 @@ async def test_hung_stick_is_noticed_when_idle_and_reconnected(emulator: Im871aE
 async def test_other_module_is_refused(tmp_path: Path) -> None:
     other = hci.DeviceInfo(module_type=0x99, device_mode=0, firmware_version=1)
     async with Im871aEmulator(tmp_path / "other", device_info=other) as emulator:
-        with pytest.raises(NotAnIm871a, match="unknown module 0x99"):
+        with pytest.raises(NotThisRadio, match="unknown module 0x99"):
             await make_stick(emulator).open()
-        with pytest.raises(NotAnIm871a):
-            await probe(str(emulator.link), response_timeout_s=TIMEOUT_S)
+        with pytest.raises(NotThisRadio):
+            await identify("im871a", str(emulator.link), timeout_s=TIMEOUT_S)
 
 
 async def test_probe_reads_device_info_and_leaves_nothing_open(emulator: Im871aEmulator) -> None:
     before = set(os.listdir("/proc/self/fd"))
-    info = await probe(str(emulator.link))
+    info = await identify("im871a", str(emulator.link))
     assert info.model == "iM871A"
     assert info.serial_number == "00c0ffee"
     assert emulator.link_mode is hci.LinkMode.C1a  # probing does not reconfigure
@@ -218,7 +219,7 @@ async def test_probe_reads_device_info_and_leaves_nothing_open(emulator: Im871aE
 
 async def test_probe_of_missing_port_raises_oserror(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="nothing"):
-        await probe(str(tmp_path / "nothing"))
+        await identify("im871a", str(tmp_path / "nothing"))
 
 
 async def test_probe_of_unknown_url_scheme_raises_an_os_error_naming_the_port() -> None:
@@ -226,7 +227,7 @@ async def test_probe_of_unknown_url_scheme_raises_an_os_error_naming_the_port() 
     # accepts for Home Assistant 2026.2 with ZHA) raises the OS's FileNotFoundError.
     serialx_1 = int(version("serialx").split(".")[0]) >= 1
     with pytest.raises(SerialPortError if serialx_1 else OSError, match=r"nosuch://stick"):
-        await probe("nosuch://stick")
+        await identify("im871a", "nosuch://stick")
 
 
 async def test_close_leaves_no_task_and_no_fd(tmp_path: Path) -> None:
@@ -243,7 +244,7 @@ async def test_close_leaves_no_task_and_no_fd(tmp_path: Path) -> None:
         await emulator.unplug(0.1)
         await stick.close()
         await stick.close()
-        assert stick.state is StickState.CLOSED
+        assert stick.state is RadioState.CLOSED
         assert asyncio.all_tasks() == tasks_before
         assert set(os.listdir("/proc/self/fd")) == fds_before
 

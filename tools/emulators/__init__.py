@@ -1,0 +1,17 @@
+"""Emulated radios on pseudo terminals, one module per radio; ``tools.emulator`` runs one.
+
+Adding a radio's emulator is adding its module and its line in :data:`EMULATORS`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .base import PtyRadioEmulator
+from .im871a import Im871aEmulator
+
+EMULATORS: Final[dict[str, type[PtyRadioEmulator]]] = {
+    Im871aEmulator.NAME: Im871aEmulator,
+}
+
+__all__ = ["EMULATORS", "PtyRadioEmulator"]
