@@ -9,9 +9,11 @@ from typing import Final
 
 from .base import PtyRadioEmulator
 from .im871a import Im871aEmulator
+from .iu891a import Iu891aEmulator
 
 EMULATORS: Final[dict[str, type[PtyRadioEmulator]]] = {
     Im871aEmulator.NAME: Im871aEmulator,
+    Iu891aEmulator.NAME: Iu891aEmulator,
 }
 
 __all__ = ["EMULATORS", "PtyRadioEmulator"]
