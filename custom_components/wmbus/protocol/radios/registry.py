@@ -16,7 +16,7 @@ from .base import NoRadioFound, NotThisRadio, Radio, RadioError, RadioIdentity, 
 
 _LOGGER = logging.getLogger(__name__)
 
-RADIO_PACKAGES: Final = ("im871a", "amb8465", "cul")
+RADIO_PACKAGES: Final = ("im871a", "iu891a", "amb8465", "cul")
 PROBE_TIMEOUT_S: Final = 1.0
 
 _kinds: dict[str, RadioKind] = {}
