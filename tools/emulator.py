@@ -103,9 +103,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rssi", type=float, default=-60.0, help="signal strength in dBm")
     parser.add_argument(
         "--link-mode",
-        default="c1a",
         choices=[*LinkMode, "none"],
-        help="iM871A only: its power-up (NVM) link mode",
+        help="iM871A, iU891A: the power-up (NVM) link mode (default: c1a, c1t1)",
+    )
+    quirks = parser.add_argument_group("quirks of one radio")
+    quirks.add_argument(
+        "--not-streaming",
+        action="store_true",
+        help="iU891A: RX indications off until configured (the real stick streams at power-up)",
+    )
+    quirks.add_argument(
+        "--command-mode",
+        action="store_true",
+        help="AMB8465: telegrams as command-mode DATA_IND frames (parameter 0x05 = 1)",
+    )
+    quirks.add_argument(
+        "--stray-byte-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="AMB8465: a stray byte before every N-th answer",
+    )
+    quirks.add_argument(
+        "--stock-firmware",
+        action="store_true",
+        help="CUL: the stock culfw, whose line buffer cuts long telegrams",
+    )
+    quirks.add_argument(
+        "--no-lqi-rssi",
+        action="store_true",
+        help="CUL: telegram lines without LQI and RSSI",
     )
     parser.add_argument("--once", action="store_true", help="replay the file once, not forever")
     parser.add_argument("--garbage-every", type=int, default=0, metavar="N")
@@ -125,7 +152,41 @@ def _parse_args(argv: Iterable[str] | None) -> argparse.Namespace:
         )
     if args.interval is not None and args.interval < 0:
         parser.error("--interval must not be negative")
+    for flag, radios in QUIRK_FLAGS.items():
+        if getattr(args, flag) and args.radio not in radios:
+            parser.error(f"--{flag.replace('_', '-')} is for {' and '.join(radios)} only")
     return args
+
+
+# Which radio each quirk flag belongs to.
+QUIRK_FLAGS: dict[str, tuple[str, ...]] = {
+    "link_mode": ("im871a", "iu891a"),
+    "not_streaming": ("iu891a",),
+    "command_mode": ("amb8465",),
+    "stray_byte_every": ("amb8465",),
+    "stock_firmware": ("cul",),
+    "no_lqi_rssi": ("cul",),
+}
+
+
+def radio_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The emulator options of ``args.radio`` that the command line sets."""
+    options: dict[str, Any] = {}
+    if args.link_mode is not None:
+        options["power_up_link_mode"] = (
+            None if args.link_mode == "none" else LinkMode(args.link_mode)
+        )
+    if args.not_streaming:
+        options["streaming_at_power_up"] = False
+    if args.command_mode:
+        options["command_mode"] = True
+    if args.stray_byte_every:
+        options["stray_byte_every"] = args.stray_byte_every
+    if args.stock_firmware:
+        options["stock_firmware"] = True
+    if args.no_lqi_rssi:
+        options["lqi_rssi"] = False
+    return options
 
 
 def simulated_meters(args: argparse.Namespace) -> list[SimulatedMeter]:
@@ -165,10 +226,7 @@ async def _run(args: argparse.Namespace) -> None:
         }
     else:
         emulator_source = {"meters": simulated_meters(args), "status_file": args.status_file}
-    if args.radio == "im871a":
-        emulator_source["power_up_link_mode"] = (
-            None if args.link_mode == "none" else LinkMode(args.link_mode)
-        )
+    emulator_source.update(radio_options(args))
     emulator = EMULATORS[args.radio](
         args.link,
         rssi_dbm=args.rssi,
