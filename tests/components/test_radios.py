@@ -90,7 +90,9 @@ async def test_options_offer_only_the_link_modes_the_radio_can_set(
         entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(entry.entry_id)
         result = await hass.config_entries.options.async_init(entry.entry_id)
-        selector = result["data_schema"].schema[CONF_LINK_MODE]
+        schema = result["data_schema"]
+        assert schema is not None
+        selector = schema.schema[CONF_LINK_MODE]
         kind = radio_kind(radio)
         assert selector.config["options"] == [str(mode) for mode in kind.link_modes]
         await hass.config_entries.async_unload(entry.entry_id)
