@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from unittest.mock import patch
 
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_USB, SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.service_info.usb import UsbServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -21,7 +22,7 @@ from custom_components.wmbus.const import (
     DOMAIN,
 )
 from custom_components.wmbus.gateway import quiet_radio_issue_id
-from custom_components.wmbus.protocol.radios import radio_kind
+from custom_components.wmbus.protocol.radios import detect_radio, radio_kind
 from tests.components.conftest import meter_subentry, state, wait_for
 from tools.emulators.im871a import Im871aEmulator
 from tools.emulators.iu891a import Iu891aEmulator
@@ -129,3 +130,32 @@ async def test_a_quiet_radio_is_restarted_then_repaired_and_the_repair_goes_by_i
     emulator.send_telegram(captures[1])
     await wait_for(hass, lambda: issues.async_get_issue(DOMAIN, issue_id) is None)
     assert state(hass, ENERGY) == "2.15"
+
+
+async def test_a_plugged_in_iu891a_is_offered_and_probed_as_one(
+    hass: HomeAssistant, iu891a: Iu891aEmulator
+) -> None:
+    discovery = UsbServiceInfo(
+        device=str(iu891a.link),
+        vid="04B4",
+        pid="0003",
+        serial_number="IMS2899",
+        manufacturer="IMST",
+        description="iU891A",
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USB}, data=discovery
+    )
+    assert result["step_id"] == "usb_confirm"
+    asked_first: list[object] = []
+
+    async def detect(port: str, *, first: list[str]) -> object:
+        asked_first.append(first)
+        return await detect_radio(port, first=first)
+
+    with patch("custom_components.wmbus.config_flow.detect_radio", detect):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_RADIO] == "iu891a"
+    # Probed first as what its USB ids and strings say it is.
+    assert asked_first == [["iu891a"]]
