@@ -61,6 +61,7 @@ from .meter_fields import (
     MeterField,
     fixed_value_keys,
     reading_fields,
+    with_precision,
 )
 from .protocol.decoder import Decoder, Reading
 from .protocol.errors import PayloadCrcMismatch, UnknownMeter, WmbusError
@@ -236,6 +237,8 @@ class MeterRuntime:
     """The meter type its latest telegram had (kept across restarts, for ReCalc)."""
     manufacturer: str | None = None
     """The manufacturer code its latest telegram had (kept across restarts, for ReCalc)."""
+    fields_refreshed: bool = False
+    """Its stored fields were compared with this version's (names, precision) this run."""
 
 
 class Gateway:
@@ -626,10 +629,13 @@ class Gateway:
             if FIXED_VALUE_KEYS[key] not in meter.fixed
         ]
         fields = [
-            meter_field
+            with_precision(meter_field, reading)
             for key, (meter_field, _value) in shown.items()
             if key not in fixed_values and key not in meter.fields
         ]
+        if not meter.fields_refreshed:
+            meter.fields_refreshed = True
+            self._refresh_stored_fields(meter, reading, shown)
         if not fixed and not fields:
             return
         meter.fixed.update(fixed)
@@ -640,6 +646,29 @@ class Gateway:
             signal_new_fields(self.entry.entry_id),
             NewFields(meter.identifier, tuple(fields), tuple(fixed)),
         )
+
+    def _refresh_stored_fields(
+        self,
+        meter: MeterRuntime,
+        reading: Reading,
+        shown: Mapping[str, tuple[MeterField, FieldValue]],
+    ) -> None:
+        """Bring fields stored by an earlier version up to this one's names and precision.
+
+        Once per meter and run, on its first telegram: a field keeps its key (its entity),
+        and its entity shows the new name and decimals from the next start of the entry.
+        """
+        changed = False
+        for key, (meter_field, _value) in shown.items():
+            stored = meter.fields.get(key)
+            if stored is None:
+                continue
+            current = with_precision(meter_field, reading)
+            if current != stored:
+                meter.fields[key] = current
+                changed = True
+        if changed:
+            self._save_fields()
 
     def _describe_meter_device(self, meter: MeterRuntime, reading: Reading) -> None:
         """Record on the meter's device what its telegrams say it is."""

@@ -37,7 +37,7 @@ from custom_components.wmbus.const import (
     SUBENTRY_METER,
 )
 from custom_components.wmbus.protocol import decoder as decoder_module, meters as protocol_meters
-from tests.components.conftest import STICK_SERIAL, entity_state, wait_for
+from tests.components.conftest import STICK_SERIAL, entity_state, meter_subentry, wait_for
 from tests.conftest import corpus_vectors
 from tools.im871a_emulator import Im871aEmulator
 
@@ -331,3 +331,54 @@ async def test_a_meter_without_profile_gets_its_records_and_problem_flags(
     energy = next(e for e in electricity if e.original_device_class == "energy")
     assert energy.translation_key == "energy"
     assert float(entity_state(hass, energy.entity_id).state) == 0.916  # kWh, from the record
+
+
+async def _meter_from_vector(
+    hass: HomeAssistant, emulator: Im871aEmulator, vector_id: str, name: str
+) -> tuple[MockConfigEntry, list[er.RegistryEntry]]:
+    """A stick with the vector's meter configured (with its key), after one telegram."""
+    vector = _vector(vector_id)
+    meter_id = vector["features"]["meter_id"]
+    key = vector["key_hex"] or ""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="iM871A",
+        data={CONF_PORT: str(emulator.link)},
+        unique_id=STICK_SERIAL,
+        subentries_data=[meter_subentry(meter_id, key.upper(), name)],
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    meter = entry.runtime_data.meters[meter_id]
+    emulator.send_telegram(_telegram(vector_id))
+    await wait_for(hass, lambda: meter.last_reading is not None)
+    await hass.async_block_till_done()
+    return entry, _entities_of(hass, entry, meter_id)
+
+
+async def test_every_sensor_of_a_heat_and_cooling_meter_has_a_name_of_its_own(
+    hass: HomeAssistant, emulator: Im871aEmulator
+) -> None:
+    """An Apator Elf 2 showed "Energy" twice (144 kWh heating, 1 kWh cooling)."""
+    _entry, entities = await _meter_from_vector(hass, emulator, "elf2-01", "Heat")
+    names = [e.original_name for e in entities]
+    print(sorted((e.entity_id, e.original_name) for e in entities))
+    assert len(names) == len(set(names)), names
+    ids = {e.entity_id for e in entities}
+    assert not [i for i in ids if i.endswith("_2") and i.removesuffix("_2") in ids]
+    assert {"Energy", "Energy (cooling)", "Volume", "Volume (cooling)"} <= set(names)
+    assert "Energy (cooling), stored value 1" in names
+
+
+async def test_sensors_show_the_decimals_the_meter_sends(
+    hass: HomeAssistant, emulator: Im871aEmulator
+) -> None:
+    """A litre-resolution water meter keeps its litres: 7.704 m³, not 7.70 m³."""
+    entry, entities = await _meter_from_vector(hass, emulator, "iperl-01", "Water")
+    (total,) = (e for e in entities if e.unique_id.endswith("_total_m3"))
+    assert total.options["sensor"]["suggested_display_precision"] == 3
+    # The maximum flow is off by default (no entity yet): its field has the decimals.
+    (meter,) = entry.runtime_data.meters.values()
+    print({key: field.precision for key, field in meter.fields.items()})
+    assert meter.fields["max_flow_m3h"].precision == 3
