@@ -271,6 +271,7 @@ class Gateway:
         self._counters_timer: CALLBACK_TYPE | None = None
         self._counters_changed = False
         self._fields_store: Store[dict[str, Any]] = fields_store(hass, entry.entry_id)
+        self._fields_unsaved = False
         self._stored_fields: dict[str, Any] = {}
         link_mode = LinkMode(entry.options.get(CONF_LINK_MODE, DEFAULT_LINK_MODE))
         kwargs: dict[str, Any] = {
@@ -320,6 +321,11 @@ class Gateway:
             self._stick_issue_timer()
             self._stick_issue_timer = None
         ir.async_delete_issue(self.hass, DOMAIN, stick_issue_id(self.entry.entry_id))
+        if self._fields_unsaved:
+            # A reload (new port or link mode) reads the Store at once: a delayed save still
+            # pending would leave the meters' entities out until each meter is heard again.
+            await self._fields_store.async_save(self._stored_fields)
+            self._fields_unsaved = False
         await self.stick.close()
 
     # --- configuration ------------------------------------------------------------------
@@ -492,6 +498,7 @@ class Gateway:
             for meter in self.meters.values()
         }
         self._stored_fields = snapshot
+        self._fields_unsaved = True
         # A prepared snapshot: the Store may call this in the executor (2025.4).
         self._fields_store.async_delay_save(lambda: snapshot, FIELDS_SAVE_DELAY_S)
 
