@@ -128,6 +128,11 @@ def aes_cbc(key: bytes, iv: bytes, data: bytes) -> bytes:
 APPLIANCES: Final = ((2000, 180.0), (1200, 600.0), (800, 900.0), (2200, 1800.0))
 
 
+def wall_clock_s() -> float:
+    """Seconds since the epoch: where the meters' clocked totals stand (tests move it)."""
+    return time.time()
+
+
 class ClockedTotal:
     """A meter's total that restarts of the emulator never set back.
 
@@ -228,7 +233,7 @@ class OmniPower:
         self._address = address_bytes(meter_id, self.VERSION, DEVICE_TYPE_ELECTRICITY)
         self._key = key
         self._interval_s = interval_s
-        now_s = time.time()
+        now_s = wall_clock_s()
         since_commissioning_s = now_s - OMNIPOWER_COMMISSIONED_AT
         self._energy_imported_wh = ClockedTotal(
             AVERAGE_HOME_LOAD_W / 3600.0, energy_imported_wh, now_s
@@ -355,7 +360,7 @@ class WaterMeter:
         self._address = address_bytes(meter_id, self.VERSION, DEVICE_TYPE_WATER)
         self._key = key
         self._interval_s = interval_s
-        self._volume_l = ClockedTotal(AVERAGE_WATER_L_PER_H / 3600.0, volume_l, time.time())
+        self._volume_l = ClockedTotal(AVERAGE_WATER_L_PER_H / 3600.0, volume_l, wall_clock_s())
         self._month_end_l = max(0, math.floor(self._volume_l.value) - 4_321)
         self._random = random.Random(seed)
         self.access_number = access_number
@@ -428,7 +433,7 @@ class HeatMeter:
         self._address = address_bytes(meter_id, self.VERSION, DEVICE_TYPE_HEAT)
         self._key = key
         self._interval_s = interval_s
-        now_s = time.time()
+        now_s = wall_clock_s()
         kwh_per_s = AVERAGE_HEAT_W / 3_600_000
         self._energy_kwh = ClockedTotal(kwh_per_s, energy_kwh, now_s)
         self._volume_l = ClockedTotal(kwh_per_s * HEAT_VOLUME_L_PER_KWH, volume_l, now_s)

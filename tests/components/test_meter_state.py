@@ -222,7 +222,7 @@ async def test_a_restart_with_the_next_total_the_same_or_higher_raises_nothing(
     fixed totals, or from their clock average below what the last run had metered.
     """
     now_s = [1_765_000_000.0]
-    monkeypatch.setattr(simulated_meters.time, "time", lambda: now_s[0])
+    monkeypatch.setattr(simulated_meters, "wall_clock_s", lambda: now_s[0])
     meters = (OmniPower(), WaterMeter(), HeatMeter())
     entry = MockConfigEntry(
         domain=DOMAIN,

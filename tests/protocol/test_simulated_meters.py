@@ -136,7 +136,7 @@ def test_a_restarted_emulator_never_sends_a_lower_total(
     the higher total and reported "a total went down" until the meter caught up.
     """
     now_s = [1_765_000_000.0]
-    monkeypatch.setattr(simulated_meters.time, "time", lambda: now_s[0])
+    monkeypatch.setattr(simulated_meters, "wall_clock_s", lambda: now_s[0])
     earlier = meter_type()
     for _ in range(240):
         earlier.telegram(15.0)
