@@ -63,6 +63,7 @@ from .meter_fields import (
     reading_fields,
     with_precision,
 )
+from .meter_texts import MeterTexts
 from .protocol.decoder import Decoder, Reading
 from .protocol.errors import PayloadCrcMismatch, UnknownMeter, WmbusError
 from .protocol.frame import LinkHeader, MeterAddress
@@ -272,6 +273,8 @@ class Gateway:
         self._counters_changed = False
         self._fields_store: Store[dict[str, Any]] = fields_store(hass, entry.entry_id)
         self._fields_unsaved = False
+        self._texts = MeterTexts({})
+        """Words for device models, in Home Assistant's language (loaded at start)."""
         self._stored_fields: dict[str, Any] = {}
         link_mode = LinkMode(entry.options.get(CONF_LINK_MODE, DEFAULT_LINK_MODE))
         kwargs: dict[str, Any] = {
@@ -295,6 +298,7 @@ class Gateway:
     async def async_start(self) -> None:
         """Open the stick (raises if it cannot) and load the configured meters."""
         self._stored_fields = await self._fields_store.async_load() or {}
+        self._texts = await MeterTexts.load(self.hass)
         self.sync_meters()
         await self.stick.open()
         self._counters_timer = async_track_time_interval(
@@ -685,7 +689,13 @@ class Gateway:
             device_registry.async_update_device(
                 device.id,
                 manufacturer=manufacturer_name(reading.manufacturer),
-                model=reading.model,
+                # In Home Assistant's language where the model is a description.
+                model=self._texts.model(
+                    reading.model,
+                    reading.profile,
+                    manufacturer_name(reading.manufacturer),
+                    reading.device_type,
+                ),
             )
 
     def _count(self, outcome: str) -> None:

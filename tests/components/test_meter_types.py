@@ -36,6 +36,7 @@ from custom_components.wmbus.const import (
     DOMAIN,
     SUBENTRY_METER,
 )
+from custom_components.wmbus.meter_texts import MeterTexts
 from custom_components.wmbus.protocol import decoder as decoder_module, meters as protocol_meters
 from tests.components.conftest import STICK_SERIAL, entity_state, meter_subentry, wait_for
 from tests.conftest import corpus_vectors
@@ -375,10 +376,68 @@ async def test_sensors_show_the_decimals_the_meter_sends(
     hass: HomeAssistant, emulator: Im871aEmulator
 ) -> None:
     """A litre-resolution water meter keeps its litres: 7.704 m³, not 7.70 m³."""
-    entry, entities = await _meter_from_vector(hass, emulator, "iperl-01", "Water")
-    (total,) = (e for e in entities if e.unique_id.endswith("_total_m3"))
-    assert total.options["sensor"]["suggested_display_precision"] == 3
-    # The maximum flow is off by default (no entity yet): its field has the decimals.
-    (meter,) = entry.runtime_data.meters.values()
-    print({key: field.precision for key, field in meter.fields.items()})
-    assert meter.fields["max_flow_m3h"].precision == 3
+    _entry, entities = await _meter_from_vector(hass, emulator, "iperl-01", "Water")
+    precision = {
+        e.unique_id.split("_", 1)[1]: e.options["sensor"]["suggested_display_precision"]
+        for e in entities
+        if "suggested_display_precision" in e.options.get("sensor", {})
+    }
+    assert precision == {"total_m3": 3, "max_flow_m3h": 3}
+
+
+async def test_the_iperls_volume_flow_is_enabled(
+    hass: HomeAssistant, emulator: Im871aEmulator
+) -> None:
+    """Its only flow reading, a primary one (the README's table says so too)."""
+    _entry, entities = await _meter_from_vector(hass, emulator, "iperl-01", "Water")
+    (flow,) = (e for e in entities if e.unique_id.endswith("_max_flow_m3h"))
+    assert flow.disabled_by is None
+    assert flow.original_name == "Volume flow"
+    assert entity_state(hass, flow.entity_id).attributes["unit_of_measurement"] == "m³/h"
+
+
+async def test_model_and_default_name_are_in_home_assistants_language(
+    hass: HomeAssistant, stick_entry: MockConfigEntry, emulator: Im871aEmulator
+) -> None:
+    """A Danish Home Assistant: "Vandmåler 12345699", a meter without profile "... elmåler"."""
+    hass.config.language = "da"
+    stick_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(stick_entry.entry_id)
+    await hass.async_block_till_done()
+    gateway = stick_entry.runtime_data
+    emulator.send_telegram(_telegram("iperl-01"))
+    await wait_for(hass, lambda: len(gateway.heard) == 1)
+    meter_id = _vector("iperl-01")["features"]["meter_id"]
+    result = await hass.config_entries.subentries.async_init(
+        (stick_entry.entry_id, SUBENTRY_METER), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_METER_ID: meter_id}
+    )
+    assert result["data_schema"] is not None
+    suggested = result["data_schema"]({})[CONF_NAME]
+    assert suggested == f"Vandmåler {meter_id}"
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"Vandmåler {meter_id}"
+
+
+def test_models_that_describe_a_meter_are_translated() -> None:
+    texts = MeterTexts(
+        {
+            "component.wmbus.selector.meter_type.options.water": "Wasserzähler",
+            "component.wmbus.selector.meter_type.options.electricity": "Stromzähler",
+        }
+    )
+    assert texts.model("Diehl water meter", "hydrus", "Diehl", 0x07) == "Diehl Wasserzähler"
+    assert (
+        texts.model("Zenner water meter (0x0B)", "zenner0b", "Zenner", 0x07)
+        == "Zenner Wasserzähler (0x0B)"
+    )
+    assert texts.model("Wireless M-Bus meter", "generic", "Kamstrup", 0x02) == (
+        "Kamstrup Stromzähler"
+    )
+    assert texts.model("Kamstrup OmniPower", "omnipower", "Kamstrup", 0x02) == (
+        "Kamstrup OmniPower"
+    )
+    assert texts.default_name("12345678", None) == "Meter 12345678"
