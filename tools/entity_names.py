@@ -221,7 +221,75 @@ DANISH: Final = Wording(
     phase=", fase {phase}",
 )
 
-WORDINGS: Final[Mapping[str, Wording]] = {"en": ENGLISH, "da": DANISH}
+# German adjectives in front of a noun without article: -e (feminine, plural), -er
+# (masculine), -es (neuter): "Maximale Energie", "Maximaler Druck", "Maximales Volumen".
+_GERMAN_GENDERS: Final[Mapping[str, str]] = {
+    "volume": "n",
+    "volume_flow": "m",
+    "mass_flow": "m",
+    "pressure": "m",
+    "actuality_duration": "n",
+}
+_GERMAN_ENDINGS: Final[Mapping[str, str]] = {"f": "e", "m": "er", "n": "es"}
+
+
+def _german_function(function: str, quantity: str, head: str) -> str:
+    if function in {"maximum", "minimum"}:
+        stem = "Maximal" if function == "maximum" else "Minimal"
+        ending = _GERMAN_ENDINGS[_GERMAN_GENDERS.get(quantity, "f")]
+        return f"{stem}{ending} {head}"  # nouns keep their capital
+    if function == "error_state":
+        return f"{head} im Fehlerzustand"
+    return head
+
+
+GERMAN: Final = Wording(
+    quantities={
+        "energy": "Energie",
+        "volume": "Volumen",
+        "mass": "Masse",
+        "hca_units": "Heizkosteneinheiten",
+        "power": "Leistung",
+        "volume_flow": "Volumenstrom",
+        "mass_flow": "Massenstrom",
+        "flow_temperature": "Vorlauftemperatur",
+        "return_temperature": "Rücklauftemperatur",
+        "temperature_difference": "Temperaturdifferenz",
+        "external_temperature": "Außentemperatur",
+        "pressure": "Druck",
+        "voltage": "Spannung",
+        "current": "Stromstärke",
+        "frequency": "Frequenz",
+        "humidity": "Luftfeuchtigkeit",
+        "on_time": "Einschaltdauer",
+        "operating_time": "Betriebsdauer",
+        "averaging_duration": "Mittelungsdauer",
+        "actuality_duration": "Alter des Messwerts",
+    },
+    qualifiers={
+        "backward": "rückwärts",
+        "forward": "vorwärts",
+        "heating": "Heizen",
+        "cooling": "Kühlen",
+        "active": "Wirkanteil",
+        "reactive": "Blindanteil",
+        "active_export": "Wirkanteil, Einspeisung",
+        "reactive_import": "Blindanteil, Bezug",
+        "reactive_export": "Blindanteil, Einspeisung",
+        "apparent_import": "Scheinanteil, Bezug",
+        "apparent_export": "Scheinanteil, Einspeisung",
+        "net": "netto",
+        "net_reactive": "netto, Blindanteil",
+        "net_apparent": "netto, Scheinanteil",
+    },
+    function=_german_function,
+    tariff=", Tarif {tariff}",
+    subunit=", Untereinheit {subunit}",
+    storage=", gespeicherter Wert {storage}",
+    phase=", Phase {phase}",
+)
+
+WORDINGS: Final[Mapping[str, Wording]] = {"en": ENGLISH, "da": DANISH, "de": GERMAN}
 """Language code -> wording; "en" is also strings.json."""
 
 

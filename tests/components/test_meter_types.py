@@ -396,11 +396,16 @@ async def test_the_iperls_volume_flow_is_enabled(
     assert entity_state(hass, flow.entity_id).attributes["unit_of_measurement"] == "m³/h"
 
 
+@pytest.mark.parametrize(("language", "water_meter"), [("da", "Vandmåler"), ("de", "Wasserzähler")])
 async def test_model_and_default_name_are_in_home_assistants_language(
-    hass: HomeAssistant, stick_entry: MockConfigEntry, emulator: Im871aEmulator
+    hass: HomeAssistant,
+    stick_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    language: str,
+    water_meter: str,
 ) -> None:
-    """A Danish Home Assistant: "Vandmåler 12345699", a meter without profile "... elmåler"."""
-    hass.config.language = "da"
+    """A Danish or German Home Assistant suggests "Vandmåler 12345699", "Wasserzähler ..."."""
+    hass.config.language = language
     stick_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(stick_entry.entry_id)
     await hass.async_block_till_done()
@@ -416,10 +421,10 @@ async def test_model_and_default_name_are_in_home_assistants_language(
     )
     assert result["data_schema"] is not None
     suggested = result["data_schema"]({})[CONF_NAME]
-    assert suggested == f"Vandmåler {meter_id}"
+    assert suggested == f"{water_meter} {meter_id}"
     result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == f"Vandmåler {meter_id}"
+    assert result["title"] == f"{water_meter} {meter_id}"
 
 
 def test_models_that_describe_a_meter_are_translated() -> None:
