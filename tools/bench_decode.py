@@ -194,11 +194,8 @@ def bench_other_meters(omnipower_reference_us: float) -> None:
 
 
 def bench_hci() -> None:
-    try:
-        from custom_components.wmbus.protocol.hci import FrameDecoder, encode_frame
-    except ImportError:
-        print("hci_frames: not available (hci.py missing)")
-        return
+    from custom_components.wmbus.protocol.radios.im871a import FrameDecoder, encode_frame
+
     frame = bytes.fromhex(
         "a5c20327442d2c5768663230028d206360dd0320c42b87f46fc048d42498b44b5e34f083e93e6af1617631"
         "8c4d7c"

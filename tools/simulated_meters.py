@@ -35,6 +35,10 @@ WATER_INTERVAL_S: Final = 16.0  # OMS T1 meters send every 8 to 16 s (EN 13757-4
 HEAT_ID: Final = "41290002"
 HEAT_KEY: Final = bytes.fromhex("4EA7C0DE0123456789ABCDEF00C0FFEE")  # made up, like the water key
 HEAT_INTERVAL_S: Final = 16.0
+# Averages the water and heat meters' totals follow when no total is given (see ClockedTotal).
+AVERAGE_WATER_L_PER_H: Final = 150.0
+AVERAGE_HEAT_W: Final = 1_000.0  # about 8.8 MWh a year
+HEAT_VOLUME_L_PER_KWH: Final = 43.0  # 1 / (1.163 kWh/(m³ K) x 20 K spread)
 
 C_SND_NR: Final = 0x44
 CI_ELL_II: Final = 0x8D
@@ -124,6 +128,43 @@ def aes_cbc(key: bytes, iv: bytes, data: bytes) -> bytes:
 APPLIANCES: Final = ((2000, 180.0), (1200, 600.0), (800, 900.0), (2200, 1800.0))
 
 
+def wall_clock_s() -> float:
+    """Seconds since the epoch: where the meters' clocked totals stand (tests move it)."""
+    return time.time()
+
+
+class ClockedTotal:
+    """A meter's total that restarts of the emulator never set back.
+
+    A real meter counts on while the emulator (and Home Assistant with it) restarts, and
+    Home Assistant restores the last total it showed. A simulated meter that started from a
+    fixed total, or from the clock's average while the last run had metered more than the
+    average, sent less than that after a restart: a false "a total went down". Without a
+    given total the meter therefore starts at the average for the time since
+    ``OMNIPOWER_COMMISSIONED_AT`` and never runs ahead of it: what it meters (random loads
+    and flows) is added, capped at the average so far. The next run starts at the average
+    for its own start, which is at least what the last run sent. A given total (tests,
+    replays of real captures) is neither placed nor capped.
+    """
+
+    def __init__(self, per_second: float, total: float | None, now_s: float) -> None:
+        self._per_second = per_second
+        self._time_s = now_s
+        self._capped = total is None
+        self.value = self._average() if total is None else total
+
+    def _average(self) -> float:
+        return self._per_second * (self._time_s - OMNIPOWER_COMMISSIONED_AT)
+
+    def add(self, amount: float, elapsed_s: float) -> float:
+        """Meter ``amount`` over ``elapsed_s``; the new total."""
+        self._time_s += elapsed_s
+        self.value += amount
+        if self._capped:
+            self.value = min(self.value, self._average())
+        return self.value
+
+
 @dataclass
 class HouseholdLoad:
     """Electric load of a home: a drifting base load with appliances switching on and off.
@@ -168,9 +209,9 @@ class OmniPower:
     re-keyed by its grid operator would look (0: never).
 
     Without ``energy_imported_wh`` and ``sn_minutes`` both follow the clock (an average load
-    since the module's commissioning, minutes since then), so totals keep rising from one run
-    of the emulator to the next, as they do on a real meter, and a host that restored the last
-    value never sees one go down.
+    since the module's commissioning, never run ahead of: :class:`ClockedTotal`; minutes since
+    then), so totals keep rising from one run of the emulator to the next, as they do on a
+    real meter, and a host that restored the last value never sees one go down.
     """
 
     VERSION: Final = 0x30
@@ -192,10 +233,11 @@ class OmniPower:
         self._address = address_bytes(meter_id, self.VERSION, DEVICE_TYPE_ELECTRICITY)
         self._key = key
         self._interval_s = interval_s
-        since_commissioning_s = time.time() - OMNIPOWER_COMMISSIONED_AT
-        if energy_imported_wh is None:
-            energy_imported_wh = AVERAGE_HOME_LOAD_W * since_commissioning_s / 3600.0
-        self._energy_imported_wh = energy_imported_wh
+        now_s = wall_clock_s()
+        since_commissioning_s = now_s - OMNIPOWER_COMMISSIONED_AT
+        self._energy_imported_wh = ClockedTotal(
+            AVERAGE_HOME_LOAD_W / 3600.0, energy_imported_wh, now_s
+        )
         self._load = load if load is not None else HouseholdLoad()
         self.access_number = access_number
         self.sn_minutes = int(since_commissioning_s // 60) if sn_minutes is None else sn_minutes
@@ -227,8 +269,8 @@ class OmniPower:
     def telegram(self, elapsed_s: float) -> bytes:
         """Meter the load for ``elapsed_s`` and send the next telegram."""
         power_w = self._load.power_w(elapsed_s)
-        self._energy_imported_wh += power_w * elapsed_s / 3600.0
-        energy_10wh = math.floor(self._energy_imported_wh / 10.0)
+        energy_wh = self._energy_imported_wh.add(power_w * elapsed_s / 3600.0, elapsed_s)
+        energy_10wh = math.floor(energy_wh / 10.0)
         values = (energy_10wh, 0, power_w, 0)
         long_frame = self.access_number % 8 == 4
         records = b"".join(
@@ -298,7 +340,8 @@ class WaterMeter:
 
     Standard records only (EN 13757-3), so it needs no meter profile: total volume (BCD,
     litres), volume at the last month end (storage 1) and volume flow (BCD, l/h). Made up to
-    show a generic meter; the manufacturer code EMU says so.
+    show a generic meter; the manufacturer code EMU says so. Without ``volume_l`` the total
+    follows the clock (:class:`ClockedTotal`).
     """
 
     VERSION: Final = 0x01
@@ -309,7 +352,7 @@ class WaterMeter:
         key: bytes = WATER_KEY,
         *,
         interval_s: float = WATER_INTERVAL_S,
-        volume_l: float = 123_456.0,
+        volume_l: float | None = None,
         seed: int = 1,
         access_number: int = 0,
     ) -> None:
@@ -317,8 +360,8 @@ class WaterMeter:
         self._address = address_bytes(meter_id, self.VERSION, DEVICE_TYPE_WATER)
         self._key = key
         self._interval_s = interval_s
-        self._volume_l = volume_l
-        self._month_end_l = math.floor(volume_l) - 4_321
+        self._volume_l = ClockedTotal(AVERAGE_WATER_L_PER_H / 3600.0, volume_l, wall_clock_s())
+        self._month_end_l = max(0, math.floor(self._volume_l.value) - 4_321)
         self._random = random.Random(seed)
         self.access_number = access_number
         self._reading: dict[str, float | int | str] = {}
@@ -346,8 +389,7 @@ class WaterMeter:
     def telegram(self, elapsed_s: float) -> bytes:
         """Meter the flow for ``elapsed_s`` and send the next telegram."""
         flow_l_h = self._random.choice((0, 0, 0, 0, 240, 480, 720))
-        self._volume_l += flow_l_h * elapsed_s / 3600.0
-        volume_l = math.floor(self._volume_l)
+        volume_l = math.floor(self._volume_l.add(flow_l_h * elapsed_s / 3600.0, elapsed_s))
         records = (
             b"\x0c\x13" + bcd(volume_l, 4)  # volume, 8 BCD digits, 10^-3 m³
             + b"\x4c\x13" + bcd(self._month_end_l, 4)  # the same at storage 1 (month end)
@@ -369,7 +411,8 @@ class HeatMeter:
 
     Heat energy (BCD, kWh), volume (BCD, 10 l), power (BCD, W), flow and return temperature
     (BCD, 0.1 °C); the power follows the flow and the temperature difference, the energy
-    integrates it. Made up to show a generic meter (manufacturer code EMU).
+    integrates it. Made up to show a generic meter (manufacturer code EMU). Without totals
+    both follow the clock (:class:`ClockedTotal`).
     """
 
     VERSION: Final = 0x02
@@ -381,8 +424,8 @@ class HeatMeter:
         key: bytes = HEAT_KEY,
         *,
         interval_s: float = HEAT_INTERVAL_S,
-        energy_kwh: float = 4_321.0,
-        volume_l: float = 98_760.0,
+        energy_kwh: float | None = None,
+        volume_l: float | None = None,
         seed: int = 2,
         access_number: int = 0,
     ) -> None:
@@ -390,8 +433,10 @@ class HeatMeter:
         self._address = address_bytes(meter_id, self.VERSION, DEVICE_TYPE_HEAT)
         self._key = key
         self._interval_s = interval_s
-        self._energy_kwh = energy_kwh
-        self._volume_l = volume_l
+        now_s = wall_clock_s()
+        kwh_per_s = AVERAGE_HEAT_W / 3_600_000
+        self._energy_kwh = ClockedTotal(kwh_per_s, energy_kwh, now_s)
+        self._volume_l = ClockedTotal(kwh_per_s * HEAT_VOLUME_L_PER_KWH, volume_l, now_s)
         self._random = random.Random(seed)
         self.access_number = access_number
         self._reading: dict[str, float | int | str] = {}
@@ -422,10 +467,8 @@ class HeatMeter:
         flow_dc = self._random.randint(550, 650)  # 0.1 °C
         return_dc = flow_dc - self._random.randint(150, 300)
         power_w = round(flow_l_h / 1000 * self.KWH_PER_M3_K * (flow_dc - return_dc) / 10 * 1000)
-        self._energy_kwh += power_w * elapsed_s / 3_600_000
-        self._volume_l += flow_l_h * elapsed_s / 3600
-        energy_kwh = math.floor(self._energy_kwh)
-        volume_10l = math.floor(self._volume_l / 10)
+        energy_kwh = math.floor(self._energy_kwh.add(power_w * elapsed_s / 3_600_000, elapsed_s))
+        volume_10l = math.floor(self._volume_l.add(flow_l_h * elapsed_s / 3600, elapsed_s) / 10)
         records = (
             b"\x0c\x06" + bcd(energy_kwh, 4)  # energy, 8 BCD digits, kWh
             + b"\x0c\x14" + bcd(volume_10l, 4)  # volume, 8 BCD digits, 10^-2 m³

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 from datetime import datetime
 import logging
 import os
@@ -19,7 +18,7 @@ from homeassistant.config_entries import (
     OptionsFlow,
     SubentryFlowResult,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -34,7 +33,6 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
-from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -70,7 +68,8 @@ from .gateway import (
     subentry_address,
 )
 from .ha_compat import SerialPortCandidate, async_serial_port_candidates, vol
-from .protocol.frame import MeterAddress, device_type_name, normalize_meter_id
+from .meter_texts import MeterTexts
+from .protocol.frame import MeterAddress, normalize_meter_id
 from .protocol.radios import (
     NoRadioFound,
     RadioError,
@@ -439,57 +438,9 @@ def _topic_level_ok(text: str) -> bool:
 # The key field shows dots, never the key being typed.
 KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
-# Media (the link header's device type) with a translation under selector.medium; other codes
-# are shown with the protocol's English name.
-MEDIA: Final[Mapping[int, str]] = {
-    0x00: "other",
-    0x01: "oil",
-    0x02: "electricity",
-    0x03: "gas",
-    0x04: "heat",
-    0x05: "steam",
-    0x06: "warm_water",
-    0x07: "water",
-    0x08: "heat_cost_allocator",
-    0x09: "compressed_air",
-    0x0A: "cooling_outlet",
-    0x0B: "cooling_inlet",
-    0x0C: "heat_inlet",
-    0x0D: "heat_cooling",
-    0x0E: "bus_component",
-    0x0F: "unknown",
-    0x15: "hot_water",
-    0x16: "cold_water",
-    0x17: "dual_water",
-    0x18: "pressure",
-    0x1A: "smoke_detector",
-    0x1B: "room_sensor",
-    0x1C: "gas_detector",
-    0x37: "radio_converter",
-}
 
-
-class HeardLabels:
+class HeardLabels(MeterTexts):
     """The heard list's words in the user's language (selector.heard_meter / selector.medium)."""
-
-    def __init__(self, texts: Mapping[str, str]) -> None:
-        self._texts = texts
-
-    @classmethod
-    async def load(cls, hass: HomeAssistant) -> HeardLabels:
-        """Load the integration's selector texts (English where a language lacks one)."""
-        texts = await async_get_translations(hass, hass.config.language, "selector", {DOMAIN})
-        return cls(texts)
-
-    def _text(self, key: str, default: str) -> str:
-        return self._texts.get(f"component.{DOMAIN}.selector.{key}", default)
-
-    def medium(self, device_type: int) -> str:
-        """A meter's medium in words, e.g. "cold water"."""
-        slug = MEDIA.get(device_type)
-        if slug is None:
-            return device_type_name(device_type)
-        return self._text(f"medium.options.{slug}", slug.replace("_", " "))
 
     def label(self, heard: HeardMeter, needs_key: bool | None, now: datetime) -> str:
         """One line of the heard list: what, who made it, key or not, signal, when."""
@@ -498,15 +449,15 @@ class HeardLabels:
         parts[0] += f" {self.medium(header.device_type)}"
         if needs_key is not None:
             key = "needs_key" if needs_key else "no_key"
-            parts.append(self._text(f"heard_meter.options.{key}", key.replace("_", " ")))
+            parts.append(self.text(f"heard_meter.options.{key}", key.replace("_", " ")))
         if heard.rssi_dbm is not None:
             parts.append(f"{heard.rssi_dbm:.0f} dBm")
         age_s = max(0, int((now - heard.last_heard).total_seconds()))
         if age_s < 120:
-            template = self._text("heard_meter.options.heard_seconds_ago", "heard {age} s ago")
+            template = self.text("heard_meter.options.heard_seconds_ago", "heard {age} s ago")
             parts.append(template.replace("{age}", str(age_s)))
         else:
-            template = self._text("heard_meter.options.heard_minutes_ago", "heard {age} min ago")
+            template = self.text("heard_meter.options.heard_minutes_ago", "heard {age} min ago")
             parts.append(template.replace("{age}", str(age_s // 60)))
         return " · ".join(parts)
 
@@ -613,7 +564,7 @@ class MeterSubentryFlow(ConfigSubentryFlow):
                 self._address or self._meter_id, user_input.get(CONF_AES_KEY, "")
             )
             if not errors:
-                name = user_input.get(CONF_NAME, "").strip() or f"Meter {self._meter_id}"
+                name = user_input.get(CONF_NAME, "").strip() or await self._default_name()
                 # Without an address (typed id, nothing heard decoding) the gateway binds the
                 # meter to the address of its first telegram that decodes.
                 address = self._address or self._fitted_address
@@ -640,7 +591,8 @@ class MeterSubentryFlow(ConfigSubentryFlow):
             {
                 (vol.Required if needs_key else vol.Optional)(CONF_AES_KEY): KEY_SELECTOR,
                 vol.Optional(
-                    CONF_NAME, default=(user_input or {}).get(CONF_NAME, f"Meter {self._meter_id}")
+                    CONF_NAME,
+                    default=(user_input or {}).get(CONF_NAME, await self._default_name()),
                 ): TextSelector(),
             }
         )
@@ -650,6 +602,16 @@ class MeterSubentryFlow(ConfigSubentryFlow):
             errors=errors,
             description_placeholders={"meter_id": self._meter_id},
         )
+
+    async def _default_name(self) -> str:
+        """The meter's name unless the user types one, in Home Assistant's language.
+
+        What it is, where it was heard ("Water meter 41290001"), else "Meter 41290001".
+        """
+        assert self._meter_id is not None
+        texts = await MeterTexts.load(self.hass)
+        device_type = self._address.device_type if self._address is not None else None
+        return texts.default_name(self._meter_id, device_type)
 
     async def async_step_key_optional(
         self, user_input: dict[str, Any] | None = None

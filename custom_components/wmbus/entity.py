@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigSubentry
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .const import CONF_METER_ID, DOMAIN
 from .gateway import MeterReading, identifier_for, signal_meter, signal_stick
+from .recalc_bridge import bridge_of, signal_recalc
 
 if TYPE_CHECKING:
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
     from . import WmbusConfigEntry
     from .gateway import Gateway
 
@@ -111,3 +116,43 @@ class WmbusStickEntity(Entity):
                 self.hass, signal_stick(self._entry_id), self.async_write_ha_state
             )
         )
+
+
+def add_recalc_entities_while_enabled[D: EntityDescription](
+    hass: HomeAssistant,
+    entry: WmbusConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    platform: str,
+    *,
+    descriptions: Sequence[D],
+    create: Callable[[D], Entity],
+) -> None:
+    """The stick's ReCalc entities exist only while ReCalc is turned on in its options.
+
+    On a stick without ReCalc they were clutter: two diagnostic sensors counting nothing and
+    a switch that was always unavailable. They are added when the options turn ReCalc on,
+    and leave the entity registry (and so Home Assistant) when they turn it off; the same
+    happens at setup to those an earlier version registered on every stick.
+    """
+    bridge = bridge_of(entry.runtime_data)
+    registry = er.async_get(hass)
+    stick = entry.unique_id or entry.entry_id
+    unique_ids = [f"{stick}_{description.key}" for description in descriptions]
+    added: list[bool] = []  # one element while the entities are in Home Assistant
+
+    @callback
+    def follow_options() -> None:
+        if bridge.enabled:
+            if not added:
+                added.append(True)
+                async_add_entities(create(description) for description in descriptions)
+            return
+        added.clear()
+        for unique_id in unique_ids:
+            if entity_id := registry.async_get_entity_id(platform, DOMAIN, unique_id):
+                registry.async_remove(entity_id)
+
+    follow_options()
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, signal_recalc(entry.entry_id), follow_options)
+    )

@@ -64,7 +64,9 @@ from .meter_fields import (
     MeterField,
     fixed_value_keys,
     reading_fields,
+    with_precision,
 )
+from .meter_texts import MeterTexts
 from .protocol.decoder import Decoder, Reading
 from .protocol.errors import PayloadCrcMismatch, UnknownMeter, WmbusError
 from .protocol.frame import LinkHeader, MeterAddress
@@ -247,6 +249,8 @@ class MeterRuntime:
     """The meter type its latest telegram had (kept across restarts, for ReCalc)."""
     manufacturer: str | None = None
     """The manufacturer code its latest telegram had (kept across restarts, for ReCalc)."""
+    fields_refreshed: bool = False
+    """Its stored fields were compared with this version's (names, precision) this run."""
 
 
 class Gateway:
@@ -279,6 +283,9 @@ class Gateway:
         self._counters_timer: CALLBACK_TYPE | None = None
         self._counters_changed = False
         self._fields_store: Store[dict[str, Any]] = fields_store(hass, entry.entry_id)
+        self._fields_unsaved = False
+        self._texts = MeterTexts({})
+        """Words for device models, in Home Assistant's language (loaded at start)."""
         self._stored_fields: dict[str, Any] = {}
         self.radio_kind: RadioKind = radio_kind(entry_radio(entry))
         link_mode = entry_link_mode(entry, self.radio_kind)
@@ -307,6 +314,7 @@ class Gateway:
     async def async_start(self) -> None:
         """Open the stick (raises if it cannot) and load the configured meters."""
         self._stored_fields = await self._fields_store.async_load() or {}
+        self._texts = await MeterTexts.load(self.hass)
         self.sync_meters()
         await self.stick.open()
         self._counters_timer = async_track_time_interval(
@@ -333,6 +341,11 @@ class Gateway:
             self._stick_issue_timer()
             self._stick_issue_timer = None
         ir.async_delete_issue(self.hass, DOMAIN, stick_issue_id(self.entry.entry_id))
+        if self._fields_unsaved:
+            # A reload (new port or link mode) reads the Store at once: a delayed save still
+            # pending would leave the meters' entities out until each meter is heard again.
+            await self._fields_store.async_save(self._stored_fields)
+            self._fields_unsaved = False
         ir.async_delete_issue(self.hass, DOMAIN, quiet_radio_issue_id(self.entry.entry_id))
         await self.stick.close()
 
@@ -509,6 +522,7 @@ class Gateway:
             for meter in self.meters.values()
         }
         self._stored_fields = snapshot
+        self._fields_unsaved = True
         # A prepared snapshot: the Store may call this in the executor (2025.4).
         self._fields_store.async_delay_save(lambda: snapshot, FIELDS_SAVE_DELAY_S)
 
@@ -673,10 +687,13 @@ class Gateway:
             if FIXED_VALUE_KEYS[key] not in meter.fixed
         ]
         fields = [
-            meter_field
+            with_precision(meter_field, reading)
             for key, (meter_field, _value) in shown.items()
             if key not in fixed_values and key not in meter.fields
         ]
+        if not meter.fields_refreshed:
+            meter.fields_refreshed = True
+            self._refresh_stored_fields(meter, reading, shown)
         if not fixed and not fields:
             return
         meter.fixed.update(fixed)
@@ -688,6 +705,29 @@ class Gateway:
             NewFields(meter.identifier, tuple(fields), tuple(fixed)),
         )
 
+    def _refresh_stored_fields(
+        self,
+        meter: MeterRuntime,
+        reading: Reading,
+        shown: Mapping[str, tuple[MeterField, FieldValue]],
+    ) -> None:
+        """Bring fields stored by an earlier version up to this one's names and precision.
+
+        Once per meter and run, on its first telegram: a field keeps its key (its entity),
+        and its entity shows the new name and decimals from the next start of the entry.
+        """
+        changed = False
+        for key, (meter_field, _value) in shown.items():
+            stored = meter.fields.get(key)
+            if stored is None:
+                continue
+            current = with_precision(meter_field, reading)
+            if current != stored:
+                meter.fields[key] = current
+                changed = True
+        if changed:
+            self._save_fields()
+
     def _describe_meter_device(self, meter: MeterRuntime, reading: Reading) -> None:
         """Record on the meter's device what its telegrams say it is."""
         device_registry = dr.async_get(self.hass)
@@ -696,7 +736,13 @@ class Gateway:
             device_registry.async_update_device(
                 device.id,
                 manufacturer=manufacturer_name(reading.manufacturer),
-                model=reading.model,
+                # In Home Assistant's language where the model is a description.
+                model=self._texts.model(
+                    reading.model,
+                    reading.profile,
+                    manufacturer_name(reading.manufacturer),
+                    reading.device_type,
+                ),
             )
 
     def _count(self, outcome: str) -> None:

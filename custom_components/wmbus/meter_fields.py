@@ -19,8 +19,9 @@ restart. Values the display hints leave out (dates, texts, unknown quantities) g
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
+from fractions import Fraction
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final, TypeIs
 
@@ -30,13 +31,16 @@ from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from .ha_compat import BinarySensorDeviceClass
 from .protocol.meters import (
     PROFILES,
+    PROFILES_BY_NAME,
     TRANSPORT_STATUS,
     FieldDisplay,
+    FieldSpec,
     display_for_record,
     medium_name,
     record_key,
 )
-from .protocol.records import record_json
+from .protocol.meters.profile import unit_factor
+from .protocol.records import RecordHeader, record_json
 
 if TYPE_CHECKING:
     from .protocol.decoder import Reading
@@ -79,22 +83,32 @@ NAMED_QUANTITIES: Final = frozenset(
         "actuality_duration",
     }
 )
-# Quantities whose backward flow (VIFE 3C) is a quantity of its own for the user: energy
-# delivered back, volume flowing backwards.
+# Quantities whose backward flow (VIFE 3C) or forward flow (VIFE 3B) is a quantity of its own
+# for the user: energy delivered back, volume flowing backwards, a meter sending both its
+# forward and its net volume.
 BACKWARD_QUANTITIES: Final = frozenset({"energy", "volume", "volume_flow", "power"})
 VIFE_BACKWARD_FLOW: Final = 0x3C
+VIFE_FORWARD_FLOW: Final = 0x3B
+DIRECTIONS: Final = ("backward", "forward")
 # Phase L1 to L3 of an electricity meter (VIFE 7C 01..03, kept as 0x7C00 | the next byte).
 PHASE_VIFE_BASE: Final = 0x7C00
 PHASE_VIFES: Final = frozenset({0x7C01, 0x7C02, 0x7C03})
 PHASE_QUANTITIES: Final = frozenset(
     {"voltage", "current", "power", "power_backward", "energy", "energy_backward"}
 )
-FUNCTION_PREFIXES: Final[Mapping[str, str]] = {"maximum": "max_", "minimum": "min_"}
+FUNCTION_PREFIXES: Final[Mapping[str, str]] = {
+    "maximum": "max_",
+    "minimum": "min_",
+    "error_state": "at_error_",
+}
 VOLUME_CLASSES: Final = frozenset({"volume", "water", "gas"})
 # Units too small to read at a meter's scale: shown converted (Home Assistant converts).
 SUGGESTED_UNITS: Final[Mapping[str, str]] = {"Wh": "kWh", "J": "kWh", "kJ": "kWh"}
 GENERIC_PROFILE: Final = "generic"
 DEVICE_TYPE_ELECTRICITY: Final = 0x02
+DIF_CODING_REAL: Final = 0x05
+"""32-bit real: the meter's resolution is not in its VIF (EN 13757-3 table 4)."""
+MAX_DISPLAY_PRECISION: Final = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +130,10 @@ class MeterField:
     unit: str | None
     enabled_by_default: bool
     kind: str
+    subunit: int = 0
+    """The record's subunit; named as a number unless the profile declares what it is."""
+    precision: int | None = None
+    """Decimals the meter sends in ``unit`` (from its VIF); None: not known (a real number)."""
 
     def as_json(self) -> dict[str, Any]:
         """For the Store."""
@@ -136,6 +154,8 @@ class MeterField:
             unit=data["unit"],
             enabled_by_default=bool(data["enabled_by_default"]),
             kind=str(data["kind"]),
+            subunit=int(data.get("subunit", 0)),
+            precision=None if data.get("precision") is None else int(data["precision"]),
         )
 
     @property
@@ -145,6 +165,7 @@ class MeterField:
             "storage": str(self.storage),
             "tariff": str(self.tariff),
             "phase": str(self.phase),
+            "subunit": str(self.subunit),
         }
 
     def sensor_hints(self) -> dict[str, Any]:
@@ -160,6 +181,8 @@ class MeterField:
             "state_class": _member(SensorStateClass, self.state_class),
             "native_unit_of_measurement": self.unit,
             "suggested_unit_of_measurement": SUGGESTED_UNITS.get(self.unit or ""),
+            # In the native unit; Home Assistant adds the decimals a suggested unit needs.
+            "suggested_display_precision": self.precision,
             "entity_registry_enabled_default": self.enabled_by_default,
         }
 
@@ -184,34 +207,153 @@ def _member[E: StrEnum](enum: type[E], value: str | None) -> E | None:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class NameParts:
+    """What sets a field's name apart: the parts its translation key is made of."""
+
+    quantity: str
+    function: str
+    """"instantaneous", "maximum", "minimum" or "error_state" (DIF function)."""
+    direction: str | None
+    """"backward" (VIFE 3C) or "forward" (VIFE 3B) for the quantities that flow."""
+    role: str | None
+    """What the profile says the value measures (``FieldSpec.role``: cooling, reactive)."""
+    tariff: bool
+    subunit: bool
+    """A subunit number in the name: the profile declares no role that says what it is."""
+    storage: bool
+    phase: bool
+
+    @property
+    def key(self) -> str:
+        """``[max_|min_|at_error_]quantity[_direction][_role][_tariff][_subunit][_stored]``.
+
+        Or ``quantity[_direction]_phase`` for a plain value of one phase. The translation key
+        in strings.json (``tools/entity_names.py`` writes the names of every such key).
+        """
+        base = self.quantity
+        if self.direction:
+            base += f"_{self.direction}"
+        if self.role:
+            base += f"_{self.role}"
+        if self.phase:
+            return f"{base}_phase"
+        key = FUNCTION_PREFIXES.get(self.function, "") + base
+        if self.tariff:
+            key += "_tariff"
+        if self.subunit:
+            key += "_subunit"
+        if self.storage:
+            key += "_stored"
+        return key
+
+
+def name_parts(
+    quantity: str,
+    *,
+    storage: int,
+    tariff: int,
+    function: str,
+    direction: str | None = None,
+    phase: int = 0,
+    subunit: int = 0,
+    role: str | None = None,
+) -> NameParts:
+    """The parts of a named quantity's field name (see :func:`name_key`)."""
+    if direction not in DIRECTIONS or quantity not in BACKWARD_QUANTITIES:
+        direction = None
+    if function not in FUNCTION_PREFIXES:
+        function = "instantaneous"
+    with_subunit = bool(subunit) and not role  # a role says what the subunit is
+    plain = not (function != "instantaneous" or tariff or storage or with_subunit or role)
+    return NameParts(
+        quantity=quantity,
+        function=function,
+        direction=direction,
+        role=role or None,
+        tariff=bool(tariff),
+        subunit=with_subunit,
+        storage=bool(storage),
+        phase=bool(phase) and plain and quantity in PHASE_QUANTITIES,
+    )
+
+
 def name_key(
     quantity: str | None,
     *,
     storage: int,
     tariff: int,
     function: str,
-    backward: bool,
     kind: str,
+    direction: str | None = None,
     phase: int = 0,
+    subunit: int = 0,
+    role: str | None = None,
 ) -> str:
-    """Translation key of a field's name from what it measures (see strings.json)."""
+    """Translation key of a field's name from everything that sets it apart (strings.json).
+
+    Two values of one meter differ in at least one of: quantity, function (maximum, value
+    during an error), direction of flow, what the profile declares it measures (``role``:
+    cooling, reactive), tariff, subunit, storage number or phase; each is in the name, so no
+    two sensors of a meter read alike. Numbers are placeholders; the words are translated.
+    """
     if kind == "problem":
         # A meter can send both: its own error flags and the transport header's status bits.
         return "status_errors" if quantity == TRANSPORT_STATUS else "error_flags"
-    if quantity not in NAMED_QUANTITIES:
+    if quantity is None or quantity not in NAMED_QUANTITIES:
         return "other_value"
-    base = quantity
-    if backward and quantity in BACKWARD_QUANTITIES:
-        base = f"{quantity}_backward"
-    prefix = FUNCTION_PREFIXES.get(function, "")
-    if phase and base in PHASE_QUANTITIES and not (prefix or tariff or storage):
-        return f"{base}_phase"
-    key = f"{prefix}{base}"
-    if tariff:
-        key += "_tariff"
-    if storage:
-        key += "_stored"
-    return key
+    return name_parts(
+        quantity,
+        storage=storage,
+        tariff=tariff,
+        function=function,
+        direction=direction,
+        phase=phase,
+        subunit=subunit,
+        role=role,
+    ).key
+
+
+def flow_direction(vifes: frozenset[int] | tuple[int, ...]) -> str | None:
+    """The flow a value was counted in: "backward" (VIFE 3C), "forward" (VIFE 3B) or None."""
+    if VIFE_BACKWARD_FLOW in vifes:
+        return "backward"
+    if VIFE_FORWARD_FLOW in vifes:
+        return "forward"
+    return None
+
+
+def display_precision(resolution: Fraction | None) -> int | None:
+    """Decimals that show every step of a value of this resolution (0.001 m³: 3).
+
+    The resolution is the meter's, from its VIF (a litre-resolution water meter sends
+    m³ with three decimals); a fixed number per quantity would cut a litre meter's litres
+    or pad a cubic-metre meter with zeros that mean nothing.
+    """
+    if resolution is None or resolution <= 0:
+        return None
+    for decimals in range(MAX_DISPLAY_PRECISION + 1):
+        if (resolution * 10**decimals).denominator == 1:
+            return decimals
+    return MAX_DISPLAY_PRECISION  # a step such as 1/3600 (J in Wh) is never a whole number
+
+
+def record_precision(header: RecordHeader, unit: str) -> int | None:
+    """Decimals of a record's value in ``unit`` (protocol units); None for a real number."""
+    return _precision(header.coding, header.quantity, header.unit, header.exponent, unit)
+
+
+@cache
+def _precision(
+    coding: int, quantity: str | None, record_unit: str, exponent: int, unit: str
+) -> int | None:
+    """Cached: a meter without a profile names its fields again with every telegram."""
+    if coding == DIF_CODING_REAL:
+        return None
+    factor = unit_factor(quantity, record_unit, unit)
+    if factor is None:
+        return None
+    return display_precision(factor * Fraction(10) ** exponent)
 
 
 def _is_number(value: object) -> TypeIs[FieldValue]:
@@ -229,6 +371,9 @@ def _field(
     function: str,
     vifes: frozenset[int] | tuple[int, ...],
     medium: str | None,
+    subunit: int = 0,
+    role: str | None = None,
+    precision: int | None = None,
 ) -> MeterField:
     phase = next((vife - PHASE_VIFE_BASE for vife in vifes if vife in PHASE_VIFES), 0)
     device_class = display.device_class
@@ -244,9 +389,11 @@ def _field(
             storage=storage,
             tariff=tariff,
             function=function,
-            backward=VIFE_BACKWARD_FLOW in vifes,
+            direction=flow_direction(vifes),
             kind=display.kind,
             phase=phase,
+            subunit=subunit,
+            role=role,
         ),
         storage=storage,
         tariff=tariff,
@@ -256,18 +403,31 @@ def _field(
         unit=display.unit,
         enabled_by_default=display.enabled_by_default,
         kind=display.kind,
+        subunit=subunit,
+        precision=precision,
     )
 
 
 @cache
 def _profile_fields(profile_name: str, medium: str | None) -> Mapping[str, MeterField]:
-    """The fields a profile declares with display hints, by value key."""
+    """The fields a profile declares with display hints, by value key.
+
+    A field reading the same record as an earlier one (same quantity, direction, function,
+    tariff, subunit and storage) always carries that field's value: it is the same reading
+    under another name, so it gets no sensor of its own (two sensors showing one number,
+    named alike, was all a user could see of it).
+    """
     profile = next((p for p in PROFILES if p.name == profile_name), None)
     fields: dict[str, MeterField] = {}
+    records_read: set[tuple[object, ...]] = set()
     for spec in profile.fields if profile is not None else ():
         display = spec.display
         if display is None:
             continue
+        record = _record_coordinates(spec)
+        if record in records_read:
+            continue
+        records_read.add(record)
         fields[spec.key] = _field(
             spec.key,
             "value",
@@ -278,8 +438,40 @@ def _profile_fields(profile_name: str, medium: str | None) -> Mapping[str, Meter
             function=spec.function.name.lower(),
             vifes=spec.vifes,
             medium=medium,
+            subunit=spec.subunit,
+            role=spec.role,
         )
     return fields
+
+
+def _record_coordinates(spec: FieldSpec) -> tuple[object, ...]:
+    """What picks a field's record (``FieldSpec.matches``), the unit aside."""
+    return (
+        spec.quantity,
+        spec.vifes,
+        spec.storage,
+        spec.tariff,
+        spec.subunit,
+        spec.function,
+    )
+
+
+def with_precision(meter_field: MeterField, reading: Reading) -> MeterField:
+    """A profile field with the decimals its record has in this meter's telegrams.
+
+    Looked up once, when the field is new (the record is matched as the decoder matches
+    it); a record field has its precision already.
+    """
+    if meter_field.source != "value":
+        return meter_field
+    profile = PROFILES_BY_NAME.get(reading.profile)
+    spec = next((s for s in profile.fields if s.key == meter_field.key), None) if profile else None
+    if spec is None:
+        return meter_field
+    header = next((r.header for r in reading.records if spec.matches(r.header)), None)
+    if header is None:
+        return meter_field
+    return replace(meter_field, precision=record_precision(header, spec.unit))
 
 
 def _display_medium(device_type: int) -> str | None:
@@ -346,6 +538,8 @@ def reading_fields(reading: Reading) -> dict[str, tuple[MeterField, FieldValue]]
                 function=header.function.name.lower(),
                 vifes=tuple(header.vifes),
                 medium=medium,
+                subunit=header.subunit,
+                precision=record_precision(header, header.unit),
             ),
             record_value,
         )

@@ -241,8 +241,12 @@ class RecalcBridge:
         )
 
     async def async_entry_updated(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
-        """Options or subentries changed: follow new topics, mirror newly added meters."""
+        """Options or subentries changed: follow new topics, mirror newly added meters.
+
+        The ReCalc entities follow the options too (added or removed on this notice).
+        """
         await self._async_apply_options()
+        self._notify()
         if self.link is not None and self.link.attached and not self.paused:
             self._queue_missing_configs()
 

@@ -27,7 +27,7 @@ from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .const import DOMAIN
-from .entity import WmbusMeterEntity, WmbusStickEntity
+from .entity import WmbusMeterEntity, WmbusStickEntity, add_recalc_entities_while_enabled
 from .gateway import (
     Gateway,
     MeterReading,
@@ -185,11 +185,13 @@ class RecalcSensorDescription(SensorEntityDescription):
     value_fn: Callable[[RecalcBridge], int]
 
 
+# Counts of messages, without a unit: a unit from strings.json is shown in English whatever
+# the user's language (Home Assistant takes it from the default language), so the names say
+# what is counted.
 RECALC_SENSORS: tuple[RecalcSensorDescription, ...] = (
     RecalcSensorDescription(
         key="recalc_outbox",
         translation_key="recalc_outbox",
-        native_unit_of_measurement="messages",
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda bridge: len(bridge.outbox),
@@ -197,7 +199,6 @@ RECALC_SENSORS: tuple[RecalcSensorDescription, ...] = (
     RecalcSensorDescription(
         key="recalc_dropped",
         translation_key="recalc_dropped",
-        native_unit_of_measurement="messages",
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda bridge: bridge.outbox.dropped,
@@ -212,7 +213,14 @@ async def async_setup_entry(
 ) -> None:
     """Add the stick's sensors, each meter's sensors, and those of meters added later."""
     async_add_entities(WmbusStickSensor(entry, description) for description in STICK_SENSORS)
-    async_add_entities(RecalcSensor(entry, description) for description in RECALC_SENSORS)
+    add_recalc_entities_while_enabled(
+        hass,
+        entry,
+        async_add_entities,
+        SENSOR_DOMAIN,
+        descriptions=RECALC_SENSORS,
+        create=lambda description: RecalcSensor(entry, description),
+    )
 
     entity_registry = er.async_get(hass)
     gateway = entry.runtime_data

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
-from homeassistant.const import EntityCategory
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
-from .entity import WmbusStickEntity
+from .entity import WmbusStickEntity, add_recalc_entities_while_enabled
 from .recalc_bridge import RecalcBridge, bridge_of, signal_recalc
 
 if TYPE_CHECKING:
@@ -32,8 +32,15 @@ async def async_setup_entry(
     entry: WmbusConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """One switch per stick."""
-    async_add_entities([RecalcMirroringSwitch(entry, RECALC_MIRRORING)])
+    """One switch per stick with ReCalc turned on."""
+    add_recalc_entities_while_enabled(
+        hass,
+        entry,
+        async_add_entities,
+        Platform.SWITCH,
+        descriptions=(RECALC_MIRRORING,),
+        create=lambda description: RecalcMirroringSwitch(entry, description),
+    )
 
 
 class RecalcMirroringSwitch(WmbusStickEntity, SwitchEntity):
@@ -42,11 +49,6 @@ class RecalcMirroringSwitch(WmbusStickEntity, SwitchEntity):
     def __init__(self, entry: WmbusConfigEntry, description: SwitchEntityDescription) -> None:
         super().__init__(entry, description)
         self.bridge: RecalcBridge = bridge_of(self.gateway)
-
-    @property
-    def available(self) -> bool:
-        """Only meaningful when ReCalc mirroring is enabled in the options."""
-        return self.bridge.enabled
 
     @property
     def is_on(self) -> bool:

@@ -18,11 +18,29 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.wmbus.const import CONF_UNAVAILABLE_AFTER_MIN, DOMAIN
+from custom_components.wmbus.const import CONF_PORT, CONF_UNAVAILABLE_AFTER_MIN, DOMAIN
 from custom_components.wmbus.gateway import total_decreased_issue_id
-from tests.components.conftest import METER_ID, state, wait_for
+from tests.components.conftest import (
+    METER_ID,
+    STICK_SERIAL,
+    meter_subentry,
+    state,
+    wait_for,
+)
 from tests.conftest import omnipower_captures
+from tools import simulated_meters
 from tools.emulators.im871a import Im871aEmulator
+from tools.simulated_meters import (
+    HEAT_ID,
+    HEAT_KEY,
+    OMNIPOWER_ID,
+    OMNIPOWER_KEY,
+    WATER_ID,
+    WATER_KEY,
+    HeatMeter,
+    OmniPower,
+    WaterMeter,
+)
 
 ENERGY = "sensor.house_meter_energy_imported"
 POWER = "sensor.house_meter_power_imported"
@@ -187,3 +205,79 @@ async def test_a_meter_from_before_stored_fields_keeps_its_energy_sensors(
     await hass.async_block_till_done()
     assert state(hass, ENERGY) == "unknown"
     assert state(hass, POWER) is None  # not in the registry: it comes with the first telegram
+
+
+async def test_a_restart_with_the_next_total_the_same_or_higher_raises_nothing(
+    hass: HomeAssistant,
+    emulator: Im871aEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """scripts/develop restarted: restored totals, then the restarted emulator's meters.
+
+    An hour of the emulated water and heat meters and the OmniPower, a restart (the entry's
+    states and fields restored, the emulator's meters new), and their next telegrams: no
+    "went down" warning and no repair issue. The emulated meters used to start again from
+    fixed totals, or from their clock average below what the last run had metered.
+    """
+    now_s = [1_765_000_000.0]
+    monkeypatch.setattr(simulated_meters, "wall_clock_s", lambda: now_s[0])
+    meters = (OmniPower(), WaterMeter(), HeatMeter())
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="iM871A",
+        data={CONF_PORT: str(emulator.link)},
+        unique_id=STICK_SERIAL,
+        subentries_data=[
+            meter_subentry(OMNIPOWER_ID, OMNIPOWER_KEY.hex().upper(), "House meter"),
+            meter_subentry(WATER_ID, WATER_KEY.hex().upper(), "Water"),
+            meter_subentry(HEAT_ID, HEAT_KEY.hex().upper(), "Heat"),
+        ],
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    async def hear(meter: OmniPower | WaterMeter | HeatMeter, elapsed_s: float) -> None:
+        runtime = entry.runtime_data.meters[meter.meter_id]
+        before = runtime.last_reading
+        emulator.send_telegram(meter.telegram(elapsed_s))
+        await wait_for(hass, lambda: runtime.last_reading is not before)
+
+    for _ in range(30):  # an hour, in 2-minute steps
+        for meter in meters:
+            await hear(meter, 120.0)
+    totals = {s.entity_id: s.state for s in hass.states.async_all("sensor")}
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert {e: state(hass, e) for e in totals} == totals  # restored
+    now_s[0] += 3600.0 + 60.0
+    for meter in (OmniPower(), WaterMeter(), HeatMeter()):
+        await hear(meter, 16.0)
+    assert "went down" not in caplog.text
+    assert not [i for (domain, i) in issue_registry.issues if domain == DOMAIN]
+
+
+async def test_a_reload_keeps_the_sensors_of_meters_heard_just_before(
+    hass: HomeAssistant, emulator: Im871aEmulator
+) -> None:
+    """A new port or link mode reloads the entry: the fields found a moment ago survive it."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="iM871A",
+        data={CONF_PORT: str(emulator.link)},
+        unique_id=STICK_SERIAL,
+        subentries_data=[meter_subentry(WATER_ID, WATER_KEY.hex().upper(), "Water")],
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    runtime = entry.runtime_data.meters[WATER_ID]
+    emulator.send_telegram(WaterMeter().telegram(16.0))
+    await wait_for(hass, lambda: runtime.last_reading is not None)
+    shown = state(hass, "sensor.water_volume")
+    assert shown not in (None, "unavailable")
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, "sensor.water_volume") == shown

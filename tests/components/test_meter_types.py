@@ -36,8 +36,9 @@ from custom_components.wmbus.const import (
     DOMAIN,
     SUBENTRY_METER,
 )
+from custom_components.wmbus.meter_texts import MeterTexts
 from custom_components.wmbus.protocol import decoder as decoder_module, meters as protocol_meters
-from tests.components.conftest import STICK_SERIAL, entity_state, wait_for
+from tests.components.conftest import STICK_SERIAL, entity_state, meter_subentry, wait_for
 from tests.conftest import corpus_vectors
 from tools.emulators.im871a import Im871aEmulator
 
@@ -331,3 +332,117 @@ async def test_a_meter_without_profile_gets_its_records_and_problem_flags(
     energy = next(e for e in electricity if e.original_device_class == "energy")
     assert energy.translation_key == "energy"
     assert float(entity_state(hass, energy.entity_id).state) == 0.916  # kWh, from the record
+
+
+async def _meter_from_vector(
+    hass: HomeAssistant, emulator: Im871aEmulator, vector_id: str, name: str
+) -> tuple[MockConfigEntry, list[er.RegistryEntry]]:
+    """A stick with the vector's meter configured (with its key), after one telegram."""
+    vector = _vector(vector_id)
+    meter_id = vector["features"]["meter_id"]
+    key = vector["key_hex"] or ""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="iM871A",
+        data={CONF_PORT: str(emulator.link)},
+        unique_id=STICK_SERIAL,
+        subentries_data=[meter_subentry(meter_id, key.upper(), name)],
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    meter = entry.runtime_data.meters[meter_id]
+    emulator.send_telegram(_telegram(vector_id))
+    await wait_for(hass, lambda: meter.last_reading is not None)
+    await hass.async_block_till_done()
+    return entry, _entities_of(hass, entry, meter_id)
+
+
+async def test_every_sensor_of_a_heat_and_cooling_meter_has_a_name_of_its_own(
+    hass: HomeAssistant, emulator: Im871aEmulator
+) -> None:
+    """An Apator Elf 2 showed "Energy" twice (144 kWh heating, 1 kWh cooling)."""
+    _entry, entities = await _meter_from_vector(hass, emulator, "elf2-01", "Heat")
+    names = [e.original_name for e in entities]
+    print(sorted((e.entity_id, e.original_name) for e in entities))
+    assert len(names) == len(set(names)), names
+    ids = {e.entity_id for e in entities}
+    assert not [i for i in ids if i.endswith("_2") and i.removesuffix("_2") in ids]
+    assert {"Energy", "Energy (cooling)", "Volume", "Volume (cooling)"} <= set(names)
+    assert "Energy (cooling), stored value 1" in names
+
+
+async def test_sensors_show_the_decimals_the_meter_sends(
+    hass: HomeAssistant, emulator: Im871aEmulator
+) -> None:
+    """A litre-resolution water meter keeps its litres: 7.704 m³, not 7.70 m³."""
+    _entry, entities = await _meter_from_vector(hass, emulator, "iperl-01", "Water")
+    precision = {
+        e.unique_id.split("_", 1)[1]: e.options["sensor"]["suggested_display_precision"]
+        for e in entities
+        if "suggested_display_precision" in e.options.get("sensor", {})
+    }
+    assert precision == {"total_m3": 3, "max_flow_m3h": 3}
+
+
+async def test_the_iperls_volume_flow_is_enabled(
+    hass: HomeAssistant, emulator: Im871aEmulator
+) -> None:
+    """Its only flow reading, a primary one (the README's table says so too)."""
+    _entry, entities = await _meter_from_vector(hass, emulator, "iperl-01", "Water")
+    (flow,) = (e for e in entities if e.unique_id.endswith("_max_flow_m3h"))
+    assert flow.disabled_by is None
+    assert flow.original_name == "Volume flow"
+    assert entity_state(hass, flow.entity_id).attributes["unit_of_measurement"] == "m³/h"
+
+
+@pytest.mark.parametrize(("language", "water_meter"), [("da", "Vandmåler"), ("de", "Wasserzähler")])
+async def test_model_and_default_name_are_in_home_assistants_language(
+    hass: HomeAssistant,
+    stick_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    language: str,
+    water_meter: str,
+) -> None:
+    """A Danish or German Home Assistant suggests "Vandmåler 12345699", "Wasserzähler ..."."""
+    hass.config.language = language
+    stick_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(stick_entry.entry_id)
+    await hass.async_block_till_done()
+    gateway = stick_entry.runtime_data
+    emulator.send_telegram(_telegram("iperl-01"))
+    await wait_for(hass, lambda: len(gateway.heard) == 1)
+    meter_id = _vector("iperl-01")["features"]["meter_id"]
+    result = await hass.config_entries.subentries.async_init(
+        (stick_entry.entry_id, SUBENTRY_METER), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_METER_ID: meter_id}
+    )
+    assert result["data_schema"] is not None
+    suggested = result["data_schema"]({})[CONF_NAME]
+    assert suggested == f"{water_meter} {meter_id}"
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"{water_meter} {meter_id}"
+
+
+def test_models_that_describe_a_meter_are_translated() -> None:
+    texts = MeterTexts(
+        {
+            "component.wmbus.selector.meter_type.options.water": "Wasserzähler",
+            "component.wmbus.selector.meter_type.options.electricity": "Stromzähler",
+        }
+    )
+    assert texts.model("Diehl water meter", "hydrus", "Diehl", 0x07) == "Diehl Wasserzähler"
+    assert (
+        texts.model("Zenner water meter (0x0B)", "zenner0b", "Zenner", 0x07)
+        == "Zenner Wasserzähler (0x0B)"
+    )
+    assert texts.model("Wireless M-Bus meter", "generic", "Kamstrup", 0x02) == (
+        "Kamstrup Stromzähler"
+    )
+    assert texts.model("Kamstrup OmniPower", "omnipower", "Kamstrup", 0x02) == (
+        "Kamstrup OmniPower"
+    )
+    assert texts.default_name("12345678", None) == "Meter 12345678"

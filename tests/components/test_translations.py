@@ -7,6 +7,10 @@ from pathlib import Path
 import re
 from typing import Any
 
+import pytest
+
+from tools import entity_names
+
 COMPONENT = Path(__file__).resolve().parents[2] / "custom_components" / "wmbus"
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -30,8 +34,11 @@ def _leaves(tree: dict[str, Any], prefix: tuple[str, ...] = ()) -> dict[tuple[st
 
 STRINGS = _load("strings.json")
 ENGLISH = _load("translations/en.json")
-DANISH = _load("translations/da.json")
 ICONS = _load("icons.json")
+# Every translation but English (a copy of strings.json): Danish, German, and any added later.
+LANGUAGES = sorted(
+    path.stem for path in (COMPONENT / "translations").glob("*.json") if path.stem != "en"
+)
 
 
 def test_english_translation_is_a_copy_of_strings_json() -> None:
@@ -39,26 +46,39 @@ def test_english_translation_is_a_copy_of_strings_json() -> None:
     assert ENGLISH == STRINGS
 
 
-def test_danish_translation_has_exactly_the_keys_of_strings_json() -> None:
+def test_the_translations_include_danish_and_german() -> None:
+    assert {"da", "de"} <= set(LANGUAGES)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_translation_has_exactly_the_keys_of_strings_json(language: str) -> None:
     english_paths = set(_leaves(STRINGS))
-    danish_paths = set(_leaves(DANISH))
-    missing = sorted(english_paths - danish_paths)
-    unknown = sorted(danish_paths - english_paths)
-    assert not missing, f"missing in da.json: {missing}"
-    assert not unknown, f"unknown in da.json: {unknown}"
+    paths = set(_leaves(_load(f"translations/{language}.json")))
+    missing = sorted(english_paths - paths)
+    unknown = sorted(paths - english_paths)
+    assert not missing, f"missing in {language}.json: {missing}"
+    assert not unknown, f"unknown in {language}.json: {unknown}"
 
 
-def test_danish_translation_keeps_every_placeholder() -> None:
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_translation_keeps_every_placeholder(language: str) -> None:
     english = _leaves(STRINGS)
-    for path, text in _leaves(DANISH).items():
+    for path, text in _leaves(_load(f"translations/{language}.json")).items():
         assert isinstance(text, str), path
         expected = set(PLACEHOLDER.findall(english[path]))
         assert set(PLACEHOLDER.findall(text)) == expected, ".".join(path)
 
 
-def test_danish_translation_has_no_empty_strings() -> None:
-    for path, text in _leaves(DANISH).items():
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_translation_has_no_empty_strings(language: str) -> None:
+    for path, text in _leaves(_load(f"translations/{language}.json")).items():
         assert text.strip(), ".".join(path)
+
+
+def test_field_names_are_written_from_the_tables_in_every_language() -> None:
+    """strings.json and every translation carry the names tools/entity_names.py makes."""
+    assert set(entity_names.WORDINGS) == {"en", *LANGUAGES}
+    assert entity_names.stale_files() == []
 
 
 def test_icons_belong_to_translated_entities() -> None:

@@ -274,7 +274,7 @@ async def _outage(
     await wait_for(hass, lambda: not mqtt.is_connected(hass), timeout_s=10)
     await send_captures(hass, emulator, readings, telegrams)
     await wait_for(hass, lambda: len(bridge_of(gateway).outbox) >= 4 * len(telegrams))
-    assert entity_state(hass, "sensor.im871a_recalc_outbox").state == str(
+    assert entity_state(hass, "sensor.im871a_recalc_messages_waiting").state == str(
         len(bridge_of(gateway).outbox)
     )
 

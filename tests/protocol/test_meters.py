@@ -402,6 +402,10 @@ LIVE_BUT_HIDDEN = {
     ("apatorna1", "historic_age_h"): "how old the historic reading is: a diagnostic",
 }
 """Live values deliberately disabled by default, and why."""
+LIVE_DESPITE_ITS_KEY = {
+    ("iperl", "max_flow_m3h"): "the meter's only flow, an instantaneous record: a primary reading",
+}
+"""Live values whose key sounds historic (wmbusmeters' name), enabled, and why."""
 DEVICE_CLASSES = {
     "energy": {"energy"},
     "volume": {"volume", "water", "gas"},
@@ -440,7 +444,7 @@ def test_every_field_has_home_assistant_hints() -> None:
             live = spec.storage == 0 and spec.function == Function.INSTANTANEOUS
             if live and where in LIVE_BUT_HIDDEN:
                 assert not display.enabled_by_default, where
-            elif not live or HISTORIC_KEY.search(spec.key):
+            elif not live or (HISTORIC_KEY.search(spec.key) and where not in LIVE_DESPITE_ITS_KEY):
                 assert not display.enabled_by_default, where
                 assert display.state_class is None, where
             else:

@@ -8,7 +8,7 @@ captures byte for byte checks the simulation against the meter.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 import json
 from pathlib import Path
 import subprocess
@@ -19,6 +19,7 @@ import pytest
 
 from custom_components.wmbus.protocol.radios import RadioFrame
 from custom_components.wmbus.protocol.radios.im871a.radio import Im871aRadio
+from tools import simulated_meters
 from tools.emulators.im871a import Im871aEmulator
 from tools.emulators.telegrams import TelegramFileError, load_telegrams
 from tools.simulated_meters import (
@@ -119,6 +120,32 @@ def test_omnipower_totals_continue_from_one_run_to_the_next() -> None:
     later.telegram(15.0)
     later_kwh = _number(later.reading, "energy_imported_kwh")
     assert later_kwh >= _number(earlier.reading, "energy_imported_kwh") > 1000
+
+
+@pytest.mark.parametrize(
+    ("meter_type", "total"),
+    [(OmniPower, "energy_imported_kwh"), (WaterMeter, "volume_m3"), (HeatMeter, "energy_kwh")],
+)
+def test_a_restarted_emulator_never_sends_a_lower_total(
+    monkeypatch: pytest.MonkeyPatch,
+    meter_type: Callable[[], OmniPower | WaterMeter | HeatMeter],
+    total: str,
+) -> None:
+    """A run of an hour, then a restart a minute later: the new run starts at or above.
+
+    The water and heat meters started from fixed totals, and every meter could meter more in
+    a run than its clock average: after a restart of scripts/develop Home Assistant restored
+    the higher total and reported "a total went down" until the meter caught up.
+    """
+    now_s = [1_765_000_000.0]
+    monkeypatch.setattr(simulated_meters, "wall_clock_s", lambda: now_s[0])
+    earlier = meter_type()
+    for _ in range(240):
+        earlier.telegram(15.0)
+    now_s[0] += 240 * 15.0 + 60.0
+    later = meter_type()
+    later.telegram(15.0)
+    assert _number(later.reading, total) >= _number(earlier.reading, total) > 0
 
 
 def test_wrong_key_only_on_request() -> None:

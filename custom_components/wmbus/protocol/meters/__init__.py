@@ -18,12 +18,14 @@ from typing import Final
 from .generic import GENERIC
 from .profile import (
     ERROR_FLAGS,
+    FIELD_ROLES,
     TPL_STATUS_ERRORS,
     TRANSPORT_STATUS,
     AddressFacts,
     Detection,
     FieldDisplay,
     FieldPlan,
+    FieldRole,
     FieldSpec,
     ManufacturerFrame,
     MeterProfile,
@@ -80,6 +82,7 @@ def select_profile(address: AddressFacts, signature: int | None) -> MeterProfile
 
 __all__ = [
     "ERROR_FLAGS",
+    "FIELD_ROLES",
     "GENERIC",
     "PROFILES",
     "PROFILES_BY_NAME",
@@ -89,6 +92,7 @@ __all__ = [
     "Detection",
     "FieldDisplay",
     "FieldPlan",
+    "FieldRole",
     "FieldSpec",
     "ManufacturerFrame",
     "MeterProfile",

@@ -18,7 +18,7 @@ PROFILE: Final = MeterProfile(
     detect=(mvt("ZRI", 0x88, 0x04, 0x07, 0x0D),),
     fields=(
         FieldSpec("total_energy_consumption_kwh", "energy", "kWh"),
-        FieldSpec("total_cooling_consumption_kwh", "energy", "kWh", tariff=1),
+        FieldSpec("total_cooling_consumption_kwh", "energy", "kWh", tariff=1, role="cooling"),
         FieldSpec("total_volume_m3", "volume", "m3"),
         FieldSpec("prev_1_month_kwh", "energy", "kWh", storage=32),
         FieldSpec("prev_2_month_kwh", "energy", "kWh", storage=33),

@@ -26,13 +26,15 @@ PROFILE: Final = MeterProfile(
         FieldSpec("current_power_kw", "power", "kW"),
         FieldSpec("current_volume_flow_m3h", "volume_flow", "m3/h"),
         FieldSpec("total_volume_m3", "volume", "m3"),
-        FieldSpec("total_volume_cooling_m3", "volume", "m3", subunit=1),
+        FieldSpec("total_volume_cooling_m3", "volume", "m3", subunit=1, role="cooling"),
         FieldSpec("input1_volume_m3", "volume", "m3", tariff=1),
         FieldSpec("input2_volume_m3", "volume", "m3", tariff=2),
         FieldSpec("total_energy_kwh", "energy", "kWh"),
-        FieldSpec("total_energy_cooling_kwh", "energy", "kWh", subunit=1),
+        FieldSpec("total_energy_cooling_kwh", "energy", "kWh", subunit=1, role="cooling"),
         FieldSpec("total_energy_period_kwh", "energy", "kWh", storage=1),
-        FieldSpec("total_energy_cooling_period_kwh", "energy", "kWh", storage=1, subunit=1),
+        FieldSpec(
+            "total_energy_cooling_period_kwh", "energy", "kWh", storage=1, subunit=1, role="cooling"
+        ),
         TPL_STATUS_ERRORS,
     ),
 )

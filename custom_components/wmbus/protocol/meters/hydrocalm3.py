@@ -17,9 +17,9 @@ PROFILE: Final = MeterProfile(
     media="heat",
     detect=(mvt("BMT", 0x0B, 0x0D),),
     fields=(
-        FieldSpec("total_heating_kwh", "energy", "kWh"),
+        FieldSpec("total_heating_kwh", "energy", "kWh", role="heating"),
         FieldSpec("total_cooling_kwh", "energy", "kWh"),
-        FieldSpec("total_heating_m3", "volume", "m3"),
+        FieldSpec("total_heating_m3", "volume", "m3", role="heating"),
         FieldSpec("total_cooling_m3", "volume", "m3"),
         FieldSpec("c1_volume_m3", "volume", "m3"),
         FieldSpec("c2_volume_m3", "volume", "m3"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .profile import FieldDisplay, FieldSpec, MeterProfile, mvt
+from .profile import FieldSpec, MeterProfile, mvt
 
 PROFILE: Final = MeterProfile(
     name="iperl",
@@ -21,13 +21,9 @@ PROFILE: Final = MeterProfile(
     ),
     fields=(
         FieldSpec("total_m3", "volume", "m3", medium="water"),
-        # The meter sends its highest flow as a plain instantaneous flow record (iperl.xmq
-        # names it max_flow): not the live flow, so shown like any other maximum.
-        FieldSpec(
-            "max_flow_m3h",
-            "volume_flow",
-            "m3/h",
-            display=FieldDisplay("volume_flow_rate", None, "m³/h", enabled_by_default=False),
-        ),
+        # The meter's only flow, sent as a plain instantaneous flow record (iperl.xmq names
+        # it max_flow): its primary reading beside the volume, so shown and enabled as the
+        # volume flow it is sent as.
+        FieldSpec("max_flow_m3h", "volume_flow", "m3/h"),
     ),
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Final, Literal, Protocol
+from typing import Final, Literal, Protocol, get_args
 
 from ..crypto import crc16_en13757
 from ..frame import device_type_name
@@ -51,6 +51,24 @@ has it, the decoder fills it from the transport header."""
 
 type PayloadKind = Literal["records", "manufacturer"]
 type DisplayKind = Literal["sensor", "problem"]
+type FieldRole = Literal[
+    "heating",
+    "cooling",
+    "active",
+    "reactive",
+    "active_export",
+    "reactive_import",
+    "reactive_export",
+    "apparent_import",
+    "apparent_export",
+    "net",
+    "net_reactive",
+    "net_apparent",
+]
+"""What a value measures where its quantity and record coordinates do not say it: a subunit
+(or tariff) whose meaning the meter's maker defines, such as an Apator Elf 2's cooling
+register (subunit 1) or an ABB B23's reactive energy (subunit 2). Part of the value's name."""
+FIELD_ROLES: Final[tuple[FieldRole, ...]] = get_args(FieldRole.__value__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,6 +329,10 @@ class FieldSpec:
     display: FieldDisplay | None = None
     medium: str | None = None
     """Medium for the default display (a water meter's volume is HA's "water")."""
+    role: FieldRole | None = None
+    """What the value measures beyond its quantity (see :data:`FieldRole`); a user tells two
+    values of one quantity apart by it, so a profile declares it wherever a subunit means
+    something (cooling, reactive, exported)."""
 
     def __post_init__(self) -> None:
         if self.unit == "HCA":
