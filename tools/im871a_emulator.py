@@ -1,4 +1,4 @@
-"""An iM871A on a pseudo terminal: speaks the HCI (PROTOCOL.md section 1) to simulated meters.
+"""An iM871A on a pseudo terminal: speaks IMST's WM-Bus HCI (host controller interface) to meters.
 
     python -m tools.im871a_emulator --link /tmp/im871a                  # meter 32666857
     python -m tools.im871a_emulator --link /tmp/im871a --water          # and a water meter
@@ -515,11 +515,11 @@ def _merge(base: hci.StickConfiguration, update: hci.StickConfiguration) -> hci.
     return hci.StickConfiguration(**values)
 
 
-def _parse_args(argv: Iterable[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.im871a_emulator", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("--link", required=True, help="path of the symlink to the pty")
+def add_simulation_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that choose what the radio hears, all but ``--link``.
+
+    ``scripts/develop`` hands these through and lists them in its own ``--help``.
+    """
     parser.add_argument(
         "--replay", help="telegram file (vectors or corpus JSON, or one hex telegram a line)"
     )
@@ -556,11 +556,21 @@ def _parse_args(argv: Iterable[str] | None) -> argparse.Namespace:
         help="power-up (NVM) link mode",
     )
     parser.add_argument("--once", action="store_true", help="replay the file once, not forever")
-    parser.add_argument("--garbage-every", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--garbage-every", type=int, default=0, metavar="N", help="16 random bytes every N frames"
+    )
     parser.add_argument("--unplug-seconds", type=float, default=3.0, help="SIGUSR1 unplug time")
     parser.add_argument("--flip-bits", type=int, default=3, help="bits SIGUSR2 flips")
     parser.add_argument("--seconds", type=float, help="stop after this long")
     parser.add_argument("-v", "--verbose", action="store_true")
+
+
+def _parse_args(argv: Iterable[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.im871a_emulator", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--link", required=True, help="path of the symlink to the pty")
+    add_simulation_arguments(parser)
     args = parser.parse_args(None if argv is None else list(argv))
     if args.replay and (args.water or args.heat or args.wrong_key_every or args.neighbours):
         parser.error(
