@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 from datetime import datetime
 import logging
 import os
@@ -19,7 +18,7 @@ from homeassistant.config_entries import (
     OptionsFlow,
     SubentryFlowResult,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -34,7 +33,6 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
-from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -66,8 +64,9 @@ from .gateway import (
     subentry_address,
 )
 from .ha_compat import SerialPortCandidate, async_serial_port_candidates, vol
-from .protocol.frame import MeterAddress, device_type_name, normalize_meter_id
+from .protocol.frame import MeterAddress, normalize_meter_id
 from .protocol.hci import DeviceInfo, LinkMode
+from .protocol.meters import heard_profile
 from .protocol.stick import NotAnIm871a, StickError, probe
 
 if TYPE_CHECKING:
@@ -75,9 +74,6 @@ if TYPE_CHECKING:
     from .gateway import Gateway, HeardMeter
 
 _LOGGER = logging.getLogger(__name__)
-
-# The heard list offers the most recently heard meters first, at most this many.
-HEARD_LIST_LENGTH: Final = 50
 
 # Receive-capable modes an OmniPower household (or a neighbour's meters) may need.
 LINK_MODES: tuple[LinkMode, ...] = (
@@ -359,76 +355,46 @@ def _topic_level_ok(text: str) -> bool:
 # The key field shows dots, never the key being typed.
 KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
-# Media (the link header's device type) with a translation under selector.medium; other codes
-# are shown with the protocol's English name.
-MEDIA: Final[Mapping[int, str]] = {
-    0x00: "other",
-    0x01: "oil",
-    0x02: "electricity",
-    0x03: "gas",
-    0x04: "heat",
-    0x05: "steam",
-    0x06: "warm_water",
-    0x07: "water",
-    0x08: "heat_cost_allocator",
-    0x09: "compressed_air",
-    0x0A: "cooling_outlet",
-    0x0B: "cooling_inlet",
-    0x0C: "heat_inlet",
-    0x0D: "heat_cooling",
-    0x0E: "bus_component",
-    0x0F: "unknown",
-    0x15: "hot_water",
-    0x16: "cold_water",
-    0x17: "dual_water",
-    0x18: "pressure",
-    0x1A: "smoke_detector",
-    0x1B: "room_sensor",
-    0x1C: "gas_detector",
-    0x37: "radio_converter",
-}
+# The heard list's marks, explained in the form's description (which the frontend shows in the
+# user's language; an option's label is the same text for every user).
+NEEDS_KEY_MARK: Final = "🔒"
+IN_CLEAR_MARK: Final = "🔓"
 
 
-class HeardLabels:
-    """The heard list's words in the user's language (selector.heard_meter / selector.medium)."""
+def heard_label(rank: int, heard: HeardMeter, needs_key: bool | None, now: datetime) -> str:
+    """One row of the heard list, without words of any language.
 
-    def __init__(self, texts: Mapping[str, str]) -> None:
-        self._texts = texts
-
-    @classmethod
-    async def load(cls, hass: HomeAssistant) -> HeardLabels:
-        """Load the integration's selector texts (English where a language lacks one)."""
-        texts = await async_get_translations(hass, hass.config.language, "selector", {DOMAIN})
-        return cls(texts)
-
-    def _text(self, key: str, default: str) -> str:
-        return self._texts.get(f"component.{DOMAIN}.selector.{key}", default)
-
-    def medium(self, device_type: int) -> str:
-        """A meter's medium in words, e.g. "cold water"."""
-        slug = MEDIA.get(device_type)
-        if slug is None:
-            return device_type_name(device_type)
-        return self._text(f"medium.options.{slug}", slug.replace("_", " "))
-
-    def label(self, heard: HeardMeter, needs_key: bool | None, now: datetime) -> str:
-        """One line of the heard list: what, who made it, key or not, signal, when."""
-        header = heard.header
-        parts = [f"{header.meter_id} · {manufacturer_name(header.manufacturer)}"]
-        parts[0] += f" {self.medium(header.device_type)}"
-        if needs_key is not None:
-            key = "needs_key" if needs_key else "no_key"
-            parts.append(self._text(f"heard_meter.options.{key}", key.replace("_", " ")))
-        if heard.rssi_dbm is not None:
-            parts.append(f"{heard.rssi_dbm:.0f} dBm")
-        age_s = max(0, int((now - heard.last_heard).total_seconds()))
-        if age_s < 120:
-            template = self._text("heard_meter.options.heard_seconds_ago", "heard {age} s ago")
-            parts.append(template.replace("{age}", str(age_s)))
-        else:
-            template = self._text("heard_meter.options.heard_minutes_ago", "heard {age} min ago")
-            parts.append(template.replace("{age}", str(age_s // 60)))
-        return " · ".join(parts)
+    A subentry flow does not know the user's language (its context has none, and
+    ``hass.config.language`` is the system's): only the frontend translates, and only the
+    form's texts and options whose value is a translation key. So a row is made of what
+    reads the same in every language: its place, the id, the meter type's name from its
+    profile (a product name) or else maker and EN 13757-3 device type code, a lock, the
+    signal and the age in SI units; the description explains them. The place comes first
+    because newer frontends sort a searchable list by label (numbers numerically): so the
+    most recently heard meter stays on top.
+    """
+    header = heard.header
+    profile = heard_profile(header.address)
+    kind = (
+        profile.model
+        if profile is not None
+        else f"{manufacturer_name(header.manufacturer)} {header.device_type:02X}h"
+    )
+    parts = [f"{rank}. {header.meter_id}", kind]
+    if needs_key is not None:
+        parts.append(NEEDS_KEY_MARK if needs_key else IN_CLEAR_MARK)
+    if heard.rssi_dbm is not None:
+        parts.append(f"{heard.rssi_dbm:.0f} dBm")
+    age_s = max(0, int((now - heard.last_heard).total_seconds()))
+    if age_s < 120:
+        parts.append(f"{age_s} s")
+    elif age_s < 120 * 60:
+        parts.append(f"{age_s // 60} min")
+    elif age_s < 48 * 3600:
+        parts.append(f"{age_s // 3600} h")
+    else:
+        parts.append(f"{age_s // 86400} d")
+    return " · ".join(parts)
 
 
 class MeterSubentryFlow(ConfigSubentryFlow):
@@ -470,45 +436,51 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         return False
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Choose a heard meter or type its 8-digit id."""
+        """Choose a heard meter or type its 8-digit id.
+
+        Nothing is chosen for the user: the field has no default (a required select would
+        make the frontend pick the list's first meter), and submitting it empty says so.
+        """
         errors: dict[str, str] = {}
         if user_input is not None:
-            choice = str(user_input[CONF_METER_ID])
+            choice = str(user_input.get(CONF_METER_ID) or "").strip()
             address = self._heard_choices.get(choice)
-            try:
-                meter_id = (
-                    address.meter_id
-                    if address is not None
-                    else normalize_meter_id(choice.split("·", maxsplit=1)[0].strip())
-                )
-            except ValueError:
-                errors[CONF_METER_ID] = "invalid_meter_id"
+            if not choice:
+                errors[CONF_METER_ID] = "meter_required"
             else:
-                if self._taken(meter_id, address):
-                    errors[CONF_METER_ID] = "already_configured"
+                try:
+                    meter_id = address.meter_id if address is not None else _typed_meter_id(choice)
+                except ValueError:
+                    errors[CONF_METER_ID] = "invalid_meter_id"
                 else:
-                    self._meter_id = meter_id
-                    self._address = address
-                    return await self.async_step_key()
+                    if self._taken(meter_id, address):
+                        errors[CONF_METER_ID] = "already_configured"
+                    else:
+                        self._meter_id = meter_id
+                        self._address = address
+                        return await self.async_step_key()
         gateway = self._gateway()
-        labels = await HeardLabels.load(self.hass)
         now = dt_util.utcnow()
+        # Every heard meter not set up yet (the gateway remembers the most recent
+        # HEARD_METERS_LIMIT), so none is out of reach; the picker searches as one types.
         offered = [
             h
-            for h in (gateway.unconfigured_heard() if gateway else [])[:HEARD_LIST_LENGTH]
+            for h in (gateway.unconfigured_heard() if gateway else [])
             if not self._taken(h.header.meter_id, h.header.address)
         ]
         self._heard_choices = _heard_choices(offered)
         heard = [
             SelectOptionDict(
                 value=value,
-                label=labels.label(h, gateway.needs_key(h) if gateway else None, now),
+                label=heard_label(rank, h, gateway.needs_key(h) if gateway else None, now),
             )
-            for (value, _address), h in zip(self._heard_choices.items(), offered, strict=True)
+            for rank, ((value, _address), h) in enumerate(
+                zip(self._heard_choices.items(), offered, strict=True), start=1
+            )
         ]
         schema = vol.Schema(
             {
-                vol.Required(
+                vol.Optional(
                     CONF_METER_ID, default=(user_input or {}).get(CONF_METER_ID, vol.UNDEFINED)
                 ): SelectSelector(
                     SelectSelectorConfig(
@@ -521,7 +493,12 @@ class MeterSubentryFlow(ConfigSubentryFlow):
             step_id="user",
             data_schema=schema,
             errors=errors,
-            description_placeholders={"heard": str(len(heard))},
+            description_placeholders={
+                "listed": str(len(heard)),
+                "heard": str(len(gateway.heard) if gateway else 0),
+                "needs_key": NEEDS_KEY_MARK,
+                "in_clear": IN_CLEAR_MARK,
+            },
         )
 
     async def async_step_key(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
@@ -645,6 +622,13 @@ class MeterSubentryFlow(ConfigSubentryFlow):
             if verdict is False:
                 return "", {CONF_AES_KEY: "invalid_key"}
         return key.hex().upper(), {}
+
+
+def _typed_meter_id(text: str) -> str:
+    """The id in what the user typed: the digits, or a row of the list copied whole."""
+    first = text.split("·", maxsplit=1)[0].strip()
+    rank, dot, rest = first.partition(". ")
+    return normalize_meter_id(rest if dot and rank.isdigit() else first)
 
 
 def _heard_choices(offered: list[HeardMeter]) -> dict[str, MeterAddress]:
