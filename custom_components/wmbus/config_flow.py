@@ -535,7 +535,9 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         needs_key = self._needs_key(self._address or self._meter_id)
         schema = vol.Schema(
             {
-                (vol.Required if needs_key else vol.Optional)(CONF_AES_KEY): KEY_SELECTOR,
+                # Optional even for a meter that encrypts: an empty key is answered with
+                # "key_required" in words, never with a bare "required" marker.
+                vol.Optional(CONF_AES_KEY): KEY_SELECTOR,
                 vol.Optional(
                     CONF_NAME, default=(user_input or {}).get(CONF_NAME, f"Meter {self._meter_id}")
                 ): TextSelector(),
