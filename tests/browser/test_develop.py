@@ -159,8 +159,12 @@ def test_develop_is_ready_again_on_a_second_run_on_the_given_port(tmp_path: Path
                 os.kill(process.pid, signal.SIGINT)
                 assert process.wait(STOP_TIMEOUT_S) == 0, run
             finally:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
+                if process.poll() is None:  # failed early: let the runner stop its children
+                    process.send_signal(signal.SIGINT)
+                    try:
+                        process.wait(STOP_TIMEOUT_S)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+                        process.wait()
     # Onboarded on the first run, so the second one found no onboarding to do.
     assert (config / ".storage" / "auth").exists()
