@@ -356,9 +356,10 @@ def _topic_level_ok(text: str) -> bool:
 KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 # The heard list's marks, explained in the form's description (which the frontend shows in the
-# user's language; an option's label is the same text for every user).
-NEEDS_KEY_MARK: Final = "🔒"
-IN_CLEAR_MARK: Final = "🔓"
+# user's language; an option's label is the same text for every user). Plain characters, not
+# lock emoji: a browser without an emoji font (Debian's headless Chromium) shows those as boxes.
+NEEDS_KEY_MARK: Final = "AES"
+IN_CLEAR_MARK: Final = "∅"
 
 
 def heard_label(rank: int, heard: HeardMeter, needs_key: bool | None, now: datetime) -> str:
