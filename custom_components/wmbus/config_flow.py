@@ -369,7 +369,7 @@ def heard_label(rank: int, heard: HeardMeter, needs_key: bool | None, now: datet
     ``hass.config.language`` is the system's): only the frontend translates, and only the
     form's texts and options whose value is a translation key. So a row is made of what
     reads the same in every language: its place, the id, the meter type's name from its
-    profile (a product name) or else maker and EN 13757-3 device type code, a lock, the
+    profile (a product name) or else maker and EN 13757-3 device type code, a key mark, the
     signal and the age in SI units; the description explains them. The place comes first
     because newer frontends sort a searchable list by label (numbers numerically): so the
     most recently heard meter stays on top.
