@@ -8,11 +8,18 @@ running this module, with ``--skip-pip``: Home Assistant never installs anything
 environment stays exactly as its pins say (missing packages show as import errors in the log
 instead of being installed behind the developer's back); the packages are compared before and
 after and a change is reported. Onboarding is done through Home Assistant's own onboarding API
-for a local development user, and the steps that would set up integrations from the internet
-(weather, radio, text-to-speech) are marked done beforehand. The emulated stick is linked at
-``/dev/ttyUSB-im871a-emulator*`` when ``/dev`` is writable (root), where the integration's port
-list finds it like any serial port; otherwise the link is in the config folder and its path is
-printed.
+for a local development user on the first start of a config folder, and the steps that would
+set up integrations from the internet (weather, radio, text-to-speech) are marked done
+beforehand. Every start, the first and any later one on the same folder, is ready once that
+user can log in and Home Assistant reports itself running.
+
+The port comes from ``--port`` on every start: ``configuration.yaml`` reads it from the
+environment (``server_port: !env_var WMBUS_DEVELOP_PORT 8123``), so the committed
+configuration never pins it; a configuration that pins another port is refused with the fix.
+
+The emulated stick is linked at ``/dev/ttyUSB-im871a-emulator*`` when ``/dev`` is writable
+(root), where the integration's port list finds it like any serial port; otherwise the link is
+in the config folder and its path is printed.
 
 Ctrl-C, SIGINT and SIGTERM stop Home Assistant first (so it closes the port cleanly), then the
 emulator. Python installs these handlers itself, so ``kill -INT`` also works on an instance
@@ -24,21 +31,24 @@ The browser test (``tests/browser``) drives the same :class:`DevInstance` on a t
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 import contextlib
 from dataclasses import dataclass
 import json
 import os
 from pathlib import Path
 import signal
+import socket
 import subprocess
 import sys
 import time
 from types import FrameType
-from typing import IO, Final
+from typing import IO, Any, Final
 import urllib.error
+import urllib.parse
 import urllib.request
 
+from tools.emulator import add_simulation_arguments
 from tools.simulated_meters import (
     HEAT_ID,
     HEAT_KEY,
@@ -58,6 +68,14 @@ EMULATOR_START_TIMEOUT_S: Final = 60.0
 # need the internet and packages a development environment does not have.
 ONBOARDING_STEPS_SKIPPED: Final = ("core_config", "analytics", "integration")
 ONBOARDING_STORE_VERSION: Final = 4  # homeassistant.components.onboarding STORAGE_VERSION
+PORT_VARIABLE: Final = "WMBUS_DEVELOP_PORT"
+"""The environment variable ``configuration.yaml`` takes Home Assistant's HTTP port from."""
+# The frontend serves its manifest without a login, before and after onboarding: an answer
+# means Home Assistant's HTTP server is up. (/api/onboarding is no such probe: the
+# onboarding component registers no views once onboarding is done, so from the second start
+# of a config folder on it answers 404.)
+HTTP_PROBE_PATH: Final = "/manifest.json"
+POLL_INTERVAL_S: Final = 1.0
 
 
 @dataclass(frozen=True)
@@ -150,9 +168,27 @@ class DevInstance:
         """Home Assistant's process has not exited."""
         return self._hass is not None and self._hass.poll() is None
 
+    @property
+    def _hass_exited(self) -> str | None:
+        """Why waiting is pointless: Home Assistant's exit, or None while it runs."""
+        if self.hass_running:
+            return None
+        code = self._hass.returncode if self._hass is not None else None
+        return f"Home Assistant exited with code {code}"
+
     def start(self, timeout_s: float = START_TIMEOUT_S) -> None:
-        """Start both processes and onboard the user; raises DevelopmentError on failure."""
+        """Start both processes, onboard the user if needed, return once Home Assistant runs.
+
+        Raises DevelopmentError on failure.
+        """
+        deadline = time.monotonic() + timeout_s
         self._prepare_config()
+        if port_in_use(self.port):
+            # Home Assistant would start without its HTTP server and never become ready.
+            raise DevelopmentError(
+                f"port {self.port} is in use; choose another with --port (e.g. --port "
+                f"{self.port + 1})"
+            )
         self.packages_before = installed_packages(self.python)
         self._start_emulator()
         environment = dict(os.environ)
@@ -160,6 +196,7 @@ class DevInstance:
         environment["PYTHONPATH"] = os.pathsep.join(
             filter(None, [str(REPO_ROOT), environment.get("PYTHONPATH")])
         )
+        environment[PORT_VARIABLE] = str(self.port)
         command = [str(self.python), "-m", "homeassistant", "--config", str(self.config_dir)]
         self._hass = subprocess.Popen(
             [*command, "--skip-pip"],
@@ -170,8 +207,7 @@ class DevInstance:
             stderr=subprocess.STDOUT if self.hass_output is not None else None,
             process_group=0,  # Ctrl-C reaches this process only; it stops the others in order
         )
-        self._wait_for_http(timeout_s)
-        self._onboard()
+        wait_until_ready(self.url, self.user, deadline, lambda: self._hass_exited)
 
     def wait(self) -> int:
         """Block until Home Assistant exits; its exit code."""
@@ -203,10 +239,13 @@ class DevInstance:
         self.config_dir.mkdir(parents=True, exist_ok=True)
         configuration = self.config_dir / "configuration.yaml"
         if not configuration.exists():
-            template = CONFIG_TEMPLATE.read_text(encoding="utf-8")
-            configuration.write_text(
-                template.replace(f"server_port: {DEFAULT_PORT}", f"server_port: {self.port}"),
-                encoding="utf-8",
+            configuration.write_text(CONFIG_TEMPLATE.read_text(encoding="utf-8"), encoding="utf-8")
+        pinned = pinned_port(configuration.read_text(encoding="utf-8"))
+        if pinned is not None and pinned != self.port:
+            raise DevelopmentError(
+                f"{configuration} pins server_port {pinned}, so --port {self.port} cannot "
+                f"apply: write 'server_port: !env_var {PORT_VARIABLE} {DEFAULT_PORT}' there "
+                f"(as {CONFIG_TEMPLATE.relative_to(REPO_ROOT)} does)"
             )
         store = self.config_dir / ".storage" / "onboarding"
         if not store.exists():
@@ -237,46 +276,138 @@ class DevInstance:
                 raise DevelopmentError(f"the emulator did not create {self.link}")
             time.sleep(0.1)
 
-    def _wait_for_http(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if not self.hass_running:
-                assert self._hass is not None
-                raise DevelopmentError(f"Home Assistant exited with code {self._hass.returncode}")
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(f"{self.url}/api/onboarding", timeout=5) as answer,
-            ):
-                if answer.status == 200:
-                    return
-            if time.monotonic() > deadline:
-                raise DevelopmentError(f"Home Assistant did not answer on {self.url} in time")
-            time.sleep(1.0)
 
-    def _onboard(self) -> None:
-        with urllib.request.urlopen(f"{self.url}/api/onboarding", timeout=30) as answer:
-            steps = {step["step"]: step["done"] for step in json.load(answer)}
-        if steps.get("user", True):
-            return  # onboarded on an earlier start
-        request = urllib.request.Request(
-            f"{self.url}/api/onboarding/users",
-            data=json.dumps(
-                {
-                    "name": self.user.name,
-                    "username": self.user.username,
-                    "password": self.user.password,
-                    "client_id": f"{self.url}/",
-                    "language": "en",
-                }
-            ).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=60) as answer:
-                answer.read()
-        except urllib.error.HTTPError as err:
-            raise DevelopmentError(f"onboarding the development user failed: {err}") from None
+def port_in_use(port: int) -> bool:
+    """Whether something already accepts connections on 127.0.0.1:``port``."""
+    with socket.socket() as probe:
+        probe.settimeout(2.0)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def pinned_port(configuration: str) -> int | None:
+    """The literal ``server_port`` of a configuration.yaml, None if it takes it from elsewhere."""
+    for line in configuration.splitlines():
+        name, _, value = line.partition("#")[0].partition(":")
+        if name.strip() == "server_port" and value.strip().isdigit():
+            return int(value.strip())
+    return None
+
+
+def _http(
+    url: str,
+    *,
+    body: dict[str, Any] | None = None,
+    form: dict[str, str] | None = None,
+    token: str | None = None,
+    timeout_s: float = 30.0,
+) -> tuple[int | None, Any]:
+    """One request: (HTTP status, JSON answer or None); status None if nothing answered."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    elif form is not None:
+        data = urllib.parse.urlencode(form).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    request = urllib.request.Request(url, data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as answer:
+            status, text = answer.status, answer.read()
+    except urllib.error.HTTPError as err:
+        status, text = err.code, err.read()
+    except OSError:
+        return None, None
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, None
+
+
+def wait_until_ready(
+    url: str, user: DevUser, deadline: float, gone: Callable[[], str | None] = lambda: None
+) -> None:
+    """Wait for Home Assistant at ``url``: HTTP up, user onboarded, login works, core running.
+
+    The same steps on every start of a config folder: onboarding happens only while Home
+    Assistant offers it. ``gone`` says why waiting is pointless (the process exited).
+    Raises DevelopmentError on failure or at ``deadline`` (a ``time.monotonic`` value).
+    """
+
+    def poll(what: str, probe: Callable[[], bool]) -> None:
+        while not probe():
+            if (reason := gone()) is not None:
+                raise DevelopmentError(reason)
+            if time.monotonic() > deadline:
+                raise DevelopmentError(f"Home Assistant on {url}: {what} did not happen in time")
+            time.sleep(POLL_INTERVAL_S)
+
+    poll("its HTTP server answering", lambda: _http(f"{url}{HTTP_PROBE_PATH}")[0] == 200)
+    status, steps = _http(f"{url}/api/onboarding")
+    if status == 200 and isinstance(steps, list):
+        if not {step["step"]: step["done"] for step in steps}.get("user", True):
+            _onboard_user(url, user)
+    elif status != 404:  # 404: onboarded on an earlier start, no onboarding views any more
+        raise DevelopmentError(f"{url}/api/onboarding answered {status}")
+    token = _access_token(url, user)
+
+    def running() -> bool:
+        status, config = _http(f"{url}/api/config", token=token)
+        return status == 200 and isinstance(config, dict) and config.get("state") == "RUNNING"
+
+    poll("starting up (core state RUNNING)", running)
+
+
+def _onboard_user(url: str, user: DevUser) -> None:
+    status, answer = _http(
+        f"{url}/api/onboarding/users",
+        body={
+            "name": user.name,
+            "username": user.username,
+            "password": user.password,
+            "client_id": f"{url}/",
+            "language": "en",
+        },
+        timeout_s=60.0,
+    )
+    if status != 200:
+        raise DevelopmentError(f"onboarding the development user failed: {status} {answer}")
+
+
+def _access_token(url: str, user: DevUser) -> str:
+    """Log in as the printed user through Home Assistant's login flow: the login must work."""
+    client_id = f"{url}/"
+    refused = DevelopmentError(
+        f"the login {user.username!r} / {user.password!r} does not work on this config folder "
+        "(made by something else?); remove its .storage folder to start over"
+    )
+    _status, flow = _http(
+        f"{url}/auth/login_flow",
+        body={
+            "client_id": client_id,
+            "handler": ["homeassistant", None],
+            "redirect_uri": client_id,
+        },
+    )
+    if not isinstance(flow, dict) or "flow_id" not in flow:
+        raise DevelopmentError(f"Home Assistant's login flow did not start: {flow}")
+    _status, result = _http(
+        f"{url}/auth/login_flow/{flow['flow_id']}",
+        body={"client_id": client_id, "username": user.username, "password": user.password},
+    )
+    if not isinstance(result, dict) or result.get("type") != "create_entry":
+        raise refused
+    _status, tokens = _http(
+        f"{url}/auth/token",
+        form={
+            "grant_type": "authorization_code",
+            "code": str(result["result"]),
+            "client_id": client_id,
+        },
+    )
+    if not isinstance(tokens, dict) or "access_token" not in tokens:
+        raise refused
+    return str(tokens["access_token"])
 
 
 @contextlib.contextmanager
@@ -324,10 +455,38 @@ def _banner(instance: DevInstance, emulator_args: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def emulator_options_help() -> str:
+    """The emulator's options as its own ``--help`` lists them, for ``scripts/develop --help``.
+
+    Every option develop does not know goes to the emulator unchanged, so its help must show
+    them too (they are read from the emulator's parser: one list, never out of date).
+    """
+    emulator = argparse.ArgumentParser(prog="python -m tools.emulator", add_help=False)
+    add_simulation_arguments(emulator)
+    listing = emulator.format_help().split("\n\n", 1)[1]  # drop the usage line
+    _heading, _, options = listing.partition("\n")
+    return "emulator options (passed on to python -m tools.emulator):\n" + options
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/develop", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", type=Path, default=REPO_ROOT / "config")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser = argparse.ArgumentParser(
+        prog="scripts/develop",
+        description=__doc__.split("\n\n")[0],
+        epilog=emulator_options_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=REPO_ROOT / "config",
+        help="Home Assistant's config folder, kept between runs (default: ./config)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"HTTP port on 127.0.0.1, on every run (default: {DEFAULT_PORT})",
+    )
     parser.add_argument("--link", type=Path, help="the emulated stick's port (default: listed)")
     args, emulator_args = parser.parse_known_args(argv)
     link = args.link or emulator_link() or args.config / "ttyIM871A-emulator"

@@ -64,11 +64,20 @@ _LOGGER = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line's options (``scripts/develop --help`` lists them too)."""
+    """The command line's options."""
     parser = argparse.ArgumentParser(
         prog="python -m tools.emulator", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--link", required=True, help="path of the symlink to the pty")
+    add_simulation_arguments(parser)
+    return parser
+
+
+def add_simulation_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that choose the radio and what it hears, all but ``--link``.
+
+    ``scripts/develop`` hands these through and lists them in its own ``--help``.
+    """
     parser.add_argument(
         "--radio", choices=sorted(EMULATORS), default="im871a", help="the radio to emulate"
     )
@@ -135,12 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="CUL: telegram lines without LQI and RSSI",
     )
     parser.add_argument("--once", action="store_true", help="replay the file once, not forever")
-    parser.add_argument("--garbage-every", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--garbage-every", type=int, default=0, metavar="N", help="16 random bytes every N frames"
+    )
     parser.add_argument("--unplug-seconds", type=float, default=3.0, help="SIGUSR1 unplug time")
     parser.add_argument("--flip-bits", type=int, default=3, help="bits SIGUSR2 flips")
     parser.add_argument("--seconds", type=float, help="stop after this long")
     parser.add_argument("-v", "--verbose", action="store_true")
-    return parser
 
 
 def _parse_args(argv: Iterable[str] | None) -> argparse.Namespace:

@@ -1,6 +1,7 @@
 """Meters that the iM871A emulator's radio hears: they build telegrams as the real ones do.
 
-The telegrams are made from the standards (PROTOCOL.md sections 2 to 5), with their own small
+The telegrams are made from the standards (EN 13757-4 link and extended link layers, EN 13757-3
+records, OMS Volume 2 security mode 5), with their own small
 CRC and AES code rather than the integration's, so decoding them in tests checks the decoder
 against an independent encoder. An :class:`OmniPower` set to a real capture's counters and
 values sends that capture byte for byte (``tests/protocol/test_simulated_meters.py``).
@@ -23,8 +24,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 OMNIPOWER_ID: Final = "32666857"
 OMNIPOWER_KEY: Final = bytes.fromhex("9A25139E3244CC2E391A8EF6B915B697")  # seed's test meter
-OMNIPOWER_INTERVAL_S: Final = 15.0  # 4 telegrams per SN minute (PROTOCOL.md 3.3)
-# The seed's meter module counts SN minutes from about this moment (PROTOCOL.md 3.3).
+OMNIPOWER_INTERVAL_S: Final = 15.0  # 4 telegrams per SN minute, as the real captures show
+# The seed's meter module counts SN minutes from about this moment (EN 13757-4 ELL, CI 8Dh SN).
 OMNIPOWER_COMMISSIONED_AT: Final = 1601596800.0  # 2020-10-02 00:00 UTC
 AVERAGE_HOME_LOAD_W: Final = 350.0  # about 3 MWh a year
 
@@ -53,7 +54,8 @@ DEVICE_TYPE_HEAT: Final = 0x04
 SECURITY_MODE_5: Final = 5
 IDLE_FILLER: Final = 0x2F
 
-# OmniPower's record headers (DIF VIF [VIFE]) in record order: A+, A-, P+, P- (PROTOCOL.md 5.4).
+# OmniPower's record headers (DIF VIF [VIFE]) in order: A+, A-, P+, P- (wmbusmeters
+# src/driver_omnipower.cc).
 OMNIPOWER_RECORD_HEADERS: Final = (b"\x04\x04", b"\x04\x84\x3c", b"\x04\x2b", b"\x04\xab\x3c")
 
 
@@ -112,7 +114,7 @@ def bcd(value: int, size: int) -> bytes:
 
 
 def aes_ctr(key: bytes, counter_block: bytes, data: bytes) -> bytes:
-    """AES-128-CTR with the whole 16-byte block as a big-endian counter (PROTOCOL.md 3.4)."""
+    """AES-128-CTR, the whole 16-byte block a big-endian counter (EN 13757-4 ELL, ENC=1)."""
     encryptor = Cipher(algorithms.AES(key), modes.CTR(counter_block)).encryptor()
     return encryptor.update(data) + encryptor.finalize()
 
@@ -201,9 +203,10 @@ class HouseholdLoad:
 class OmniPower:
     """A Kamstrup OmniPower: ELL AES-CTR, one long frame (CI 78) then seven compact ones (79).
 
-    Counters follow the real meter (PROTOCOL.md 3.3, 6): ACC + 1 per telegram, a long frame
-    when ACC is 4 mod 8, SN session 0..3 then the minute counter + 1. Energy is metered from
-    the load's power over the time between telegrams and sent in 10 Wh steps, so it only rises.
+    Counters follow the real meter's captures (EN 13757-4 ELL: ACC and SN): ACC + 1 per
+    telegram, a long frame when ACC is 4 mod 8, SN session 0..3 then the minute counter + 1.
+    Energy is metered from the load's power over the time between telegrams and sent in 10 Wh
+    steps, so it only rises.
 
     ``wrong_key_every``: every n-th telegram is encrypted with another key, as a meter
     re-keyed by its grid operator would look (0: never).
@@ -322,7 +325,8 @@ def oms_mode5_telegram(
     """A telegram of an OMS meter: short TPL header (CI 7A), security mode 5 (AES-CBC).
 
     The plaintext starts with 2F 2F (the receiver's check) and is filled up to whole blocks
-    with 2F idle fillers; the IV is M, A and the access number 8 times (PROTOCOL.md 4.4).
+    with 2F idle fillers; the IV is M, A and the access number 8 times (OMS Volume 2, security
+    mode 5).
     """
     plaintext = bytes((IDLE_FILLER, IDLE_FILLER)) + records
     plaintext += bytes((IDLE_FILLER,)) * (-len(plaintext) % 16)

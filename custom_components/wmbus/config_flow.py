@@ -70,6 +70,7 @@ from .gateway import (
 from .ha_compat import SerialPortCandidate, async_serial_port_candidates, vol
 from .meter_texts import MeterTexts
 from .protocol.frame import MeterAddress, normalize_meter_id
+from .protocol.meters import heard_profile
 from .protocol.radios import (
     NoRadioFound,
     RadioError,
@@ -85,9 +86,6 @@ if TYPE_CHECKING:
     from .gateway import Gateway, HeardMeter
 
 _LOGGER = logging.getLogger(__name__)
-
-# The heard list offers the most recently heard meters first, at most this many.
-HEARD_LIST_LENGTH: Final = 50
 
 
 def _port_options(candidates: list[SerialPortCandidate]) -> list[SelectOptionDict]:
@@ -438,28 +436,47 @@ def _topic_level_ok(text: str) -> bool:
 # The key field shows dots, never the key being typed.
 KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
+# The heard list's marks, explained in the form's description (which the frontend shows in the
+# user's language; an option's label is the same text for every user). Plain characters, not
+# lock emoji: a browser without an emoji font (Debian's headless Chromium) shows those as boxes.
+NEEDS_KEY_MARK: Final = "AES"
+IN_CLEAR_MARK: Final = "∅"
 
-class HeardLabels(MeterTexts):
-    """The heard list's words in the user's language (selector.heard_meter / selector.medium)."""
 
-    def label(self, heard: HeardMeter, needs_key: bool | None, now: datetime) -> str:
-        """One line of the heard list: what, who made it, key or not, signal, when."""
-        header = heard.header
-        parts = [f"{header.meter_id} · {manufacturer_name(header.manufacturer)}"]
-        parts[0] += f" {self.medium(header.device_type)}"
-        if needs_key is not None:
-            key = "needs_key" if needs_key else "no_key"
-            parts.append(self.text(f"heard_meter.options.{key}", key.replace("_", " ")))
-        if heard.rssi_dbm is not None:
-            parts.append(f"{heard.rssi_dbm:.0f} dBm")
-        age_s = max(0, int((now - heard.last_heard).total_seconds()))
-        if age_s < 120:
-            template = self.text("heard_meter.options.heard_seconds_ago", "heard {age} s ago")
-            parts.append(template.replace("{age}", str(age_s)))
-        else:
-            template = self.text("heard_meter.options.heard_minutes_ago", "heard {age} min ago")
-            parts.append(template.replace("{age}", str(age_s // 60)))
-        return " · ".join(parts)
+def heard_label(rank: int, heard: HeardMeter, needs_key: bool | None, now: datetime) -> str:
+    """One row of the heard list, without words of any language.
+
+    A subentry flow does not know the user's language (its context has none, and
+    ``hass.config.language`` is the system's): only the frontend translates, and only the
+    form's texts and options whose value is a translation key. So a row is made of what
+    reads the same in every language: its place, the id, the meter type's name from its
+    profile (a product name) or else maker and EN 13757-3 device type code, a key mark, the
+    signal and the age in SI units; the description explains them. The place comes first
+    because newer frontends sort a searchable list by label (numbers numerically): so the
+    most recently heard meter stays on top.
+    """
+    header = heard.header
+    profile = heard_profile(header.address)
+    kind = (
+        profile.model
+        if profile is not None
+        else f"{manufacturer_name(header.manufacturer)} {header.device_type:02X}h"
+    )
+    parts = [f"{rank}. {header.meter_id}", kind]
+    if needs_key is not None:
+        parts.append(NEEDS_KEY_MARK if needs_key else IN_CLEAR_MARK)
+    if heard.rssi_dbm is not None:
+        parts.append(f"{heard.rssi_dbm:.0f} dBm")
+    age_s = max(0, int((now - heard.last_heard).total_seconds()))
+    if age_s < 120:
+        parts.append(f"{age_s} s")
+    elif age_s < 120 * 60:
+        parts.append(f"{age_s // 60} min")
+    elif age_s < 48 * 3600:
+        parts.append(f"{age_s // 3600} h")
+    else:
+        parts.append(f"{age_s // 86400} d")
+    return " · ".join(parts)
 
 
 class MeterSubentryFlow(ConfigSubentryFlow):
@@ -501,45 +518,51 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         return False
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Choose a heard meter or type its 8-digit id."""
+        """Choose a heard meter or type its 8-digit id.
+
+        Nothing is chosen for the user: the field has no default (a required select would
+        make the frontend pick the list's first meter), and submitting it empty says so.
+        """
         errors: dict[str, str] = {}
         if user_input is not None:
-            choice = str(user_input[CONF_METER_ID])
+            choice = str(user_input.get(CONF_METER_ID) or "").strip()
             address = self._heard_choices.get(choice)
-            try:
-                meter_id = (
-                    address.meter_id
-                    if address is not None
-                    else normalize_meter_id(choice.split("·", maxsplit=1)[0].strip())
-                )
-            except ValueError:
-                errors[CONF_METER_ID] = "invalid_meter_id"
+            if not choice:
+                errors[CONF_METER_ID] = "meter_required"
             else:
-                if self._taken(meter_id, address):
-                    errors[CONF_METER_ID] = "already_configured"
+                try:
+                    meter_id = address.meter_id if address is not None else _typed_meter_id(choice)
+                except ValueError:
+                    errors[CONF_METER_ID] = "invalid_meter_id"
                 else:
-                    self._meter_id = meter_id
-                    self._address = address
-                    return await self.async_step_key()
+                    if self._taken(meter_id, address):
+                        errors[CONF_METER_ID] = "already_configured"
+                    else:
+                        self._meter_id = meter_id
+                        self._address = address
+                        return await self.async_step_key()
         gateway = self._gateway()
-        labels = await HeardLabels.load(self.hass)
         now = dt_util.utcnow()
+        # Every heard meter not set up yet (the gateway remembers the most recent
+        # HEARD_METERS_LIMIT), so none is out of reach; the picker searches as one types.
         offered = [
             h
-            for h in (gateway.unconfigured_heard() if gateway else [])[:HEARD_LIST_LENGTH]
+            for h in (gateway.unconfigured_heard() if gateway else [])
             if not self._taken(h.header.meter_id, h.header.address)
         ]
         self._heard_choices = _heard_choices(offered)
         heard = [
             SelectOptionDict(
                 value=value,
-                label=labels.label(h, gateway.needs_key(h) if gateway else None, now),
+                label=heard_label(rank, h, gateway.needs_key(h) if gateway else None, now),
             )
-            for (value, _address), h in zip(self._heard_choices.items(), offered, strict=True)
+            for rank, ((value, _address), h) in enumerate(
+                zip(self._heard_choices.items(), offered, strict=True), start=1
+            )
         ]
         schema = vol.Schema(
             {
-                vol.Required(
+                vol.Optional(
                     CONF_METER_ID, default=(user_input or {}).get(CONF_METER_ID, vol.UNDEFINED)
                 ): SelectSelector(
                     SelectSelectorConfig(
@@ -552,7 +575,12 @@ class MeterSubentryFlow(ConfigSubentryFlow):
             step_id="user",
             data_schema=schema,
             errors=errors,
-            description_placeholders={"heard": str(len(heard))},
+            description_placeholders={
+                "listed": str(len(heard)),
+                "heard": str(len(gateway.heard) if gateway else 0),
+                "needs_key": NEEDS_KEY_MARK,
+                "in_clear": IN_CLEAR_MARK,
+            },
         )
 
     async def async_step_key(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
@@ -589,7 +617,9 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         needs_key = self._needs_key(self._address or self._meter_id)
         schema = vol.Schema(
             {
-                (vol.Required if needs_key else vol.Optional)(CONF_AES_KEY): KEY_SELECTOR,
+                # Optional even for a meter that encrypts: an empty key is answered with
+                # "key_required" in words, never with a bare "required" marker.
+                vol.Optional(CONF_AES_KEY): KEY_SELECTOR,
                 vol.Optional(
                     CONF_NAME,
                     default=(user_input or {}).get(CONF_NAME, await self._default_name()),
@@ -687,6 +717,13 @@ class MeterSubentryFlow(ConfigSubentryFlow):
             if verdict is False:
                 return "", {CONF_AES_KEY: "invalid_key"}
         return key.hex().upper(), {}
+
+
+def _typed_meter_id(text: str) -> str:
+    """The id in what the user typed: the digits, or a row of the list copied whole."""
+    first = text.split("·", maxsplit=1)[0].strip()
+    rank, dot, rest = first.partition(". ")
+    return normalize_meter_id(rest if dot and rank.isdigit() else first)
 
 
 def _heard_choices(offered: list[HeardMeter]) -> dict[str, MeterAddress]:

@@ -1,9 +1,9 @@
-"""Words for meters in the user's language: their media, device models and default names.
+"""Words for meters in Home Assistant's language: their device models and default names.
 
 Home Assistant translates entity names, not a device's model or the name a flow suggests:
 those are plain strings the integration writes. So the integration picks them itself from its
-translations (``selector.medium``, ``selector.meter_type``, ``selector.meter_name`` in
-strings.json), in Home Assistant's language, as it does for the heard list.
+translations (``selector.meter_type``, ``selector.meter_name`` in strings.json), in Home
+Assistant's language.
 
 A product name stays as its maker spells it ("Kamstrup OmniPower", "Sensus iPERL"); what is a
 description ("Diehl water meter", a meter without a profile: "Kamstrup electricity meter")
@@ -20,10 +20,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.translation import async_get_translations
 
 from .const import DOMAIN
-from .protocol.frame import device_type_name
 
-# Media (the link header's device type) with a translation under selector.medium and
-# selector.meter_type; other codes are shown with the protocol's English name.
+# Media (the link header's device type) with a translation under selector.meter_type.
 MEDIA: Final[Mapping[int, str]] = {
     0x00: "other",
     0x01: "oil",
@@ -80,13 +78,6 @@ class MeterTexts:
     def text(self, key: str, default: str) -> str:
         """``selector.<key>`` of this integration."""
         return self._texts.get(f"component.{DOMAIN}.selector.{key}", default)
-
-    def medium(self, device_type: int) -> str:
-        """A meter's medium in words, e.g. "cold water"."""
-        slug = MEDIA.get(device_type)
-        if slug is None:
-            return device_type_name(device_type)
-        return self.text(f"medium.options.{slug}", slug.replace("_", " "))
 
     def meter_type(self, slug: str) -> str:
         """What kind of meter, as said after its maker: "water meter", "Wasserzähler"."""

@@ -1,7 +1,11 @@
-"""``scripts/develop``'s runner stops cleanly on SIGINT and SIGTERM, also from the background.
+"""``scripts/develop``'s runner: stops cleanly on signals, and is ready again on a second run.
 
 A background job of a non-interactive shell starts with SIGINT ignored; the runner must stop
 all the same, Home Assistant first, then the emulator, leaving no process and no port link.
+
+The configuration stays for the next run (README), so a second run on the same folder, where
+onboarding is done, must become ready too, on the port given with ``--port`` although the
+folder holds the committed ``configuration.yaml`` (as on a fresh clone).
 """
 
 from __future__ import annotations
@@ -9,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 import os
 from pathlib import Path
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 
 import pytest
@@ -100,3 +106,65 @@ def test_develop_stops_on_signal_even_with_sigint_ignored(
     rest = process.stdout.read()
     assert "stopping Home Assistant and the emulator" in rest
     assert "the environment changed" not in rest
+
+
+def _banner_or_fail(process: subprocess.Popen[str], timeout_s: float) -> str:
+    """Read the runner's output until its banner; drain the rest in the background.
+
+    Home Assistant writes its log to the same pipe, so the pipe must keep being read.
+    """
+    assert process.stdout is not None
+    stdout = process.stdout
+    banner: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        for line in stdout:
+            if not ready.is_set():
+                banner.append(line)
+                if "Ctrl-C" in line:
+                    ready.set()
+        ready.set()  # the process ended
+
+    threading.Thread(target=read, daemon=True).start()
+    ready.wait(timeout_s)
+    text = "".join(banner)
+    assert "Home Assistant is ready" in text, f"no banner within {timeout_s} s:\n{text[-3000:]}"
+    return text
+
+
+def test_develop_is_ready_again_on_a_second_run_on_the_given_port(tmp_path: Path) -> None:
+    port = _free_port()
+    assert port != 8123
+    config = tmp_path / "config"
+    config.mkdir()
+    shutil.copy(REPO / "config" / "configuration.yaml", config / "configuration.yaml")
+    link = emulator_link(f"develop-{port}") or tmp_path / "ttyIM871A-emulator"
+    arguments = ["--config", str(config), "--port", str(port), "--link", str(link)]
+    for run in ("first", "second"):
+        with (tmp_path / f"develop-{run}.err").open("w") as errors:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tools.develop", *arguments],
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                text=True,
+            )
+            try:
+                banner = _banner_or_fail(process, READY_TIMEOUT_S)
+                assert f"http://127.0.0.1:{port}" in banner, run
+                url = f"http://127.0.0.1:{port}/manifest.json"
+                with urllib.request.urlopen(url, timeout=30) as answer:
+                    assert answer.status == 200, run
+                os.kill(process.pid, signal.SIGINT)
+                assert process.wait(STOP_TIMEOUT_S) == 0, run
+            finally:
+                if process.poll() is None:  # failed early: let the runner stop its children
+                    process.send_signal(signal.SIGINT)
+                    try:
+                        process.wait(STOP_TIMEOUT_S)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+                        process.wait()
+    # Onboarded on the first run, so the second one found no onboarding to do.
+    assert (config / ".storage" / "auth").exists()

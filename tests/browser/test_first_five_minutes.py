@@ -59,6 +59,7 @@ STATISTICS_WAIT_MS = 420_000  # the recorder compiles statistics every 5 minutes
 HEARD_ATTEMPTS = 20  # times 5 s: enough for a meter that sends every few seconds
 DIALOG_ATTEMPTS = 3  # a click that a re-render moved away is tried again
 WRONG_KEY = "00112233445566778899AABBCCDDEEFF"
+NOTHING_CHOSEN = "Choose a meter from the list, or type its 8-digit serial number."
 
 if not CHROMIUM.exists():
     message = (
@@ -202,13 +203,21 @@ def _open_statistic_picker(page: Page, button: str) -> None:
     pytest.fail(f'"{button}" never opened its dialog')
 
 
-def _open_add_meter_until_heard(page: Page) -> Locator:
-    """Open "Add meter" and its meter list; the option of the meter once it has been heard."""
-    heard = page.get_by_text(f"{OMNIPOWER_ID} · KAM")
-    for _ in range(HEARD_ATTEMPTS):
+def _open_add_meter_until_heard(page: Page, steps: Steps) -> Locator:
+    """Open "Add meter" and its meter list; the option of the meter once it has been heard.
+
+    The first time, Submit is pressed before anything is chosen: nothing is pre-selected, so
+    the form must say that a meter is to be chosen.
+    """
+    heard = page.get_by_text(f"{OMNIPOWER_ID} · Kamstrup OmniPower")
+    for attempt in range(HEARD_ATTEMPTS):
         page.get_by_role("button", name="Add meter").click()
         meter_field = page.get_by_label("Meter", exact=True).first
         expect(meter_field).to_be_visible()
+        if attempt == 0:
+            page.get_by_role("button", name="Submit").click()
+            expect(page.get_by_text(NOTHING_CHOSEN)).to_be_visible()
+            steps.shot("nothing-chosen")
         meter_field.click()
         try:
             expect(heard).to_be_visible(timeout=5000)
@@ -277,7 +286,7 @@ def walk_through(page: Page, instance: DevInstance, steps: Steps, status_file: P
     # Add meter 32666857 from the heard list: the list is made when the form opens, so reopen
     # it until the stick has heard the meter (the meter sends every few seconds).
     page.goto(f"{instance.url}/config/integrations/integration/wmbus")
-    heard = _open_add_meter_until_heard(page)
+    heard = _open_add_meter_until_heard(page, steps)
     steps.shot("heard-meter")
     heard.click()
     page.get_by_role("button", name="Submit").click()

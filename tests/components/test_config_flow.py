@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+import re
 from unittest.mock import patch
 
 from homeassistant.components import usb
@@ -40,6 +41,7 @@ from custom_components.wmbus.const import (
     ORIGIN_USER,
     SUBENTRY_METER,
 )
+from custom_components.wmbus.ha_compat import vol
 from custom_components.wmbus.protocol.radios import im871a as hci, radio_kinds
 from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, state, wait_for
 from tests.conftest import corpus_vectors
@@ -426,12 +428,18 @@ async def _heard_options(hass: HomeAssistant, entry: MockConfigEntry) -> dict[st
     return {option["value"]: option["label"] for option in options}
 
 
-async def test_heard_list_says_what_each_meter_is_in_words(
+def _natural_order(label: str) -> list[object]:
+    """How newer frontends sort a searchable list: by label, numbers compared as numbers."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", label)]
+
+
+async def test_heard_list_names_each_meter_without_words_of_one_language(
     hass: HomeAssistant,
     setup_entry: MockConfigEntry,
     emulator: Im871aEmulator,
     captures: list[bytes],
 ) -> None:
+    """A flow cannot know the user's language: the rows read the same in every language."""
     hass.config_entries.async_remove_subentry(setup_entry, next(iter(setup_entry.subentries)))
     await hass.async_block_till_done()
     gateway = setup_entry.runtime_data
@@ -440,18 +448,92 @@ async def test_heard_list_says_what_each_meter_is_in_words(
     await wait_for(hass, lambda: {METER_ID, IPERL_ID} <= {a.meter_id for a in gateway.heard})
     labels = await _heard_options(hass, setup_entry)
     assert list(labels) == [IPERL_ID, METER_ID]  # most recently heard first
-    assert (
-        labels[METER_ID]
-        == f"{METER_ID} · Kamstrup electricity · needs a key · -60 dBm · "
-        + (labels[METER_ID].rsplit(" · ", 1)[1])
-    )
-    assert labels[METER_ID].rsplit(" · ", 1)[1].startswith("heard ")
-    assert labels[IPERL_ID].startswith(f"{IPERL_ID} · Sensus water · sends in clear, no key · ")
+    omnipower = rf"2\. {METER_ID} · Kamstrup OmniPower · AES · -60 dBm · \d+ s"
+    assert re.fullmatch(omnipower, labels[METER_ID])
+    assert re.fullmatch(rf"1\. {IPERL_ID} · Sensus iPERL · ∅ · -60 dBm · \d+ s", labels[IPERL_ID])
 
-    hass.config.language = "da"
+    hass.config.language = "da"  # the system's language, not necessarily the user's
+    assert list((await _heard_options(hass, setup_entry)).values()) == list(labels.values())
+
+
+async def test_heard_list_names_meters_by_their_profile_not_the_medium_table(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator
+) -> None:
+    """Diehl and Techem put their own device types in the header ("oil", "reserved 0x80")."""
+    gateway = setup_entry.runtime_data
+    izar_ids = {"21242472": "izarv2-01", "66290778": "izarv2-02"}  # SAP 01h, DME 66h
+    techem_id = "11776622"  # TCH 80h, a heat cost allocator
+    for vector in (*izar_ids.values(), "fhkvdataiii-01"):
+        emulator.send_telegram(_corpus_telegram(vector))
+    await wait_for(hass, lambda: {*izar_ids, techem_id} <= {a.meter_id for a in gateway.heard})
+
     labels = await _heard_options(hass, setup_entry)
-    assert labels[METER_ID].startswith(f"{METER_ID} · Kamstrup el · kræver nøgle · -60 dBm · hørt")
-    assert " · Sensus vand · sender ukrypteret, ingen nøgle · " in labels[IPERL_ID]
+
+    for meter_id in izar_ids:
+        assert labels[meter_id].split(" · ")[1] == "Diehl IZAR"
+    assert labels[techem_id].split(" · ")[1] == "Techem FHKV data III"
+    assert not any(word in " ".join(labels.values()) for word in ("oil", "reserved", "breaker"))
+
+
+async def test_heard_list_offers_every_heard_meter_most_recent_first(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator
+) -> None:
+    """More meters than the old limit of 50: all are there, and the form says how many."""
+    gateway = setup_entry.runtime_data
+    template = bytearray(_corpus_telegram("iperl-01"))
+    sent = []
+    for number in range(60):
+        template[4:8] = bytes.fromhex(f"{number + 10000000:08d}")[::-1]  # the id, LSB first
+        emulator.send_telegram(bytes(template))
+        sent.append(f"{number + 10000000:08d}")
+    await wait_for(hass, lambda: len(gateway.heard) >= 60, timeout_s=30)
+
+    result = await _start_meter_flow(hass, setup_entry)
+
+    assert result["data_schema"] is not None
+    options = result["data_schema"].schema[CONF_METER_ID].config["options"]
+    assert [option["value"] for option in options] == sent[::-1]
+    # Newer frontends sort the list by label: the place in front keeps the order.
+    labels = [option["label"] for option in options]
+    assert sorted(labels, key=_natural_order) == labels
+    placeholders = result["description_placeholders"]
+    assert placeholders is not None
+    assert placeholders["listed"] == "60"
+    assert placeholders["heard"] == str(len(gateway.heard))
+
+
+async def test_add_meter_chooses_nothing_for_the_user(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+) -> None:
+    """A required select makes the frontend pick its first option: the field is optional."""
+    gateway = setup_entry.runtime_data
+    emulator.send_telegram(_corpus_telegram("iperl-01"))
+    await wait_for(hass, lambda: gateway.heard_as(IPERL_ID))
+
+    result = await _start_meter_flow(hass, setup_entry)
+    assert result["data_schema"] is not None
+    (field,) = result["data_schema"].schema
+    assert field == CONF_METER_ID
+    assert isinstance(field, vol.Optional)
+    assert field.default is vol.UNDEFINED
+
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_METER_ID: "meter_required"}
+    assert not [s for s in setup_entry.subentries.values() if s.unique_id == IPERL_ID]
+
+
+async def test_a_row_of_the_list_typed_whole_is_its_meter(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    result = await _start_meter_flow(hass, setup_entry)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_METER_ID: "3. 12345678 · Sensus 07h · -70 dBm · 5 s"}
+    )
+    assert result["step_id"] == "key"
 
 
 async def test_a_meter_that_sends_in_clear_is_added_without_a_key(
@@ -496,6 +578,9 @@ async def test_a_heard_meter_that_encrypts_needs_its_key(
     assert result["data_schema"] is not None
     key_selector = result["data_schema"].schema[CONF_AES_KEY]
     assert key_selector.config["type"] == "password"  # what is typed is not shown
+    # Not marked required: an empty key gets the words below, not a bare "required".
+    (key_field,) = (field for field in result["data_schema"].schema if field == CONF_AES_KEY)
+    assert isinstance(key_field, vol.Optional)
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {CONF_AES_KEY: "  ", CONF_NAME: "Hus"}
     )

@@ -307,8 +307,9 @@ async def test_two_heard_meters_with_the_same_digits_are_two_rows(
     options = result["data_schema"].schema[CONF_METER_ID].config["options"]
     labels = {option["value"]: option["label"] for option in options}
     assert list(labels) == [str(NEIGHBOUR), str(OMNIPOWER)]  # most recently heard first
-    assert labels[str(NEIGHBOUR)].startswith(f"{METER_ID} · Zenner water · ")
-    assert labels[str(OMNIPOWER)].startswith(f"{METER_ID} · Kamstrup electricity · ")
+    # No profile knows the neighbour's meter: maker and device type code (07h: water).
+    assert labels[str(NEIGHBOUR)].startswith(f"1. {METER_ID} · Zenner 07h · ")
+    assert labels[str(OMNIPOWER)].startswith(f"2. {METER_ID} · Kamstrup OmniPower · ")
 
     # The neighbour's row: the user's key is tried on the neighbour's telegram only.
     result = await hass.config_entries.subentries.async_configure(

@@ -80,6 +80,26 @@ def select_profile(address: AddressFacts, signature: int | None) -> MeterProfile
     return GENERIC
 
 
+def heard_profile(address: AddressFacts) -> MeterProfile | None:
+    """The meter type a link header alone points to (for the heard list); None if unsure.
+
+    Before its key is given a meter shows nothing but its link header, and several makers
+    put their own device types there (Diehl's IZAR sends its version and type inside the id,
+    Techem numbers its media itself), which EN 13757-3's medium table reads as "oil" or
+    "reserved": the profiles' detection knows these meters. A profile that detects by record
+    set counts when it is the only meter type with that address.
+    """
+    profile = select_profile(address, None)
+    if profile is not GENERIC:
+        return profile
+    candidates = [
+        candidate
+        for candidate in _BY_MANUFACTURER.get(address.manufacturer, ())
+        if any(detection.matches(address) for detection in candidate.detect)
+    ]
+    return candidates[0] if len({c.model for c in candidates}) == 1 else None
+
+
 __all__ = [
     "ERROR_FLAGS",
     "FIELD_ROLES",
@@ -101,6 +121,7 @@ __all__ = [
     "display_for_record",
     "field_values",
     "header_key",
+    "heard_profile",
     "medium_name",
     "mvt",
     "record_key",
