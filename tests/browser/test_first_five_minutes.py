@@ -304,7 +304,8 @@ def walk_through(page: Page, instance: DevInstance, steps: Steps, status_file: P
     steps.shot("wrong-key")
     key_field.fill(OMNIPOWER_KEY.hex().upper())
     page.get_by_role("button", name="Submit").click()
-    expect(page.get_by_text(f"Created configuration for Electricity meter {OMNIPOWER_ID}.")).to_be_visible()
+    created = f"Created configuration for Electricity meter {OMNIPOWER_ID}."
+    expect(page.get_by_text(created)).to_be_visible()
     page.get_by_role("button", name="Finish").click()
 
     # The meter's device page shows what the simulated meter sends.
