@@ -84,8 +84,9 @@ _CHUNK_CHIPS: Final = 8  # energy is measured in chunks of this many chips
 _MIN_BURST_CHIPS: Final = 96  # shorter stretches of energy cannot hold a frame
 _ENERGY_THRESHOLD_DB: Final = 2.5  # chunk power over the noise floor that counts as energy
 _CORRELATION_THRESHOLD: Final = 0.5  # normalised template correlation worth a closer look
-_NOISE_HISTORY_CHUNKS: Final = 4096
-_NOISE_PERCENTILE: Final = 10.0
+_NOISE_HISTORY_CHUNKS: Final = 16384  # 1.3 s at 12 500 chunks a second
+_NOISE_PERCENTILE: Final = 5.0
+_NOISE_UPDATE_CHUNKS: Final = 512  # the floor is worked out again every 40 ms of samples
 _CHANNEL_CUTOFF_HZ: Final = 110e3  # Carson: deviation 50 kHz + chip rate 100 kHz / 2 ... rounded
 _CHANNEL_TAPS: Final = 15
 _MIXER_BLOCK: Final = 8192  # decimated samples per precomputed oscillator block
@@ -196,7 +197,7 @@ def _bits_to_bytes(chips: NDArray[np.uint8]) -> bytes:
     return np.packbits(chips[: n * 8]).tobytes()
 
 
-def _three_of_six(chips: NDArray[np.uint8]) -> tuple[bytes, bool]:
+def three_of_six_decode(chips: NDArray[np.uint8]) -> tuple[bytes, bool]:
     """3-out-of-6 chips (12 a byte, high nibble first) to bytes, and whether every word was valid.
 
     An invalid word gives nibble 0; the block CRC then decides.
@@ -260,9 +261,15 @@ class Demodulator:
         self._done_until = 0  # decimated index before which candidates are settled
         self._noise_hist: Float64Array = np.zeros(0, dtype=np.float64)
         self._noise: float | None = None
+        self._noise_new = 0  # chunks since the floor was last worked out
         self._max_window = int((_MAX_FRAME_CHIPS + _TEMPLATE_LEN + 16) * self.samples_per_chip)
 
     # --- public ---------------------------------------------------------------------------
+
+    @property
+    def buffered_samples(self) -> int:
+        """Decimated samples held for bursts not yet complete (bounded: see the class doc)."""
+        return len(self._buf)
 
     @property
     def noise_floor(self) -> float | None:
@@ -339,10 +346,14 @@ class Demodulator:
         power = (y[: n * c].real ** 2 + y[: n * c].imag ** 2).reshape(n, c).mean(axis=1)
         hist = np.concatenate((self._noise_hist, power.astype(np.float64)))
         self._noise_hist = hist[-_NOISE_HISTORY_CHUNKS:]
-        # A chunk's power is a mean of c exponentials: its 10th percentile lies
-        # 1.28 standard deviations (1.28 / sqrt(c) of the mean) below the mean.
+        self._noise_new += n
+        if self._noise is not None and self._noise_new < _NOISE_UPDATE_CHUNKS:
+            return
+        self._noise_new = 0
+        # A chunk's power is a mean of c exponentials: its 5th percentile lies
+        # 1.645 standard deviations (1.645 / sqrt(c) of the mean) below the mean.
         low = float(np.percentile(self._noise_hist, _NOISE_PERCENTILE))
-        self._noise = max(low / max(1 - 1.28 / math.sqrt(c), 0.3), 1e-9)
+        self._noise = max(low / max(1 - 1.645 / math.sqrt(c), 0.3), 1e-9)
 
     # --- burst search --------------------------------------------------------------------
 
@@ -398,6 +409,17 @@ class Demodulator:
         above = np.flatnonzero(ratio > _CORRELATION_THRESHOLD)
         if len(above) == 0:
             return []
+        # Random data correlates above the threshold now and then: keep the positions where
+        # the 16 chips of 0x543D, sliced against the template's mean (the carrier), are right
+        # but for one. This costs little and spares the full look at most of them.
+        cg = np.concatenate(([0.0], np.cumsum(g, dtype=np.float64)))
+        centre = (cg[above + span] - cg[above]) / span
+        wrong = np.zeros(len(above), dtype=np.intp)
+        for k in range(_TEMPLATE_LEN - 16, _TEMPLATE_LEN):
+            wrong += (g[above + k * spc] > centre) != (_TEMPLATE[k] > 0)
+        above = above[wrong <= 1]
+        if len(above) == 0:
+            return []
         # One candidate per group of neighbouring peaks (within 3 chips): its maximum.
         out: list[int] = []
         group_start = 0
@@ -414,8 +436,10 @@ class Demodulator:
         keep_from = max(0, buf_len - (_TEMPLATE_LEN + 16) * self._spc_int - 2 * self._chunk)
         for r_start, r_end in self._regions():
             open_region = r_end >= buf_len - self._chunk and not final
-            if open_region:
-                keep_from = min(keep_from, max(r_start, buf_len - self._max_window))
+            if open_region and buf_len - r_start < self._max_window:
+                # Still on the air and not longer than a frame: look at it when it is over.
+                keep_from = min(keep_from, r_start)
+                break
             deferred = False
             for cand in self._candidates(r_start, r_end):
                 if self._buf_abs + cand < self._done_until:
@@ -500,11 +524,11 @@ class Demodulator:
             chips_used = 16 + 8 * size
         else:
             mode, fmt = "T1", FrameFormat.A
-            length, _ = _three_of_six(data[:12])
+            length, _ = three_of_six_decode(data[:12])
             if not length:
                 return None, cand
             size = format_a_size(length[0])
-            raw, valid = _three_of_six(data[: 12 * size])
+            raw, valid = three_of_six_decode(data[: 12 * size])
             chips_used = 12 * size
         telegram: bytes | None = None
         if len(raw) == size:
