@@ -2,8 +2,8 @@
 
 Importable (:func:`modulate`, :class:`Burst`) and a command line::
 
-    python -m tools.iq_modulator -o air.cu8 --rate 1.6e6 --mode T1 --snr 12 \\
-        --offset 30e3 --drift 2e5 --gap 2e-3 --repeat 5 2C446850...
+    python -m tools.iq_modulator -o air.cu8 --rate 1.6e6 --mode T1 --snr 12 --offset 30e3
+        --drift 2e5 --gap 2e-3 --repeat 5 2C446850...
 
 What a burst is made of (EN 13757-4): a preamble of ``01`` pairs (19 for mode T, 16 for mode
 C), the sync word ``0000111101``, for mode C ``0x54`` and ``0xCD`` (frame format A) or ``0x3D``
@@ -170,13 +170,27 @@ def spaced_bursts(
     frame_format: FrameFormat = FrameFormat.A,
     lead_s: float = 2e-3,
     gap_s: float = 2e-3,
-    **options: float,
+    snr_db: float = 20.0,
+    offset_hz: float = 0.0,
+    drift_hz_per_s: float = 0.0,
+    chip_rate: float = CHIP_RATE,
+    deviation_hz: float = DEVIATION_HZ,
 ) -> list[Burst]:
     """Bursts one after the other, ``gap_s`` apart (negative: each overlaps the one before)."""
     bursts: list[Burst] = []
     start = lead_s
     for telegram in telegrams:
-        burst = Burst(telegram, mode, frame_format, start, **options)
+        burst = Burst(
+            telegram,
+            mode,
+            frame_format,
+            start,
+            snr_db=snr_db,
+            offset_hz=offset_hz,
+            drift_hz_per_s=drift_hz_per_s,
+            chip_rate=chip_rate,
+            deviation_hz=deviation_hz,
+        )
         bursts.append(burst)
         start = max(0.0, start + burst.duration_s + gap_s)
     return bursts

@@ -23,9 +23,9 @@ TECHEM_71200023 = bytes.fromhex(
 DIEHL_64700082_START = bytes.fromhex("6644242382007064640e7212210084922617")
 
 
-def demodulate(path: Path, sample_rate: float, center_hz: float, block: int) -> list[
-    DemodulatedFrame
-]:
+def demodulate(
+    path: Path, sample_rate: float, center_hz: float, block: int
+) -> list[DemodulatedFrame]:
     demod = Demodulator(sample_rate, center_hz)
     data = path.read_bytes()
     frames: list[DemodulatedFrame] = []

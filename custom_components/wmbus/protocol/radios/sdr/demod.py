@@ -128,7 +128,8 @@ def _lowpass(cutoff: float, taps: int) -> Complex64Array:
     """Hamming-windowed sinc low-pass, ``cutoff`` as a fraction of the sample rate."""
     n = np.arange(taps) - (taps - 1) / 2
     h = 2 * cutoff * np.sinc(2 * cutoff * n) * np.hamming(taps)
-    return (h / h.sum()).astype(np.complex64)
+    out: Complex64Array = (h / h.sum()).astype(np.complex64)
+    return out
 
 
 def _discriminate(x: Complex64Array) -> Float32Array:
@@ -156,7 +157,7 @@ def _chips_from_runs(
     transition. A run shorter than half a chip is a noise spike: it is merged with its
     neighbours. Returns the chips and the position just past the last one.
     """
-    first = int(math.floor(start))
+    first = math.floor(start)
     seg = g[first:]
     sign = seg > 0
     idx = np.flatnonzero(sign[1:] != sign[:-1])
@@ -208,8 +209,8 @@ def three_of_six_decode(chips: NDArray[np.uint8]) -> tuple[bytes, bool]:
     words = chips[: n * 12].reshape(-1, 6).astype(np.intp) @ (1 << np.arange(5, -1, -1))
     nibbles = _NIBBLE_OF_CODE[words]
     valid = bool((nibbles >= 0).all())
-    nibbles = np.maximum(nibbles, 0).astype(np.uint8).reshape(-1, 2)
-    return ((nibbles[:, 0] << 4) | nibbles[:, 1]).astype(np.uint8).tobytes(), valid
+    pairs = np.maximum(nibbles, 0).astype(np.uint8).reshape(-1, 2)
+    return ((pairs[:, 0] << 4) | pairs[:, 1]).astype(np.uint8).tobytes(), valid
 
 
 def _chip_string(chips: NDArray[np.uint8]) -> str:
@@ -276,9 +277,9 @@ class Demodulator:
         """Mean power of a decimated noise sample (None before the first block)."""
         return self._noise
 
-    def feed(self, samples: bytes | bytearray | memoryview | NDArray[np.uint8]) -> list[
-        DemodulatedFrame
-    ]:
+    def feed(
+        self, samples: bytes | bytearray | memoryview | NDArray[np.uint8]
+    ) -> list[DemodulatedFrame]:
         """Take the next cu8 block; return the frames that ended in what has been fed so far.
 
         A frame whose end is not in yet waits for the next block (or :meth:`flush`).
@@ -296,8 +297,10 @@ class Demodulator:
     # --- front end -----------------------------------------------------------------------
 
     def _append(self, samples: bytes | bytearray | memoryview | NDArray[np.uint8]) -> None:
-        raw = np.frombuffer(samples, dtype=np.uint8) if not isinstance(samples, np.ndarray) else (
-            samples.astype(np.uint8, copy=False).ravel()
+        raw = (
+            np.frombuffer(samples, dtype=np.uint8)
+            if not isinstance(samples, np.ndarray)
+            else (samples.astype(np.uint8, copy=False).ravel())
         )
         if len(self._leftover):
             raw = np.concatenate((self._leftover, raw))
@@ -540,8 +543,16 @@ class Demodulator:
         frame_end = int(data_start + chips_used * spc_f)
         first = data_start + (16 * spc_f if mode == "C1" else 0)
         return (
-            self._frame(mode, fmt, telegram, valid, raw, x_in, int(t0), frame_end, offset,
-                        w0 + first),
+            self._frame(
+                mode,
+                fmt,
+                telegram,
+                valid=valid,
+                raw=raw,
+                burst=x_in[int(t0) : max(int(t0) + 1, min(frame_end, len(x_in)))],
+                offset=offset,
+                first_chip=w0 + first,
+            ),
             w0 + min(frame_end, len(x)),
         )
 
@@ -550,15 +561,13 @@ class Demodulator:
         mode: str,
         fmt: FrameFormat,
         telegram: bytes | None,
+        *,
         valid: bool,
         raw: bytes,
-        x: Complex64Array,
-        begin: int,
-        end: int,
+        burst: Complex64Array,
         offset: float,
         first_chip: float,
     ) -> DemodulatedFrame:
-        burst = x[begin : max(begin + 1, min(end, len(x)))]
         power = float(np.mean(burst.real.astype(np.float64) ** 2 + burst.imag**2))
         noise = self._noise or 1e-9
         d2 = self.decimation**2
