@@ -29,14 +29,17 @@ conversion (``tools/bench_sdr.py`` measures it against a bare FM discriminator):
    carrier offset does not move the peaks;
 5. per candidate: the carrier offset from the mean of the discriminator over those 32 chips
    (they are balanced, so the mean is the carrier); the burst decimated again from the raw
-   samples with its carrier at 0 Hz, a 110 kHz channel filter, the discriminator again, and a
-   slicer that measures run lengths between zero crossings, as
-   rtl_433's FSK pulse demodulator does, which resynchronises on every transition (real chip
-   rates are 99.7 to 100.6 kchip/s: a fixed clock would slip a chip within 100 chips);
+   samples with its carrier at 0 Hz, a 110 kHz channel filter, the residual offset and the
+   deviation read off the preamble, the energies of the two tones over one chip (the
+   quadrature correlator of non-coherent FSK), and a slicer that measures run lengths between
+   the zero crossings of their difference, as rtl_433's FSK pulse demodulator does with the
+   discriminator: it resynchronises on every transition (real chip rates are 99.7 to 100.6
+   kchip/s: a fixed clock would slip a chip within 100 chips);
 6. the sync is checked chip by chip (``0x543D`` exact, one error allowed in the 8 preamble
-   chips before it), the frame decoded, the block CRCs checked with
-   :func:`..blocks.strip_block_crcs`; an invalid 3-out-of-6 code word does not stop decoding
-   (its nibble is taken as 0): the CRC decides, as in rtl_433 since its PR #2883.
+   chips before it), the frame decoded (mode T: each 6-chip word as the code word nearest its
+   soft values, so an invalid word still yields its likeliest nibble; whether every word was
+   valid is reported), the block CRCs checked with :func:`..blocks.strip_block_crcs`, which
+   decide, as in rtl_433 since its PR #2883 (3-out-of-6 errors no longer stop a frame).
 
 :class:`Demodulator` keeps state across :meth:`Demodulator.feed` calls, so a burst split over two
 blocks decodes; it holds at most one longest frame (about 36 ms) plus one block of decimated
@@ -167,6 +170,28 @@ def _discriminate(x: Complex64Array) -> Float32Array:
     return out
 
 
+def _tone_difference(x: Complex64Array, step: float, deviation: float, width: int) -> Float32Array:
+    """``|sum of x at +deviation|^2 - |sum of x at -deviation|^2`` over ``width`` samples.
+
+    The quadrature correlator of non-coherent binary FSK (the textbook optimum when the
+    carrier phase is unknown), per sample, aligned as ``_moving_average(_discriminate(x))``:
+    value ``i`` covers ``x[i + 1 : i + 1 + width]``. ``step`` (radians a sample) is a residual
+    carrier offset taken out first; ``deviation`` is in radians a sample too.
+    """
+    n = np.arange(len(x) - 1, dtype=np.float64) + 1
+    base = x[1:]
+    energies = []
+    for sign in (1.0, -1.0):
+        tone = base * np.exp(-1j * (step + sign * deviation) * n).astype(np.complex64)
+        cs = np.empty(len(tone) + 1, dtype=np.complex128)
+        cs[0] = 0
+        np.cumsum(tone, out=cs[1:])
+        window = cs[width:] - cs[:-width]
+        energies.append(window.real**2 + window.imag**2)
+    out: Float32Array = (energies[0] - energies[1]).astype(np.float32)
+    return out
+
+
 def _moving_average(f: Float32Array, width: int) -> Float32Array:
     """``g[i] = mean(f[i : i + width])``: the matched filter of a rectangular chip."""
     cs = np.empty(len(f) + 1, dtype=np.float64)
@@ -178,27 +203,29 @@ def _moving_average(f: Float32Array, width: int) -> Float32Array:
 
 def _chips_from_runs(
     g: Float32Array, start: float, spc: float, max_chips: int
-) -> tuple[NDArray[np.uint8], float]:
+) -> tuple[NDArray[np.uint8], Float32Array]:
     """Slice ``g`` into chips from the zero crossing at ``start`` on, by run lengths.
 
     Each run between two zero crossings is rounded to a whole number of chips (rtl_433's
     FSK_PULSE_PCM does the same with pulse widths), so the chip clock is taken afresh at every
     transition. A run shorter than half a chip is a noise spike: it is merged with its
-    neighbours. Returns the chips and the position just past the last one.
+    neighbours. Returns the chips and their soft values: ``g`` where each chip is whole in the
+    one-chip average, the chip clock interpolated between the crossings.
     """
+    empty = np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.float32)
     first = math.floor(start)
     seg = g[first:]
     sign = seg > 0
     idx = np.flatnonzero(sign[1:] != sign[:-1])
     if len(idx) == 0:
-        return np.zeros(0, dtype=np.uint8), start
+        return empty
     a = seg[idx].astype(np.float64)
     b = seg[idx + 1].astype(np.float64)
     cross = first + idx + a / (a - b)
     cross = cross[cross >= start - 0.5]
     if len(cross) == 0:
-        return np.zeros(0, dtype=np.uint8), start
-    # Runs end at the crossings after the first; the last run ends where g ends.
+        return empty
+    # Runs start at the crossings; the last one ends where g ends.
     edges = np.append(cross, float(len(g) - 1))
     lengths = np.diff(edges) / spc
     values = g[np.minimum(np.ceil(edges[:-1]).astype(np.intp), len(g) - 1)] > 0
@@ -206,19 +233,27 @@ def _chips_from_runs(
     if (counts[:-1] == 0).any():
         lengths_list = lengths.tolist()
         values_list = values.tolist()
+        starts_list = edges[:-1].tolist()
         i = 1
         while i < len(lengths_list) - 1:
             if round(lengths_list[i]) == 0:
                 lengths_list[i - 1] += lengths_list[i] + lengths_list[i + 1]
                 del lengths_list[i : i + 2]
                 del values_list[i : i + 2]
+                del starts_list[i : i + 2]
             else:
                 i += 1
         lengths = np.array(lengths_list)
         values = np.array(values_list, dtype=bool)
+        edges = np.append(starts_list, float(len(g) - 1))
         counts = np.rint(lengths).astype(np.intp)
     chips = np.repeat(values.astype(np.uint8), counts)[:max_chips]
-    return chips, float(cross[0]) + len(chips) * spc
+    # Chip k starts at its run's crossing plus its share of the run; the one-chip average
+    # holds it whole half a chip later (the average crosses zero half a chip early).
+    chip_at = np.concatenate(([0], np.cumsum(counts)))
+    position = np.interp(np.arange(len(chips)), chip_at, edges) + spc / 2
+    soft = np.interp(position, np.arange(len(g)), g).astype(np.float32)
+    return chips, soft
 
 
 def _bits_to_bytes(chips: NDArray[np.uint8]) -> bytes:
@@ -240,6 +275,27 @@ def three_of_six_decode(chips: NDArray[np.uint8]) -> tuple[bytes, bool]:
     valid = bool((nibbles >= 0).all())
     pairs = np.maximum(nibbles, 0).astype(np.uint8).reshape(-1, 2)
     return ((pairs[:, 0] << 4) | pairs[:, 1]).astype(np.uint8).tobytes(), valid
+
+
+_CODEBOOK: Final = np.array(
+    [[1.0 if (word >> (5 - k)) & 1 else -1.0 for k in range(6)] for word in THREE_OF_SIX],
+    dtype=np.float32,
+)
+
+
+def three_of_six_soft(soft: Float32Array) -> bytes:
+    """3-out-of-6 soft values (12 a byte, > 0 for a 1) to bytes: each word the nearest code.
+
+    The code word correlating best with the six soft values (maximum likelihood in white
+    noise) instead of a lookup of the hard chips: a word with one chip wrong is mostly still
+    nearest to the right code (the code's distance is 2). With the tone energies as soft
+    values it decoded 53 of 60 T1 bursts at 8 dB where a lookup of the hard chips decoded 36.
+    """
+    n = len(soft) // 12
+    words = soft[: n * 12].reshape(-1, 6) @ _CODEBOOK.T
+    nibbles = np.argmax(words, axis=1).astype(np.uint8).reshape(-1, 2)
+    out: bytes = ((nibbles[:, 0] << 4) | nibbles[:, 1]).astype(np.uint8).tobytes()
+    return out
 
 
 def _chip_string(chips: NDArray[np.uint8]) -> str:
@@ -590,6 +646,12 @@ class Demodulator:
         offset += residual
         f -= np.float32(residual)
         g = _moving_average(f, spc)
+        # The slicer works on the two tones' energies over one chip rather than on the
+        # discriminator: at 8 dB T1 decoded 53 bursts of 60 instead of 37, at 7 dB 44 instead
+        # of 16 (the discriminator's clicks, a whole turn of phase in a sample, cost a chip).
+        # The deviation is read off the preamble (real meters: 45-48 kHz, not 50).
+        deviation = float(np.percentile(np.abs(g[t0 : t0 + tlen]), 90))
+        g = _tone_difference(x, residual, float(np.clip(deviation, 0.4, 1.1)), spc)[: len(g)]
         # Anchor on the crossing between template chips 7 and 8 (a 1 then a 0).
         anchor = t0 + (_CHECK_FROM - 0.5) * spc_f
         lo, hi = int(anchor - 0.75 * spc_f), int(anchor + 0.75 * spc_f) + 1
@@ -599,7 +661,7 @@ class Demodulator:
             return None, cand
         i = down[np.argmin(np.abs(lo + down - anchor))]
         start = lo + i + float(part[i] / (part[i] - part[i + 1]))
-        chips, _ = _chips_from_runs(g, start, spc_f, _MAX_FRAME_CHIPS + _TEMPLATE_LEN)
+        chips, soft = _chips_from_runs(g, start, spc_f, _MAX_FRAME_CHIPS + _TEMPLATE_LEN)
         check = SYNC_CHIPS[_CHECK_FROM:]
         got = _chip_string(chips[: len(check)])
         if len(got) < len(check) or got[8:] != check[8:]:
@@ -615,7 +677,9 @@ class Demodulator:
                 mode, fmt = "C1", FrameFormat.B
             else:
                 return None, cand
-            body = data[16:]
+            # The soft values' signs (the clock interpolated between crossings) rather than the
+            # rounded runs: 50 of 60 bursts at 8 dB instead of 44.
+            body = (soft[len(check) + 16 :] > 0).astype(np.uint8)
             length = _bits_to_bytes(body[:8])
             if not length:
                 return None, cand
@@ -625,11 +689,13 @@ class Demodulator:
             chips_used = 16 + 8 * size
         else:
             mode, fmt = "T1", FrameFormat.A
-            length, _ = three_of_six_decode(data[:12])
+            soft_data = soft[len(check) :]
+            length = three_of_six_soft(soft_data[:12])
             if not length:
                 return None, cand
             size = format_a_size(length[0])
-            raw, valid = three_of_six_decode(data[: 12 * size])
+            _, valid = three_of_six_decode(data[: 12 * size])
+            raw = three_of_six_soft(soft_data[: 12 * size])
             chips_used = 12 * size
         telegram: bytes | None = None
         if len(raw) == size:
