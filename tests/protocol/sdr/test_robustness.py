@@ -189,3 +189,24 @@ def test_modulator_is_deterministic_and_has_a_command_line(tmp_path: Path) -> No
     ]
     assert iq_modulator.main(argv) == 0
     assert good(demodulate(out.read_bytes(), 2.4e6, 868.625e6)) == [telegram, telegram]
+
+
+@pytest.mark.parametrize(("mode", "fmt"), MODES)
+def test_a_block_boundary_anywhere_in_a_burst(mode: str, fmt: FrameFormat) -> None:
+    """Regression: a burst begun under 1 ms before a block's end was trimmed as too short."""
+    (telegram,) = random_telegrams(19, 1, 40, 40)
+    burst = Burst(telegram, mode, fmt, 20e-3, snr_db=15.0)
+    data = modulate([burst], sample_rate=1.6e6, duration_s=0.05, seed=10)
+    first_chip = 2 * round(20e-3 * 1.6e6)
+    for split_us in range(-1500, int(burst.duration_s * 1e6), 125):
+        split = first_chip + 2 * round(split_us * 1.6)
+        demod = Demodulator(1.6e6)
+        frames = demod.feed(data[:split]) + demod.feed(data[split:]) + demod.flush()
+        assert good(frames) == [telegram], split_us
+
+
+def test_a_burst_before_the_noise_floor_is_known() -> None:
+    """Regression: the first 5 ms (before a noise floor) were dropped when fed in small blocks."""
+    (telegram,) = random_telegrams(20, 1)
+    data = modulate([Burst(telegram, start_s=0.5e-3, snr_db=15.0)], sample_rate=1.6e6, seed=11)
+    assert good(demodulate(data, 1.6e6, block=4000)) == [telegram]

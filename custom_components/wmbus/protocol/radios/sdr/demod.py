@@ -504,7 +504,9 @@ class Demodulator:
         min_chunks = _MIN_BURST_CHIPS // _CHUNK_CHIPS
         out = []
         for s, e in regions:
-            if e - s >= min_chunks:
+            # A stretch that reaches the end of the buffer may be a burst just begun: kept
+            # however short, or the next block would find it with its preamble cut off.
+            if e - s >= min_chunks or e >= len(hot) - 1:
                 out.append((max(0, (s - 1) * c), min(len(buf), (e + 1) * c)))
         return out
 
@@ -562,6 +564,8 @@ class Demodulator:
         frames: list[DemodulatedFrame] = []
         buf_len = len(self._buf)
         keep_from = max(0, buf_len - (_TEMPLATE_LEN + 16) * self._spc_int - 2 * self._chunk)
+        if self._noise is None:  # no floor yet (the first 5 ms): keep everything
+            keep_from = 0
         for r_start, r_end in self._regions():
             open_region = r_end >= buf_len - self._chunk and not final
             if open_region and buf_len - r_start < self._max_window:
