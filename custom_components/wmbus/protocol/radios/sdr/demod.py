@@ -141,26 +141,28 @@ def _lowpass(cutoff: float, taps: int) -> Complex64Array:
 def _block_sums(z: Complex64Array, d: int) -> tuple[Complex64Array, Complex64Array]:
     """For each block of ``d`` samples, its sum and its sum weighted 0, 1, ..., d - 1.
 
-    A triangle of ``2d - 1`` taps decimated by ``d`` is made of these (see ``_triangle``).
-    Strided adds: numpy reduces a short inner axis (``reshape(-1, d).sum(axis=1)``) ten times
-    slower than it adds ``d`` strided views.
+    A triangle of ``2d - 1`` taps decimated by ``d`` is made of these (see ``_mix_decimate``).
+    Suffix sums of strided views, adds only: the weighted sum is the sum of the suffix sums
+    from sample 1 on. (numpy reduces a short inner axis, ``reshape(-1, d).sum(axis=1)``, ten
+    times slower than it adds strided views, and a matrix product with ``d`` rows slower still.)
     """
-    total: Complex64Array = z[0::d].copy()
-    ramp: Complex64Array = np.zeros_like(total)
-    for k in range(1, d):
-        part = z[k::d]
-        total += part
-        ramp += part if k == 1 else part * np.float32(k)
-    return total, ramp
+    if d == 1:
+        return z.copy(), np.zeros_like(z)
+    suffix: Complex64Array = z[d - 1 :: d].copy()
+    ramp: Complex64Array = suffix.copy()
+    for k in range(d - 2, 0, -1):
+        suffix += z[k::d]
+        ramp += suffix
+    suffix += z[0::d]
+    return suffix, ramp
 
 
 def _chunk_power(y: Complex64Array, c: int) -> Float32Array:
-    """Mean power of each complete chunk of ``c`` samples."""
+    """Mean power of each complete chunk of ``c`` samples (a matrix-vector product: fast)."""
     n = len(y) // c
-    power = y[: n * c].real ** 2 + y[: n * c].imag ** 2
-    sums = np.cumsum(power, dtype=np.float64)[c - 1 :: c]
-    sums[1:] -= sums[:-1].copy()
-    out: Float32Array = (sums / c).astype(np.float32)
+    parts = y[: n * c].view(np.float32)
+    squares = (parts * parts).reshape(n, 2 * c)
+    out: Float32Array = squares @ np.full(2 * c, 1 / c, dtype=np.float32)
     return out
 
 
@@ -333,8 +335,6 @@ class Demodulator:
         if mix_hz:
             osc = np.exp(1j * self._mix_step * np.arange(block)).astype(np.complex64)
             self._osc: Complex64Array | None = osc
-            # What a DC of 1 becomes in the block sums once mixed: subtracted there.
-            self._osc_sums = _block_sums(osc, self.decimation)
         else:
             self._osc = None
         self._channel = _lowpass(_CHANNEL_CUTOFF_HZ / self.rate, _CHANNEL_TAPS)
@@ -404,9 +404,8 @@ class Demodulator:
         if not usable:
             return
         self._raw = np.concatenate((self._raw, raw[:usable])) if len(self._raw) else raw[:usable]
-        floats = raw[:usable].astype(np.float32)
-        floats -= FULL_SCALE
-        z: Complex64Array = floats.view(np.complex64)
+        # Still 0..255: the 127.5 goes with the DC (one pass less).
+        z: Complex64Array = raw[:usable].astype(np.float32).view(np.complex64)
         y = self._mix_decimate(z)
         self._inputs += len(z)
         self._buf = np.concatenate((self._buf, y)) if len(self._buf) else y
@@ -426,25 +425,26 @@ class Demodulator:
         next block (one output sample of delay, a quarter chip).
         """
         d = self.decimation
-        dc = complex(z.mean())
+        # The dongle's DC (every 16th sample is plenty for a mean; smoothed over blocks), and
+        # the 127.5 of the unsigned samples with it.
+        dc = complex(z[::16].mean()) - complex(FULL_SCALE, FULL_SCALE)
         self._dc = dc if self._dc is None else 0.8 * self._dc + 0.2 * dc
+        offset = complex(FULL_SCALE, FULL_SCALE) + self._dc
         if self._osc is None:
             total, ramp = _block_sums(z, d)
-            total -= np.complex64(self._dc * d)
-            ramp -= np.complex64(self._dc * d * (d - 1) / 2)
+            total -= np.complex64(offset * d)
+            ramp -= np.complex64(offset * d * (d - 1) / 2)
         else:
             block = len(self._osc)
             total = np.empty(len(z) // d, dtype=np.complex64)
             ramp = np.empty(len(z) // d, dtype=np.complex64)
-            osc_total, osc_ramp = self._osc_sums
+            z -= np.complex64(offset)
             for start in range(0, len(z), block):
                 part = z[start : start + block]
                 n = len(part)
                 rot = np.complex64(complex(math.cos(self._mix_phase), math.sin(self._mix_phase)))
                 self._mix_phase = (self._mix_phase + self._mix_step * n) % (2 * math.pi)
                 part_total, part_ramp = _block_sums(part * self._osc[:n], d)
-                part_total -= np.complex64(self._dc) * osc_total[: n // d]
-                part_ramp -= np.complex64(self._dc) * osc_ramp[: n // d]
                 out = slice(start // d, (start + n) // d)
                 np.multiply(part_total, rot, out=total[out])
                 np.multiply(part_ramp, rot, out=ramp[out])
