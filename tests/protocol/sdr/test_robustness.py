@@ -100,8 +100,8 @@ IMPAIRMENTS: dict[str, tuple[dict[str, float], dict[str, object]]] = {
     "IQ 1 dB 5 deg": ({}, {"iq_gain_db": 1.0, "iq_phase_deg": 5.0}),
     "chip rate -0.6 %": ({"chip_rate": 99.4e3}, {}),
     "chip rate +0.6 %": ({"chip_rate": 100.6e3}, {}),
-    "drift +200 kHz/s": ({"drift_hz_per_s": 200e3, "offset_hz": -40e3}, {}),
-    "drift -200 kHz/s": ({"drift_hz_per_s": -200e3, "offset_hz": 40e3}, {}),
+    "drift +1 MHz/s": ({"drift_hz_per_s": 1e6, "offset_hz": -40e3}, {}),  # 27 kHz a frame
+    "drift -1 MHz/s": ({"drift_hz_per_s": -1e6, "offset_hz": 40e3}, {}),
     "deviation 40 kHz": ({"deviation_hz": 40e3}, {}),
     "strong (near clipping)": ({"snr_db": 35.0}, {"noise_lsb": 3.0}),
 }

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import math
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -130,6 +130,52 @@ class DemodulatedFrame:
     time_s: float
 
 
+class _Sliced(NamedTuple):
+    """What one slicing of a burst gave (see ``Demodulator._slice``)."""
+
+    mode: str
+    frame_format: FrameFormat
+    telegram: bytes | None
+    valid: bool
+    raw: bytes
+    data_start: float  # window position of the first chip after the sync word
+    chips_used: int  # chips after the sync word that the frame took
+    positions: Float64Array  # window position of every chip from template chip 8 on
+    decisions: NDArray[np.bool_]  # and what each was taken for
+
+
+def _drift(
+    g: Float32Array,
+    positions: Float64Array,
+    decisions: NDArray[np.bool_],
+    deviation: float,
+    length: int,
+) -> Complex64Array | None:
+    """A phase ramp that takes a linearly drifting carrier out of the burst, or None.
+
+    The discriminator's one-chip average at each chip, less the deviation the decision says,
+    is the carrier there; a line fitted to it (twice, the second time without the chips more
+    than half a deviation off: wrong decisions) is the drift.
+    """
+    if len(positions) < 64:
+        return None
+    carrier = np.interp(positions, np.arange(len(g)), g) - np.where(
+        decisions, deviation, -deviation
+    )
+    keep = np.ones(len(carrier), dtype=bool)
+    slope = intercept = 0.0
+    for _ in range(2):
+        slope, intercept = np.polyfit(positions[keep], carrier[keep], 1)
+        keep = np.abs(carrier - (slope * positions + intercept)) < deviation / 2
+        if keep.sum() < 32:
+            return None
+    # g[i] averages the phase steps of x[i : i + width]: x's time runs half a chip ahead.
+    n = np.arange(length, dtype=np.float64) + (len(g) - length) / 2
+    phase = slope * n * n / 2 + intercept * n
+    out: Complex64Array = np.exp(-1j * phase).astype(np.complex64)
+    return out
+
+
 def _lowpass(cutoff: float, taps: int) -> Complex64Array:
     """Hamming-windowed sinc low-pass, ``cutoff`` as a fraction of the sample rate."""
     n = np.arange(taps) - (taps - 1) / 2
@@ -205,16 +251,20 @@ def _moving_average(f: Float32Array, width: int) -> Float32Array:
 
 def _chips_from_runs(
     g: Float32Array, start: float, spc: float, max_chips: int
-) -> tuple[NDArray[np.uint8], Float32Array]:
+) -> tuple[NDArray[np.uint8], Float32Array, Float64Array]:
     """Slice ``g`` into chips from the zero crossing at ``start`` on, by run lengths.
 
     Each run between two zero crossings is rounded to a whole number of chips (rtl_433's
     FSK_PULSE_PCM does the same with pulse widths), so the chip clock is taken afresh at every
     transition. A run shorter than half a chip is a noise spike: it is merged with its
     neighbours. Returns the chips and their soft values: ``g`` where each chip is whole in the
-    one-chip average, the chip clock interpolated between the crossings.
+    one-chip average, the chip clock interpolated between the crossings, and where they are.
     """
-    empty = np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.float32)
+    empty = (
+        np.zeros(0, dtype=np.uint8),
+        np.zeros(0, dtype=np.float32),
+        np.zeros(0, dtype=np.float64),
+    )
     first = math.floor(start)
     seg = g[first:]
     sign = seg > 0
@@ -255,7 +305,7 @@ def _chips_from_runs(
     chip_at = np.concatenate(([0], np.cumsum(counts)))
     position = np.interp(np.arange(len(chips)), chip_at, edges) + spc / 2
     soft = np.interp(position, np.arange(len(g)), g).astype(np.float32)
-    return chips, soft
+    return chips, soft, position
 
 
 def _bits_to_bytes(chips: NDArray[np.uint8]) -> bytes:
@@ -632,7 +682,6 @@ class Demodulator:
         Returns the frame (None if the sync does not check chip by chip) and the buffer
         index where it ends.
         """
-        spc_f = self.samples_per_chip
         spc = self._spc_int
         guard = 4 * spc
         w0 = max(0, cand - guard)
@@ -649,29 +698,56 @@ class Demodulator:
         residual = float(f[t0 : t0 + tlen].mean())
         offset += residual
         f -= np.float32(residual)
+        x *= np.exp(-1j * residual * np.arange(len(x))).astype(np.complex64)
         g = _moving_average(f, spc)
+        # The deviation is read off the preamble (real meters: 45-48 kHz, not 50).
+        deviation = float(np.clip(np.percentile(np.abs(g[t0 : t0 + tlen]), 90), 0.4, 1.1))
+        sliced = self._slice(x, t0, deviation)
+        if sliced is not None and sliced.telegram is None:
+            # A CRC failed: perhaps the carrier drifted during a long frame. Measure the drift
+            # against the decisions made, take it out, slice once more (failures only pay).
+            drift = _drift(g, sliced.positions, sliced.decisions, deviation, len(x))
+            if drift is not None:
+                again = self._slice(x * drift, t0, deviation)
+                if again is not None and again.telegram is not None:
+                    sliced = again
+        if sliced is None:
+            return None, cand
+        frame_end = int(sliced.data_start + sliced.chips_used * self.samples_per_chip)
+        first = sliced.data_start + (16 * self.samples_per_chip if sliced.mode == "C1" else 0)
+        return (
+            self._frame(
+                sliced,
+                burst=x_in[int(t0) : max(int(t0) + 1, min(frame_end, len(x_in)))],
+                offset=offset,
+                first_chip=w0 + first,
+            ),
+            w0 + min(frame_end, len(x)),
+        )
+
+    def _slice(self, x: Complex64Array, t0: int, deviation: float) -> _Sliced | None:
+        """Chips, sync check and frame from the centred burst ``x`` (template at ``t0``)."""
+        spc_f = self.samples_per_chip
         # The slicer works on the two tones' energies over one chip rather than on the
         # discriminator: at 8 dB T1 decoded 53 bursts of 60 instead of 37, at 7 dB 44 instead
         # of 16 (the discriminator's clicks, a whole turn of phase in a sample, cost a chip).
-        # The deviation is read off the preamble (real meters: 45-48 kHz, not 50).
-        deviation = float(np.percentile(np.abs(g[t0 : t0 + tlen]), 90))
-        g = _tone_difference(x, residual, float(np.clip(deviation, 0.4, 1.1)), spc)[: len(g)]
+        g = _tone_difference(x, 0.0, deviation, self._spc_int)
         # Anchor on the crossing between template chips 7 and 8 (a 1 then a 0).
         anchor = t0 + (_CHECK_FROM - 0.5) * spc_f
         lo, hi = int(anchor - 0.75 * spc_f), int(anchor + 0.75 * spc_f) + 1
         part = g[lo : hi + 1]
         down = np.flatnonzero((part[:-1] > 0) & (part[1:] <= 0))
         if len(down) == 0:
-            return None, cand
+            return None
         i = down[np.argmin(np.abs(lo + down - anchor))]
         start = lo + i + float(part[i] / (part[i] - part[i + 1]))
-        chips, soft = _chips_from_runs(g, start, spc_f, _MAX_FRAME_CHIPS + _TEMPLATE_LEN)
+        chips, soft, positions = _chips_from_runs(g, start, spc_f, _MAX_FRAME_CHIPS + _TEMPLATE_LEN)
         check = SYNC_CHIPS[_CHECK_FROM:]
         got = _chip_string(chips[: len(check)])
         if len(got) < len(check) or got[8:] != check[8:]:
-            return None, cand
+            return None
         if sum(a != b for a, b in zip(got[:8], check[:8], strict=True)) > 1:
-            return None, cand
+            return None
         data = chips[len(check) :]
         head = _chip_string(data[:16])
         if head[:8] == _C_MODE_PREFIX:
@@ -680,13 +756,13 @@ class Demodulator:
             elif head[8:16] == _C_FORMAT_B:
                 mode, fmt = "C1", FrameFormat.B
             else:
-                return None, cand
+                return None
             # The soft values' signs (the clock interpolated between crossings) rather than the
             # rounded runs: 50 of 60 bursts at 8 dB instead of 44.
             body = (soft[len(check) + 16 :] > 0).astype(np.uint8)
             length = _bits_to_bytes(body[:8])
             if not length:
-                return None, cand
+                return None
             size = format_a_size(length[0]) if fmt is FrameFormat.A else format_b_size(length[0])
             raw = _bits_to_bytes(body[: 8 * size])
             valid = True
@@ -696,7 +772,7 @@ class Demodulator:
             soft_data = soft[len(check) :]
             length = three_of_six_soft(soft_data[:12])
             if not length:
-                return None, cand
+                return None
             size = format_a_size(length[0])
             _, valid = three_of_six_decode(data[: 12 * size])
             raw = three_of_six_soft(soft_data[: 12 * size])
@@ -707,31 +783,23 @@ class Demodulator:
                 telegram = strip_block_crcs(raw, fmt)
             except (BlockCrcMismatch, BlockLengthMismatch):
                 telegram = None
-        data_start = start + len(check) * spc_f  # window coordinates of the first data chip
-        frame_end = int(data_start + chips_used * spc_f)
-        first = data_start + (16 * spc_f if mode == "C1" else 0)
-        return (
-            self._frame(
-                mode,
-                fmt,
-                telegram,
-                valid=valid,
-                raw=raw,
-                burst=x_in[int(t0) : max(int(t0) + 1, min(frame_end, len(x_in)))],
-                offset=offset,
-                first_chip=w0 + first,
-            ),
-            w0 + min(frame_end, len(x)),
+        used = len(check) + chips_used
+        return _Sliced(
+            mode=mode,
+            frame_format=fmt,
+            telegram=telegram,
+            valid=valid,
+            raw=raw,
+            data_start=start + len(check) * spc_f,
+            chips_used=chips_used,
+            positions=positions[:used],
+            decisions=(soft[:used] > 0),
         )
 
     def _frame(
         self,
-        mode: str,
-        fmt: FrameFormat,
-        telegram: bytes | None,
+        sliced: _Sliced,
         *,
-        valid: bool,
-        raw: bytes,
         burst: Complex64Array,
         offset: float,
         first_chip: float,
@@ -744,12 +812,12 @@ class Demodulator:
         snr = (power - noise) / noise * bandwidth / 200e3
         sample_index = round((self._buf_abs + first_chip) * self.decimation)
         return DemodulatedFrame(
-            mode=mode,
-            frame_format=fmt,
-            telegram=telegram,
-            crc_ok=telegram is not None,
-            three_of_six_ok=valid,
-            raw=raw,
+            mode=sliced.mode,
+            frame_format=sliced.frame_format,
+            telegram=sliced.telegram,
+            crc_ok=sliced.telegram is not None,
+            three_of_six_ok=sliced.valid,
+            raw=sliced.raw,
             snr_db=10 * math.log10(max(snr, 1e-3)),
             level_dbfs=10 * math.log10(max(power / gain, 1e-9) / FULL_SCALE**2),
             offset_hz=offset * self.rate / (2 * math.pi),
