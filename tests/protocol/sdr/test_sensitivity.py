@@ -1,9 +1,10 @@
 """What the demodulator decodes, by SNR, carrier offset, sample rate and mode (synthetic air).
 
 SNR is signal power over the noise power in a 200 kHz band (tools/iq_modulator). Measured with
-``python -m tools.bench_sdr --sweep`` (50 bursts a cell, 12-60 byte telegrams): at 10 dB 92-100 %
-of bursts in every cell, at 15 dB and above all of them; these tests hold each cell to a little
-less than measured, on fewer bursts, so they stay fast.
+``python -m tools.bench_sdr --sweep`` (20 bursts a cell, 12-60 byte telegrams, offsets 0,
++-30 and +-60 kHz, 1.2 / 1.6 / 2.4 MS/s, T1 / C1 A / C1 B): at 8 dB 60-100 % of the bursts of
+a cell, at 10 dB 90-100 %, at 12 dB and above all of them. These tests hold each mode and rate
+to that over the five offsets (20 bursts at 8 and 10 dB, 10 above), so they stay fast.
 """
 
 from __future__ import annotations
@@ -41,13 +42,19 @@ def decoded_share(
 @pytest.mark.parametrize("rate", RATES)
 @pytest.mark.parametrize(("mode", "fmt"), MODES)
 def test_snr_10db_all_offsets(mode: str, fmt: FrameFormat, rate: float) -> None:
-    assert decoded_share(mode, fmt, rate, 10.0, 4, seed=int(rate) // 1000 + len(mode)) >= 0.85
+    assert decoded_share(mode, fmt, rate, 10.0, 4, seed=int(rate) // 1000 + len(mode)) >= 0.9
 
 
-@pytest.mark.parametrize("snr_db", [15.0, 20.0])
 @pytest.mark.parametrize("rate", RATES)
 @pytest.mark.parametrize(("mode", "fmt"), MODES)
-def test_snr_15_and_20db_every_burst(
+def test_snr_8db_most_still_decode(mode: str, fmt: FrameFormat, rate: float) -> None:
+    assert decoded_share(mode, fmt, rate, 8.0, 4, seed=int(rate) // 1000 + 3) >= 0.6
+
+
+@pytest.mark.parametrize("snr_db", [12.0, 15.0, 20.0])
+@pytest.mark.parametrize("rate", RATES)
+@pytest.mark.parametrize(("mode", "fmt"), MODES)
+def test_snr_12_15_and_20db_every_burst(
     mode: str, fmt: FrameFormat, rate: float, snr_db: float
 ) -> None:
     assert decoded_share(mode, fmt, rate, snr_db, 2, seed=int(snr_db)) == 1.0
