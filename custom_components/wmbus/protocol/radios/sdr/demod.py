@@ -39,11 +39,15 @@ conversion (``tools/bench_sdr.py`` measures it against a bare FM discriminator):
    chips before it), the frame decoded (mode T: each 6-chip word as the code word nearest its
    soft values, so an invalid word still yields its likeliest nibble; whether every word was
    valid is reported), the block CRCs checked with :func:`..blocks.strip_block_crcs`, which
-   decide, as in rtl_433 since its PR #2883 (3-out-of-6 errors no longer stop a frame).
+   decide, as in rtl_433 since its PR #2883 (3-out-of-6 errors no longer stop a frame);
+7. only when a CRC fails: the carrier read at every chip against the decisions, a line fitted
+   (a carrier that drifts during a 30 ms frame), taken out, and the burst sliced once more.
 
 :class:`Demodulator` keeps state across :meth:`Demodulator.feed` calls, so a burst split over two
-blocks decodes; it holds at most one longest frame (about 36 ms) plus one block of decimated
-samples. It is plain synchronous code meant for the SDR driver's worker thread.
+blocks decodes; it holds at most one longest frame (about 36 ms) plus one block, as decimated
+samples and as the raw bytes behind them. It is plain synchronous code meant for the SDR
+driver's worker thread. What it decodes by SNR and offset is in ``tests/protocol/sdr``
+(``test_sensitivity``) and ``python -m tools.bench_sdr --sweep``.
 """
 
 from __future__ import annotations
@@ -93,7 +97,9 @@ _ENERGY_THRESHOLD_DB: Final = 2.5  # chunk power over the noise floor that count
 _CORRELATION_THRESHOLD: Final = 0.5  # normalised template correlation worth a closer look
 _NOISE_GROUPS: Final = 32
 _NOISE_UPDATE_CHUNKS: Final = 512  # the floor is worked out again every 40 ms of samples
-_CHANNEL_CUTOFF_HZ: Final = 110e3  # Carson: deviation 50 kHz + chip rate 100 kHz / 2 ... rounded
+# Carson's rule: 2 x (deviation 50 kHz + 50 kHz, the fundamental of 0101 chips) = +-100 kHz,
+# and 10 kHz for what is left of the carrier offset after the preamble's estimate.
+_CHANNEL_CUTOFF_HZ: Final = 110e3
 _CHANNEL_TAPS: Final = 15
 _MIXER_BLOCK: Final = 8192  # decimated samples per precomputed oscillator block
 
@@ -110,7 +116,9 @@ class DemodulatedFrame:
     (frame format B rewritten as for A), or is None when a block CRC (or the frame's length)
     does not check: ``raw`` then holds what was demodulated, for diagnostics only.
     ``snr_db`` is the burst's power over the noise floor's, the noise taken in a 200 kHz band
-    (the figure the modulator's ``snr_db`` sets); ``level_dbfs`` the burst's mean power
+    (the figure the modulator's ``snr_db`` sets; on the real recordings it reads 2-3 dB above
+    the figures measured by hand, a dongle's noise not being white across the band);
+    ``level_dbfs`` the burst's mean power
     relative to a constant-envelope tone at full scale (|I + jQ| = 127.5), a stand-in for an
     RSSI until a driver knows its gain. ``sample_index`` counts input IQ samples from the first
     fed, at the first chip of the L-field; ``offset_hz`` is the carrier's distance from
@@ -393,7 +401,6 @@ class Demodulator:
         # that a burst can be decimated again with its own carrier at 0 Hz.
         self._raw = np.zeros(0, dtype=np.uint8)
         self._raw_abs = 0  # input sample of _raw[0:2]
-        self._inputs = 0  # IQ samples converted so far
         self._dc: complex | None = None
         self._pending = np.complex64(0)  # first half of the triangle of the next output
         self._mix_phase = 0.0  # oscillator phase at the next input sample
@@ -415,7 +422,7 @@ class Demodulator:
 
     @property
     def noise_floor(self) -> float | None:
-        """Mean power of a decimated noise sample (None before the first block)."""
+        """Mean power of a decimated noise sample (None for the first 5 ms of samples)."""
         return self._noise
 
     def feed(
@@ -457,7 +464,6 @@ class Demodulator:
         # Still 0..255: the 127.5 goes with the DC (one pass less).
         z: Complex64Array = raw[:usable].astype(np.float32).view(np.complex64)
         y = self._mix_decimate(z)
-        self._inputs += len(z)
         self._buf = np.concatenate((self._buf, y)) if len(self._buf) else y
         c = self._chunk
         done = len(self._pow) * c
