@@ -81,7 +81,7 @@ def run_demodulator(
     peak = 0
     for start in range(0, len(data), block):
         frames += demod.feed(data[start : start + block])
-        peak = max(peak, demod.buffered_samples)
+        peak = max(peak, demod.held_bytes)
     return frames + demod.flush(), peak
 
 
@@ -123,7 +123,7 @@ def bench(seconds: int, rate: float, block: int, repeat: int, center_hz: float) 
     print(
         f"memory: peak allocation while feeding {peak_alloc / 1e6:.1f} MB "
         f"(the {block / 1e6:.2f} MB block and its temporaries), held between blocks at most "
-        f"{peak_buffer} decimated samples ({peak_buffer * 8 / 1e3:.0f} kB)"
+        f"{peak_buffer / 1e3:.0f} kB"
     )
     print(
         f"frames: {sum(t in heard for t in sent)} of {len(sent)} bursts decoded, "

@@ -421,6 +421,11 @@ class Demodulator:
         return len(self._buf)
 
     @property
+    def held_bytes(self) -> int:
+        """Memory held between blocks: decimated samples, the raw bytes behind them, powers."""
+        return self._buf.nbytes + self._raw.nbytes + self._pow.nbytes + self._leftover.nbytes
+
+    @property
     def noise_floor(self) -> float | None:
         """Mean power of a decimated noise sample (None for the first 5 ms of samples)."""
         return self._noise
