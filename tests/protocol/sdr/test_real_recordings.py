@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from custom_components.wmbus.protocol.blocks import FrameFormat, strip_format_a
+from custom_components.wmbus.protocol.blocks import FrameFormat, add_block_crcs, strip_format_a
 from custom_components.wmbus.protocol.radios.sdr.demod import DemodulatedFrame, Demodulator
 
 IQ = Path(__file__).resolve().parents[2] / "data" / "iq"
@@ -75,3 +76,38 @@ def test_any_block_size_gives_the_same_frames(block: int) -> None:
 def test_issue48_in_small_blocks() -> None:
     (frame,) = demodulate(ISSUE48, 2.4e6, 868.625e6, 10_001)
     assert frame.raw == TECHEM_ISSUE48_RAW
+
+
+def test_rtl_wmbus_line_and_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """The line rtl-wmbus prints for the same frame (rtl-wmbus issue #48 with -o)."""
+    from tools import sdr_decode
+
+    argv = [str(ISSUE48), "--rate", "2.4e6", "--center", "868.625e6"]
+    assert sdr_decode.main([*argv, "--start", "2026-12-07T21:24:46"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    fields = line.split(";")
+    assert fields[:4] == ["T1", "1", "1", "2026-12-07 21:24:46.031486"]
+    assert int(fields[4]) > 20
+    assert fields[6:] == ["60168569", "0x" + strip_format_a(TECHEM_ISSUE48_RAW).hex()]
+
+
+@pytest.mark.parametrize("fmt", [FrameFormat.A, FrameFormat.B])
+def test_rtl_wmbus_line_of_a_failed_frame(fmt: FrameFormat) -> None:
+    """CRC_OK 0, the data without the bytes where the CRCs were (as rtl-wmbus prints it)."""
+    telegram = bytes([139]) + bytes(range(1, 140))  # frame B: blocks 2 and 3
+    frame = bytearray(add_block_crcs(telegram, fmt))
+    frame[30] ^= 0xFF
+    failed = DemodulatedFrame("C1", fmt, None, False, True, bytes(frame), 12.4, -30.0, 0.0, 0, 0.0)
+    line = failed.rtl_wmbus_line(datetime(2026, 12, 7, 22, 0, tzinfo=UTC))
+    mode, crc, three, when, rssi, _, ident, data = line.split(";")
+    assert (mode, crc, three, when, rssi, ident) == (
+        "C1",
+        "0",
+        "1",
+        "2026-12-07 22:00:00.000000",
+        "12",
+        "07060504",
+    )
+    damaged = bytes.fromhex(data[2:])
+    assert len(damaged) == len(telegram)
+    assert sum(a != b for a, b in zip(damaged, telegram, strict=True)) == 1

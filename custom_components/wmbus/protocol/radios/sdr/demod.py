@@ -53,6 +53,7 @@ driver's worker thread. What it decodes by SNR and offset is in ``tests/protocol
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 import math
 from typing import Final, NamedTuple
 
@@ -60,6 +61,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ...blocks import (
+    BLOCK1_SIZE,
+    BLOCK_SIZE,
+    CRC_SIZE,
+    FORMAT_B_BLOCK2_END,
     BlockCrcMismatch,
     BlockLengthMismatch,
     FrameFormat,
@@ -136,6 +141,46 @@ class DemodulatedFrame:
     offset_hz: float
     sample_index: int
     time_s: float
+
+    def rtl_wmbus_line(self, when: datetime) -> str:
+        """The frame as rtl-wmbus prints it, for wmbusmeters' ``rtlwmbus`` input and comparing.
+
+        ``MODE;CRC_OK;3OUTOF6OK;TIMESTAMP;PACKET_RSSI;CURRENT_RSSI;ID;0x<data>`` (rtl-wmbus,
+        README and its printf): the ID is bytes 4 to 7 read little-endian, ``%08X``; the data
+        has no block CRCs (format B's L rewritten as for A); 3OUTOF6OK is always 1 for C1; the
+        two RSSI fields, a magnitude and not dBm there, carry the SNR in dB rounded here.
+        ``when`` is printed with microseconds, as rtl-wmbus on Linux does since b6a7705.
+        """
+        data = self.telegram if self.telegram is not None else _without_crcs(self.raw, self)
+        ident = f"{int.from_bytes(data[4:8], 'little'):08X}" if len(data) >= 8 else "00000000"
+        rssi = max(0, round(self.snr_db))
+        return ";".join(
+            (
+                self.mode,
+                "1" if self.crc_ok else "0",
+                "1" if self.three_of_six_ok else "0",
+                when.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                str(rssi),
+                str(rssi),
+                ident,
+                "0x" + data.hex(),
+            )
+        )
+
+
+def _without_crcs(raw: bytes, frame: DemodulatedFrame) -> bytes:
+    """``raw`` without the bytes where its block CRCs sit, unchecked (for a failed frame)."""
+    if frame.frame_format is FrameFormat.B:
+        body = (
+            raw[:-CRC_SIZE]
+            if len(raw) <= FORMAT_B_BLOCK2_END
+            else (raw[: FORMAT_B_BLOCK2_END - CRC_SIZE] + raw[FORMAT_B_BLOCK2_END:-CRC_SIZE])
+        )
+    else:
+        body = raw[:BLOCK1_SIZE]
+        for start in range(BLOCK1_SIZE + CRC_SIZE, len(raw), BLOCK_SIZE + CRC_SIZE):
+            body += raw[start : min(start + BLOCK_SIZE, len(raw) - CRC_SIZE)]
+    return bytes([max(len(body) - 1, 0)]) + body[1:] if body else b""
 
 
 class _Sliced(NamedTuple):
