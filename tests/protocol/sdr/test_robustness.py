@@ -73,16 +73,33 @@ def test_three_of_six_invalid_word_is_flagged() -> None:
     assert data == b"\xa0"
 
 
+@pytest.mark.parametrize("strong_first", [False, True])
 @pytest.mark.parametrize(("mode", "fmt"), MODES)
-def test_a_strong_burst_over_a_weak_one(mode: str, fmt: FrameFormat) -> None:
-    """The stronger of two overlapping bursts is heard (FM capture); the weak one is not made up."""
+def test_a_strong_burst_over_a_weak_one(mode: str, fmt: FrameFormat, strong_first: bool) -> None:
+    """The stronger of two overlapping bursts is heard (FM capture); the weak one is not made up.
+
+    Whether the strong one starts 1.5 ms into the weak one, or the weak one 1.5 ms into it.
+    """
     weak, strong = random_telegrams(12, 2, 50, 60)
+    starts = (3.5e-3, 2e-3) if strong_first else (2e-3, 3.5e-3)
     bursts = [
-        Burst(weak, mode, fmt, 2e-3, snr_db=12.0, offset_hz=-20e3),
-        Burst(strong, mode, fmt, 3.5e-3, snr_db=30.0, offset_hz=15e3),
+        Burst(weak, mode, fmt, starts[0], snr_db=12.0, offset_hz=-20e3),
+        Burst(strong, mode, fmt, starts[1], snr_db=30.0, offset_hz=15e3),
     ]
     frames = demodulate(modulate(bursts, sample_rate=1.6e6, seed=5), 1.6e6)
     assert good(frames) == [strong]
+
+
+@pytest.mark.parametrize(("mode", "fmt"), MODES)
+def test_two_equal_bursts_on_top_of_each_other(mode: str, fmt: FrameFormat) -> None:
+    """Equal power, 1 ms apart: whatever is heard is one of them, never a mixture passed as good."""
+    first, second = random_telegrams(22, 2, 40, 60)
+    bursts = [
+        Burst(first, mode, fmt, 2e-3, snr_db=20.0, offset_hz=-10e3),
+        Burst(second, mode, fmt, 3e-3, snr_db=20.0, offset_hz=10e3),
+    ]
+    frames = demodulate(modulate(bursts, sample_rate=1.6e6, seed=6), 1.6e6)
+    assert set(good(frames)) <= {first, second}
 
 
 @pytest.mark.parametrize(("mode", "fmt"), MODES)
