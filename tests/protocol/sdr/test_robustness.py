@@ -237,3 +237,12 @@ def test_a_busy_channel(mode: str, fmt: FrameFormat) -> None:
     data = modulate(bursts, sample_rate=1.6e6, seed=2)
     for block in (8192, 1 << 20):
         assert good(demodulate(data, 1.6e6, block=block)) == telegrams, block
+
+
+@pytest.mark.parametrize("rate", [1.024e6, 2.048e6, 2.56e6])
+def test_rates_without_a_whole_number_of_samples_a_chip(rate: float) -> None:
+    """Regression: at 4.27 samples a chip (2.56 MS/s) a template laid at 4 missed every burst."""
+    telegrams = random_telegrams(23, 3)
+    for mode, fmt in MODES:
+        bursts = spaced_bursts(telegrams, mode=mode, frame_format=fmt, snr_db=15.0, offset_hz=30e3)
+        assert good(demodulate(modulate(bursts, sample_rate=rate, seed=12), rate)) == telegrams

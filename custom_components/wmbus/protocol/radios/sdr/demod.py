@@ -432,6 +432,7 @@ class Demodulator:
         self.rate = self.sample_rate / self.decimation  # after decimation
         self.samples_per_chip = self.rate / chip_rate
         self._spc_int = max(1, round(self.samples_per_chip))
+        self._chip_at = [round(k * self.samples_per_chip) for k in range(_TEMPLATE_LEN)]
         self._chunk = max(1, round(_CHUNK_CHIPS * self.samples_per_chip))
         self._mix_step = -2 * math.pi * mix_hz / self.sample_rate  # radians per input sample
         block = _MIXER_BLOCK * self.decimation
@@ -625,8 +626,9 @@ class Demodulator:
     def _candidates(self, start: int, end: int) -> list[int]:
         """Buffer indices where the template's first chip lies, best peaks first in time order."""
         spc = self._spc_int
+        at = self._chip_at  # where each template chip starts: 4.27 samples a chip is not 4
         seg = self._buf[start:end]
-        span = (_TEMPLATE_LEN - 1) * spc
+        span = int(at[-1])
         if len(seg) < span + 2 * spc + 2:
             return []
         # The discriminator with the stretch's mean frequency taken out (the angle of the sum
@@ -641,12 +643,12 @@ class Demodulator:
         norm = np.zeros(m, dtype=np.float32)
         mag = np.abs(g)
         for k, t in enumerate(_TEMPLATE.tolist()):
-            part = g[k * spc : k * spc + m]
+            part = g[at[k] : at[k] + m]
             if t > 0:
                 corr += part
             else:
                 corr -= part
-            norm += mag[k * spc : k * spc + m]
+            norm += mag[at[k] : at[k] + m]
         ratio = corr / np.maximum(norm, 1e-6)
         above = np.flatnonzero(ratio > _CORRELATION_THRESHOLD)
         if len(above) == 0:
@@ -658,7 +660,7 @@ class Demodulator:
         centre = (cg[above + span] - cg[above]) / span
         wrong = np.zeros(len(above), dtype=np.intp)
         for k in range(_TEMPLATE_LEN - 16, _TEMPLATE_LEN):
-            wrong += (g[above + k * spc] > centre) != (_TEMPLATE[k] > 0)
+            wrong += (g[above + at[k]] > centre) != (_TEMPLATE[k] > 0)
         above = above[wrong <= 1]
         if len(above) == 0:
             return []
@@ -749,7 +751,7 @@ class Demodulator:
         w0 = max(0, cand - guard)
         x = self._buf[w0:window_end]
         t0 = cand - w0  # template chip 0 in window coordinates
-        tlen = _TEMPLATE_LEN * spc
+        tlen = round(_TEMPLATE_LEN * self.samples_per_chip)
         if len(x) < t0 + tlen + 12 * spc:
             return None, cand
         f = _discriminate(x)
