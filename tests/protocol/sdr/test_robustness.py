@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 import pytest
 
 from custom_components.wmbus.protocol.blocks import FrameFormat, add_block_crcs
@@ -64,7 +65,7 @@ def test_a_broken_crc_never_passes(mode: str, fmt: FrameFormat, where: str) -> N
 
 
 def test_three_of_six_invalid_word_is_flagged() -> None:
-    def chips(words: list[int]) -> np.ndarray:
+    def chips(words: list[int]) -> NDArray[np.uint8]:
         return np.array([int(c) for w in words for c in f"{w:06b}"], dtype=np.uint8)
 
     assert three_of_six_decode(chips([THREE_OF_SIX[0xA], THREE_OF_SIX[0x5]])) == (b"\xa5", True)
