@@ -247,3 +247,21 @@ def test_rates_without_a_whole_number_of_samples_a_chip(rate: float) -> None:
     for mode, fmt in MODES:
         bursts = spaced_bursts(telegrams, mode=mode, frame_format=fmt, snr_db=15.0, offset_hz=30e3)
         assert good(demodulate(modulate(bursts, sample_rate=rate, seed=12), rate)) == telegrams
+
+
+def test_the_callers_buffer_may_be_reused() -> None:
+    """A driver reads each block into the same buffer: nothing may point into it afterwards."""
+    telegrams = random_telegrams(24, 3)
+    data = modulate(
+        spaced_bursts(telegrams, lead_s=0.3e-3, snr_db=15.0), sample_rate=1.6e6, seed=13
+    )
+    demod = Demodulator(1.6e6)
+    block = np.zeros(4096, dtype=np.uint8)  # under 5 ms: no noise floor yet, nothing trimmed
+    frames = []
+    for start in range(0, len(data), len(block)):
+        part = np.frombuffer(data[start : start + len(block)], dtype=np.uint8)
+        block[: len(part)] = part
+        frames += demod.feed(block[: len(part)])
+        block[:] = 0  # the driver's next read would land here
+    frames += demod.flush()
+    assert good(frames) == telegrams

@@ -511,7 +511,10 @@ class Demodulator:
         self._leftover = raw[usable:].copy()
         if not usable:
             return
-        self._raw = np.concatenate((self._raw, raw[:usable])) if len(self._raw) else raw[:usable]
+        # A copy either way: the caller may reuse its buffer for the next block.
+        self._raw = (
+            np.concatenate((self._raw, raw[:usable])) if len(self._raw) else raw[:usable].copy()
+        )
         # Still 0..255: the 127.5 goes with the DC (one pass less).
         z: Complex64Array = raw[:usable].astype(np.float32).view(np.complex64)
         y = self._mix_decimate(z)
