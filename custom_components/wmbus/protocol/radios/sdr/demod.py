@@ -627,7 +627,7 @@ class Demodulator:
         return out
 
     def _candidates(self, start: int, end: int) -> list[int]:
-        """Buffer indices where the template's first chip lies, best peaks first in time order."""
+        """Buffer indices where the template's first chip may lie: one a peak, in time order."""
         spc = self._spc_int
         at = self._chip_at  # where each template chip starts: 4.27 samples a chip is not 4
         seg = self._buf[start:end]
