@@ -115,6 +115,12 @@ def bench(seconds: int, rate: float, block: int, repeat: int, center_hz: float) 
         f"demodulator  {demod_ms:.1f} ms CPU per s of samples ({demod_ms / 10:.1f} % of a core), "
         f"{demod / bare:.2f} x the bare discriminator; budget <= {BUDGET:g}x"
     )
+    quiet, _ = make_air(seconds, rate, 0, seed=1, center_hz=center_hz)
+    idle = cpu_seconds(lambda: run_demodulator(quiet, rate, block, center_hz), repeat)
+    print(
+        f"of which: {idle / air_s * 1e3:.1f} ms per s for the samples alone (noise only, "
+        f"{idle / bare:.2f} x), {(demod - idle) / len(sent) * 1e3:.2f} ms a burst"
+    )
     tracemalloc.start()
     frames, peak_buffer = run_demodulator(data, rate, block, center_hz)
     _, peak_alloc = tracemalloc.get_traced_memory()
