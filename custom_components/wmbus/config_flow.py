@@ -528,6 +528,7 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         self._heard_choices: dict[str, MeterAddress] = {}
         """The heard list's choices as offered: value -> address."""
         self._fitted_address: MeterAddress | None = None
+        self._kem_upload = KemUpload()
 
     def _gateway(self) -> Gateway | None:
         entry: WmbusConfigEntry = self._get_entry()
@@ -690,7 +691,7 @@ class MeterSubentryFlow(ConfigSubentryFlow):
             return typed, {}
         if typed.strip():
             return "", {"base": "kem_and_key"}
-        kem, error = await async_read_uploaded_kem(
+        kem, error = await self._kem_upload.async_read(
             self.hass, str(file_id), str(user_input.get(CONF_KEM_PASSWORD, ""))
         )
         if kem is None:
@@ -825,21 +826,34 @@ def _take_upload(hass: HomeAssistant, file_id: str) -> bytes | None:
         return None
 
 
-async def async_read_uploaded_kem(
-    hass: HomeAssistant, file_id: str, password: str
-) -> tuple[KemFile | None, str]:
-    """Read an uploaded KEM file once (it is deleted then); the file or the error's key.
+class KemUpload:
+    """A flow's uploaded KEM file, taken from the upload folder once (which deletes it there).
 
-    Only the error's kind is logged: never the password, a key, or the file's content.
+    It is held in memory while the flow lasts, so a mistyped password costs no second upload
+    (the form still names the same upload when it is shown again).
     """
-    content = await hass.async_add_executor_job(_take_upload, hass, file_id)
-    if content is None:
-        return None, "kem_upload_missing"
-    try:
-        return await hass.async_add_executor_job(read_kem, content, password), ""
-    except KemError as err:
-        _LOGGER.debug("KEM file not read: %s", type(err).__name__)
-        return None, KEM_ERRORS.get(type(err), "kem_damaged")
+
+    def __init__(self) -> None:
+        self._file_id: str | None = None
+        self._content = b""
+
+    async def async_read(
+        self, hass: HomeAssistant, file_id: str, password: str
+    ) -> tuple[KemFile | None, str]:
+        """The file's meters, or the error's translation key.
+
+        Only the error's kind is logged: never the password, a key, or the file's content.
+        """
+        if file_id != self._file_id:
+            content = await hass.async_add_executor_job(_take_upload, hass, file_id)
+            if content is None:
+                return None, "kem_upload_missing"
+            self._file_id, self._content = file_id, content
+        try:
+            return await hass.async_add_executor_job(read_kem, self._content, password), ""
+        except KemError as err:
+            _LOGGER.debug("KEM file not read: %s", type(err).__name__)
+            return None, KEM_ERRORS.get(type(err), "kem_damaged")
 
 
 @dataclass(frozen=True, slots=True)
@@ -863,6 +877,7 @@ class KemImportFlow(ConfigSubentryFlow):
     def __init__(self) -> None:
         self._rows: dict[str, KemRow] = {}
         self._skipped = 0
+        self._kem_upload = KemUpload()
 
     def _gateway(self) -> Gateway | None:
         entry: WmbusConfigEntry = self._get_entry()
@@ -881,7 +896,7 @@ class KemImportFlow(ConfigSubentryFlow):
         """The KEM file and its password."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            kem, error = await async_read_uploaded_kem(
+            kem, error = await self._kem_upload.async_read(
                 self.hass,
                 str(user_input[CONF_KEM_FILE]),
                 str(user_input.get(CONF_KEM_PASSWORD, "")),

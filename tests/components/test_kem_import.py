@@ -273,7 +273,7 @@ async def test_nothing_chosen_is_an_error(
     assert "41290001" not in _meters(setup_entry)
 
 
-async def test_the_upload_is_read_once_and_deleted(
+async def test_the_upload_is_deleted_when_read_and_a_retyped_password_needs_no_new_upload(
     hass: HomeAssistant, setup_entry: MockConfigEntry, hass_client: ClientFactory
 ) -> None:
     result = await _start_import(hass, setup_entry)
@@ -287,9 +287,18 @@ async def test_the_upload_is_read_once_and_deleted(
     )
     assert result["errors"] == {"base": "kem_wrong_password"}
     assert not upload_dir.exists()
+    # The form names the same upload again: the file read before is used.
     result = dict(
         await hass.config_entries.subentries.async_configure(
             result["flow_id"], {CONF_KEM_FILE: file_id, CONF_KEM_PASSWORD: EXAMPLE_PASSWORD}
+        )
+    )
+    assert result["step_id"] == "meters"
+    # Another flow cannot read it: it is gone from the upload folder.
+    other = await _start_import(hass, setup_entry)
+    result = dict(
+        await hass.config_entries.subentries.async_configure(
+            other["flow_id"], {CONF_KEM_FILE: file_id, CONF_KEM_PASSWORD: EXAMPLE_PASSWORD}
         )
     )
     assert result["errors"] == {"base": "kem_upload_missing"}
@@ -340,19 +349,17 @@ async def test_add_meter_takes_its_key_from_a_kem_file(
     hass: HomeAssistant, setup_entry: MockConfigEntry, hass_client: ClientFactory
 ) -> None:
     flow_id = await _meter_key_step(hass, setup_entry, "41290001")
-    wrong = await _upload(hass_client, EXAMPLE_KEM.read_bytes())
+    file_id = await _upload(hass_client, EXAMPLE_KEM.read_bytes())
     result = await hass.config_entries.subentries.async_configure(
-        flow_id, {CONF_KEM_FILE: wrong, CONF_KEM_PASSWORD: "not-it"}
+        flow_id, {CONF_KEM_FILE: file_id, CONF_KEM_PASSWORD: "not-it"}
     )
     assert result["errors"] == {CONF_KEM_FILE: "kem_wrong_password"}
-    both = await _upload(hass_client, EXAMPLE_KEM.read_bytes())
     result = await hass.config_entries.subentries.async_configure(
-        flow_id, {CONF_AES_KEY: KEY_A, CONF_KEM_FILE: both, CONF_KEM_PASSWORD: EXAMPLE_PASSWORD}
+        flow_id, {CONF_AES_KEY: KEY_A, CONF_KEM_FILE: file_id, CONF_KEM_PASSWORD: EXAMPLE_PASSWORD}
     )
     assert result["errors"] == {"base": "kem_and_key"}
-    right = await _upload(hass_client, EXAMPLE_KEM.read_bytes())
     result = await hass.config_entries.subentries.async_configure(
-        flow_id, {CONF_KEM_FILE: right, CONF_KEM_PASSWORD: EXAMPLE_PASSWORD}
+        flow_id, {CONF_KEM_FILE: file_id, CONF_KEM_PASSWORD: EXAMPLE_PASSWORD}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert _meters(setup_entry)["41290001"][CONF_AES_KEY] == EXAMPLE_METERS["41290001"]
