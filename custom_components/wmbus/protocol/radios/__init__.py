@@ -24,6 +24,7 @@ from .base import (
 )
 from .link_modes import LinkMode
 from .registry import (
+    NETWORK_RADIOS,
     build_radio,
     detect_radio,
     identify,
@@ -34,6 +35,7 @@ from .registry import (
 )
 
 __all__ = [
+    "NETWORK_RADIOS",
     "FrameCallback",
     "LinkMode",
     "NoRadioFound",
