@@ -12,7 +12,7 @@ TELEGRAM = bytes.fromhex("1e442d2c5768663230028d2063")
 
 
 def test_the_first_copy_passes_and_the_others_within_the_window_do_not() -> None:
-    duplicates = DuplicateFilter(window_s=2.0)
+    duplicates: DuplicateFilter[object] = DuplicateFilter(window_s=2.0)
     assert duplicates.first(TELEGRAM, 100.0)
     assert not duplicates.first(bytes(TELEGRAM), 100.3)  # another receiver, equal bytes
     assert not duplicates.first(TELEGRAM, 101.9)
@@ -21,14 +21,14 @@ def test_the_first_copy_passes_and_the_others_within_the_window_do_not() -> None
 
 
 def test_the_same_bytes_after_the_window_are_a_new_telegram() -> None:
-    duplicates = DuplicateFilter(window_s=2.0)
+    duplicates: DuplicateFilter[object] = DuplicateFilter(window_s=2.0)
     assert duplicates.first(TELEGRAM, 100.0)
     assert duplicates.first(TELEGRAM, 102.0)
     assert not duplicates.first(TELEGRAM, 103.0)
 
 
 def test_old_telegrams_are_forgotten_when_the_next_one_arrives() -> None:
-    duplicates = DuplicateFilter(window_s=2.0)
+    duplicates: DuplicateFilter[object] = DuplicateFilter(window_s=2.0)
     for index in range(100):
         duplicates.first(index.to_bytes(4, "big"), index * 0.1)
     # 2 s of telegrams every 0.1 s: about 20 remembered, not 100.
@@ -36,7 +36,7 @@ def test_old_telegrams_are_forgotten_when_the_next_one_arrives() -> None:
 
 
 def test_a_full_filter_forgets_the_oldest_first() -> None:
-    duplicates = DuplicateFilter(window_s=60.0, max_entries=10)
+    duplicates: DuplicateFilter[object] = DuplicateFilter(window_s=60.0, max_entries=10)
     for index in range(25):
         assert duplicates.first(index.to_bytes(4, "big"), 1.0)
     assert len(duplicates) == 10
@@ -46,7 +46,7 @@ def test_a_full_filter_forgets_the_oldest_first() -> None:
 
 
 def test_memory_stays_bounded_under_a_long_run() -> None:
-    duplicates = DuplicateFilter(window_s=2.0, max_entries=1000)
+    duplicates: DuplicateFilter[object] = DuplicateFilter(window_s=2.0, max_entries=1000)
     tracemalloc.start()
     try:
         for index in range(20_000):
@@ -66,3 +66,16 @@ def test_a_bad_window_is_refused() -> None:
         DuplicateFilter(window_s=0)
     with pytest.raises(ValueError, match="window"):
         DuplicateFilter(max_entries=0)
+
+
+def test_copies_get_back_what_the_first_copy_kept() -> None:
+    duplicates: DuplicateFilter[dict[str, float]] = DuplicateFilter(window_s=2.0)
+    assert duplicates.copy_of(TELEGRAM, 10.0) is None
+    table: dict[str, float] = {"stick": -70.0}
+    duplicates.keep(TELEGRAM, 10.0, table)
+    copy = duplicates.copy_of(bytes(TELEGRAM), 11.0)
+    assert copy is table
+    copy["udp:9011"] = -80.0
+    assert table == {"stick": -70.0, "udp:9011": -80.0}
+    assert duplicates.copy_of(TELEGRAM, 12.0) is None  # the window has passed
+    assert (duplicates.passed, duplicates.duplicates) == (1, 1)

@@ -16,18 +16,25 @@ does not grow with the number of meters beyond what a window's traffic holds.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from typing import Final
+from collections import deque
+from typing import Any, Final
 
 DUPLICATE_WINDOW_S: Final = 2.0
 # 1,000 meters heard by 4 receivers send about 250 frames/s, 500 in 2 s: room for 16 times that.
 DUPLICATE_MAX_ENTRIES: Final = 8192
 
 
-class DuplicateFilter:
-    """Tells a telegram heard for the first time within ``window_s`` from a copy of it."""
+class DuplicateFilter[V]:
+    """Tells a telegram heard for the first time within ``window_s`` from a copy of it.
 
-    __slots__ = ("_max_entries", "_seen", "_window_s", "duplicates", "evicted", "passed")
+    A dict answers "seen?" and a deque in arrival order says what to forget: both O(1) per
+    telegram, which matters at 250 frames a second (``tools.bench_receivers``). Besides
+    :meth:`first`, an owner can have the first copy leave a value (:meth:`keep`: what it made
+    of the telegram, the meter's per-receiver RSSI table, say) that every later copy gets back
+    from :meth:`copy_of` without working it out again.
+    """
+
+    __slots__ = ("_max_entries", "_order", "_seen", "_window_s", "duplicates", "evicted", "passed")
 
     def __init__(
         self, window_s: float = DUPLICATE_WINDOW_S, max_entries: int = DUPLICATE_MAX_ENTRIES
@@ -36,8 +43,8 @@ class DuplicateFilter:
             raise ValueError("the window must be positive and hold at least one telegram")
         self._window_s = window_s
         self._max_entries = max_entries
-        # Telegram -> when it was first heard; insertion order is time order.
-        self._seen: OrderedDict[bytes, float] = OrderedDict()
+        self._seen: dict[bytes, tuple[float, Any]] = {}  # telegram -> (first heard, value)
+        self._order: deque[tuple[float, bytes]] = deque()  # when each came first, oldest first
         self.passed = 0
         self.duplicates = 0
         self.evicted = 0  # forgotten within the window because the filter was full
@@ -55,23 +62,45 @@ class DuplicateFilter:
 
         ``now_s`` is a monotonic clock's seconds (``time.monotonic()``, the loop's time).
         """
-        seen = self._seen
-        expired_before = now_s - self._window_s
-        while seen:
-            oldest, heard_at = next(iter(seen.items()))
-            if heard_at > expired_before:
-                break
-            del seen[oldest]
-        if telegram in seen:
-            self.duplicates += 1
+        if self.copy_of(telegram, now_s) is not None:
             return False
-        if len(seen) >= self._max_entries:
-            seen.popitem(last=False)
-            self.evicted += 1
-        seen[telegram] = now_s
-        self.passed += 1
+        self._keep(telegram, now_s, True)
         return True
+
+    def copy_of(self, telegram: bytes, now_s: float) -> V | None:
+        """For a copy within the window, the first copy's value (counted as a duplicate).
+
+        None when ``telegram`` is not a copy: the caller then handles it and calls
+        :meth:`keep` with what the copies are to get back. A copy costs one lookup; what
+        has expired is forgotten when a new telegram is kept.
+        """
+        entry = self._seen.get(telegram)
+        if entry is None or entry[0] <= now_s - self._window_s:
+            return None
+        self.duplicates += 1
+        value: V = entry[1]
+        return value
+
+    def keep(self, telegram: bytes, now_s: float, value: V) -> None:
+        """Remember ``telegram`` (just found not to be a copy) with ``value`` (never None)."""
+        self._keep(telegram, now_s, value)
+
+    def _keep(self, telegram: bytes, now_s: float, value: object) -> None:
+        seen = self._seen
+        order = self._order
+        expired_before = now_s - self._window_s
+        while order and order[0][0] <= expired_before:
+            del seen[order.popleft()[1]]
+        if telegram in seen:  # kept twice at one moment: the first value stays
+            return
+        if len(order) >= self._max_entries:
+            del seen[order.popleft()[1]]
+            self.evicted += 1
+        seen[telegram] = (now_s, value)
+        order.append((now_s, telegram))
+        self.passed += 1
 
     def clear(self) -> None:
         """Forget every telegram (counters are kept)."""
         self._seen.clear()
+        self._order.clear()

@@ -153,7 +153,7 @@ class Listener:
         self._link_mode = link_mode
         self._window_s = window_s
         self._single = sources.count() == 1
-        self._duplicates = DuplicateFilter(window_s)
+        self._duplicates: DuplicateFilter[object] = DuplicateFilter(window_s)
         self._pending: dict[bytes, _Heard] = {}
         self._radios: list[Radio] = []
         self._mqtt: MqttSource | None = None
