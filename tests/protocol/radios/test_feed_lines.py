@@ -275,6 +275,26 @@ def test_line_splitter_drops_an_endless_line_and_recovers() -> None:
     assert splitter.too_long == 2
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.binary(max_size=120).map(lambda b: b.replace(b"\n", b"")), max_size=8),
+    st.lists(st.integers(min_value=1, max_value=64), min_size=1, max_size=20),
+)
+def test_line_splitter_gives_the_same_lines_however_the_stream_is_cut(
+    lines: list[bytes], cuts: list[int]
+) -> None:
+    stream = b"".join(line + b"\n" for line in lines)
+    splitter = LineSplitter()
+    got: list[bytes] = []
+    position = 0
+    for cut in cuts * (len(stream) // max(sum(cuts), 1) + 1):
+        got += splitter.feed(stream[position : position + cut])
+        position += cut
+    got += splitter.feed(stream[position:])
+    assert got == lines
+    assert splitter.finish() is None
+
+
 def test_describe_stream_names_each_line() -> None:
     stream = f"{TELEGRAM.hex()}\nX1;0;0;2019-02-09 07:14:18.000;22;22;00000000;0x12\n".encode()
     described = describe_stream(stream)

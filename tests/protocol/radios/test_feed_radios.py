@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+import json
 import logging
+from pathlib import Path
+import sys
 
 import pytest
 
@@ -39,6 +42,7 @@ from tools.simulated_meters import HeatMeter, OmniPower, WaterMeter
 
 TELEGRAMS = [bytes.fromhex(vector["telegram_hex"]) for vector in omnipower_captures()[:5]]
 HOST = "127.0.0.1"
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 async def _until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
@@ -221,5 +225,45 @@ async def test_a_quiet_feed_is_reported_once_and_cleared_by_the_next_telegram() 
         assert not radio.quiet
         await _until(lambda: reports == [True, False, True])
         assert radio.counters["quiet_reports"] == 2
+    finally:
+        await radio.close()
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_a_silent_tcp_client_is_disconnected_after_the_idle_time() -> None:
+    radio = TcpFeedRadio(f"{HOST}:0", idle_timeout_s=0.2)
+    await radio.open()
+    try:
+        reader, writer = await asyncio.open_connection(HOST, radio.port)
+        await _until(lambda: len(radio.clients) == 1)
+        async with asyncio.timeout(5):
+            assert await reader.read() == b""  # closed by the listener
+        writer.close()
+        assert radio.counters["tcp_idle_disconnects"] == 1
+        await _until(lambda: not radio.clients)
+    finally:
+        await radio.close()
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_feed_sender_command_line_sends_the_simulated_meters() -> None:
+    frames: list[RadioFrame] = []
+    radio = UdpFeedRadio(f"{HOST}:0", on_frame=frames.append)
+    await radio.open()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "tools.feed_sender", "--udp", f"{HOST}:{radio.port}"),
+            *("--format", "esphome", "--count", "3", "--interval", "0.05", "--rssi", "-88"),
+            cwd=REPO_ROOT,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        stdout, _ = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 0
+        assert json.loads(stdout) == {"sent": 3}
+        await _until(lambda: len(frames) == 3)
+        ids = {frame.telegram[7:3:-1].hex() for frame in frames}
+        assert ids == {"32666857", "41290001", "41290002"}
+        assert {frame.rssi_dbm for frame in frames} == {-88.0}
     finally:
         await radio.close()
