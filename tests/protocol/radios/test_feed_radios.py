@@ -83,6 +83,10 @@ def test_network_radios_are_built_by_name_and_never_probed() -> None:
     with pytest.raises(ValueError, match="0 to 65535"):
         parse_listen_address("70000", "tcp")
     assert parse_listen_address("[::1]:9011", "udp") == ("::1", 9011)
+    # What the owner passes every radio is taken; a misspelt option is not.
+    build_radio("udp", "9011", reconnect_max_delay_s=60.0, open_serial=None)
+    with pytest.raises(TypeError, match="quiet_after"):
+        build_radio("udp", "9011", quiet_after=5.0)
 
 
 async def test_detect_radio_never_tries_a_network_receiver() -> None:

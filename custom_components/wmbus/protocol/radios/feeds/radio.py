@@ -56,6 +56,17 @@ QUIET_AFTER_S: Final = 30 * 60.0
 MAX_TCP_CLIENTS: Final = 64
 # A client that sends nothing for this long is disconnected (a half-open connection).
 TCP_IDLE_TIMEOUT_S: Final = 300.0
+# What the owner passes every radio that only a serial one uses: taken and ignored here.
+SERIAL_ONLY_OPTIONS: Final = frozenset(
+    {
+        "response_timeout_s",
+        "reconnect_initial_delay_s",
+        "reconnect_max_delay_s",
+        "health_check_idle_s",
+        "restart_settle_s",
+        "open_serial",
+    }
+)
 DEFAULT_HOST: Final = "0.0.0.0"  # every interface: a gateway on the LAN must reach it
 
 
@@ -94,9 +105,13 @@ class NetworkRadio(Radio):
     ) -> None:
         """Callbacks run in the event loop and must not block; ``quiet_after_s`` None: no watch.
 
-        ``link_mode`` is what the gateway listens in (set there, not here); serial options
-        the registry passes to every radio (``response_timeout_s``...) do not apply.
+        ``link_mode`` is what the gateway listens in (set there, not here); the options only a
+        serial radio uses (:data:`SERIAL_ONLY_OPTIONS`) are taken and do not apply, any other
+        is a TypeError.
         """
+        unknown = set(_serial_options) - SERIAL_ONLY_OPTIONS
+        if unknown:
+            raise TypeError(f"{self.kind.title} has no options {sorted(unknown)}")
         if link_mode is not None and link_mode not in self.kind.link_modes:
             raise ValueError(f"{self.kind.title} cannot listen in link mode {link_mode}")
         self._link_mode = link_mode or self.kind.default_link_mode
