@@ -41,8 +41,9 @@ def _free_port(kind: socket.SocketKind) -> int:
 class _Listen:
     """The command line in a subprocess, read a JSON line at a time."""
 
-    def __init__(self, *arguments: str) -> None:
+    def __init__(self, *arguments: str, stderr: bool = False) -> None:
         self.arguments = arguments
+        self.stderr = stderr
         self.process: asyncio.subprocess.Process | None = None
 
     async def __aenter__(self) -> _Listen:
@@ -54,6 +55,7 @@ class _Listen:
             *self.arguments,
             cwd=REPO_ROOT,
             stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE if self.stderr else None,
         )
         return self
 
@@ -149,8 +151,8 @@ def _mosquitto() -> str:
 
 
 @contextlib.asynccontextmanager
-async def _broker(directory: Path) -> AsyncIterator[int]:
-    port = _free_port(socket.SOCK_STREAM)
+async def _broker(directory: Path, port: int | None = None) -> AsyncIterator[int]:
+    port = port or _free_port(socket.SOCK_STREAM)
     config = directory / "mosquitto.conf"
     config.write_text(f"listener {port} {HOST}\nallow_anonymous true\nlog_dest none\n")
     process = await asyncio.create_subprocess_exec(
@@ -211,3 +213,41 @@ async def test_mqtt_tcp_and_udp_sources_on_a_real_broker(tmp_path: Path) -> None
     mqtt_counts = counts["radios"]["mqtt:rtl_433/+/events"]
     assert mqtt_counts["frames_received"] == len(TELEGRAMS)
     assert mqtt_counts["dropped_other_device"] == 1
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_mqtt_source_subscribes_again_after_the_broker_restarts(tmp_path: Path) -> None:
+    port = _free_port(socket.SOCK_STREAM)
+    async with _Listen(
+        *("--mqtt", f"{HOST}:{port}", "--topic", "wmbus_bridge/telegram", "--key", KEY),
+        stderr=True,
+    ) as listen:
+        async with _broker(tmp_path, port):
+            assert (await listen.line())["radio"]["radio"] == "mqtt"
+            sender = await asyncio.to_thread(MqttSender, HOST, port, "wmbus_bridge/telegram")
+            await sender.send(TELEGRAMS[0].hex())
+            await sender.close()
+            assert (await listen.line())["receivers"] == [
+                {"receiver": "mqtt:wmbus_bridge/telegram", "rssi_dbm": None}
+            ]
+        async with _broker(tmp_path, port):
+            # paho reconnects (1 s back-off at first) and subscribes again.
+            for _ in range(100):
+                sender = await asyncio.to_thread(MqttSender, HOST, port, "wmbus_bridge/telegram")
+                await sender.send(TELEGRAMS[1].hex())
+                await sender.close()
+                assert listen.process is not None
+                assert listen.process.stdout is not None
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(0.2):
+                        raw = await listen.process.stdout.readline()
+                        break
+            else:
+                pytest.fail("no telegram after the broker came back")
+            assert json.loads(raw)["id"] == "32666857"
+            await listen.stop()
+        assert listen.process is not None
+        assert listen.process.stderr is not None
+        errors = (await listen.process.stderr.read()).decode()
+    assert "Traceback" not in errors
+    assert "Exception" not in errors

@@ -93,7 +93,8 @@ class MqttSource:
             loop.call_soon_threadsafe(_confirmed)
 
         def _confirmed() -> None:
-            pending.pop()
+            if pending:  # after a reconnect paho subscribes again: nothing left to wait for
+                pending.pop()
             if not pending and not subscribed.done():
                 subscribed.set_result(None)
 
