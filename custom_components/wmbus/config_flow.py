@@ -106,11 +106,14 @@ def _port_options(candidates: list[SerialPortCandidate]) -> list[SelectOptionDic
 
 
 def _port_rank(device: str) -> int:
-    # A by-id path survives re-plugging; a /dev/tty* path may not; a URL (another
-    # integration's port) is the least likely to be the stick.
+    # A by-id path survives re-plugging; USB serial devices (ttyUSB, ttyACM: every supported
+    # stick) come before built-in UARTs (ttyS*, rarely a stick); a URL (another integration's
+    # port) is the least likely to be the stick.
     if device.startswith("/dev/serial/by-id/"):
         return 0
-    return 1 if device.startswith("/") else 2
+    if device.startswith(("/dev/ttyUSB", "/dev/ttyACM")):
+        return 1
+    return 2 if device.startswith("/") else 3
 
 
 def _locate_discovered(device: str, configured_ports: list[str]) -> tuple[str, bool]:
