@@ -70,7 +70,7 @@ from .const import (
     ORIGIN_RECALC,
     SUBENTRY_METER,
 )
-from .gateway import address_data, identifier_for, subentry_address
+from .meter_identity import address_data, identifier_for, subentry_address
 from .recalc import (
     DEFAULT_PROFILE,
     ChannelPlan,
@@ -88,7 +88,8 @@ from .recalc import (
 )
 
 if TYPE_CHECKING:
-    from .gateway import Gateway, MeterReading
+    from .gateway import Gateway
+    from .signals import MeterReading
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -108,13 +109,6 @@ def signal_recalc(entry_id: str) -> str:
 def recalc_issue_id(entry_id: str) -> str:
     """Repair issue id of a bridge waiting for MQTT."""
     return f"recalc_no_mqtt_{entry_id}"
-
-
-def bridge_of(gateway: Gateway) -> RecalcBridge:
-    """The ReCalc bridge of a running entry (created in setup, before the platforms)."""
-    if gateway.recalc is None:
-        raise LookupError("the entry has no ReCalc bridge")
-    return gateway.recalc
 
 
 class StoredState(TypedDict):
@@ -147,10 +141,10 @@ class _Snapshot:
 class RecalcBridge:
     """Mirrors one stick entry's meters to ReCalc and takes ReCalc's meter set."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, gateway: Gateway) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, hub: Gateway) -> None:
         self.hass = hass
         self.entry = entry
-        self.gateway = gateway
+        self.hub = hub
         self.outbox = Outbox()
         self.paused = False
         # User meters ReCalc listed: id -> (manufacturer key, device key); the bridge's own state.
@@ -172,7 +166,6 @@ class RecalcBridge:
         # Set once by async_stop: tasks created before it (an MQTT state change, a command)
         # may still run afterwards and must neither subscribe again nor touch the Store.
         self._stopped = False
-        gateway.recalc = self
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -187,7 +180,7 @@ class RecalcBridge:
                 mid: (names[0], names[1]) for mid, names in stored.get("claimed", {}).items()
             }
         self._listeners += [
-            self.gateway.add_reading_listener(self._on_reading),
+            self.hub.add_reading_listener(self._on_reading),
             async_dispatcher_connect(
                 self.hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._on_config_entry_changed
             ),
@@ -443,7 +436,7 @@ class RecalcBridge:
         return mirrored
 
     def _user_manufacturer_key(self, meter_id: str) -> str:
-        meter = self.gateway.meters.get(meter_id)
+        meter = self.hub.meters.get(meter_id)
         if meter is not None and meter.manufacturer is not None:
             return meter.manufacturer.lower()
         return DEFAULT_MANUFACTURER_KEY
@@ -479,7 +472,7 @@ class RecalcBridge:
         Of its type as its telegrams say, else as ReCalc's command said (kept in the
         subentry), else OmniPower's (the original gateway's only type).
         """
-        meter = self.gateway.meters.get(meter_id)
+        meter = self.hub.meters.get(meter_id)
         if meter is not None and meter.profile is not None:
             profile = meter.profile
         else:
@@ -506,7 +499,7 @@ class RecalcBridge:
         The meter's telegram if it has been heard, else the channel file naming ReCalc's
         manufacturerDeviceKey, else OmniPower.
         """
-        profile = self.gateway.profile_of(meter.device_id, bytes.fromhex(meter.encryption_key))
+        profile = self.hub.heard.profile_of(meter.device_id, bytes.fromhex(meter.encryption_key))
         if profile is not None:
             return profile
         for name, plan in sorted(self.channels.plans.items()):
@@ -530,8 +523,7 @@ class RecalcBridge:
             return
         reading = meter_reading.reading
         sub = self._meter_subentries().get(reading.meter_id)
-        meter = self.gateway.meter_for(reading.address)
-        if sub is None or meter is None or meter.subentry_id != sub.subentry_id:
+        if sub is None or meter_reading.subentry_id != sub.subentry_id:
             return  # not mirrored, or the other meter with these digits
         if sub.data.get(CONF_ORIGIN) == ORIGIN_RECALC:
             manufacturer_key = sub.data[CONF_RECALC_MANUFACTURER_KEY]
@@ -617,7 +609,7 @@ class RecalcBridge:
         for meter in command.meters:
             if meter.device_id in skipped:
                 continue
-            known = self.gateway.meters.get(meter.device_id)
+            known = self.hub.meters.get(meter.device_id)
             profile = (
                 known.profile
                 if known is not None and known.profile is not None

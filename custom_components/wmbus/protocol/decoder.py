@@ -450,6 +450,45 @@ class Decoder:
             self._meters.pop(wire, None)
             self._explicit.discard(wire)
 
+    def pin(self, address: MeterAddress) -> None:
+        """Keep an id's key for ``address`` alone: the meter is bound to its whole address.
+
+        The address keeps the state it has (duplicate guard, failure count, learned layout),
+        so the telegram that proved the key is not decoded again to fill a fresh guard; the
+        id's other addresses, and the per-id key, are forgotten. An address without state
+        yet gets the id's key. Raises KeyError if neither the address nor its id has a key.
+        """
+        wire = address.wire
+        id_wire = wire[2:6]
+        id_key = self._by_id.pop(id_wire, None)
+        bound = self._bound.pop(id_wire, [])
+        states = {variant: self._meters.get(variant) for variant in _address_variants(wire)}
+        for other in bound:
+            if other not in states:
+                self._meters.pop(other, None)
+        for variant, kept in states.items():
+            if kept is None:
+                if id_key is None:
+                    raise KeyError(f"no key for meter {address}")
+                kept = _Meter(variant, id_key.key, id_key.plaintext)  # noqa: PLW2901
+            self._meters[variant] = kept
+            self._explicit.add(variant)
+
+    def failures(self, address: MeterAddress) -> int:
+        """Payload check failures in a row of ``address`` (0 for an address without state).
+
+        The one count of failed checks: ``decode`` raises :class:`WrongKey` once it reaches
+        ``WRONG_KEY_AFTER_FAILURES``; a caller weighing several addresses reads it here.
+        """
+        return max(
+            (
+                meter.crc_failures
+                for variant in _address_variants(address.wire)
+                if (meter := self._meters.get(variant)) is not None
+            ),
+            default=0,
+        )
+
     def __contains__(self, meter: object) -> bool:
         if isinstance(meter, MeterAddress):
             try:
