@@ -14,7 +14,7 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .const import CONF_METER_ID, DOMAIN
 from .meter_identity import identifier_for
-from .recalc_bridge import signal_recalc
+from .recalc.bridge import signal_recalc
 from .runtime import bridge_of
 from .signals import MeterReading, signal_meter, signal_stick
 

@@ -24,7 +24,8 @@ from .gateway import Gateway
 from .issues import stick_issue_id
 from .meter_identity import identifier_for
 from .protocol.radios import RadioError
-from .recalc_bridge import RecalcBridge, async_remove_recalc_state
+from .recalc.bridge import RecalcBridge
+from .recalc.state_store import async_remove_recalc_state
 from .runtime import WmbusRuntime
 from .signals import signal_meter_added
 

@@ -14,7 +14,7 @@ from homeassistant.config_entries import ConfigEntry
 
 if TYPE_CHECKING:
     from .gateway import Gateway
-    from .recalc_bridge import RecalcBridge
+    from .recalc.bridge import RecalcBridge
 
 
 @dataclass(slots=True)

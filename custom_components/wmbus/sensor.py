@@ -32,7 +32,7 @@ from .gateway import Gateway
 from .issues import total_decreased_issue_id
 from .meter_fields import MeterField
 from .meter_identity import identifier_for
-from .recalc_bridge import RecalcBridge, signal_recalc
+from .recalc.bridge import RecalcBridge, signal_recalc
 from .runtime import bridge_of
 from .signals import (
     MeterReading,

@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .entity import WmbusStickEntity, add_recalc_entities_while_enabled
-from .recalc_bridge import RecalcBridge, signal_recalc
+from .recalc.bridge import RecalcBridge, signal_recalc
 from .runtime import bridge_of
 
 if TYPE_CHECKING:

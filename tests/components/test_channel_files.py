@@ -10,13 +10,13 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.wmbus.channel_files import CHECK_INTERVAL
 from custom_components.wmbus.const import (
     CONF_RECALC_ENABLED,
     CONF_RECALC_GATEWAY_ID,
     DOMAIN,
 )
 from custom_components.wmbus.recalc import load_shipped_plans
+from custom_components.wmbus.recalc.channel_files import CHECK_INTERVAL
 from custom_components.wmbus.runtime import bridge_of
 
 GOOD = """\

@@ -21,7 +21,6 @@ from pytest_homeassistant_custom_component.common import (
     async_test_home_assistant,
 )
 
-from custom_components.wmbus.channel_files import CHECK_INTERVAL
 from custom_components.wmbus.const import (
     CONF_AES_KEY,
     CONF_DEVICE_TYPE,
@@ -44,7 +43,8 @@ from custom_components.wmbus.recalc import (
     format_timestamp,
     load_shipped_plans,
 )
-from custom_components.wmbus.recalc_bridge import SAVE_DELAY_S
+from custom_components.wmbus.recalc.channel_files import CHECK_INTERVAL
+from custom_components.wmbus.recalc.state_store import SAVE_DELAY_S
 from custom_components.wmbus.runtime import bridge_of
 from custom_components.wmbus.signals import MeterReading
 from tests.components.conftest import (
