@@ -17,6 +17,7 @@ from custom_components.wmbus.protocol.errors import (
     WmbusError,
     WrongKey,
 )
+from custom_components.wmbus.protocol.meters import PROFILES_BY_NAME
 
 from .conftest import VECTORS, VECTORS_BY_ID
 
@@ -41,6 +42,15 @@ def test_reading_shape() -> None:
     assert reading.values["total_energy_consumption_kwh"] == 2.15
     with pytest.raises(AttributeError):
         reading.profile = "x"  # type: ignore[misc]
+
+
+def test_reading_carries_its_profile() -> None:
+    decoder = _decoder()
+    for telegram in (LONG, COMPACT):
+        reading = decoder.decode(telegram)
+        # The profile itself, so nothing downstream looks it up again by name.
+        assert reading.meter_profile is PROFILES_BY_NAME["omnipower"]
+        assert reading.meter_profile.name == reading.profile
 
 
 def test_unknown_meter_is_refused_with_header_before_decryption() -> None:

@@ -135,6 +135,8 @@ class Reading:
     values: Mapping[str, Value]
     access_number: int
     frame: FrameKind
+    meter_profile: MeterProfile = field(compare=False, repr=False)
+    """The profile itself (fields, detection, formats): what ``profile`` names."""
     problems: tuple[str, ...] = ()
     _records: tuple[Record, ...] | None = field(default=(), repr=False, compare=False)
     _layout: Layout | None = field(default=None, repr=False, compare=False)
@@ -179,6 +181,7 @@ _READING_SLOTS = tuple(
         "values",
         "access_number",
         "frame",
+        "meter_profile",
         "problems",
         "_records",
         "_layout",
@@ -192,6 +195,7 @@ _READING_SLOTS = tuple(
     _set_values,
     _set_access,
     _set_frame,
+    _set_meter_profile,
     _set_problems,
     _set_records,
     _set_layout,
@@ -224,6 +228,7 @@ def _new_reading(  # noqa: PLR0917 - hot path: positional arguments are cheapest
     _set_values(reading, values)
     _set_access(reading, access_number)
     _set_frame(reading, frame)
+    _set_meter_profile(reading, compiled.meter_profile)
     _set_problems(reading, problems)
     _set_records(reading, records)
     _set_layout(reading, layout)
@@ -863,6 +868,7 @@ class Decoder:
                 values,
                 access_number,
                 "manufacturer",
+                profile,
                 (),
                 records,
                 None,
