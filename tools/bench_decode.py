@@ -23,6 +23,7 @@ from custom_components.wmbus.protocol.crypto import AesCtr, ell_counter_prefix
 from custom_components.wmbus.protocol.decoder import Decoder, Reading
 from custom_components.wmbus.protocol.errors import UnknownMeter
 from custom_components.wmbus.protocol.frame import MeterAddress
+from custom_components.wmbus.protocol.meters import PROFILES_BY_NAME
 
 KEY = bytes.fromhex("9A25139E3244CC2E391A8EF6B915B697")
 METER_ID = "32666857"
@@ -132,6 +133,7 @@ def reference_decode(telegram: bytes) -> Reading | None:
         values,
         telegram[12],
         "long" if frame == "long" else "compact",
+        PROFILES_BY_NAME["omnipower"],
     )
 
 

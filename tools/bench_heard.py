@@ -8,7 +8,7 @@ and prints the list's size and the memory it holds beside the 20 MB budget (DESI
 from __future__ import annotations
 
 import argparse
-from collections import Counter, OrderedDict
+from collections import Counter
 from datetime import UTC, datetime
 import gc
 import tracemalloc
@@ -17,6 +17,8 @@ from unittest.mock import MagicMock, patch
 from custom_components.wmbus import gateway as gateway_module
 from custom_components.wmbus.const import HEARD_METERS_LIMIT
 from custom_components.wmbus.gateway import Gateway
+from custom_components.wmbus.heard import HeardList
+from custom_components.wmbus.meter_table import MeterTable
 from custom_components.wmbus.protocol.decoder import Decoder
 from custom_components.wmbus.protocol.frame import meter_id_to_wire
 from custom_components.wmbus.protocol.radios import RadioFrame
@@ -35,8 +37,8 @@ def main() -> None:
     gateway = Gateway.__new__(Gateway)
     gateway.hass = MagicMock()
     gateway.decoder = Decoder()
-    gateway.heard = OrderedDict()
-    gateway.meters = {}
+    gateway.heard = HeardList(gateway.decoder)
+    gateway.meter_table = MeterTable(gateway.decoder)
     gateway.outcomes = Counter()
     gateway.entry = MagicMock(entry_id="bench")
     now = datetime.now(UTC)

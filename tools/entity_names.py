@@ -315,7 +315,7 @@ def _profile_parts() -> Iterator[NameParts]:
     """The names of the profiles' fields (roles are only where a profile declares one)."""
     for profile in PROFILES:
         specs = {spec.key: spec for spec in PROFILES_BY_NAME[profile.name].fields}
-        for meter_field in _profile_fields(profile.name, None).values():
+        for meter_field in _profile_fields(profile, None).values():
             spec = specs[meter_field.key]
             if meter_field.kind != "sensor" or spec.quantity not in NAMED_QUANTITIES:
                 continue

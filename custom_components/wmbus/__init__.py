@@ -10,12 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
-    from .gateway import Gateway
-
-    type WmbusConfigEntry = ConfigEntry[Gateway]
+    from .runtime import WmbusConfigEntry
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: WmbusConfigEntry) -> bool:

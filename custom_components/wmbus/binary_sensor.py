@@ -20,20 +20,15 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.restore_state import RestoreEntity
 
 from .entity import WmbusMeterEntity, WmbusStickEntity
-from .gateway import (
-    MeterReading,
-    NewFields,
-    identifier_for,
-    signal_meter_added,
-    signal_new_fields,
-)
 from .ha_compat import BinarySensorDeviceClass
 from .meter_fields import MeterField
+from .meter_identity import identifier_for
+from .signals import MeterReading, NewFields, signal_meter_added, signal_new_fields
 
 if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from . import WmbusConfigEntry
+    from .runtime import WmbusConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -52,7 +47,7 @@ async def async_setup_entry(
 ) -> None:
     """Add the stick's connectivity sensor and each meter's problem sensors."""
     async_add_entities([WmbusConnectedSensor(entry, CONNECTED)])
-    gateway = entry.runtime_data
+    gateway = entry.runtime_data.hub
 
     def problem_sensors(
         subentry: ConfigSubentry, fields: Iterable[MeterField]

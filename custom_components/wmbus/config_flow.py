@@ -68,17 +68,16 @@ from .const import (
     SUBENTRY_KEM_IMPORT,
     SUBENTRY_METER,
 )
-from .gateway import (
+from .gateway import entry_link_mode, entry_radio
+from .ha_compat import SerialPortCandidate, async_serial_port_candidates, vol
+from .meter_identity import (
     address_data,
-    entry_link_mode,
-    entry_radio,
     identifier_for,
     manufacturer_name,
     new_identifier,
     normalize_key,
     subentry_address,
 )
-from .ha_compat import SerialPortCandidate, async_serial_port_candidates, vol
 from .meter_texts import MeterTexts
 from .protocol.frame import MeterAddress, normalize_meter_id
 from .protocol.kem import (
@@ -104,8 +103,9 @@ from .protocol.radios import (
 )
 
 if TYPE_CHECKING:
-    from . import WmbusConfigEntry
-    from .gateway import Gateway, HeardMeter
+    from .gateway import Gateway
+    from .heard import HeardMeter
+    from .runtime import WmbusConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -535,7 +535,8 @@ class MeterSubentryFlow(ConfigSubentryFlow):
 
     def _gateway(self) -> Gateway | None:
         entry: WmbusConfigEntry = self._get_entry()
-        return getattr(entry, "runtime_data", None)
+        runtime = getattr(entry, "runtime_data", None)
+        return runtime.hub if runtime is not None else None
 
     def _set_up_meters(self) -> list[ConfigSubentry]:
         """The meter subentries of every stick."""
@@ -597,7 +598,7 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         heard = [
             SelectOptionDict(
                 value=value,
-                label=heard_label(rank, h, gateway.needs_key(h) if gateway else None, now),
+                label=heard_label(rank, h, gateway.heard.needs_key(h) if gateway else None, now),
             )
             for rank, ((value, _address), h) in enumerate(
                 zip(self._heard_choices.items(), offered, strict=True), start=1
@@ -766,7 +767,7 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         gateway = self._gateway()
         if gateway is None:
             return None
-        verdicts = {gateway.needs_key(heard) for heard in gateway.heard_as(meter)}
+        verdicts = {gateway.heard.needs_key(heard) for heard in gateway.heard.heard_as(meter)}
         if not verdicts or None in verdicts:
             return None
         return all(verdicts)
@@ -789,7 +790,7 @@ class MeterSubentryFlow(ConfigSubentryFlow):
             return "", {CONF_AES_KEY: "invalid_key_format"}
         gateway = self._gateway()
         if gateway is not None:
-            verdict, self._fitted_address = gateway.key_fits(meter, key)
+            verdict, self._fitted_address = gateway.heard.key_fits(meter, key)
             if verdict is False:
                 return "", {CONF_AES_KEY: "invalid_key"}
         return key.hex().upper(), {}

@@ -9,24 +9,28 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
 
 from .const import CONF_AES_KEY, DOMAIN
-from .recalc_bridge import bridge_of
+from .runtime import bridge_of
 
 if TYPE_CHECKING:
-    from . import WmbusConfigEntry
-    from .gateway import Gateway, MeterRuntime
+    from .gateway import Gateway
+    from .meter_table import MeterRuntime
+    from .runtime import WmbusConfigEntry
 
 # One name covers the key wherever it is nested (subentry data, ReCalc payloads).
 TO_REDACT = {CONF_AES_KEY, "encryption_key", "encryptionKey", "EncryptionKey", "key"}
 
 
-def _meter(meter: MeterRuntime) -> dict[str, Any]:
+def _meter(meter: MeterRuntime, gateway: Gateway) -> dict[str, Any]:
     last = meter.last_reading
     return {
         "available": meter.available,
         # None until the meter's first telegram decodes (it is then bound to this address).
         "address": None if meter.address is None else str(meter.address),
         "last_heard": meter.last_heard.isoformat() if meter.last_heard else None,
-        "consecutive_payload_crc_failures": meter.crc_failures,
+        # The decoder's one count of failed checks in a row, at the meter's address.
+        "consecutive_payload_crc_failures": 0
+        if meter.address is None
+        else gateway.decoder.failures(meter.address),
         # The meter type (ReCalc channel files are named after it) and its fields by key.
         "profile": meter.profile,
         "fields": sorted(meter.fields),
@@ -63,7 +67,7 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: WmbusConfigEntry
 ) -> dict[str, Any]:
     """Everything a maintainer needs to read a bug report, without secrets."""
-    gateway = entry.runtime_data
+    gateway = entry.runtime_data.hub
     return {
         "entry": {
             "data": dict(entry.data),
@@ -77,8 +81,8 @@ async def async_get_config_entry_diagnostics(
             ],
         },
         "stick": _stick(gateway),
-        "recalc": bridge_of(gateway).diagnostics(),
-        "meters": {mid: _meter(meter) for mid, meter in gateway.meters.items()},
+        "recalc": bridge_of(entry).diagnostics(),
+        "meters": {mid: _meter(meter, gateway) for mid, meter in gateway.meters.items()},
         "heard": [
             {
                 "id": h.header.meter_id,
@@ -98,8 +102,8 @@ async def async_get_device_diagnostics(
     hass: HomeAssistant, entry: WmbusConfigEntry, device: DeviceEntry
 ) -> dict[str, Any]:
     """One meter's state (or the stick's, for the stick device)."""
-    gateway = entry.runtime_data
+    gateway = entry.runtime_data.hub
     for domain, identifier in device.identifiers:
         if domain == DOMAIN and identifier in gateway.meters:
-            return {"meter_id": identifier, **_meter(gateway.meters[identifier])}
+            return {"meter_id": identifier, **_meter(gateway.meters[identifier], gateway)}
     return {"stick": _stick(gateway)}

@@ -13,14 +13,16 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .const import CONF_METER_ID, DOMAIN
-from .gateway import MeterReading, identifier_for, signal_meter, signal_stick
-from .recalc_bridge import bridge_of, signal_recalc
+from .meter_identity import identifier_for
+from .recalc.bridge import signal_recalc
+from .runtime import bridge_of
+from .signals import MeterReading, signal_meter, signal_stick
 
 if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from . import WmbusConfigEntry
     from .gateway import Gateway
+    from .runtime import WmbusConfigEntry
 
 
 def stick_identifier(entry: WmbusConfigEntry) -> tuple[str, str]:
@@ -30,7 +32,7 @@ def stick_identifier(entry: WmbusConfigEntry) -> tuple[str, str]:
 
 def stick_device_info(entry: WmbusConfigEntry) -> DeviceInfo:
     """The radio's device, described from what it answered when opened (else its kind)."""
-    gateway = entry.runtime_data
+    gateway = entry.runtime_data.hub
     identity = gateway.identity
     kind = gateway.radio_kind
     return DeviceInfo(
@@ -56,7 +58,7 @@ class WmbusMeterEntity(Entity):
         description: EntityDescription,
     ) -> None:
         self.entity_description = description
-        self.gateway: Gateway = entry.runtime_data
+        self.gateway: Gateway = entry.runtime_data.hub
         self.meter_id: str = subentry.data[CONF_METER_ID]
         """The 8 digits, as the user knows the meter (logs, repair texts)."""
         self.identifier = identifier_for(subentry)
@@ -103,7 +105,7 @@ class WmbusStickEntity(Entity):
 
     def __init__(self, entry: WmbusConfigEntry, description: EntityDescription) -> None:
         self.entity_description = description
-        self.gateway: Gateway = entry.runtime_data
+        self.gateway: Gateway = entry.runtime_data.hub
         self._attr_unique_id = f"{entry.unique_id or entry.entry_id}_{description.key}"
         self._attr_device_info = stick_device_info(entry)
         self._entry_id = entry.entry_id
@@ -134,7 +136,7 @@ def add_recalc_entities_while_enabled[D: EntityDescription](
     and leave the entity registry (and so Home Assistant) when they turn it off; the same
     happens at setup to those an earlier version registered on every stick.
     """
-    bridge = bridge_of(entry.runtime_data)
+    bridge = bridge_of(entry)
     registry = er.async_get(hass)
     stick = entry.unique_id or entry.entry_id
     unique_ids = [f"{stick}_{description.key}" for description in descriptions]

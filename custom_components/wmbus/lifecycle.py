@@ -19,22 +19,22 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .const import CONF_METER_ID, CONF_PORT, DOMAIN
 from .entity import stick_device_info
-from .gateway import (
-    Gateway,
-    fields_store,
-    identifier_for,
-    signal_meter_added,
-    stick_issue_id,
-)
+from .field_store import fields_store
+from .gateway import Gateway
+from .issues import stick_issue_id
+from .meter_identity import identifier_for
 from .protocol.radios import RadioError
-from .recalc_bridge import RecalcBridge, async_remove_recalc_state
+from .recalc.bridge import RecalcBridge
+from .recalc.state_store import async_remove_recalc_state
+from .runtime import WmbusRuntime
+from .signals import signal_meter_added
 
 _LOGGER = logging.getLogger(__name__)
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
 
 if TYPE_CHECKING:
-    from . import WmbusConfigEntry
+    from .runtime import WmbusConfigEntry
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: WmbusConfigEntry) -> bool:
@@ -49,13 +49,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: WmbusConfigEntry) -> boo
             translation_key="stick_not_ready",
             translation_placeholders={"port": entry.data[CONF_PORT], "error": str(err)},
         ) from err
-    entry.runtime_data = gateway
+    runtime = entry.runtime_data = WmbusRuntime(gateway)
     _register_devices(hass, entry)
     entry.async_on_unload(gateway.async_stop)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     # The ReCalc bridge (idle unless enabled in the options and MQTT is loaded); unload
     # callbacks run last-registered first, so it stops before the stick closes.
-    bridge = RecalcBridge(hass, entry, gateway)
+    bridge = runtime.recalc = RecalcBridge(hass, entry, gateway)
     await bridge.async_start()
     entry.async_on_unload(bridge.async_stop)
     entry.async_on_unload(entry.add_update_listener(bridge.async_entry_updated))
@@ -77,7 +77,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: WmbusConfigEntry) -> No
 
 async def _async_entry_updated(hass: HomeAssistant, entry: WmbusConfigEntry) -> None:
     """Apply a change of subentries or options without reopening the stick when possible."""
-    gateway = entry.runtime_data
+    gateway = entry.runtime_data.hub
     if gateway.needs_reopen():
         hass.config_entries.async_schedule_reload(entry.entry_id)
         return
@@ -100,7 +100,7 @@ def _register_devices(hass: HomeAssistant, entry: WmbusConfigEntry) -> None:
     stick = device_registry.async_get_or_create(
         config_entry_id=entry.entry_id, **stick_device_info(entry)
     )
-    for subentry_id, subentry in entry.runtime_data.meter_subentries().items():
+    for subentry_id, subentry in entry.runtime_data.hub.meter_subentries().items():
         meter_id = subentry.data[CONF_METER_ID]
         device = device_registry.async_get_or_create(
             config_entry_id=entry.entry_id,

@@ -30,11 +30,10 @@ from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 
 from .ha_compat import BinarySensorDeviceClass
 from .protocol.meters import (
-    PROFILES,
-    PROFILES_BY_NAME,
     TRANSPORT_STATUS,
     FieldDisplay,
     FieldSpec,
+    MeterProfile,
     display_for_record,
     medium_name,
     record_key,
@@ -408,8 +407,20 @@ def _field(
     )
 
 
-@cache
-def _profile_fields(profile_name: str, medium: str | None) -> Mapping[str, MeterField]:
+_DECLARED_FIELDS: dict[tuple[str, str | None], Mapping[str, MeterField]] = {}
+"""``_profile_fields`` by profile name and medium (profiles are data, worked out once)."""
+
+
+def _profile_fields(profile: MeterProfile, medium: str | None) -> Mapping[str, MeterField]:
+    """The fields a profile declares with display hints, by value key (cached)."""
+    key = (profile.name, medium)
+    fields = _DECLARED_FIELDS.get(key)
+    if fields is None:
+        fields = _DECLARED_FIELDS[key] = _declared_fields(profile, medium)
+    return fields
+
+
+def _declared_fields(profile: MeterProfile, medium: str | None) -> Mapping[str, MeterField]:
     """The fields a profile declares with display hints, by value key.
 
     A field reading the same record as an earlier one (same quantity, direction, function,
@@ -417,10 +428,9 @@ def _profile_fields(profile_name: str, medium: str | None) -> Mapping[str, Meter
     under another name, so it gets no sensor of its own (two sensors showing one number,
     named alike, was all a user could see of it).
     """
-    profile = next((p for p in PROFILES if p.name == profile_name), None)
     fields: dict[str, MeterField] = {}
     records_read: set[tuple[object, ...]] = set()
-    for spec in profile.fields if profile is not None else ():
+    for spec in profile.fields:
         display = spec.display
         if display is None:
             continue
@@ -464,8 +474,7 @@ def with_precision(meter_field: MeterField, reading: Reading) -> MeterField:
     """
     if meter_field.source != "value":
         return meter_field
-    profile = PROFILES_BY_NAME.get(reading.profile)
-    spec = next((s for s in profile.fields if s.key == meter_field.key), None) if profile else None
+    spec = next((s for s in reading.meter_profile.fields if s.key == meter_field.key), None)
     if spec is None:
         return meter_field
     header = next((r.header for r in reading.records if spec.matches(r.header)), None)
@@ -509,7 +518,7 @@ def reading_fields(reading: Reading) -> dict[str, tuple[MeterField, FieldValue]]
     shown: dict[str, tuple[MeterField, FieldValue]] = {}
     medium = _display_medium(reading.device_type)
     if not speaks_by_records(reading):
-        declared = _profile_fields(reading.profile, medium)
+        declared = _profile_fields(reading.meter_profile, medium)
         for key, value in reading.values.items():
             meter_field = declared.get(key)
             if meter_field is not None and _is_number(value):

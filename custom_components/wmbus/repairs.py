@@ -15,8 +15,9 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
 
 from .const import CONF_AES_KEY, CONF_METER_ID, DOMAIN
-from .gateway import normalize_key, signal_accept_total, subentry_address
 from .ha_compat import RepairsFlowResult, vol
+from .meter_identity import normalize_key, subentry_address
+from .signals import signal_accept_total
 
 # The key field shows dots, never the key being typed.
 KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -49,8 +50,9 @@ class WrongKeyRepairFlow(RepairsFlow):
             except ValueError:
                 errors[CONF_AES_KEY] = "invalid_key_format"
             else:
-                gateway = getattr(entry, "runtime_data", None)
-                if gateway is not None and gateway.check_key(meter, key) is False:
+                runtime = getattr(entry, "runtime_data", None)
+                heard = runtime.hub.heard if runtime is not None else None
+                if heard is not None and heard.check_key(meter, key) is False:
                     errors[CONF_AES_KEY] = "invalid_key"
                 else:
                     self.hass.config_entries.async_update_subentry(
@@ -58,7 +60,7 @@ class WrongKeyRepairFlow(RepairsFlow):
                         subentry,
                         data={**subentry.data, CONF_AES_KEY: key.hex().upper()},
                     )
-                    if gateway is not None and gateway.check_key(meter, key):
+                    if heard is not None and heard.check_key(meter, key):
                         ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
                     return self.async_create_entry(data={})
         return self.async_show_form(

@@ -28,24 +28,25 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .const import DOMAIN
 from .entity import WmbusMeterEntity, WmbusStickEntity, add_recalc_entities_while_enabled
-from .gateway import (
-    Gateway,
+from .gateway import Gateway
+from .issues import total_decreased_issue_id
+from .meter_fields import MeterField
+from .meter_identity import identifier_for
+from .recalc.bridge import RecalcBridge, signal_recalc
+from .runtime import bridge_of
+from .signals import (
     MeterReading,
     NewFields,
-    identifier_for,
     signal_accept_total,
     signal_counters,
     signal_meter_added,
     signal_new_fields,
-    total_decreased_issue_id,
 )
-from .meter_fields import MeterField
-from .recalc_bridge import RecalcBridge, bridge_of, signal_recalc
 
 if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from . import WmbusConfigEntry
+    from .runtime import WmbusConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -223,7 +224,7 @@ async def async_setup_entry(
     )
 
     entity_registry = er.async_get(hass)
-    gateway = entry.runtime_data
+    gateway = entry.runtime_data.hub
 
     def field_sensors(
         subentry: ConfigSubentry, fields: Iterable[MeterField], fixed: Iterable[str]
@@ -478,7 +479,7 @@ class RecalcSensor(WmbusStickEntity, SensorEntity):
 
     def __init__(self, entry: WmbusConfigEntry, description: RecalcSensorDescription) -> None:
         super().__init__(entry, description)
-        self.bridge: RecalcBridge = bridge_of(self.gateway)
+        self.bridge: RecalcBridge = bridge_of(entry)
 
     @property
     def native_value(self) -> int:

@@ -10,12 +10,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .entity import WmbusStickEntity, add_recalc_entities_while_enabled
-from .recalc_bridge import RecalcBridge, bridge_of, signal_recalc
+from .recalc.bridge import RecalcBridge, signal_recalc
+from .runtime import bridge_of
 
 if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from . import WmbusConfigEntry
+    from .runtime import WmbusConfigEntry
 
 # Pushed by the bridge; nothing to poll.
 PARALLEL_UPDATES = 0
@@ -48,7 +49,7 @@ class RecalcMirroringSwitch(WmbusStickEntity, SwitchEntity):
 
     def __init__(self, entry: WmbusConfigEntry, description: SwitchEntityDescription) -> None:
         super().__init__(entry, description)
-        self.bridge: RecalcBridge = bridge_of(self.gateway)
+        self.bridge: RecalcBridge = bridge_of(entry)
 
     @property
     def is_on(self) -> bool:

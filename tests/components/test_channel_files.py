@@ -10,14 +10,14 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.wmbus.channel_files import CHECK_INTERVAL
 from custom_components.wmbus.const import (
     CONF_RECALC_ENABLED,
     CONF_RECALC_GATEWAY_ID,
     DOMAIN,
 )
 from custom_components.wmbus.recalc import load_shipped_plans
-from custom_components.wmbus.recalc_bridge import bridge_of
+from custom_components.wmbus.recalc.channel_files import CHECK_INTERVAL
+from custom_components.wmbus.runtime import bridge_of
 
 GOOD = """\
 channels:
@@ -53,7 +53,7 @@ async def test_a_bad_file_is_reported_once_and_ignored_until_mended(
     )
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
-    channels = bridge_of(config_entry.runtime_data).channels
+    channels = bridge_of(config_entry).channels
 
     generic = _issue(hass, config_entry, "generic")
     assert generic is not None

@@ -162,7 +162,7 @@ async def test_user_step_unknown_imst_module_is_no_radio(
 async def test_user_step_same_stick_twice_aborts(
     hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator
 ) -> None:
-    await setup_entry.runtime_data.async_stop()  # free the pty for the probe
+    await setup_entry.runtime_data.hub.async_stop()  # free the pty for the probe
     with patch("serial.tools.list_ports.comports", _no_ports):
         result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
         result = await hass.config_entries.flow.async_configure(
@@ -249,14 +249,14 @@ async def test_reconfigure_moves_the_stick_to_a_new_port(
             DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": setup_entry.entry_id}
         )
         assert result["step_id"] == "reconfigure"
-        await setup_entry.runtime_data.async_stop()  # one process owns a pty at a time
+        await setup_entry.runtime_data.hub.async_stop()  # one process owns a pty at a time
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_PORT: str(new_link)}
         )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert setup_entry.data[CONF_PORT] == str(new_link)
-    await wait_for(hass, lambda: setup_entry.runtime_data.port == str(new_link))
+    await wait_for(hass, lambda: setup_entry.runtime_data.hub.port == str(new_link))
 
 
 async def test_reconfigure_to_another_stick_aborts(
@@ -297,7 +297,7 @@ async def test_options_change_link_mode_and_validate_recalc(
     assert setup_entry.options[CONF_LINK_MODE] == "c1b"
     # A new link mode reopens the stick, which then runs in that mode.
     await wait_for(hass, lambda: emulator.link_mode is hci.LinkMode.C1b)
-    await wait_for(hass, lambda: setup_entry.runtime_data.link_mode is hci.LinkMode.C1b)
+    await wait_for(hass, lambda: setup_entry.runtime_data.hub.link_mode is hci.LinkMode.C1b)
 
 
 # --- meter subentries -------------------------------------------------------------------
@@ -319,9 +319,9 @@ async def test_add_heard_meter_with_the_right_key(
     sub_id = next(iter(setup_entry.subentries))
     hass.config_entries.async_remove_subentry(setup_entry, sub_id)
     await hass.async_block_till_done()
-    gateway = setup_entry.runtime_data
+    gateway = setup_entry.runtime_data.hub
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: gateway.heard_as(METER_ID))
+    await wait_for(hass, lambda: gateway.heard.heard_as(METER_ID))
 
     result = await _start_meter_flow(hass, setup_entry)
     assert result["step_id"] == "user"
@@ -373,7 +373,7 @@ async def test_add_heard_meter_with_a_wrong_key_is_refused(
     hass.config_entries.async_remove_subentry(setup_entry, next(iter(setup_entry.subentries)))
     await hass.async_block_till_done()
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: setup_entry.runtime_data.heard_as(METER_ID))
+    await wait_for(hass, lambda: setup_entry.runtime_data.hub.heard.heard_as(METER_ID))
 
     result = await _start_meter_flow(hass, setup_entry)
     result = await hass.config_entries.subentries.async_configure(
@@ -448,7 +448,7 @@ async def test_heard_list_names_each_meter_without_words_of_one_language(
     """A flow cannot know the user's language: the rows read the same in every language."""
     hass.config_entries.async_remove_subentry(setup_entry, next(iter(setup_entry.subentries)))
     await hass.async_block_till_done()
-    gateway = setup_entry.runtime_data
+    gateway = setup_entry.runtime_data.hub
     emulator.send_telegram(captures[4])
     emulator.send_telegram(_corpus_telegram("iperl-01"))  # Sensus water meter, in clear
     await wait_for(hass, lambda: {METER_ID, IPERL_ID} <= {a.meter_id for a in gateway.heard})
@@ -466,7 +466,7 @@ async def test_heard_list_names_meters_by_their_profile_not_the_medium_table(
     hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator
 ) -> None:
     """Diehl and Techem put their own device types in the header ("oil", "reserved 0x80")."""
-    gateway = setup_entry.runtime_data
+    gateway = setup_entry.runtime_data.hub
     izar_ids = {"21242472": "izarv2-01", "66290778": "izarv2-02"}  # SAP 01h, DME 66h
     techem_id = "11776622"  # TCH 80h, a heat cost allocator
     for vector in (*izar_ids.values(), "fhkvdataiii-01"):
@@ -485,7 +485,7 @@ async def test_heard_list_offers_every_heard_meter_most_recent_first(
     hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator
 ) -> None:
     """More meters than the old limit of 50: all are there, and the form says how many."""
-    gateway = setup_entry.runtime_data
+    gateway = setup_entry.runtime_data.hub
     template = bytearray(_corpus_telegram("iperl-01"))
     sent = []
     for number in range(60):
@@ -514,9 +514,9 @@ async def test_add_meter_chooses_nothing_for_the_user(
     emulator: Im871aEmulator,
 ) -> None:
     """A required select makes the frontend pick its first option: the field is optional."""
-    gateway = setup_entry.runtime_data
+    gateway = setup_entry.runtime_data.hub
     emulator.send_telegram(_corpus_telegram("iperl-01"))
-    await wait_for(hass, lambda: gateway.heard_as(IPERL_ID))
+    await wait_for(hass, lambda: gateway.heard.heard_as(IPERL_ID))
 
     result = await _start_meter_flow(hass, setup_entry)
     assert result["data_schema"] is not None
@@ -545,9 +545,9 @@ async def test_a_row_of_the_list_typed_whole_is_its_meter(
 async def test_a_meter_that_sends_in_clear_is_added_without_a_key(
     hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator
 ) -> None:
-    gateway = setup_entry.runtime_data
+    gateway = setup_entry.runtime_data.hub
     emulator.send_telegram(_corpus_telegram("iperl-01"))
-    await wait_for(hass, lambda: gateway.heard_as(IPERL_ID))
+    await wait_for(hass, lambda: gateway.heard.heard_as(IPERL_ID))
     result = await _start_meter_flow(hass, setup_entry)
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {CONF_METER_ID: IPERL_ID}
@@ -575,7 +575,7 @@ async def test_a_heard_meter_that_encrypts_needs_its_key(
     hass.config_entries.async_remove_subentry(setup_entry, next(iter(setup_entry.subentries)))
     await hass.async_block_till_done()
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: setup_entry.runtime_data.heard_as(METER_ID))
+    await wait_for(hass, lambda: setup_entry.runtime_data.hub.heard.heard_as(METER_ID))
     result = await _start_meter_flow(hass, setup_entry)
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {CONF_METER_ID: METER_ID}

@@ -42,7 +42,9 @@ async def test_entry_diagnostics_redact_keys(
     captures: list[bytes],
 ) -> None:
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: setup_entry.runtime_data.meters[METER_ID].last_reading is not None)
+    await wait_for(
+        hass, lambda: setup_entry.runtime_data.hub.meters[METER_ID].last_reading is not None
+    )
     diagnostics = await async_get_config_entry_diagnostics(hass, setup_entry)
     _assert_no_key(diagnostics)
     assert diagnostics["entry"]["subentries"][0]["data"]["aes_key"] == "**REDACTED**"
@@ -62,7 +64,9 @@ async def test_device_diagnostics_redact_keys(
     device_registry: dr.DeviceRegistry,
 ) -> None:
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: setup_entry.runtime_data.meters[METER_ID].last_reading is not None)
+    await wait_for(
+        hass, lambda: setup_entry.runtime_data.hub.meters[METER_ID].last_reading is not None
+    )
     device = device_of_entry(device_registry, (DOMAIN, METER_ID), setup_entry.entry_id)
     assert device is not None
     diagnostics = await async_get_device_diagnostics(hass, setup_entry, device)

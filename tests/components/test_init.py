@@ -17,10 +17,10 @@ from homeassistant.loader import async_get_integration
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.wmbus import gateway as gateway_module
+from custom_components.wmbus import field_store
 from custom_components.wmbus.const import CONF_PORT, DOMAIN
-from custom_components.wmbus.gateway import stick_issue_id
 from custom_components.wmbus.ha_compat import device_of_entry
+from custom_components.wmbus.issues import stick_issue_id
 from tests.components.conftest import state, wait_for
 from tests.conftest import omnipower_captures
 from tools.emulators.im871a import Im871aEmulator
@@ -56,7 +56,7 @@ def _state_of(entry: ConfigEntry[Any]) -> ConfigEntryState:
 async def test_unload_leaves_nothing_running(
     hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator
 ) -> None:
-    gateway = setup_entry.runtime_data
+    gateway = setup_entry.runtime_data.hub
     emulator.send_telegram(bytes.fromhex(omnipower_captures()[4]["telegram_hex"]))
     await wait_for(hass, lambda: state(hass, "sensor.house_meter_energy_imported") == "2.15")
     assert await hass.config_entries.async_unload(setup_entry.entry_id)
@@ -112,7 +112,7 @@ async def test_removing_a_meter_removes_its_entities_live(
     entity_registry: er.EntityRegistry,
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    gateway = setup_entry.runtime_data
+    gateway = setup_entry.runtime_data.hub
     subentry_id = next(iter(setup_entry.subentries))
     assert device_of_entry(device_registry, (DOMAIN, "32666857"), setup_entry.entry_id) is not None
     hass.config_entries.async_remove_subentry(setup_entry, subentry_id)
@@ -149,7 +149,7 @@ async def test_removing_the_stick_removes_the_meters_fields(
     hass_storage: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(gateway_module, "FIELDS_SAVE_DELAY_S", 0)
+    monkeypatch.setattr(field_store, "FIELDS_SAVE_DELAY_S", 0)
     key = f"{DOMAIN}.meter_fields.{setup_entry.entry_id}"
     emulator.send_telegram(bytes.fromhex(omnipower_captures()[4]["telegram_hex"]))
     await wait_for(hass, lambda: state(hass, "sensor.house_meter_energy_imported") == "2.15")

@@ -33,8 +33,9 @@ from custom_components.wmbus.const import (
     ORIGIN_USER,
     SUBENTRY_METER,
 )
-from custom_components.wmbus.gateway import Gateway, wrong_key_issue_id
+from custom_components.wmbus.gateway import Gateway
 from custom_components.wmbus.ha_compat import device_of_entry
+from custom_components.wmbus.issues import wrong_key_issue_id
 from custom_components.wmbus.protocol.frame import MeterAddress
 from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, state, wait_for
 from tests.conftest import corpus_vectors
@@ -113,13 +114,13 @@ async def test_a_bound_meters_key_is_never_tried_on_a_neighbour_with_its_digits(
 ) -> None:
     entry = await _stick(hass, emulator)
     await _add(hass, entry, _subentry(OMNIPOWER, METER_KEY, bound=True))
-    gateway: Gateway = entry.runtime_data
+    gateway: Gateway = entry.runtime_data.hub
     for telegram in captures[:4]:
         emulator.send_telegram(sent_by(NEIGHBOUR, telegram))
     await wait_for(hass, lambda: _outcomes(gateway) == 4)
     # Not "a wrong key" four times: a meter without a key, listed as heard.
     assert gateway.outcomes == {"no_key": 4}
-    assert gateway.meters[METER_ID].crc_failures == 0
+    assert gateway.decoder.failures(OMNIPOWER) == 0
     assert (
         issue_registry.async_get_issue(DOMAIN, wrong_key_issue_id(entry.entry_id, METER_ID)) is None
     )
@@ -139,7 +140,7 @@ async def test_a_neighbour_sending_in_clear_never_reaches_the_meters_entities(
 ) -> None:
     entry = await _stick(hass, emulator)
     await _add(hass, entry, _subentry(IPERL, "", bound=True))
-    gateway: Gateway = entry.runtime_data
+    gateway: Gateway = entry.runtime_data.hub
     shown = _meter_states(hass, entry, IPERL.meter_id)
     emulator.send_telegram(sent_by(IPERL_NEIGHBOUR, _iperl_telegram()))
     await wait_for(hass, lambda: IPERL_NEIGHBOUR in gateway.heard)
@@ -163,7 +164,7 @@ async def test_an_unbound_meter_binds_to_the_address_its_key_decodes(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     entry = await _stick(hass, emulator)
-    gateway: Gateway = entry.runtime_data
+    gateway: Gateway = entry.runtime_data.hub
     # Both meters heard before the user types the digits (or ReCalc sends them).
     emulator.send_telegram(captures[0])
     emulator.send_telegram(sent_by(NEIGHBOUR, captures[0]))
@@ -213,7 +214,7 @@ async def test_an_unbound_key_that_fits_no_meter_heard_with_its_digits_is_report
 ) -> None:
     entry = await _stick(hass, emulator)
     await _add(hass, entry, _subentry(OMNIPOWER, "00112233445566778899AABBCCDDEEFF", bound=False))
-    gateway: Gateway = entry.runtime_data
+    gateway: Gateway = entry.runtime_data.hub
     for telegram in captures[:3]:
         emulator.send_telegram(telegram)
     issue_id = wrong_key_issue_id(entry.entry_id, METER_ID)
@@ -288,14 +289,14 @@ async def test_binding_an_upgraded_meter_keeps_its_entities_and_device(
     bound_device = device_of_entry(devices, (DOMAIN, METER_ID), entry.entry_id)
     assert bound_device is not None
     assert bound_device.id == device.id
-    assert entry.runtime_data.meters[METER_ID].address == OMNIPOWER
+    assert entry.runtime_data.hub.meters[METER_ID].address == OMNIPOWER
 
 
 async def test_two_heard_meters_with_the_same_digits_are_two_rows(
     hass: HomeAssistant, emulator: Im871aEmulator, captures: list[bytes]
 ) -> None:
     entry = await _stick(hass, emulator)
-    gateway: Gateway = entry.runtime_data
+    gateway: Gateway = entry.runtime_data.hub
     emulator.send_telegram(captures[4])
     emulator.send_telegram(sent_by(NEIGHBOUR, captures[4]))
     await wait_for(hass, lambda: len(gateway.heard) == 2)
@@ -342,7 +343,7 @@ async def test_a_typed_id_is_bound_to_the_heard_meter_its_key_decodes(
     hass: HomeAssistant, emulator: Im871aEmulator, captures: list[bytes]
 ) -> None:
     entry = await _stick(hass, emulator)
-    gateway: Gateway = entry.runtime_data
+    gateway: Gateway = entry.runtime_data.hub
     emulator.send_telegram(captures[4])
     emulator.send_telegram(sent_by(NEIGHBOUR, captures[4]))
     await wait_for(hass, lambda: len(gateway.heard) == 2)
@@ -383,7 +384,7 @@ async def test_two_meters_with_the_same_digits_are_two_meters(
     hass: HomeAssistant, emulator: Im871aEmulator
 ) -> None:
     entry = await _stick(hass, emulator)
-    gateway: Gateway = entry.runtime_data
+    gateway: Gateway = entry.runtime_data.hub
     emulator.send_telegram(_iperl_telegram())
     emulator.send_telegram(sent_by(IPERL_NEIGHBOUR, _iperl_telegram()))
     await wait_for(hass, lambda: len(gateway.heard) == 2)

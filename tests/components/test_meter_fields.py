@@ -22,7 +22,7 @@ from custom_components.wmbus.meter_fields import (
     display_precision,
     name_key,
 )
-from custom_components.wmbus.protocol.meters import PROFILES
+from custom_components.wmbus.protocol.meters import PROFILES, PROFILES_BY_NAME
 
 COMPONENT = Path(__file__).parents[2] / "custom_components" / "wmbus"
 STRINGS = json.loads((COMPONENT / "strings.json").read_text())
@@ -97,7 +97,7 @@ def _shown_names(profile_name: str, media: str, document: dict[str, Any]) -> dic
     """
     entity = document["entity"]
     names: dict[str, str] = {}
-    for key, field in _profile_fields(profile_name, None).items():
+    for key, field in _profile_fields(PROFILES_BY_NAME[profile_name], None).items():
         if media == "electricity" and key in FIXED_VALUE_KEYS:
             platform, name_key_ = "sensor", FIXED_VALUE_KEYS[key]
         else:
@@ -140,7 +140,7 @@ def test_a_heat_and_cooling_meter_says_which_is_which() -> None:
 def test_a_field_reading_the_same_record_as_another_gets_no_second_sensor() -> None:
     # Hydrocal M3's profile names heating and cooling alike: both read the first energy
     # record, so "cooling" only ever showed the heating value.
-    fields = _profile_fields("hydrocalm3", None)
+    fields = _profile_fields(PROFILES_BY_NAME["hydrocalm3"], None)
     assert "total_heating_kwh" in fields
     assert "total_cooling_kwh" not in fields
 

@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.wmbus.const import CONF_PORT, CONF_UNAVAILABLE_AFTER_MIN, DOMAIN
-from custom_components.wmbus.gateway import total_decreased_issue_id
+from custom_components.wmbus.issues import total_decreased_issue_id
 from tests.components.conftest import (
     METER_ID,
     STICK_SERIAL,
@@ -183,7 +183,7 @@ async def _send_and_wait(
     hass: HomeAssistant, entry: MockConfigEntry, emulator: Im871aEmulator, telegram: bytes
 ) -> None:
     """Send one telegram and wait until the gateway has handed its reading to the sensors."""
-    meter = entry.runtime_data.meters[METER_ID]
+    meter = entry.runtime_data.hub.meters[METER_ID]
     before = meter.last_reading
     emulator.send_telegram(telegram)
     await wait_for(hass, lambda: meter.last_reading is not before)
@@ -240,7 +240,7 @@ async def test_a_restart_with_the_next_total_the_same_or_higher_raises_nothing(
     await hass.async_block_till_done()
 
     async def hear(meter: OmniPower | WaterMeter | HeatMeter, elapsed_s: float) -> None:
-        runtime = entry.runtime_data.meters[meter.meter_id]
+        runtime = entry.runtime_data.hub.meters[meter.meter_id]
         before = runtime.last_reading
         emulator.send_telegram(meter.telegram(elapsed_s))
         await wait_for(hass, lambda: runtime.last_reading is not before)
@@ -273,7 +273,7 @@ async def test_a_reload_keeps_the_sensors_of_meters_heard_just_before(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    runtime = entry.runtime_data.meters[WATER_ID]
+    runtime = entry.runtime_data.hub.meters[WATER_ID]
     emulator.send_telegram(WaterMeter().telegram(16.0))
     await wait_for(hass, lambda: runtime.last_reading is not None)
     shown = state(hass, "sensor.water_volume")

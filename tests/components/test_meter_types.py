@@ -118,7 +118,7 @@ async def _add_heard_meters(
     hass: HomeAssistant, entry: MockConfigEntry, emulator: Im871aEmulator
 ) -> dict[str, str]:
     """Hear every meter, add each from the heard list without a key; vector id -> meter id."""
-    gateway = entry.runtime_data
+    gateway = entry.runtime_data.hub
     ids: dict[str, str] = {}
     for vector_id in METERS:
         before = set(gateway.heard)
@@ -298,7 +298,7 @@ async def test_a_meter_without_profile_gets_its_records_and_problem_flags(
     stick_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(stick_entry.entry_id)
     await hass.async_block_till_done()
-    gateway = stick_entry.runtime_data
+    gateway = stick_entry.runtime_data.hub
     flags = {"gransystems-01": "on", "supercom587-02": "off"}  # flags 0x01020000 and 0
     for vector_id in flags:
         emulator.send_telegram(_telegram(vector_id))
@@ -351,7 +351,7 @@ async def _meter_from_vector(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    meter = entry.runtime_data.meters[meter_id]
+    meter = entry.runtime_data.hub.meters[meter_id]
     emulator.send_telegram(_telegram(vector_id))
     await wait_for(hass, lambda: meter.last_reading is not None)
     await hass.async_block_till_done()
@@ -409,7 +409,7 @@ async def test_model_and_default_name_are_in_home_assistants_language(
     stick_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(stick_entry.entry_id)
     await hass.async_block_till_done()
-    gateway = stick_entry.runtime_data
+    gateway = stick_entry.runtime_data.hub
     emulator.send_telegram(_telegram("iperl-01"))
     await wait_for(hass, lambda: len(gateway.heard) == 1)
     meter_id = _vector("iperl-01")["features"]["meter_id"]

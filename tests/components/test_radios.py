@@ -21,7 +21,7 @@ from custom_components.wmbus.const import (
     CONF_RADIO,
     DOMAIN,
 )
-from custom_components.wmbus.gateway import quiet_radio_issue_id
+from custom_components.wmbus.issues import quiet_radio_issue_id
 from custom_components.wmbus.protocol.radios import detect_radio, radio_kind
 from tests.components.conftest import meter_subentry, state, wait_for
 from tools.emulators.im871a import Im871aEmulator
@@ -75,7 +75,7 @@ async def test_an_iu891a_reads_a_meter_and_shows_who_it_is(
     )
     assert (device.manufacturer, device.model) == ("IMST", "iU891A-XL")
     assert device.sw_version
-    gateway = entry.runtime_data
+    gateway = entry.runtime_data.hub
     assert gateway.stick.counters["frames_received"] >= 1
 
 
@@ -104,8 +104,8 @@ async def test_an_entry_from_before_there_were_other_radios_is_an_im871a(
 ) -> None:
     """Nothing to do for the user on update: the entry has no radio and needs none."""
     assert CONF_RADIO not in setup_entry.data
-    assert setup_entry.runtime_data.radio_kind.name == "im871a"
-    assert setup_entry.runtime_data.link_mode == "c1a"
+    assert setup_entry.runtime_data.hub.radio_kind.name == "im871a"
+    assert setup_entry.runtime_data.hub.link_mode == "c1a"
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), setup_entry.entry_id)
     assert any((d.manufacturer, d.model) == ("IMST", "iM871A") for d in devices)
 
@@ -126,7 +126,7 @@ async def test_a_quiet_radio_is_restarted_then_repaired_and_the_repair_goes_by_i
     issues = ir.async_get(hass)
     issue_id = quiet_radio_issue_id(entry.entry_id)
     await wait_for(hass, lambda: issues.async_get_issue(DOMAIN, issue_id) is not None, 10.0)
-    assert entry.runtime_data.stick.counters["restarts"] == 1
+    assert entry.runtime_data.hub.stick.counters["restarts"] == 1
     emulator.send_telegram(captures[1])
     await wait_for(hass, lambda: issues.async_get_issue(DOMAIN, issue_id) is None)
     assert state(hass, ENERGY) == "2.15"

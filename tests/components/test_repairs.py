@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.wmbus.const import CONF_AES_KEY, DOMAIN
-from custom_components.wmbus.gateway import stick_issue_id, wrong_key_issue_id
+from custom_components.wmbus.issues import stick_issue_id, wrong_key_issue_id
 from tests.components.conftest import METER_ID, METER_KEY, state, wait_for
 from tools.emulators.im871a import Im871aEmulator
 
@@ -105,7 +105,7 @@ async def test_stick_away_for_long_raises_an_issue_that_clears_on_reconnect(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     issue_id = stick_issue_id(setup_entry.entry_id)
-    gateway = setup_entry.runtime_data
+    gateway = setup_entry.runtime_data.hub
     await emulator.stop()  # the stick is gone and stays gone
     await wait_for(hass, lambda: not gateway.connected)
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=1))
@@ -132,7 +132,7 @@ async def test_unloading_clears_the_issues_nothing_would_clear_later(
     """Either issue says it clears itself; an unloaded entry hears nothing that would clear it."""
     issue_id = stick_issue_id(setup_entry.entry_id)
     key_issue_id = wrong_key_issue_id(setup_entry.entry_id, METER_ID)
-    gateway = setup_entry.runtime_data
+    gateway = setup_entry.runtime_data.hub
     await _configure_wrong_key(hass, setup_entry)
     for telegram in captures[:3]:
         emulator.send_telegram(telegram)

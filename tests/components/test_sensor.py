@@ -97,7 +97,7 @@ async def test_telegram_counters_are_written_at_a_steady_pace(
     emulator.send_telegram(captures[4])
     emulator.send_telegram(captures[4])  # a repeat: rejected as a duplicate
     emulator.send_telegram(bytes.fromhex(vector("noise-real-64005012-3f")["telegram_hex"]))
-    await wait_for(hass, lambda: sum(setup_entry.runtime_data.outcomes.values()) == 3)
+    await wait_for(hass, lambda: sum(setup_entry.runtime_data.hub.outcomes.values()) == 3)
     assert state(hass, received) == "0"  # not one state write per telegram
     async_fire_time_changed(hass, dt_util.utcnow() + COUNTERS_INTERVAL)
     await hass.async_block_till_done()
@@ -140,7 +140,7 @@ async def test_meter_entities_stay_out_of_the_logbook_and_change_only_with_their
 
     hass.bus.async_listen(EVENT_STATE_CHANGED, collect)
     telegrams = captures[:8]
-    meter = config_entry.runtime_data.meters[METER_ID]
+    meter = config_entry.runtime_data.hub.meters[METER_ID]
     for telegram in telegrams:
         before = meter.last_reading
         emulator.send_telegram(telegram)

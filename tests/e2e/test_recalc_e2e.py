@@ -21,7 +21,6 @@ from pytest_homeassistant_custom_component.common import (
     async_test_home_assistant,
 )
 
-from custom_components.wmbus.channel_files import CHECK_INTERVAL
 from custom_components.wmbus.const import (
     CONF_AES_KEY,
     CONF_DEVICE_TYPE,
@@ -32,7 +31,7 @@ from custom_components.wmbus.const import (
     DOMAIN,
     ORIGIN_RECALC,
 )
-from custom_components.wmbus.gateway import Gateway, MeterReading
+from custom_components.wmbus.gateway import Gateway
 from custom_components.wmbus.protocol.decoder import Decoder
 from custom_components.wmbus.protocol.frame import MeterAddress
 from custom_components.wmbus.recalc import (
@@ -44,7 +43,10 @@ from custom_components.wmbus.recalc import (
     format_timestamp,
     load_shipped_plans,
 )
-from custom_components.wmbus.recalc_bridge import SAVE_DELAY_S, bridge_of
+from custom_components.wmbus.recalc.channel_files import CHECK_INTERVAL
+from custom_components.wmbus.recalc.state_store import SAVE_DELAY_S
+from custom_components.wmbus.runtime import bridge_of
+from custom_components.wmbus.signals import MeterReading
 from tests.components.conftest import (
     METER_ID,
     METER_KEY,
@@ -90,8 +92,8 @@ async def setup_stick(hass: HomeAssistant, entry: MockConfigEntry) -> Gateway:
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    gateway: Gateway = entry.runtime_data
-    await wait_for(hass, lambda: bridge_of(gateway).state == "connected", timeout_s=10)
+    gateway: Gateway = entry.runtime_data.hub
+    await wait_for(hass, lambda: bridge_of(gateway.entry).state == "connected", timeout_s=10)
     # HA's MQTT client sends subscriptions after a cooldown (0.5 s at most on both pins); a
     # command published before that would not be routed to us.
     await asyncio.sleep(SUBSCRIBE_SETTLE_S)
@@ -258,7 +260,7 @@ async def test_stop_pauses_and_the_switch_resumes(
     assert entity_state(hass, switch).state == "on"
     await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(omnipower()))
     await wait_for(hass, lambda: bool(stick_entry.subentries), timeout_s=10)
-    assert bridge_of(gateway).state == "connected"
+    assert bridge_of(gateway.entry).state == "connected"
 
 
 async def _outage(
@@ -273,9 +275,9 @@ async def _outage(
     await broker.stop()
     await wait_for(hass, lambda: not mqtt.is_connected(hass), timeout_s=10)
     await send_captures(hass, emulator, readings, telegrams)
-    await wait_for(hass, lambda: len(bridge_of(gateway).outbox) >= 4 * len(telegrams))
+    await wait_for(hass, lambda: len(bridge_of(gateway.entry).outbox) >= 4 * len(telegrams))
     assert entity_state(hass, "sensor.im871a_recalc_messages_waiting").state == str(
-        len(bridge_of(gateway).outbox)
+        len(bridge_of(gateway.entry).outbox)
     )
 
 
@@ -322,7 +324,7 @@ async def test_broker_outage_loses_nothing_and_keeps_order(
     await wait_for(
         hass, lambda: len(subscriber.messages) >= len(expected), timeout_s=RECONNECT_TIMEOUT_S
     )
-    await wait_for(hass, lambda: len(bridge_of(gateway).outbox) == 0)
+    await wait_for(hass, lambda: len(bridge_of(gateway.entry).outbox) == 0)
     duplicates = match_in_order(subscriber.messages, expected)
     record_property("duplicates", duplicates)
     print(f"outage: {len(expected)} messages expected, all arrived in order, {duplicates} dup")
@@ -341,16 +343,16 @@ async def test_unload_and_reload_keeps_the_outbox(
     readings = record_readings(gateway)
     await send_captures(hass, emulator, readings, CAPTURES[:2])
     await _outage(hass, broker, emulator, gateway, readings, CAPTURES[2:8])
-    queued = len(bridge_of(gateway).outbox)
+    queued = len(bridge_of(gateway.entry).outbox)
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     stored = hass_storage[f"{DOMAIN}.recalc.{entry.entry_id}"]["data"]
     assert len(stored["outbox"]) == queued
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    gateway = entry.runtime_data
+    gateway = entry.runtime_data.hub
     readings_after = record_readings(gateway)
-    await wait_for(hass, lambda: len(bridge_of(gateway).outbox) >= queued)
+    await wait_for(hass, lambda: len(bridge_of(gateway.entry).outbox) >= queued)
     # Readings go on after the reload, still without a broker.
     await send_captures(hass, emulator, readings_after, CAPTURES[8:10])
 
@@ -366,7 +368,7 @@ async def test_unload_and_reload_keeps_the_outbox(
     await wait_for(
         hass, lambda: len(subscriber.messages) >= len(expected), timeout_s=RECONNECT_TIMEOUT_S
     )
-    await wait_for(hass, lambda: len(bridge_of(gateway).outbox) == 0)
+    await wait_for(hass, lambda: len(bridge_of(gateway.entry).outbox) == 0)
     duplicates = match_in_order(subscriber.messages, expected)
     print(f"reload: {len(expected)} messages expected, all arrived in order, {duplicates} dup")
 
@@ -396,11 +398,11 @@ async def test_home_assistant_restart_keeps_the_outbox(
         gateway = await setup_stick(first, user_meter_entry(emulator, entry_id=entry_id))
         gateway.add_reading_listener(readings.append)
         await send_captures(first, emulator, readings, CAPTURES[:2])
-        await wait_for(first, lambda: len(bridge_of(gateway).outbox) == 0, timeout_s=10)
+        await wait_for(first, lambda: len(bridge_of(gateway.entry).outbox) == 0, timeout_s=10)
         await broker.stop()
         await wait_for(first, lambda: not mqtt.is_connected(first), timeout_s=10)
         await send_captures(first, emulator, readings, CAPTURES[2:9])
-        queued = len(bridge_of(gateway).outbox)
+        queued = len(bridge_of(gateway.entry).outbox)
         assert queued == 4 * 7
         await first.async_stop()
         # Written at FINAL_WRITE, without an unload.
@@ -413,7 +415,7 @@ async def test_home_assistant_restart_keeps_the_outbox(
     assert await hass.config_entries.async_setup(second.entry_id)
     await hass.async_block_till_done()
     assert second.state is ConfigEntryState.LOADED
-    assert len(bridge_of(second.runtime_data).outbox) >= queued
+    assert len(bridge_of(second).outbox) >= queued
     await broker.start()
     expected = [
         OMNIPOWER_CONFIG,
@@ -425,7 +427,7 @@ async def test_home_assistant_restart_keeps_the_outbox(
     await wait_for(
         hass, lambda: len(subscriber.messages) >= len(expected), timeout_s=RECONNECT_TIMEOUT_S
     )
-    await wait_for(hass, lambda: len(bridge_of(second.runtime_data).outbox) == 0)
+    await wait_for(hass, lambda: len(bridge_of(second).outbox) == 0)
     duplicates = match_in_order(subscriber.messages, expected)
     print(f"restart: {len(expected)} messages expected, all arrived in order, {duplicates} dup")
 
@@ -466,7 +468,7 @@ async def test_bridge_waits_for_mqtt_with_a_repair_issue_and_starts_by_itself(
     stick_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(stick_entry.entry_id)
     await hass.async_block_till_done()
-    bridge = bridge_of(stick_entry.runtime_data)
+    bridge = bridge_of(stick_entry)
     issue_id = f"recalc_no_mqtt_{stick_entry.entry_id}"
     assert bridge.state == "no_mqtt"
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
@@ -498,7 +500,7 @@ async def test_mqtt_reload_keeps_one_subscription_and_one_ack(
     gateway = await setup_stick(hass, stick_entry)
     assert await hass.config_entries.async_reload(mqtt_entry.entry_id)
     await wait_for(hass, lambda: mqtt.is_connected(hass), timeout_s=10)
-    await wait_for(hass, lambda: bridge_of(gateway).state == "connected", timeout_s=10)
+    await wait_for(hass, lambda: bridge_of(gateway.entry).state == "connected", timeout_s=10)
     await asyncio.sleep(SUBSCRIBE_SETTLE_S)
     await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(omnipower()))
     await wait_for(hass, lambda: len(subscriber.messages) >= 2, timeout_s=10)
@@ -601,7 +603,7 @@ async def test_stop_with_a_save_pending_writes_the_outbox_without_a_core_error(
         await first.async_stop()
         stored = hass_storage[f"{DOMAIN}.recalc.{entry_id}"]["data"]
         assert len(readings) == 2
-        assert len(stored["outbox"]) == len(bridge_of(gateway).outbox) == 2 * 4
+        assert len(stored["outbox"]) == len(bridge_of(gateway.entry).outbox) == 2 * 4
         await gateway.async_stop()
     assert "Unable to remove unknown job listener" not in caplog.text
 
@@ -618,8 +620,8 @@ async def test_without_mqtt_nothing_is_queued_and_mirroring_starts_with_it(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    gateway: Gateway = entry.runtime_data
-    bridge = bridge_of(gateway)
+    gateway: Gateway = entry.runtime_data.hub
+    bridge = bridge_of(gateway.entry)
     readings = record_readings(gateway)
     await send_captures(hass, emulator, readings, CAPTURES[:3])
     assert bridge.state == "no_mqtt"

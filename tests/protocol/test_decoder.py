@@ -17,6 +17,7 @@ from custom_components.wmbus.protocol.errors import (
     WmbusError,
     WrongKey,
 )
+from custom_components.wmbus.protocol.meters import PROFILES_BY_NAME
 
 from .conftest import VECTORS, VECTORS_BY_ID
 
@@ -41,6 +42,15 @@ def test_reading_shape() -> None:
     assert reading.values["total_energy_consumption_kwh"] == 2.15
     with pytest.raises(AttributeError):
         reading.profile = "x"  # type: ignore[misc]
+
+
+def test_reading_carries_its_profile() -> None:
+    decoder = _decoder()
+    for telegram in (LONG, COMPACT):
+        reading = decoder.decode(telegram)
+        # The profile itself, so nothing downstream looks it up again by name.
+        assert reading.meter_profile is PROFILES_BY_NAME["omnipower"]
+        assert reading.meter_profile.name == reading.profile
 
 
 def test_unknown_meter_is_refused_with_header_before_decryption() -> None:
@@ -84,6 +94,44 @@ def test_wrong_key_after_repeated_failures_and_recovery() -> None:
     assert isinstance(caught.value, WrongKey)
     decoder.set_key(METER_ID, KEY)
     assert decoder.decode(captures[4]).meter_id == METER_ID
+
+
+def test_failures_are_the_one_count_of_a_wrong_key() -> None:
+    decoder = Decoder({METER_ID: bytes(16)})
+    address = Decoder.peek_header(LONG).address
+    assert decoder.failures(address) == 0  # no state yet
+    captures = [bytes.fromhex(v["telegram_hex"]) for v in VECTORS if v["id"].startswith("op-real-")]
+    for count, telegram in enumerate(captures[:3], start=1):
+        with pytest.raises(PayloadCrcMismatch):
+            decoder.decode(telegram)
+        assert decoder.failures(address) == count
+    with pytest.raises(PayloadCrcMismatch):
+        decoder.try_key(captures[3], bytes(15) + b"\x01")  # a probe is not counted
+    assert decoder.failures(address) == 3
+    decoder.set_key(address, KEY)
+    decoder.decode(captures[4])
+    assert decoder.failures(address) == 0
+
+
+def test_pin_binds_an_id_key_to_one_address_keeping_its_state() -> None:
+    decoder = _decoder()
+    address = decoder.decode(LONG).address
+    decoder.pin(address)
+    # The guard still holds the telegram that proved the key: a repeater's copy is a duplicate.
+    with pytest.raises(Duplicate):
+        decoder.decode(LONG)
+    assert decoder.decode(COMPACT).address == address
+    # The key is the address's alone now: another address with the digits is unknown.
+    other = LONG[:8] + bytes((LONG[8] ^ 0x01,)) + LONG[9:]
+    with pytest.raises(UnknownMeter):
+        decoder.decode(other)
+    assert address in decoder
+    assert decoder.meter_ids == (METER_ID,)
+
+
+def test_pin_without_a_key_is_refused() -> None:
+    with pytest.raises(KeyError):
+        Decoder().pin(Decoder.peek_header(LONG).address)
 
 
 def test_try_key_changes_no_state() -> None:

@@ -135,6 +135,8 @@ class Reading:
     values: Mapping[str, Value]
     access_number: int
     frame: FrameKind
+    meter_profile: MeterProfile = field(compare=False, repr=False)
+    """The profile itself (fields, detection, formats): what ``profile`` names."""
     problems: tuple[str, ...] = ()
     _records: tuple[Record, ...] | None = field(default=(), repr=False, compare=False)
     _layout: Layout | None = field(default=None, repr=False, compare=False)
@@ -179,6 +181,7 @@ _READING_SLOTS = tuple(
         "values",
         "access_number",
         "frame",
+        "meter_profile",
         "problems",
         "_records",
         "_layout",
@@ -192,6 +195,7 @@ _READING_SLOTS = tuple(
     _set_values,
     _set_access,
     _set_frame,
+    _set_meter_profile,
     _set_problems,
     _set_records,
     _set_layout,
@@ -224,6 +228,7 @@ def _new_reading(  # noqa: PLR0917 - hot path: positional arguments are cheapest
     _set_values(reading, values)
     _set_access(reading, access_number)
     _set_frame(reading, frame)
+    _set_meter_profile(reading, compiled.meter_profile)
     _set_problems(reading, problems)
     _set_records(reading, records)
     _set_layout(reading, layout)
@@ -449,6 +454,45 @@ class Decoder:
         for wire in [wire for wire in self._explicit if wire[2:6] == id_wire]:
             self._meters.pop(wire, None)
             self._explicit.discard(wire)
+
+    def pin(self, address: MeterAddress) -> None:
+        """Keep an id's key for ``address`` alone: the meter is bound to its whole address.
+
+        The address keeps the state it has (duplicate guard, failure count, learned layout),
+        so the telegram that proved the key is not decoded again to fill a fresh guard; the
+        id's other addresses, and the per-id key, are forgotten. An address without state
+        yet gets the id's key. Raises KeyError if neither the address nor its id has a key.
+        """
+        wire = address.wire
+        id_wire = wire[2:6]
+        id_key = self._by_id.pop(id_wire, None)
+        bound = self._bound.pop(id_wire, [])
+        states = {variant: self._meters.get(variant) for variant in _address_variants(wire)}
+        for other in bound:
+            if other not in states:
+                self._meters.pop(other, None)
+        for variant, kept in states.items():
+            if kept is None:
+                if id_key is None:
+                    raise KeyError(f"no key for meter {address}")
+                kept = _Meter(variant, id_key.key, id_key.plaintext)  # noqa: PLW2901
+            self._meters[variant] = kept
+            self._explicit.add(variant)
+
+    def failures(self, address: MeterAddress) -> int:
+        """Payload check failures in a row of ``address`` (0 for an address without state).
+
+        The one count of failed checks: ``decode`` raises :class:`WrongKey` once it reaches
+        ``WRONG_KEY_AFTER_FAILURES``; a caller weighing several addresses reads it here.
+        """
+        return max(
+            (
+                meter.crc_failures
+                for variant in _address_variants(address.wire)
+                if (meter := self._meters.get(variant)) is not None
+            ),
+            default=0,
+        )
 
     def __contains__(self, meter: object) -> bool:
         if isinstance(meter, MeterAddress):
@@ -824,6 +868,7 @@ class Decoder:
                 values,
                 access_number,
                 "manufacturer",
+                profile,
                 (),
                 records,
                 None,

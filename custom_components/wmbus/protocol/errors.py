@@ -9,10 +9,9 @@ two CRC values) but never key material.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-if TYPE_CHECKING:
-    from .frame import LinkHeader, MeterAddress
+from .address import LinkHeader, MeterAddress, link_header_from_prefix
 
 
 class WmbusError(Exception):
@@ -97,16 +96,12 @@ class UnknownMeter(WmbusError):
         """The sender's whole address (meters are keyed by it, not by the 8 digits)."""
         if self._header is not None:
             return self._header.address
-        from .frame import MeterAddress  # noqa: PLC0415 - import cycle
-
         return MeterAddress.from_wire(self._prefix[2:10])
 
     @property
     def header(self) -> LinkHeader:
         """Link header of the telegram (parsed on first access)."""
         if self._header is None:
-            from .frame import link_header_from_prefix  # noqa: PLC0415 - import cycle
-
             self._header = link_header_from_prefix(self._prefix)
         return self._header
 

@@ -3,184 +3,49 @@
 A "telegram" here is exactly what the iM871A delivers with the HCI length byte in front:
 ``L C M M A A A A V T CI ...`` with the link-layer block CRCs already removed
 (PROTOCOL.md 1.5 and 2.1). The link layer's facts are the length rule, the C-field and
-the sender's address; :class:`MeterAddress` is what meters are keyed by everywhere.
+the sender's address; :class:`MeterAddress` (``address.py``) is what meters are keyed by everywhere.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
-
+from .address import (
+    ADDRESS_SIZE,
+    ADDRESS_SLICE,
+    DEVICE_TYPE_NAMES,
+    LINK_HEADER_SIZE,
+    NATIONAL_CODE_BIT,
+    LinkHeader,
+    MeterAddress,
+    MeterId,
+    device_type_name,
+    link_header_from_prefix,
+    manufacturer_code,
+    manufacturer_id_from_code,
+    meter_id_to_wire,
+    normalize_meter_id,
+)
 from .errors import LengthMismatch, Truncated
 
-type MeterId = str
-"""A meter's identification number as printed on it: 8 decimal (BCD) digits, e.g. "32666857"."""
-
-LINK_HEADER_SIZE: Final = 11
-"""L, C, M (2), A (6), CI: everything up to and including the first CI field."""
-
-ADDRESS_SLICE: Final = slice(2, 10)
-"""M (2) and A (id 4, version, device type) in wire order: one meter's whole address."""
-ADDRESS_SIZE: Final = 8
-NATIONAL_CODE_BIT: Final = 0x80
-"""Bit 15 of the M-field (bit 7 of its second byte): some meters set it (Apator ``14 86``)."""
-
-# Device types (the "medium" byte of the A-field), EN 13757-3 (PROTOCOL-GENERIC.md 7).
-DEVICE_TYPE_NAMES: Final[dict[int, str]] = {
-    0x00: "other",
-    0x01: "oil",
-    0x02: "electricity",
-    0x03: "gas",
-    0x04: "heat",
-    0x05: "steam",
-    0x06: "warm water",
-    0x07: "water",
-    0x08: "heat cost allocator",
-    0x09: "compressed air",
-    0x0A: "cooling load volume at outlet",
-    0x0B: "cooling load volume at inlet",
-    0x0C: "heat volume at inlet",
-    0x0D: "heat/cooling load",
-    0x0E: "bus/system component",
-    0x0F: "unknown",
-    0x10: "irrigation water",
-    0x11: "water data logger",
-    0x12: "gas data logger",
-    0x13: "gas converter",
-    0x14: "calorific value",
-    0x15: "hot water",
-    0x16: "cold water",
-    0x17: "dual register water",
-    0x18: "pressure",
-    0x19: "A/D converter",
-    0x1A: "smoke detector",
-    0x1B: "room sensor",
-    0x1C: "gas detector",
-    0x20: "breaker (electricity)",
-    0x21: "valve (gas or water)",
-    0x25: "customer unit (display)",
-    0x28: "waste water",
-    0x29: "garbage",
-    0x31: "communication controller",
-    0x32: "unidirectional repeater",
-    0x33: "bidirectional repeater",
-    0x36: "radio converter (system side)",
-    0x37: "radio converter (meter side)",
-    0x38: "bus converter (meter side)",
-}
-
-
-def device_type_name(device_type: int) -> str:
-    """Return a readable medium name; reserved codes are shown as hex, not guessed."""
-    return DEVICE_TYPE_NAMES.get(device_type, f"reserved 0x{device_type:02x}")
-
-
-def manufacturer_code(manufacturer_id: int) -> str:
-    """Turn the 16-bit M-field into its three letters (EN 13757-4: 5 bits per letter).
-
-    0x2C2D -> "KAM". Bit 15 (national code) is ignored, as wmbusmeters does.
-    """
-    return (
-        chr(((manufacturer_id >> 10) & 0x1F) + 64)
-        + chr(((manufacturer_id >> 5) & 0x1F) + 64)
-        + chr((manufacturer_id & 0x1F) + 64)
-    )
-
-
-def manufacturer_id_from_code(code: str) -> int:
-    """Inverse of :func:`manufacturer_code`, for profiles that declare "KAM"."""
-    if len(code) != 3 or not all("A" <= letter <= "Z" for letter in code):
-        raise ValueError(f"manufacturer code must be three letters A-Z, got {code!r}")
-    return ((ord(code[0]) - 64) << 10) | ((ord(code[1]) - 64) << 5) | (ord(code[2]) - 64)
-
-
-def meter_id_to_wire(meter_id: MeterId) -> bytes:
-    """Return the 4 A-field id bytes in wire order for a printed id ("32666857" -> 57686632).
-
-    Raises ValueError for anything but 8 hex digits (BCD ids are decimal, but some
-    meters use A-F digits, and a lookup key must accept whatever is on air).
-    """
-    if len(meter_id) != 8:
-        raise ValueError(f"meter id must have 8 digits, got {meter_id!r}")
-    try:
-        return bytes.fromhex(meter_id)[::-1]
-    except ValueError:
-        raise ValueError(f"meter id must be 8 hex digits, got {meter_id!r}") from None
-
-
-def normalize_meter_id(meter_id: MeterId) -> MeterId:
-    """Return the canonical (lower case) spelling used as a dictionary key."""
-    return meter_id_to_wire(meter_id)[::-1].hex()
-
-
-@dataclass(frozen=True, slots=True)
-class MeterAddress:
-    """A meter's whole link-layer address: two meters sharing the 8 digits are two meters.
-
-    ``meter_id`` is the id as printed (lower-case hex of the BCD digits); the others are
-    the M-field letters, the version and the device type byte.
-    """
-
-    manufacturer: str
-    meter_id: MeterId
-    version: int
-    device_type: int
-
-    @classmethod
-    def from_wire(cls, wire: bytes) -> MeterAddress:
-        """Address from the 8 bytes M, A in wire order (telegram offsets 2..9)."""
-        if len(wire) != ADDRESS_SIZE:
-            raise ValueError(f"an address has {ADDRESS_SIZE} bytes, got {len(wire)}")
-        return cls(
-            manufacturer_code(wire[0] | (wire[1] << 8)),
-            wire[5:1:-1].hex(),
-            wire[6],
-            wire[7],
-        )
-
-    @property
-    def wire(self) -> bytes:
-        """The 8 address bytes as sent (national-code bit clear).
-
-        Raises ValueError when a field cannot be sent (not three letters, id not 8 hex
-        digits, version or type outside a byte).
-        """
-        if not (0 <= self.version <= 0xFF and 0 <= self.device_type <= 0xFF):
-            raise ValueError(
-                f"version and device type must be bytes, got {self.version}, {self.device_type}"
-            )
-        return (
-            manufacturer_id_from_code(self.manufacturer).to_bytes(2, "little")
-            + meter_id_to_wire(self.meter_id)
-            + bytes((self.version, self.device_type))
-        )
-
-    def __str__(self) -> str:
-        return f"{self.manufacturer} {self.meter_id} v{self.version:02x} t{self.device_type:02x}"
-
-
-@dataclass(frozen=True, slots=True)
-class LinkHeader:
-    """The link-layer facts of one telegram (PROTOCOL.md 2.1), decodable without a key."""
-
-    length: int
-    c_field: int
-    manufacturer_id: int
-    manufacturer: str
-    meter_id: MeterId
-    version: int
-    device_type: int
-    ci: int
-
-    @property
-    def device_type_name(self) -> str:
-        """Readable medium, e.g. "electricity"."""
-        return device_type_name(self.device_type)
-
-    @property
-    def address(self) -> MeterAddress:
-        """The sender's whole address."""
-        return MeterAddress(self.manufacturer, self.meter_id, self.version, self.device_type)
+# The address facts live in address.py (errors.py needs them too); the link stage re-exports
+# them, so a reader of the link layer finds its whole vocabulary here.
+__all__ = [
+    "ADDRESS_SIZE",
+    "ADDRESS_SLICE",
+    "DEVICE_TYPE_NAMES",
+    "LINK_HEADER_SIZE",
+    "NATIONAL_CODE_BIT",
+    "LinkHeader",
+    "MeterAddress",
+    "MeterId",
+    "check_length",
+    "device_type_name",
+    "link_header_from_prefix",
+    "manufacturer_code",
+    "manufacturer_id_from_code",
+    "meter_id_to_wire",
+    "normalize_meter_id",
+    "parse_link_header",
+]
 
 
 def check_length(telegram: bytes) -> None:
@@ -195,21 +60,6 @@ def check_length(telegram: bytes) -> None:
         raise LengthMismatch(f"telegram has {size} bytes, L-field says {expected}")
     if size < LINK_HEADER_SIZE:
         raise Truncated(f"telegram has {size} bytes, the link header needs {LINK_HEADER_SIZE}")
-
-
-def link_header_from_prefix(prefix: bytes) -> LinkHeader:
-    """Build a :class:`LinkHeader` from the first 11 telegram bytes (length not re-checked)."""
-    manufacturer_id = prefix[2] | (prefix[3] << 8)
-    return LinkHeader(
-        length=prefix[0],
-        c_field=prefix[1],
-        manufacturer_id=manufacturer_id,
-        manufacturer=manufacturer_code(manufacturer_id),
-        meter_id=prefix[7:3:-1].hex(),
-        version=prefix[8],
-        device_type=prefix[9],
-        ci=prefix[10],
-    )
 
 
 def parse_link_header(telegram: bytes) -> LinkHeader:

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 if TYPE_CHECKING:
@@ -161,6 +162,21 @@ class RadioKind:
     describe_stream: Callable[[bytes], list[dict[str, object]]]
     # Probed in ascending order when a port's radio is not known (see registry.detect_radio).
     probe_order: int = 100
+
+
+def driver_factory(module: str, class_name: str) -> Callable[..., Radio]:
+    """A ``RadioKind.factory`` that loads the driver class only when a radio is built.
+
+    A radio's package describes its kind (name, link modes, USB ids) without asyncio or
+    serialx, and its driver module uses that description: naming the driver here, instead of
+    importing it from the package, keeps the two from importing each other.
+    """
+
+    def build(*args: Any, **kwargs: Any) -> Radio:
+        driver: type[Radio] = getattr(import_module(module), class_name)
+        return driver(*args, **kwargs)
+
+    return build
 
 
 # --- the interface --------------------------------------------------------------------------

@@ -10,9 +10,7 @@ codec, ``commands`` the typed requests, ``radio`` the driver.
 
 from __future__ import annotations
 
-from typing import Any
-
-from ..base import Radio, RadioKind, UsbMatch
+from ..base import RadioKind, UsbMatch, driver_factory
 from ..link_modes import LinkMode
 from .commands import (
     ParameterDump,
@@ -79,12 +77,6 @@ def describe_stream(stream: bytes) -> list[dict[str, object]]:
     return described
 
 
-def _build(*args: Any, **kwargs: Any) -> Radio:
-    from .radio import Amb8465Radio  # noqa: PLC0415 - the driver needs asyncio and serialx
-
-    return Amb8465Radio(*args, **kwargs)
-
-
 KIND = RadioKind(
     name="amb8465",
     maker="Amber Wireless / Würth Elektronik",
@@ -97,7 +89,8 @@ KIND = RadioKind(
         UsbMatch(0x0403, 0x6001, product="AMB8465"),
         UsbMatch(0x0403, 0x6001, manufacturer="AMBER"),
     ),
-    factory=_build,
+    # Loaded when a radio of this kind is built: the driver needs asyncio and serialx.
+    factory=driver_factory(f"{__name__}.radio", "Amb8465Radio"),
     describe_stream=describe_stream,
     # First: at 9600 baud, and after a probe at 57600 it needs about a second to answer
     # (wmbusmeters ``src/wmbus.cc``, near ``detectAMB8465AMB3665``).

@@ -12,10 +12,8 @@ the driver.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ...blocks import FrameFormat
-from ..base import Radio, RadioKind, UsbMatch
+from ..base import RadioKind, UsbMatch, driver_factory
 from ..link_modes import LinkMode
 from .commands import (
     FLUSH_LINE,
@@ -96,12 +94,6 @@ def describe_stream(stream: bytes) -> list[dict[str, object]]:
     return described
 
 
-def _build(*args: Any, **kwargs: Any) -> Radio:
-    from .radio import CulRadio  # noqa: PLC0415 - the driver needs asyncio and serialx
-
-    return CulRadio(*args, **kwargs)
-
-
 KIND = RadioKind(
     name="cul",
     maker="busware / culfw",
@@ -113,7 +105,8 @@ KIND = RadioKind(
         # manufacturer string makes it a CUL. A nanoCUL's bare FT232 is left to probing.
         UsbMatch(0x03EB, 0x204B, manufacturer="busware"),
     ),
-    factory=_build,
+    # Loaded when a radio of this kind is built: the driver needs asyncio and serialx.
+    factory=driver_factory(f"{__name__}.radio", "CulRadio"),
     describe_stream=describe_stream,
     # After the Amber (9600 baud), the iM871A and the iU891A: "V" CR LF at 38400 baud is text
     # the binary sticks ignore, and culfw's line buffer is flushed before its first command.

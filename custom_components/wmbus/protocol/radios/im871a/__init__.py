@@ -7,9 +7,7 @@ End of life ("EOL and now unavailable from the manufacturer", wmbusmeters issues
 
 from __future__ import annotations
 
-from typing import Any
-
-from ..base import Radio, RadioKind, UsbMatch
+from ..base import RadioKind, UsbMatch, driver_factory
 from ..link_modes import LinkMode
 from .commands import (
     Command,
@@ -70,12 +68,6 @@ def describe_stream(stream: bytes) -> list[dict[str, object]]:
     return described
 
 
-def _build(*args: Any, **kwargs: Any) -> Radio:
-    from .radio import Im871aRadio  # noqa: PLC0415 - the driver needs asyncio and serialx
-
-    return Im871aRadio(*args, **kwargs)
-
-
 KIND = RadioKind(
     name="im871a",
     maker="IMST",
@@ -95,7 +87,8 @@ KIND = RadioKind(
         # The WiMOD kit's CP2102 keeps Silicon Labs' generic id: only its name tells.
         UsbMatch(0x10C4, 0xEA60, product="im871a"),
     ),
-    factory=_build,
+    # Loaded when a radio of this kind is built: the driver needs asyncio and serialx.
+    factory=driver_factory(f"{__name__}.radio", "Im871aRadio"),
     describe_stream=describe_stream,
     probe_order=20,
 )

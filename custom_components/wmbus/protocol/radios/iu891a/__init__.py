@@ -8,9 +8,7 @@ requests, ``radio`` the driver.
 
 from __future__ import annotations
 
-from typing import Any
-
-from ..base import Radio, RadioKind, UsbMatch
+from ..base import RadioKind, UsbMatch, driver_factory
 from ..link_modes import LinkMode
 from .commands import (
     ActiveConfiguration,
@@ -99,12 +97,6 @@ def describe_stream(stream: bytes) -> list[dict[str, object]]:
     return described
 
 
-def _build(*args: Any, **kwargs: Any) -> Radio:
-    from .radio import Iu891aRadio  # noqa: PLC0415 - the driver needs asyncio and serialx
-
-    return Iu891aRadio(*args, **kwargs)
-
-
 KIND = RadioKind(
     name="iu891a",
     maker="IMST",
@@ -114,7 +106,8 @@ KIND = RadioKind(
     # 04b4 is Cypress's vendor id and 0003 a generic product id: only the strings tell
     # (manufacturer "IMST", product "iU891A", wmbusmeters issue #1354).
     usb=(UsbMatch(0x04B4, 0x0003, manufacturer="IMST"),),
-    factory=_build,
+    # Loaded when a radio of this kind is built: the driver needs asyncio and serialx.
+    factory=driver_factory(f"{__name__}.radio", "Iu891aRadio"),
     describe_stream=describe_stream,
     probe_order=30,
 )

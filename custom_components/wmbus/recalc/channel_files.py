@@ -23,8 +23,8 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util.yaml import load_yaml
 
-from .const import DOMAIN
-from .recalc import ChannelPlan, ChannelPlanError, channel_plan, load_shipped_plans
+from ..const import DOMAIN
+from .channel_plans import ChannelPlan, ChannelPlanError, channel_plan, load_shipped_plans
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 What lives here: validating a ``sensors/set`` command as a whole, the diff between ReCalc's
 wanted meter set and the configured meters, the byte-exact config, data and acknowledgement
 messages, and the bounded ordered outbox that carries them to MQTT. The Home Assistant glue
-(``recalc_bridge.py``) hands in a ``publish`` callable and owns subentries, the Store and the
+(``bridge.py``) hands in a ``publish`` callable and owns subentries, the Store and the
 connection status; this module never learns where a message goes or how a meter is stored.
 
 Topics (``<p>`` = prefix, default ``v2``; ``<gw>`` = gateway id)::
@@ -41,15 +41,14 @@ entry and is left there).
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 import json
-from pathlib import Path
 import re
 from typing import Any, Final
+
+from .channel_plans import ChannelPlan
 
 # --- limits ----------------------------------------------------------------------------
 
@@ -58,136 +57,11 @@ MAX_COMMAND_BYTES: Final = 256 * 1024
 MAX_COMMAND_METERS: Final = 500
 MAX_MANUFACTURER_KEY_CHARS: Final = 16
 MAX_DEVICE_KEY_CHARS: Final = 128
-DEFAULT_OUTBOX_LIMIT: Final = 10_000
-QOS_AT_LEAST_ONCE: Final = 1
 
 _DEVICE_ID = re.compile(r"[0-9]{8}")
 _HEX_KEY = re.compile(r"[0-9A-Fa-f]{32}")
 # A manufacturer key becomes part of a topic level: no separators, wildcards or spaces.
 _MANUFACTURER_KEY = re.compile(r"[^/+#\s\x00]+")
-
-# --- channels (RECALC.md section 2 and 3) ----------------------------------------------
-#
-# What a meter type sends to ReCalc is data: a channel plan per meter profile, shipped in
-# recalc_channels/<profile>.json and replaced or added by the user with
-# <config>/wmbus/recalc/<profile>.yaml (same keys; JSON is YAML too). A plan names, per channel,
-# its number, ReCalc DataType, ChannelName and the reading field it carries.
-
-SHIPPED_PLANS_DIR: Final = Path(__file__).parent / "recalc_channels"
-DEFAULT_PROFILE: Final = "omnipower"
-"""The meter type of a ReCalc meter nothing else tells about (the original gateway's only one)."""
-MAX_CHANNELS: Final = 64
-_PLAN_KEYS: Final = frozenset({"about", "recalc_device_keys", "channels"})
-_CHANNEL_KEYS: Final = frozenset({"number", "data_type", "name", "field"})
-
-
-@dataclass(frozen=True, slots=True)
-class Channel:
-    """One ReCalc channel and the reading field it carries."""
-
-    number: int
-    data_type: str
-    name: str
-    field_key: str
-    """The reading's value (or field) key the channel carries, "field" in a channel file."""
-
-
-class ChannelPlanError(ValueError):
-    """A channel file that cannot be used; the message says why (never the file's content)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelPlan:
-    """The ReCalc channels of one meter type and the config payload they make."""
-
-    profile: str
-    channels: tuple[Channel, ...]
-    device_keys: tuple[str, ...] = ()
-    """Prefixes of ReCalc's manufacturerDeviceKey that name this meter type (any case)."""
-    source: str = ""
-    config_payload: str = field(init=False, compare=False)
-
-    def __post_init__(self) -> None:
-        payload = json.dumps(
-            {
-                "Channels": [
-                    {"ChannelNumber": c.number, "DataType": c.data_type, "ChannelName": c.name}
-                    for c in self.channels
-                ]
-            }
-        )
-        object.__setattr__(self, "config_payload", payload)
-
-    def names_device(self, device_key: str) -> bool:
-        """Whether ReCalc's manufacturerDeviceKey says a meter is of this type."""
-        folded = device_key.casefold()
-        return any(folded.startswith(prefix.casefold()) for prefix in self.device_keys)
-
-
-def _text(value: object, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ChannelPlanError(f"{what} must be a non-empty text")
-    return value
-
-
-def channel_plan(document: object, profile: str, source: str = "") -> ChannelPlan:
-    """Validate a parsed channel file as a whole; raises ChannelPlanError with the reason."""
-    if not isinstance(document, Mapping):
-        raise ChannelPlanError("the file must be a mapping with a 'channels' list")
-    unknown = sorted(str(k) for k in document if k not in _PLAN_KEYS)
-    if unknown:
-        raise ChannelPlanError(f"unknown key {unknown[0]!r} (known: channels, recalc_device_keys)")
-    items = document.get("channels")
-    if not isinstance(items, list) or not items:
-        raise ChannelPlanError("'channels' must be a non-empty list")
-    if len(items) > MAX_CHANNELS:
-        raise ChannelPlanError(f"more than {MAX_CHANNELS} channels")
-    channels: list[Channel] = []
-    for index, item in enumerate(items, start=1):
-        where = f"channel {index}"
-        if not isinstance(item, Mapping):
-            raise ChannelPlanError(f"{where} must be a mapping")
-        missing = sorted(_CHANNEL_KEYS - item.keys())
-        if missing:
-            raise ChannelPlanError(f"{where} lacks {missing[0]!r}")
-        extra = sorted(str(k) for k in item if k not in _CHANNEL_KEYS)
-        if extra:
-            raise ChannelPlanError(f"{where} has an unknown key {extra[0]!r}")
-        number = item["number"]
-        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 255:
-            raise ChannelPlanError(f"{where}: number must be a whole number from 1 to 255")
-        if any(c.number == number for c in channels):
-            raise ChannelPlanError(f"{where}: channel number {number} is used twice")
-        channels.append(
-            Channel(
-                number,
-                _text(item["data_type"], f"{where}: data_type"),
-                _text(item["name"], f"{where}: name"),
-                _text(item["field"], f"{where}: field"),
-            )
-        )
-    device_keys = document.get("recalc_device_keys", [])
-    if not isinstance(device_keys, list):
-        raise ChannelPlanError("'recalc_device_keys' must be a list of texts")
-    return ChannelPlan(
-        profile,
-        tuple(channels),
-        tuple(_text(key, "a recalc_device_keys entry") for key in device_keys),
-        source,
-    )
-
-
-def load_shipped_plans(directory: Path = SHIPPED_PLANS_DIR) -> dict[str, ChannelPlan]:
-    """The channel plans shipped with the integration, by profile (blocking file I/O).
-
-    A broken shipped file is a bug of the integration: it raises.
-    """
-    plans: dict[str, ChannelPlan] = {}
-    for path in sorted(directory.glob("*.json")):
-        plans[path.stem] = channel_plan(
-            json.loads(path.read_text(encoding="utf-8")), path.stem, str(path)
-        )
-    return plans
 
 
 # --- command parsing -------------------------------------------------------------------
@@ -456,186 +330,3 @@ def ack_message(topics: Topics, command: Command, change: MeterSetChange | None 
             "notes": [_rejection_json(n) for n in change.notes],
         }
     return topics.ack, json.dumps(body)
-
-
-# --- outbox ----------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Outbox:
-    """Messages waiting for MQTT, oldest first; bounded, the oldest dropped and counted.
-
-    ``snapshot()`` returns an immutable copy (cached until the next change) for persistence.
-    """
-
-    limit: int = DEFAULT_OUTBOX_LIMIT
-    dropped: int = 0
-    published: int = 0
-    _messages: deque[Message] = field(default_factory=deque)
-    _snapshot: tuple[Message, ...] | None = None
-
-    def __len__(self) -> int:
-        return len(self._messages)
-
-    def extend(self, messages: Iterable[Message]) -> None:
-        """Queue messages in order; overflow drops the oldest."""
-        for message in messages:
-            self._messages.append(message)
-        overflow = len(self._messages) - self.limit
-        for _ in range(max(overflow, 0)):
-            self._messages.popleft()
-            self.dropped += 1
-        self._snapshot = None
-
-    def head(self, count: int) -> list[Message]:
-        """Up to ``count`` messages from the front, not removed."""
-        return [self._messages[i] for i in range(min(count, len(self._messages)))]
-
-    def confirm(self, messages: Iterable[Message]) -> None:
-        """Remove published messages from the front (those dropped meanwhile are skipped).
-
-        Messages are compared by identity: two equal payloads queued twice stay two messages.
-        """
-        for message in messages:
-            if self._messages and self._messages[0] is message:
-                self._messages.popleft()
-                self.published += 1
-                self._snapshot = None
-
-    def snapshot(self) -> tuple[Message, ...]:
-        """The queue as an immutable tuple."""
-        if self._snapshot is None:
-            self._snapshot = tuple(self._messages)
-        return self._snapshot
-
-    def restore(self, messages: Iterable[Iterable[str]], dropped: int) -> None:
-        """Put persisted messages back in front of anything queued since (order kept)."""
-        queued = list(self._messages)
-        self._messages.clear()
-        self.extend([(str(t), str(p)) for t, p in messages])
-        self.extend(queued)
-        self.dropped += dropped
-
-
-# --- publishing ------------------------------------------------------------------------
-
-type PublishFn = Callable[[str, str, int], Awaitable[None]]
-
-# Messages handed to MQTT at once. They go out in order; a message is removed only once it
-# and every message before it are confirmed, so a failure leaves at most this many in flight
-# that may arrive twice (QoS 1 is at-least-once anyway). A broker with mosquitto's default
-# settings delays each PUBACK by about 40 ms, so the window sets the drain rate: 16 gave
-# 370 messages/s there, 64 gives about 1,400 (tools/bench_outbox).
-MAX_IN_FLIGHT: Final = 64
-
-
-async def publish_batch(outbox: Outbox, publish: PublishFn) -> bool:
-    """Publish the front of the outbox once; True if all of it was confirmed.
-
-    The confirmed prefix is removed; the first unconfirmed message and everything after it
-    stay queued, in order, for the next attempt. A raise from ``publish`` means "not
-    confirmed", not "not sent": the message may still arrive, so duplicates are possible.
-    """
-    batch = outbox.head(MAX_IN_FLIGHT)
-    if not batch:
-        return True
-    results = await asyncio.gather(
-        *(publish(topic, payload, QOS_AT_LEAST_ONCE) for topic, payload in batch),
-        return_exceptions=True,
-    )
-    confirmed: list[Message] = []
-    for message, result in zip(batch, results, strict=True):
-        if isinstance(result, BaseException):
-            break
-        confirmed.append(message)
-    outbox.confirm(confirmed)
-    return len(confirmed) == len(batch)
-
-
-type MessageHandler = Callable[[bytes], None]
-type SubscribeFn = Callable[[str, MessageHandler], Awaitable[Callable[[], None]]]
-
-# After a publish that was not confirmed while MQTT still reports a connection.
-RETRY_DELAY_S: Final = 1.0
-
-
-class RecalcLink:
-    """One gateway id's conversation with ReCalc: subscriptions, outbox and in-order flushing.
-
-    Publishing is gated on the connection status the caller reports through
-    ``set_connected`` (and on ``paused``), not on exceptions alone. ``run`` is the one flushing
-    task; the caller starts and cancels it.
-    """
-
-    def __init__(
-        self,
-        topics: Topics,
-        outbox: Outbox,
-        *,
-        publish: PublishFn,
-        subscribe: SubscribeFn,
-        on_command: MessageHandler,
-        on_stop: MessageHandler,
-        on_outbox_change: Callable[[], None],
-    ) -> None:
-        self.topics = topics
-        self.outbox = outbox
-        self.connected = False
-        self.paused = False
-        self._publish = publish
-        self._subscribe = subscribe
-        self._on_command = on_command
-        self._on_stop = on_stop
-        self._on_outbox_change = on_outbox_change
-        self._unsubscribes: list[Callable[[], None]] = []
-        self._wake = asyncio.Event()
-
-    @property
-    def attached(self) -> bool:
-        """Whether the command and STOP topics are subscribed."""
-        return bool(self._unsubscribes)
-
-    async def attach(self) -> None:
-        """Subscribe to the command and STOP topics (raises what ``subscribe`` raises)."""
-        if self.attached:
-            return
-        self._unsubscribes.append(await self._subscribe(self.topics.command, self._on_command))
-        self._unsubscribes.append(await self._subscribe(self.topics.stop, self._on_stop))
-
-    def detach(self) -> None:
-        """Drop the subscriptions; queued messages stay queued."""
-        while self._unsubscribes:
-            self._unsubscribes.pop()()
-
-    def set_connected(self, connected: bool) -> None:
-        """Follow MQTT's connection status; a reconnect starts the flush."""
-        self.connected = connected
-        self._wake.set()
-
-    def set_paused(self, paused: bool) -> None:
-        """Pause or resume publishing (the queue is kept)."""
-        self.paused = paused
-        self._wake.set()
-
-    def queue(self, messages: Iterable[Message]) -> None:
-        """Queue messages in order and flush if MQTT can take them."""
-        self.outbox.extend(messages)
-        self._on_outbox_change()
-        self._wake.set()
-
-    def can_publish(self) -> bool:
-        """Whether messages may go out now."""
-        return self.connected and not self.paused
-
-    async def run(self) -> None:
-        """Flush the outbox whenever publishing is possible; runs until cancelled."""
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self.can_publish() and len(self.outbox):
-                complete = await publish_batch(self.outbox, self._publish)
-                self._on_outbox_change()
-                if not complete:
-                    # Not confirmed although MQTT said it was connected: the status change
-                    # usually follows; otherwise try again shortly.
-                    await asyncio.sleep(RETRY_DELAY_S)

@@ -1,10 +1,11 @@
 """The ReCalc bridge in Home Assistant: MQTT wrappers, meter subentries, Store, repair issue.
 
-The protocol side (validation, diff, messages, outbox, flushing) is ``recalc.py`` and knows
-nothing of Home Assistant. This module feeds it: Home Assistant's MQTT integration (never a
-connection of our own) through ``mqtt.async_publish`` / ``mqtt.async_subscribe``, the
-connection status, the gateway's readings, and the entry's meter subentries, which a valid
-ReCalc command adds, updates and removes (the entry's update listener applies them live).
+The protocol side (validation, diff, messages, outbox, flushing) is ``protocol.py`` and
+``outbox.py`` and knows nothing of Home Assistant. This module feeds it: Home Assistant's MQTT
+integration (never a connection of our own) through ``mqtt.async_publish`` /
+``mqtt.async_subscribe``, the connection status, the gateway's readings, and the entry's meter
+subentries, which a valid ReCalc command adds, updates and removes (the entry's update listener
+applies them live).
 
 Decisions:
 - The bridge runs only while an MQTT config entry is loaded; without one it stays idle with the
@@ -33,32 +34,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 import contextlib
-from dataclasses import dataclass
 import logging
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import (
     SIGNAL_CONFIG_ENTRY_CHANGED,
     ConfigEntry,
     ConfigEntryChange,
     ConfigEntryState,
-    ConfigSubentry,
 )
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP
-from homeassistant.core import CALLBACK_TYPE, CoreState, Event, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
-from homeassistant.helpers.storage import Store
 
-from .channel_files import ChannelFiles
-from .const import (
-    CONF_AES_KEY,
-    CONF_METER_ID,
+from ..const import (
     CONF_ORIGIN,
     CONF_PORT,
-    CONF_RECALC_DEVICE_KEY,
     CONF_RECALC_ENABLED,
     CONF_RECALC_GATEWAY_ID,
     CONF_RECALC_MANUFACTURER_KEY,
@@ -68,16 +60,13 @@ from .const import (
     DEFAULT_RECALC_PREFIX,
     DOMAIN,
     ORIGIN_RECALC,
-    SUBENTRY_METER,
 )
-from .gateway import address_data, identifier_for, subentry_address
-from .recalc import (
-    DEFAULT_PROFILE,
-    ChannelPlan,
+from .channel_files import ChannelFiles
+from .channel_plans import DEFAULT_PROFILE, ChannelPlan
+from .outbox import Outbox, RecalcLink
+from .protocol import (
     Command,
     Message,
-    Outbox,
-    RecalcLink,
     RecalcMeter,
     Topics,
     ack_message,
@@ -86,16 +75,21 @@ from .recalc import (
     diff_meter_set,
     parse_command,
 )
+from .state_store import SAVE_DELAY_S, Snapshot, StateStore
+from .subentries import (
+    apply_meter_set,
+    meter_subentries,
+    meters_by_origin,
+    meters_elsewhere,
+)
 
 if TYPE_CHECKING:
-    from .gateway import Gateway, MeterReading
+    from ..gateway import Gateway
+    from ..signals import MeterReading
 
 _LOGGER = logging.getLogger(__name__)
 
 MQTT_DOMAIN = "mqtt"
-STORAGE_VERSION = 1
-# Batches the rewrite of the whole outbox file; at stop the Store's FINAL_WRITE writes it.
-SAVE_DELAY_S = 2.0
 # Manufacturer key of a mirrored user meter before its first reading says otherwise.
 DEFAULT_MANUFACTURER_KEY = "kam"
 
@@ -110,56 +104,21 @@ def recalc_issue_id(entry_id: str) -> str:
     return f"recalc_no_mqtt_{entry_id}"
 
 
-def bridge_of(gateway: Gateway) -> RecalcBridge:
-    """The ReCalc bridge of a running entry (created in setup, before the platforms)."""
-    if gateway.recalc is None:
-        raise LookupError("the entry has no ReCalc bridge")
-    return gateway.recalc
-
-
-class StoredState(TypedDict):
-    """What the Store keeps for one entry."""
-
-    outbox: list[list[str]]
-    dropped: int
-    paused: bool
-    claimed: dict[str, list[str]]
-
-
-@dataclass(frozen=True, slots=True)
-class _Snapshot:
-    """Immutable state handed to the Store (serialised in the loop or the executor)."""
-
-    outbox: tuple[Message, ...]
-    dropped: int
-    paused: bool
-    claimed: tuple[tuple[str, str, str], ...]
-
-    def as_json(self) -> StoredState:
-        return {
-            "outbox": [list(m) for m in self.outbox],
-            "dropped": self.dropped,
-            "paused": self.paused,
-            "claimed": {mid: [mkey, dkey] for mid, mkey, dkey in self.claimed},
-        }
-
-
 class RecalcBridge:
     """Mirrors one stick entry's meters to ReCalc and takes ReCalc's meter set."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, gateway: Gateway) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, hub: Gateway) -> None:
         self.hass = hass
         self.entry = entry
-        self.gateway = gateway
+        self.hub = hub
         self.outbox = Outbox()
         self.paused = False
         # User meters ReCalc listed: id -> (manufacturer key, device key); the bridge's own state.
         self.claimed: dict[str, tuple[str, str]] = {}
         self.link: RecalcLink | None = None
-        self._store = _store(hass, entry.entry_id)
+        self._state = StateStore(hass, entry.entry_id, self._snapshot)
         self._task: asyncio.Task[None] | None = None
         self._listeners: list[CALLBACK_TYPE] = []
-        self._stop_unsub: CALLBACK_TYPE | None = None
         self._connection_status_followed = False
         # Meter id -> (manufacturer key, config payload) last queued: a change of either (a
         # new key, a meter found to be of another type, an edited channel file) re-announces.
@@ -167,19 +126,17 @@ class RecalcBridge:
         self._unplanned: set[tuple[str, str]] = set()  # (meter, type) without channels, logged
         self.channels = ChannelFiles(hass, entry.entry_id, self._channel_plans_changed)
         self._notify_pending = False
-        self._save_handle: asyncio.TimerHandle | None = None
         self._attach_lock = asyncio.Lock()
         # Set once by async_stop: tasks created before it (an MQTT state change, a command)
         # may still run afterwards and must neither subscribe again nor touch the Store.
         self._stopped = False
-        gateway.recalc = self
 
     # --- lifecycle ----------------------------------------------------------------------
 
     async def async_start(self) -> None:
         """Load the persisted outbox and start following MQTT and the gateway."""
         await self.channels.async_start()
-        stored = await self._store.async_load()
+        stored = await self._state.async_load()
         if stored:
             self.outbox.restore(stored.get("outbox", []), int(stored.get("dropped", 0)))
             self.paused = bool(stored.get("paused", False))
@@ -187,14 +144,11 @@ class RecalcBridge:
                 mid: (names[0], names[1]) for mid, names in stored.get("claimed", {}).items()
             }
         self._listeners += [
-            self.gateway.add_reading_listener(self._on_reading),
+            self.hub.add_reading_listener(self._on_reading),
             async_dispatcher_connect(
                 self.hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._on_config_entry_changed
             ),
         ]
-        self._stop_unsub = self.hass.bus.async_listen_once(
-            EVENT_HOMEASSISTANT_STOP, self._home_assistant_stopping
-        )
         await self._async_apply_options()
 
     async def async_stop(self) -> None:
@@ -203,17 +157,11 @@ class RecalcBridge:
         self.channels.stop()
         while self._listeners:
             self._listeners.pop()()
-        if self._stop_unsub is not None:
-            self._stop_unsub()
-            self._stop_unsub = None
+        self._state.stop_saving()
         async with self._attach_lock:  # not while an attach is half done
             await self._async_detach()
             self.link = None
-        if self._save_handle is not None:
-            self._save_handle.cancel()
-            self._save_handle = None
-        snapshot = self._snapshot()
-        await self._store.async_save(snapshot.as_json())
+        await self._state.async_save_final()
         ir.async_delete_issue(self.hass, DOMAIN, recalc_issue_id(self.entry.entry_id))
 
     @property
@@ -411,29 +359,16 @@ class RecalcBridge:
             self.link.set_paused(paused)
             if not paused and self.link.attached:
                 self._queue_missing_configs(resend=True)
-        self._schedule_save(0)
+        self._state.schedule(0)
         self._notify()
 
     # --- meters ------------------------------------------------------------------------
-
-    def _meter_subentries(self) -> dict[str, ConfigSubentry]:
-        """Meter subentries by ReCalc's deviceId, the 8 digits.
-
-        Of two meters sharing the digits ReCalc knows the one set up first (whose identifier
-        is the digits alone); the other is never mirrored, and never changed by a command.
-        """
-        return {
-            sub.data[CONF_METER_ID]: sub
-            for sub in self.entry.subentries.values()
-            if sub.subentry_type == SUBENTRY_METER
-            and identifier_for(sub) == sub.data[CONF_METER_ID]
-        }
 
     def _mirrored(self) -> dict[str, str]:
         """Meter id -> manufacturer key of every meter mirrored to ReCalc."""
         mirror_user = self.entry.options.get(CONF_RECALC_MIRROR_USER_METERS, True)
         mirrored: dict[str, str] = {}
-        for meter_id, sub in self._meter_subentries().items():
+        for meter_id, sub in meter_subentries(self.entry).items():
             if sub.data.get(CONF_ORIGIN) == ORIGIN_RECALC:
                 mirrored[meter_id] = sub.data[CONF_RECALC_MANUFACTURER_KEY]
             elif meter_id in self.claimed:
@@ -443,7 +378,7 @@ class RecalcBridge:
         return mirrored
 
     def _user_manufacturer_key(self, meter_id: str) -> str:
-        meter = self.gateway.meters.get(meter_id)
+        meter = self.hub.meters.get(meter_id)
         if meter is not None and meter.manufacturer is not None:
             return meter.manufacturer.lower()
         return DEFAULT_MANUFACTURER_KEY
@@ -479,11 +414,11 @@ class RecalcBridge:
         Of its type as its telegrams say, else as ReCalc's command said (kept in the
         subentry), else OmniPower's (the original gateway's only type).
         """
-        meter = self.gateway.meters.get(meter_id)
+        meter = self.hub.meters.get(meter_id)
         if meter is not None and meter.profile is not None:
             profile = meter.profile
         else:
-            sub = self._meter_subentries().get(meter_id)
+            sub = meter_subentries(self.entry).get(meter_id)
             profile = str(sub.data.get(CONF_RECALC_PROFILE) or DEFAULT_PROFILE) if sub else ""
         return self._plan(meter_id, profile or DEFAULT_PROFILE)
 
@@ -506,7 +441,7 @@ class RecalcBridge:
         The meter's telegram if it has been heard, else the channel file naming ReCalc's
         manufacturerDeviceKey, else OmniPower.
         """
-        profile = self.gateway.profile_of(meter.device_id, bytes.fromhex(meter.encryption_key))
+        profile = self.hub.heard.profile_of(meter.device_id, bytes.fromhex(meter.encryption_key))
         if profile is not None:
             return profile
         for name, plan in sorted(self.channels.plans.items()):
@@ -529,9 +464,8 @@ class RecalcBridge:
         if link is None or self.paused or not link.attached:
             return
         reading = meter_reading.reading
-        sub = self._meter_subentries().get(reading.meter_id)
-        meter = self.gateway.meter_for(reading.address)
-        if sub is None or meter is None or meter.subentry_id != sub.subentry_id:
+        sub = meter_subentries(self.entry).get(reading.meter_id)
+        if sub is None or meter_reading.subentry_id != sub.subentry_id:
             return  # not mirrored, or the other meter with these digits
         if sub.data.get(CONF_ORIGIN) == ORIGIN_RECALC:
             manufacturer_key = sub.data[CONF_RECALC_MANUFACTURER_KEY]
@@ -584,29 +518,9 @@ class RecalcBridge:
         self._apply_meter_set(link, command)
 
     def _apply_meter_set(self, link: RecalcLink, command: Command) -> None:
-        subs = self._meter_subentries()
-        recalc_now = {
-            mid: RecalcMeter(
-                mid,
-                sub.data.get(CONF_RECALC_MANUFACTURER_KEY, ""),
-                sub.data[CONF_AES_KEY],
-                sub.data.get(CONF_RECALC_DEVICE_KEY, ""),
-            )
-            for mid, sub in subs.items()
-            if sub.data.get(CONF_ORIGIN) == ORIGIN_RECALC
-        }
-        user_keys = {
-            mid: sub.data[CONF_AES_KEY]
-            for mid, sub in subs.items()
-            if sub.data.get(CONF_ORIGIN) != ORIGIN_RECALC
-        }
-        elsewhere = {
-            sub.data[CONF_METER_ID]
-            for other in self.hass.config_entries.async_entries(DOMAIN)
-            if other.entry_id != self.entry.entry_id
-            for sub in other.subentries.values()
-            if sub.subentry_type == SUBENTRY_METER
-        }
+        subs = meter_subentries(self.entry)
+        recalc_now, user_keys = meters_by_origin(subs)
+        elsewhere = meters_elsewhere(self.hass, self.entry)
         change = diff_meter_set(command.meters, recalc_now, user_keys, elsewhere)
         # Configs are queued (and noted as sent) before the subentries change: the entry's
         # update listeners start eagerly and must not announce these meters a second time.
@@ -617,7 +531,7 @@ class RecalcBridge:
         for meter in command.meters:
             if meter.device_id in skipped:
                 continue
-            known = self.gateway.meters.get(meter.device_id)
+            known = self.hub.meters.get(meter.device_id)
             profile = (
                 known.profile
                 if known is not None and known.profile is not None
@@ -631,28 +545,8 @@ class RecalcBridge:
                 config_message(link.topics, meter.manufacturer_key, meter.device_id, plan=plan)
             )
         link.queue(messages)
-        entries = self.hass.config_entries
-        for meter in change.add:
-            entries.async_add_subentry(
-                self.entry,
-                ConfigSubentry(
-                    data=MappingProxyType(_subentry_data(meter, profiles[meter.device_id])),
-                    subentry_type=SUBENTRY_METER,
-                    title=_title(meter),
-                    unique_id=meter.device_id,
-                ),
-            )
-        for meter in change.update:
-            sub = subs[meter.device_id]
-            data = _subentry_data(meter, profiles[meter.device_id])
-            address = subentry_address(sub)
-            if address is not None and sub.data.get(CONF_AES_KEY) == meter.encryption_key:
-                # Same meter, same key: it stays bound to the address it was heard from (a
-                # new key may be for a replaced meter: it binds again on its first telegram).
-                data.update(address_data(address))
-            entries.async_update_subentry(self.entry, sub, data=data, title=_title(meter))
+        apply_meter_set(self.hass, self.entry, subs, change, profiles)
         for meter_id in change.remove:
-            entries.async_remove_subentry(self.entry, subs[meter_id].subentry_id)
             self._config_sent.pop(meter_id, None)
         _LOGGER.info(
             "ReCalc meter set applied: %d meters, added %d, updated %d, removed %d",
@@ -665,8 +559,8 @@ class RecalcBridge:
 
     # --- persistence and state ----------------------------------------------------------
 
-    def _snapshot(self) -> _Snapshot:
-        return _Snapshot(
+    def _snapshot(self) -> Snapshot:
+        return Snapshot(
             self.outbox.snapshot(),
             self.outbox.dropped,
             self.paused,
@@ -675,39 +569,8 @@ class RecalcBridge:
 
     @callback
     def _outbox_changed(self) -> None:
-        self._schedule_save(SAVE_DELAY_S)
+        self._state.schedule(SAVE_DELAY_S)
         self._notify()
-
-    @callback
-    def _schedule_save(self, delay_s: float) -> None:
-        """Take a snapshot in the loop at most every ``delay_s`` and hand it to the Store."""
-        if self._stopped:
-            return  # async_stop has written the final state
-        if self.hass.state in (CoreState.stopping, CoreState.final_write):
-            # The Store defers the write to its FINAL_WRITE: hand it the latest state now.
-            self._home_assistant_stopping(None)
-            return
-        if self._save_handle is not None:
-            if delay_s > 0:
-                return
-            self._save_handle.cancel()
-        self._save_handle = self.hass.loop.call_later(delay_s, self._save_now)
-
-    @callback
-    def _save_now(self) -> None:
-        self._save_handle = None
-        stored = self._snapshot().as_json()
-        # The Store may call this in the executor (2025.4): it returns prepared data only.
-        self._store.async_delay_save(lambda: stored, 0)
-
-    @callback
-    def _home_assistant_stopping(self, event: Event | None) -> None:
-        """Hand the Store what is queued right now; its FINAL_WRITE listener writes it."""
-        if event is not None:
-            self._stop_unsub = None  # a listen_once listener is gone once it has fired
-        if self._save_handle is not None:
-            self._save_handle.cancel()
-        self._save_now()
 
     @callback
     def _notify(self) -> None:
@@ -734,27 +597,3 @@ class RecalcBridge:
             "mirrored_meters": sorted(self._mirrored()) if self.enabled else [],
             "user_meters_listed_by_recalc": sorted(self.claimed),
         }
-
-
-def _store(hass: HomeAssistant, entry_id: str) -> Store[StoredState]:
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.recalc.{entry_id}", atomic_writes=True)
-
-
-async def async_remove_recalc_state(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete the persisted outbox of a removed entry."""
-    await _store(hass, entry_id).async_remove()
-
-
-def _subentry_data(meter: RecalcMeter, profile: str) -> dict[str, str | int]:
-    return {
-        CONF_METER_ID: meter.device_id,
-        CONF_AES_KEY: meter.encryption_key,
-        CONF_ORIGIN: ORIGIN_RECALC,
-        CONF_RECALC_MANUFACTURER_KEY: meter.manufacturer_key,
-        CONF_RECALC_DEVICE_KEY: meter.device_key,
-        CONF_RECALC_PROFILE: profile,
-    }
-
-
-def _title(meter: RecalcMeter) -> str:
-    return " ".join(part for part in ("ReCalc", meter.device_key, meter.device_id) if part)
