@@ -179,6 +179,12 @@ async def _detect(
         return None, {"base": "cannot_connect"}
 
 
+def _hub_of(entry: WmbusConfigEntry) -> Gateway | None:
+    """The hub of a loaded entry (None while it is not set up)."""
+    runtime = getattr(entry, "runtime_data", None)
+    return runtime.hub if runtime is not None else None
+
+
 def _radio_unique_id(identity: RadioIdentity, port: str) -> str:
     # The radio's own id survives re-plugging into another USB port; a path does not.
     # (A radio that reports no id, such as a CUL, falls back to its port.)
@@ -534,9 +540,7 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         self._kem_upload = KemUpload()
 
     def _gateway(self) -> Gateway | None:
-        entry: WmbusConfigEntry = self._get_entry()
-        runtime = getattr(entry, "runtime_data", None)
-        return runtime.hub if runtime is not None else None
+        return _hub_of(self._get_entry())
 
     def _set_up_meters(self) -> list[ConfigSubentry]:
         """The meter subentries of every stick."""
@@ -884,8 +888,7 @@ class KemImportFlow(ConfigSubentryFlow):
         self._kem_upload = KemUpload()
 
     def _gateway(self) -> Gateway | None:
-        entry: WmbusConfigEntry = self._get_entry()
-        return getattr(entry, "runtime_data", None)
+        return _hub_of(self._get_entry())
 
     def _meter_subentries(self) -> list[tuple[ConfigEntry, ConfigSubentry]]:
         """Every meter subentry of every stick, with its entry."""
@@ -927,7 +930,7 @@ class KemImportFlow(ConfigSubentryFlow):
         for meter in kem.meters:
             heard = [
                 h
-                for h in (gateway.heard_as(meter.meter_id) if gateway is not None else [])
+                for h in (gateway.heard.heard_as(meter.meter_id) if gateway is not None else [])
                 if meter.manufacturer is None or h.header.manufacturer == meter.manufacturer
             ]
             value = (
@@ -1017,7 +1020,7 @@ class KemImportFlow(ConfigSubentryFlow):
             key_hex = meter.key.hex().upper()
             fitted: MeterAddress | None = None
             if gateway is not None:
-                fitted = gateway.key_fits(meter.meter_id, meter.key)[1]
+                fitted = gateway.heard.key_fits(meter.meter_id, meter.key)[1]
             same = [
                 (owner, sub)
                 for owner, sub in self._meter_subentries()

@@ -158,7 +158,7 @@ async def test_shared_example_adds_its_new_meter_and_replaces_the_old_key(
         CONF_ORIGIN: ORIGIN_USER,
     }
     # The gateway takes both up live: the new meter and the set-up meter's new key.
-    gateway = setup_entry.runtime_data
+    gateway = setup_entry.runtime_data.hub
     await wait_for(hass, lambda: "41290001" in gateway.meters)
     assert gateway.meters[METER_ID].key == bytes.fromhex(EXAMPLE_METERS[METER_ID])
 
@@ -184,9 +184,9 @@ async def test_heard_meters_come_first_and_a_new_heard_one_is_bound_to_its_addre
 ) -> None:
     hass.config_entries.async_remove_subentry(setup_entry, next(iter(setup_entry.subentries)))
     await hass.async_block_till_done()
-    gateway = setup_entry.runtime_data
+    gateway = setup_entry.runtime_data.hub
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: gateway.heard_as(METER_ID))
+    await wait_for(hass, lambda: gateway.heard.heard_as(METER_ID))
     content = kem_file(
         [Entry("41290001", KEY_A), Entry("41290002", KEY_B), Entry(METER_ID, METER_KEY)],
         "12345",

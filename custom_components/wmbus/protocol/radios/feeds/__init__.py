@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ..base import Radio, RadioKind
+from ..base import RadioKind, driver_factory
 from ..link_modes import LinkMode
 from .lines import (
     MAX_LINE_BYTES,
@@ -29,22 +29,9 @@ from .lines import (
 _GATEWAY_MODES: Final = (LinkMode.C1T1,)
 
 
-def _build_tcp(*args: Any, **kwargs: Any) -> Radio:
-    from .radio import TcpFeedRadio  # noqa: PLC0415 - the listener needs asyncio
-
-    return TcpFeedRadio(*args, **kwargs)
-
-
-def _build_udp(*args: Any, **kwargs: Any) -> Radio:
-    from .radio import UdpFeedRadio  # noqa: PLC0415
-
-    return UdpFeedRadio(*args, **kwargs)
-
-
-def _build_mqtt(*args: Any, **kwargs: Any) -> Radio:
-    from .radio import FeedRadio  # noqa: PLC0415
-
-    return FeedRadio(*args, **kwargs)
+_build_tcp = driver_factory(f"{__name__}.radio", "TcpFeedRadio")
+_build_udp = driver_factory(f"{__name__}.radio", "UdpFeedRadio")
+_build_mqtt = driver_factory(f"{__name__}.radio", "FeedRadio")
 
 
 def _kind(name: str, title: str, factory: Any) -> RadioKind:
