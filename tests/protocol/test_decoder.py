@@ -484,10 +484,11 @@ def test_records_behind_a_radio_module_belong_to_the_long_header_address(
         + records
     )
     telegram = bytes((len(body),)) + body
-    decoder = Decoder({METER_ID: None}, duplicate_guard=False)
+    decoder = Decoder({"12345678": None}, duplicate_guard=False)
     reading = decoder.decode(telegram)
-    assert reading.address == MeterAddress("KAM", METER_ID, 0x01, 0x37)  # who sent it
     meter = MeterAddress("ELS", "12345678", 0x33, 0x03)
+    assert reading.address == meter
+    assert reading.link_address == MeterAddress("KAM", METER_ID, 0x01, 0x37)  # who sent it
     assert any(address == meter and signature is not None for address, signature in asked)
     assert reading.records[0].header.quantity == "volume"
     assert decoder.decode(telegram).records == reading.records  # compiled path, same owner
