@@ -39,6 +39,8 @@ def test_reading_shape() -> None:
     assert (reading.manufacturer, reading.version, reading.device_type) == ("KAM", 0x30, 0x02)
     assert (reading.profile, reading.frame, reading.access_number) == ("omnipower", "long", 100)
     assert reading.values["total_energy_consumption_kwh"] == 2.15
+    assert reading.link_address is None  # its own radio: no module in between
+    assert reading.status is None  # CI 78: no transport header, no status byte
     with pytest.raises(AttributeError):
         reading.profile = "x"  # type: ignore[misc]
 
@@ -492,3 +494,40 @@ def test_records_behind_a_radio_module_belong_to_the_long_header_address(
     assert any(address == meter and signature is not None for address, signature in asked)
     assert reading.records[0].header.quantity == "volume"
     assert decoder.decode(telegram).records == reading.records  # compiled path, same owner
+
+
+def test_a_meter_behind_a_radio_converter_is_decoded_as_itself() -> None:
+    from custom_components.wmbus.protocol.frame import MeterAddress
+    from tests.conftest import (
+        CONVERTED_METER_ID,
+        CONVERTED_METER_KEY,
+        RADIO_MODULE_ID,
+        radio_converter_telegram,
+    )
+
+    telegram = radio_converter_telegram()
+    water = MeterAddress("QDS", CONVERTED_METER_ID, 0x16, 0x07)
+    module = MeterAddress("QDS", RADIO_MODULE_ID, 0x01, 0x37)
+    # The heard list's view, before any key: the water meter, with the module beside it.
+    header = Decoder.peek_header(telegram)
+    assert header.address == water
+    assert header.link_address == module
+    assert header.device_type_name == "water"
+    # A key given for the module's id is not the meter's key.
+    with pytest.raises(UnknownMeter) as caught:
+        Decoder({RADIO_MODULE_ID: CONVERTED_METER_KEY}).decode(telegram)
+    assert caught.value.address == water
+    assert caught.value.meter_id == CONVERTED_METER_ID
+    # The key given for the meter's own id (on its label) opens it: the IV is the long
+    # header's address, so decrypting with the module's address would fail the 2F 2F check.
+    reading = Decoder({CONVERTED_METER_ID: CONVERTED_METER_KEY}).decode(telegram)
+    assert reading.address == water
+    assert reading.link_address == module
+    assert reading.meter_id == CONVERTED_METER_ID
+    assert reading.device_type == 0x07
+    assert reading.records[0].value == 12345678
+    # Bound to its whole address, as the integration binds it.
+    bound = Decoder({water: CONVERTED_METER_KEY}, duplicate_guard=False)
+    assert bound.decode(telegram).address == water
+    assert bound.try_key(telegram, CONVERTED_METER_KEY).link_address == module
+
