@@ -669,3 +669,26 @@ def test_a_configured_key_is_never_replaced_by_the_default_key() -> None:
     assert decoder.try_key(telegram, PROFILES_BY_NAME["hydrus"].default_key or b"").profile == (
         "hydrus"
     )
+
+
+def test_hydrodigit_not_set_backflow_and_monthly_totals_are_no_value() -> None:
+    # hydrodigit-05: contents 0x05 (battery, backflow), backflow 1 litre.
+    telegram = bytearray.fromhex(
+        "2144b4099163742315077a400000000c1399999999046d092a30340f050b01000000"
+    )
+    decoder = Decoder({_meter_id(telegram): None}, duplicate_guard=False)
+    assert decoder.decode(bytes(telegram)).values["backflow_m3"] == pytest.approx(0.001)
+    telegram[-4:] = b"\xff\xff\xff\xff"  # the backflow block's "not set" marker
+    values = decoder.decode(bytes(telegram)).values
+    assert "backflow_m3" not in values  # not 4,294,967.295 m3
+    assert values["total_m3"] == pytest.approx(99999.999)
+    # hydrodigit-04: June's block is all bits set before the module was installed.
+    before_installation = bytes.fromhex(
+        "4944b4092243658713077a7f0000000c1363020400046d242c12360f950a24042507000000a405006e"
+        "0700850900ca0b004a0e00ffffffffffff020000020000250000b3010095030000"
+    )
+    decoder.set_key(_meter_id(before_installation), None)
+    values = decoder.decode(before_installation).values
+    assert "june_total_m3" not in values
+    assert "july_total_m3" not in values
+    assert values["may_total_m3"] == pytest.approx(36.58)
