@@ -531,3 +531,37 @@ def test_a_meter_behind_a_radio_converter_is_decoded_as_itself() -> None:
     assert bound.decode(telegram).address == water
     assert bound.try_key(telegram, CONVERTED_METER_KEY).link_address == module
 
+
+def test_an_already_decrypted_mode_5_payload_is_read_only_when_it_passes_the_check() -> None:
+    from tests.conftest import CONVERTED_METER_ID, CONVERTED_METER_KEY, radio_converter_telegram
+
+    decrypted = radio_converter_telegram(already_decrypted=True)
+    assert decrypted[22] & 0x1F == 5  # the configuration word still says AES-CBC (mode 5)
+    for key in (None, CONVERTED_METER_KEY):
+        reading = Decoder({CONVERTED_METER_ID: key}, duplicate_guard=False).decode(decrypted)
+        assert reading.records[0].value == 12345678
+    # The check fails (no 2F 2F): not plaintext, so without a key it stays "no key".
+    corrupted = bytearray(decrypted)
+    corrupted[23] = 0x2E
+    with pytest.raises(UnknownMeter):
+        Decoder({CONVERTED_METER_ID: None}).decode(bytes(corrupted))
+    # Encrypted as usual: still decrypted, and a wrong key is still wrong.
+    encrypted = radio_converter_telegram()
+    with pytest.raises(PayloadCrcMismatch):
+        Decoder({CONVERTED_METER_ID: bytes(16)}).decode(encrypted)
+
+
+def test_an_already_decrypted_ell_payload_is_read_when_its_crc_fits() -> None:
+    from custom_components.wmbus.protocol.ell import open_ell
+
+    payload = open_ell(LONG, AesCtr(KEY)).payload
+    decrypted = LONG[:17] + crc16_en13757(payload).to_bytes(2, "little") + payload
+    assert decrypted[16] >> 5 == 1  # SN still says AES-CTR
+    expected = _decoder().decode(LONG).values
+    assert Decoder({METER_ID: None}).decode(decrypted).values == expected
+    assert Decoder({METER_ID: KEY}).decode(decrypted).values == expected
+    # A payload whose CRC does not fit as sent is decrypted (and fails with a wrong key).
+    with pytest.raises(PayloadCrcMismatch):
+        Decoder({METER_ID: bytes(16)}).decode(LONG)
+    with pytest.raises(UnknownMeter):
+        Decoder({METER_ID: None}).decode(LONG)

@@ -110,8 +110,11 @@ def open_ell(telegram: bytes, cipher: AesCtr | None, *, plaintext: bool = False)
     """Read, decrypt and check the ELL at offset 10; the CI there must be in :data:`ELL_CIS`.
 
     ``plaintext``: the payload claims AES-CTR but is already decrypted (wmbusmeters' test
-    data). Raises UnknownMeter (encrypted, no key), PayloadCrcMismatch (wrong key or
-    corruption), Truncated, UnsupportedEncryption (reserved ENC bits) or UnsupportedCi.
+    data). Without it, a payload whose CRC fits as sent is taken as already decrypted (a
+    receiver that holds the key hands it on so); the CRC is that check, and it is only
+    tried when decryption did not give a fitting CRC. Raises UnknownMeter (encrypted, no
+    key), PayloadCrcMismatch (wrong key or corruption), Truncated, UnsupportedEncryption
+    (reserved ENC bits) or UnsupportedCi.
     """
     ci = telegram[10]
     if ci == CI_ELL_II:
@@ -122,15 +125,18 @@ def open_ell(telegram: bytes, cipher: AesCtr | None, *, plaintext: bool = False)
             )
         cc, access_number, session_number = _ELL_II.unpack_from(telegram, 11)
         encryption = session_number >> 29
+        sent = telegram[_PAYLOAD_START:]
         if encryption == ENCRYPTION_NONE or plaintext:
-            body = telegram[_PAYLOAD_START:]
+            body = sent
         elif encryption == ENCRYPTION_AES_CTR:
             if cipher is None:
+                if _crc_fits(sent):
+                    return _new_ell(cc, access_number, session_number, sent[2:])
                 header = link_header_from_prefix(telegram)
                 raise UnknownMeter(
                     f"meter {header.meter_id} sends AES-CTR telegrams but has no key", header
                 )
-            body = cipher.decrypt(ell_counter_prefix(telegram), telegram[_PAYLOAD_START:])
+            body = cipher.decrypt(ell_counter_prefix(telegram), sent)
         else:
             raise UnsupportedEncryption(
                 f"ELL encryption {encryption} is reserved", link_header_from_prefix(telegram)
@@ -139,12 +145,19 @@ def open_ell(telegram: bytes, cipher: AesCtr | None, *, plaintext: bool = False)
         payload = body[2:]
         computed = crc16_en13757(payload)
         if computed != crc:
+            if body is not sent and _crc_fits(sent):
+                return _new_ell(cc, access_number, session_number, sent[2:])
             raise PayloadCrcMismatch(
                 f"payload CRC 0x{computed:04x} != 0x{crc:04x}: wrong key or corrupted telegram",
                 link_header_from_prefix(telegram),
             )
         return _new_ell(cc, access_number, session_number, payload)
     return _read_clear_ell(telegram)
+
+
+def _crc_fits(body: bytes) -> bool:
+    """Whether ``body`` (payload CRC, then payload) is a plaintext payload as it stands."""
+    return len(body) >= 2 and crc16_en13757(body[2:]) == body[0] | (body[1] << 8)
 
 
 def parse_ell(telegram: bytes) -> ExtendedLink:

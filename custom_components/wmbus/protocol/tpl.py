@@ -234,13 +234,19 @@ def open_tpl(
 
     ``link_address`` is M and A of the link header in wire order (IV and KDF input when
     there is no long header). ``plaintext``: the header says encrypted but the bytes are
-    already decrypted. Raises UnknownMeter (encrypted, no key), PayloadCrcMismatch (MAC
-    or ``2F 2F`` check failed: wrong key or corruption), Truncated, and
+    already decrypted. Without it, a payload that already passes the plaintext check
+    (``2F 2F`` at its start) is taken as decrypted too: receivers that hold the key, and
+    tools that store captures, hand such payloads on with the security bits unchanged;
+    anything else is decrypted as usual. Raises UnknownMeter (encrypted, no key),
+    PayloadCrcMismatch (MAC or ``2F 2F`` check failed: wrong key or corruption), Truncated, and
     UnsupportedEncryption (with ``mode``) for the modes it cannot do.
     """
     apl = transport[header.apl_offset :]
     mode = header.security_mode
-    if mode == SECURITY_MODE_NONE or (plaintext and mode in (5, 7)):
+    if mode == SECURITY_MODE_NONE or (
+        mode in (SECURITY_MODE_AES_CBC_IV, SECURITY_MODE_AES_CBC_KDF)
+        and (plaintext or apl[:2] == _CHECK)
+    ):
         return apl
     if mode not in (SECURITY_MODE_AES_CBC_IV, SECURITY_MODE_AES_CBC_KDF):
         name = SECURITY_MODE_NAMES.get(mode, "manufacturer specific")
