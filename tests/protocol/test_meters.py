@@ -692,3 +692,16 @@ def test_hydrodigit_not_set_backflow_and_monthly_totals_are_no_value() -> None:
     assert "june_total_m3" not in values
     assert "july_total_m3" not in values
     assert values["may_total_m3"] == pytest.approx(36.58)
+
+
+def test_techem_smoke_detector_ci_a0_version_0x76() -> None:
+    # wmbusmeters drivers/src/tsd2.xmq tests: status OK, SMOKE, DEFECT.
+    telegram = bytearray.fromhex(
+        "294468506935639176f0a0009f2782290060822900000401d6311af93e1bf93e008dc3009ed4000fe500"
+    )
+    decoder = Decoder({_meter_id(telegram): None}, duplicate_guard=False)
+    for status in (0x00, 0x01, 0x80):
+        telegram[11] = status
+        reading = decoder.decode(bytes(telegram))
+        assert (reading.profile, reading.frame) == ("tsd2", "manufacturer")
+        assert reading.values["error_flags"] == status
