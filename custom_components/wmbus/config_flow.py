@@ -499,14 +499,14 @@ def heard_label(rank: int, heard: HeardMeter, needs_key: bool | None, now: datet
     because newer frontends sort a searchable list by label (numbers numerically): so the
     most recently heard meter stays on top.
     """
-    header = heard.header
-    profile = heard_profile(header.address)
+    address = heard.header.address  # the meter's, also behind a radio module
+    profile = heard_profile(address)
     kind = (
         profile.model
         if profile is not None
-        else f"{manufacturer_name(header.manufacturer)} {header.device_type:02X}h"
+        else f"{manufacturer_name(address.manufacturer)} {address.device_type:02X}h"
     )
-    parts = [f"{rank}. {header.meter_id}", kind]
+    parts = [f"{rank}. {address.meter_id}", kind]
     if needs_key is not None:
         parts.append(NEEDS_KEY_MARK if needs_key else IN_CLEAR_MARK)
     if heard.rssi_dbm is not None:
@@ -596,7 +596,7 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         offered = [
             h
             for h in (gateway.unconfigured_heard() if gateway else [])
-            if not self._taken(h.header.meter_id, h.header.address)
+            if not self._taken(h.header.address.meter_id, h.header.address)
         ]
         self._heard_choices = _heard_choices(offered)
         heard = [
@@ -812,7 +812,7 @@ def _heard_choices(offered: list[HeardMeter]) -> dict[str, MeterAddress]:
 
     Two heard meters sharing the 8 digits are two rows (their labels say maker and medium).
     """
-    repeated = Counter(heard.header.meter_id for heard in offered)
+    repeated = Counter(heard.header.address.meter_id for heard in offered)
     choices: dict[str, MeterAddress] = {}
     for heard in offered:
         address = heard.header.address

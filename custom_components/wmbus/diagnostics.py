@@ -13,7 +13,9 @@ from .runtime import bridge_of
 
 if TYPE_CHECKING:
     from .gateway import Gateway
+    from .heard import HeardMeter
     from .meter_table import MeterRuntime
+    from .protocol.frame import MeterAddress
     from .runtime import WmbusConfigEntry
 
 # One name covers the key wherever it is nested (subentry data, ReCalc payloads).
@@ -46,6 +48,27 @@ def _meter(meter: MeterRuntime, gateway: Gateway) -> dict[str, Any]:
             "rssi_dbm": last.rssi_dbm,
             "received_at": last.received_at.isoformat(),
         },
+    }
+
+
+def _address(address: MeterAddress) -> dict[str, Any]:
+    return {
+        "id": address.meter_id,
+        "manufacturer": address.manufacturer,
+        "version": address.version,
+        "device_type": address.device_type,
+    }
+
+
+def _heard(heard: HeardMeter) -> dict[str, Any]:
+    """A heard meter by its own address; the radio module it is heard through, if another."""
+    facts = _address(heard.header.address)
+    if heard.header.meter_address is not None:
+        facts["link_address"] = _address(heard.header.link_address)
+    return facts | {
+        "rssi_dbm": heard.rssi_dbm,
+        "last_heard": heard.last_heard.isoformat(),
+        "telegrams": heard.telegrams,
     }
 
 
@@ -83,18 +106,7 @@ async def async_get_config_entry_diagnostics(
         "stick": _stick(gateway),
         "recalc": bridge_of(entry).diagnostics(),
         "meters": {mid: _meter(meter, gateway) for mid, meter in gateway.meters.items()},
-        "heard": [
-            {
-                "id": h.header.meter_id,
-                "manufacturer": h.header.manufacturer,
-                "version": h.header.version,
-                "device_type": h.header.device_type,
-                "rssi_dbm": h.rssi_dbm,
-                "last_heard": h.last_heard.isoformat(),
-                "telegrams": h.telegrams,
-            }
-            for h in gateway.heard.values()
-        ],
+        "heard": [_heard(h) for h in gateway.heard.values()],
     }
 
 

@@ -38,7 +38,13 @@ from custom_components.wmbus.ha_compat import device_of_entry
 from custom_components.wmbus.issues import wrong_key_issue_id
 from custom_components.wmbus.protocol.frame import MeterAddress
 from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, state, wait_for
-from tests.conftest import corpus_vectors
+from tests.conftest import (
+    CONVERTED_METER_ID,
+    CONVERTED_METER_KEY,
+    RADIO_MODULE_ID,
+    corpus_vectors,
+    radio_converter_telegram,
+)
 from tools.emulators.im871a import Im871aEmulator
 
 OMNIPOWER = MeterAddress("KAM", METER_ID, 0x30, 0x02)
@@ -423,3 +429,73 @@ async def test_two_meters_with_the_same_digits_are_two_meters(
     neighbour_ids = set(_meter_states(hass, entry, neighbour_identifier))
     assert neighbour_ids
     assert all(uid.startswith(f"{neighbour_identifier}_") for uid in neighbour_ids)
+
+
+async def test_a_meter_behind_a_radio_converter_is_heard_and_shown_as_itself(
+    hass: HomeAssistant, emulator: Im871aEmulator
+) -> None:
+    water = MeterAddress("QDS", CONVERTED_METER_ID, 0x16, 0x07)
+    module = MeterAddress("QDS", RADIO_MODULE_ID, 0x01, 0x37)
+    entry = await _stick(hass, emulator)
+    gateway: Gateway = entry.runtime_data.hub
+    emulator.send_telegram(radio_converter_telegram(access_number=1))
+    await wait_for(hass, lambda: water in gateway.heard)
+    # Listed under the number on the water meter's label, not the radio part's.
+    assert module not in gateway.heard
+    assert [heard.header.address for heard in gateway.heard.heard_as(CONVERTED_METER_ID)] == [water]
+    assert gateway.heard.heard_as(RADIO_MODULE_ID) == []
+
+    await _add(
+        hass,
+        entry,
+        _subentry(water, CONVERTED_METER_KEY.hex().upper(), bound=False),
+    )
+    emulator.send_telegram(radio_converter_telegram(access_number=2))
+    meter = gateway.meters[CONVERTED_METER_ID]
+    await wait_for(hass, lambda: meter.last_reading is not None)
+    assert meter.address == water  # bound to the meter's own address
+    await hass.async_block_till_done()
+    volume = [
+        hass.states.get(entity.entity_id)
+        for entity in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+        if entity.unique_id.startswith(f"{CONVERTED_METER_ID}_")
+        and entity.original_device_class == "water"
+    ]
+    assert [(s.state, s.attributes["unit_of_measurement"]) for s in volume if s] == [
+        ("12345.678", "m³")
+    ]
+
+
+async def test_a_not_set_value_keeps_the_sensors_last_state(
+    hass: HomeAssistant, emulator: Im871aEmulator
+) -> None:
+    water = MeterAddress("QDS", CONVERTED_METER_ID, 0x16, 0x07)
+    entry = await _stick(hass, emulator)
+    gateway: Gateway = entry.runtime_data.hub
+    await _add(hass, entry, _subentry(water, CONVERTED_METER_KEY.hex().upper(), bound=True))
+    emulator.send_telegram(radio_converter_telegram(access_number=1))
+    meter = gateway.meters[CONVERTED_METER_ID]
+    await wait_for(hass, lambda: meter.last_reading is not None)
+    await hass.async_block_till_done()
+    (volume,) = (
+        e.entity_id
+        for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+        if e.unique_id.startswith(f"{CONVERTED_METER_ID}_") and e.original_device_class == "water"
+    )
+    assert state(hass, volume) == "12345.678"
+
+    # The volume as all F (BCD "no value", EN 13757-3 type A).
+    not_set = bytes.fromhex("0c13ffffffff")
+    emulator.send_telegram(radio_converter_telegram(not_set, access_number=2))
+
+    def second_reading() -> bool:
+        last = meter.last_reading
+        return last is not None and last.reading.access_number == 2
+
+    await wait_for(hass, second_reading)
+    await hass.async_block_till_done()
+    last = meter.last_reading
+    assert last is not None
+    assert last.reading.records[0].value is None
+    assert "total_m3" not in last.reading.values
+    assert state(hass, volume) == "12345.678"  # not -1111111.111 or any other number

@@ -196,3 +196,47 @@ def test_mode5_meter_decodes_with_its_key() -> None:
     volume = [record for record in line["records"] if record["quantity"] == "volume"]
     assert volume[0]["unit"] == "m3"
     assert volume[0]["value"] == 28504.27
+
+
+def test_decode_names_the_meter_behind_a_radio_module_and_the_status_bits() -> None:
+    from tests.conftest import (
+        CONVERTED_METER_ID,
+        CONVERTED_METER_KEY,
+        RADIO_MODULE_ID,
+        radio_converter_telegram,
+    )
+
+    telegram = radio_converter_telegram(status=0x0A | 0x20)  # error, permanent, maker bit 5
+    # The key given for the module's id is taken for the meter behind it (wmbusmeters
+    # matches either id), and for the meter's own id.
+    for key_id in (CONVERTED_METER_ID, RADIO_MODULE_ID):
+        code, lines = _run(
+            "decode", "--key", f"{key_id}:{CONVERTED_METER_KEY.hex()}", telegram.hex()
+        )
+        assert code == 0
+        (line,) = lines
+        assert (line["id"], line["manufacturer"], line["device_type"]) == (
+            CONVERTED_METER_ID,
+            "QDS",
+            0x07,
+        )
+        assert line["link_address"] == {
+            "id": RADIO_MODULE_ID,
+            "manufacturer": "QDS",
+            "version": 0x01,
+            "device_type": 0x37,
+        }
+        assert line["status"] == {
+            "byte": 0x2A,
+            "application": "any application error",
+            "power_low": False,
+            "permanent_error": True,
+            "temporary_error": False,
+            "manufacturer_bits": 1,
+        }
+    # Without a key: the error names the meter, with the module beside it.
+    code, (line,) = _run("decode", telegram.hex())
+    assert code == 1
+    assert line["error"] == "no_key"
+    assert line["id"] == CONVERTED_METER_ID
+    assert line["link_address"]["id"] == RADIO_MODULE_ID

@@ -40,6 +40,8 @@ def test_reading_shape() -> None:
     assert (reading.manufacturer, reading.version, reading.device_type) == ("KAM", 0x30, 0x02)
     assert (reading.profile, reading.frame, reading.access_number) == ("omnipower", "long", 100)
     assert reading.values["total_energy_consumption_kwh"] == 2.15
+    assert reading.link_address is None  # its own radio: no module in between
+    assert reading.status is None  # CI 78: no transport header, no status byte
     with pytest.raises(AttributeError):
         reading.profile = "x"  # type: ignore[misc]
 
@@ -532,10 +534,82 @@ def test_records_behind_a_radio_module_belong_to_the_long_header_address(
         + records
     )
     telegram = bytes((len(body),)) + body
-    decoder = Decoder({METER_ID: None}, duplicate_guard=False)
+    decoder = Decoder({"12345678": None}, duplicate_guard=False)
     reading = decoder.decode(telegram)
-    assert reading.address == MeterAddress("KAM", METER_ID, 0x01, 0x37)  # who sent it
     meter = MeterAddress("ELS", "12345678", 0x33, 0x03)
+    assert reading.address == meter
+    assert reading.link_address == MeterAddress("KAM", METER_ID, 0x01, 0x37)  # who sent it
     assert any(address == meter and signature is not None for address, signature in asked)
     assert reading.records[0].header.quantity == "volume"
     assert decoder.decode(telegram).records == reading.records  # compiled path, same owner
+
+
+def test_a_meter_behind_a_radio_converter_is_decoded_as_itself() -> None:
+    from custom_components.wmbus.protocol.frame import MeterAddress
+    from tests.conftest import (
+        CONVERTED_METER_ID,
+        CONVERTED_METER_KEY,
+        RADIO_MODULE_ID,
+        radio_converter_telegram,
+    )
+
+    telegram = radio_converter_telegram()
+    water = MeterAddress("QDS", CONVERTED_METER_ID, 0x16, 0x07)
+    module = MeterAddress("QDS", RADIO_MODULE_ID, 0x01, 0x37)
+    # The heard list's view, before any key: the water meter, with the module beside it.
+    header = Decoder.peek_header(telegram)
+    assert header.address == water
+    assert header.link_address == module
+    assert header.device_type_name == "water"
+    # A key given for the module's id is not the meter's key.
+    with pytest.raises(UnknownMeter) as caught:
+        Decoder({RADIO_MODULE_ID: CONVERTED_METER_KEY}).decode(telegram)
+    assert caught.value.address == water
+    assert caught.value.meter_id == CONVERTED_METER_ID
+    # The key given for the meter's own id (on its label) opens it: the IV is the long
+    # header's address, so decrypting with the module's address would fail the 2F 2F check.
+    reading = Decoder({CONVERTED_METER_ID: CONVERTED_METER_KEY}).decode(telegram)
+    assert reading.address == water
+    assert reading.link_address == module
+    assert reading.meter_id == CONVERTED_METER_ID
+    assert reading.device_type == 0x07
+    assert reading.records[0].value == 12345678
+    # Bound to its whole address, as the integration binds it.
+    bound = Decoder({water: CONVERTED_METER_KEY}, duplicate_guard=False)
+    assert bound.decode(telegram).address == water
+    assert bound.try_key(telegram, CONVERTED_METER_KEY).link_address == module
+
+
+def test_an_already_decrypted_mode_5_payload_is_read_only_when_it_passes_the_check() -> None:
+    from tests.conftest import CONVERTED_METER_ID, CONVERTED_METER_KEY, radio_converter_telegram
+
+    decrypted = radio_converter_telegram(already_decrypted=True)
+    assert decrypted[22] & 0x1F == 5  # the configuration word still says AES-CBC (mode 5)
+    for key in (None, CONVERTED_METER_KEY):
+        reading = Decoder({CONVERTED_METER_ID: key}, duplicate_guard=False).decode(decrypted)
+        assert reading.records[0].value == 12345678
+    # The check fails (no 2F 2F): not plaintext, so without a key it stays "no key".
+    corrupted = bytearray(decrypted)
+    corrupted[23] = 0x2E
+    with pytest.raises(UnknownMeter):
+        Decoder({CONVERTED_METER_ID: None}).decode(bytes(corrupted))
+    # Encrypted as usual: still decrypted, and a wrong key is still wrong.
+    encrypted = radio_converter_telegram()
+    with pytest.raises(PayloadCrcMismatch):
+        Decoder({CONVERTED_METER_ID: bytes(16)}).decode(encrypted)
+
+
+def test_an_already_decrypted_ell_payload_is_read_when_its_crc_fits() -> None:
+    from custom_components.wmbus.protocol.ell import open_ell
+
+    payload = open_ell(LONG, AesCtr(KEY)).payload
+    decrypted = LONG[:17] + crc16_en13757(payload).to_bytes(2, "little") + payload
+    assert decrypted[16] >> 5 == 1  # SN still says AES-CTR
+    expected = _decoder().decode(LONG).values
+    assert Decoder({METER_ID: None}).decode(decrypted).values == expected
+    assert Decoder({METER_ID: KEY}).decode(decrypted).values == expected
+    # A payload whose CRC does not fit as sent is decrypted (and fails with a wrong key).
+    with pytest.raises(PayloadCrcMismatch):
+        Decoder({METER_ID: bytes(16)}).decode(LONG)
+    with pytest.raises(UnknownMeter):
+        Decoder({METER_ID: None}).decode(LONG)

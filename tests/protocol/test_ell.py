@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.wmbus.protocol.crypto import AesCtr
+from custom_components.wmbus.protocol.crypto import AesCtr, crc16_en13757
 from custom_components.wmbus.protocol.ell import (
     CI_ELL_I,
     CI_ELL_II,
@@ -79,10 +79,10 @@ def test_reserved_ell_encryption_and_ci() -> None:
     reserved[16] = (reserved[16] & 0x1F) | 0x40  # ENC 2
     with pytest.raises(UnsupportedEncryption, match="reserved"):
         open_ell(bytes(reserved), AesCtr(KEY))
-    ell_iv = bytearray(LONG)
-    ell_iv[10] = 0x8F
+    ell_v = bytearray(LONG)
+    ell_v[10] = 0x86  # ELL V: variable, no layout to read
     with pytest.raises(UnsupportedCi):
-        open_ell(bytes(ell_iv), AesCtr(KEY))
+        open_ell(bytes(ell_v), AesCtr(KEY))
 
 
 @settings(max_examples=500)
@@ -99,3 +99,39 @@ def test_any_ell_bytes_give_a_result_or_a_declared_error(ci: int, rest: bytes, k
         return
     assert ell.ci == ci
     assert len(ell.payload) < len(telegram) - 10
+
+
+def _ell_iv_telegram(*, encrypt: bool) -> bytes:
+    """The OmniPower's payload under CI 8F (ELL IV), encrypted with the project's AES-CTR."""
+    plain = open_ell(LONG, AesCtr(KEY)).payload
+    second = MeterAddress("KAM", "44332211", 0x01, 0x02).wire
+    cc, sn = 0x20, bytes.fromhex("21870320")  # SN bits 29..31 = 1: AES-CTR
+    body = crc16_en13757(plain).to_bytes(2, "little") + plain
+    if encrypt:
+        counter = second + bytes((cc & 0xED,)) + sn + b"\x00\x00"
+        body = AesCtr(KEY).decrypt(counter, body)  # CTR: the same operation both ways
+    frame = LONG[1:10] + bytes((0x8F, cc, 0x2E)) + second + sn + body
+    return bytes((len(frame),)) + frame
+
+
+def test_ell_iv_is_decrypted_with_its_own_address_and_its_crc_removed() -> None:
+    telegram = _ell_iv_telegram(encrypt=True)
+    plain = open_ell(LONG, AesCtr(KEY)).payload
+    ell = open_ell(telegram, AesCtr(KEY))
+    assert (ell.ci, ell.cc, ell.access_number, ell.size) == (0x8F, 0x20, 0x2E, 16)
+    assert ell.encryption == 1
+    assert ell.second_address == MeterAddress("KAM", "44332211", 0x01, 0x02)
+    assert ell.payload == plain
+    assert parse_ell(telegram).payload == telegram[25:]  # read only: as sent
+    with pytest.raises(PayloadCrcMismatch):
+        open_ell(telegram, AesCtr(bytes(16)))
+    with pytest.raises(UnknownMeter):
+        open_ell(telegram, None)
+    # Already decrypted (the CRC fits as sent): read without a key.
+    assert open_ell(_ell_iv_telegram(encrypt=False), None).payload == plain
+    # The decoder reads what follows it as after 8D.
+    from custom_components.wmbus.protocol.decoder import Decoder
+
+    meter_id = LONG[7:3:-1].hex()
+    expected = Decoder({meter_id: KEY}).decode(LONG).values
+    assert Decoder({meter_id: KEY}).decode(telegram).values == expected

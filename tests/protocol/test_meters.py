@@ -18,7 +18,7 @@ import pytest
 
 from custom_components.wmbus.protocol.decoder import WRONG_KEY_AFTER_FAILURES, Decoder, Reading
 from custom_components.wmbus.protocol.errors import PayloadCrcMismatch, UnknownMeter
-from custom_components.wmbus.protocol.frame import manufacturer_code
+from custom_components.wmbus.protocol.frame import link_header_from_prefix, manufacturer_code
 from custom_components.wmbus.protocol.meters import (
     GENERIC,
     PROFILES,
@@ -628,6 +628,11 @@ def test_diehl_real_data_is_descrambled_into_records() -> None:
     assert profile.decode_manufacturer(0x7A, bytes(spoiled[11:]), address) == ()
 
 
+def _meter_id(telegram: bytes | bytearray) -> str:
+    """The id of the meter a telegram is from: behind a radio module, the long header's."""
+    return link_header_from_prefix(bytes(telegram)).address.meter_id
+
+
 HYDRUS_MODE_5 = (
     "6644242328001081640e7266567464a51170071f0050052c411a08674048dd6ba82a0df79ffd401309179a"
     "893a1be3ce8edc50c2a45cd7afec3b4ce765820be8056c124a17416c3722985ffff7fceb7094901ab3a162"
@@ -640,7 +645,7 @@ def test_diehl_meters_without_a_key_use_the_published_default_key() -> None:
     telegram = bytes.fromhex(HYDRUS_MODE_5)
     profile = PROFILES_BY_NAME["hydrus"]
     assert profile.default_key is not None
-    decoder = Decoder({telegram[7:3:-1].hex(): None}, duplicate_guard=False)
+    decoder = Decoder({_meter_id(telegram): None}, duplicate_guard=False)
     reading = decoder.decode(telegram)
     assert reading.profile == "hydrus"
     assert reading.values["total_m3"] == pytest.approx(137.291)
@@ -650,7 +655,7 @@ def test_diehl_meters_without_a_key_use_the_published_default_key() -> None:
 def test_a_diehl_meter_with_its_own_key_stays_without_key_not_wrong_key() -> None:
     telegram = bytearray.fromhex(HYDRUS_MODE_5)
     telegram[30] ^= 0x01  # ciphertext of the first block: the 2F 2F check fails
-    decoder = Decoder({telegram[7:3:-1].hex(): None}, duplicate_guard=False)
+    decoder = Decoder({_meter_id(telegram): None}, duplicate_guard=False)
     for _ in range(WRONG_KEY_AFTER_FAILURES + 1):
         with pytest.raises(UnknownMeter, match="default key does not open"):
             decoder.decode(bytes(telegram))
@@ -658,9 +663,45 @@ def test_a_diehl_meter_with_its_own_key_stays_without_key_not_wrong_key() -> Non
 
 def test_a_configured_key_is_never_replaced_by_the_default_key() -> None:
     telegram = bytes.fromhex(HYDRUS_MODE_5)
-    decoder = Decoder({telegram[7:3:-1].hex(): bytes(16)}, duplicate_guard=False)
+    decoder = Decoder({_meter_id(telegram): bytes(16)}, duplicate_guard=False)
     with pytest.raises(PayloadCrcMismatch):
         decoder.decode(telegram)
     assert decoder.try_key(telegram, PROFILES_BY_NAME["hydrus"].default_key or b"").profile == (
         "hydrus"
     )
+
+
+def test_hydrodigit_not_set_backflow_and_monthly_totals_are_no_value() -> None:
+    # hydrodigit-05: contents 0x05 (battery, backflow), backflow 1 litre.
+    telegram = bytearray.fromhex(
+        "2144b4099163742315077a400000000c1399999999046d092a30340f050b01000000"
+    )
+    decoder = Decoder({_meter_id(telegram): None}, duplicate_guard=False)
+    assert decoder.decode(bytes(telegram)).values["backflow_m3"] == pytest.approx(0.001)
+    telegram[-4:] = b"\xff\xff\xff\xff"  # the backflow block's "not set" marker
+    values = decoder.decode(bytes(telegram)).values
+    assert "backflow_m3" not in values  # not 4,294,967.295 m3
+    assert values["total_m3"] == pytest.approx(99999.999)
+    # hydrodigit-04: June's block is all bits set before the module was installed.
+    before_installation = bytes.fromhex(
+        "4944b4092243658713077a7f0000000c1363020400046d242c12360f950a24042507000000a405006e"
+        "0700850900ca0b004a0e00ffffffffffff020000020000250000b3010095030000"
+    )
+    decoder.set_key(_meter_id(before_installation), None)
+    values = decoder.decode(before_installation).values
+    assert "june_total_m3" not in values
+    assert "july_total_m3" not in values
+    assert values["may_total_m3"] == pytest.approx(36.58)
+
+
+def test_techem_smoke_detector_ci_a0_version_0x76() -> None:
+    # wmbusmeters drivers/src/tsd2.xmq tests: status OK, SMOKE, DEFECT.
+    telegram = bytearray.fromhex(
+        "294468506935639176f0a0009f2782290060822900000401d6311af93e1bf93e008dc3009ed4000fe500"
+    )
+    decoder = Decoder({_meter_id(telegram): None}, duplicate_guard=False)
+    for status in (0x00, 0x01, 0x80):
+        telegram[11] = status
+        reading = decoder.decode(bytes(telegram))
+        assert (reading.profile, reading.frame) == ("tsd2", "manufacturer")
+        assert reading.values["error_flags"] == status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 
 import pytest
 
@@ -447,3 +448,22 @@ def test_monthly_profile_elements_get_their_dates() -> None:
         (10, "hca_units", 52),
         (10, "date", "2025-12-01"),
     ]
+
+
+def test_not_set_patterns_are_no_value_on_every_path() -> None:
+    """All-F and A-F BCD and NaN/infinite reals carry no value, parsed or compiled."""
+    records = (
+        bytes.fromhex("0c13ffffffff")  # BCD, all F: "no value"
+        + bytes.fromhex("0c13785634a2")  # BCD with an A nibble: an error value
+        + b"\x05\x13"
+        + struct.pack("<f", float("nan"))
+        + b"\x05\x13"
+        + struct.pack("<f", float("-inf"))
+        + bytes.fromhex("0c1378563412")  # a real reading beside them
+    )
+    parsed = parse_records(records)
+    assert [record.value for record in parsed.records] == [None, None, None, None, 12345678]
+    layout = compile_layout(parsed.format_bytes)
+    assert layout.decode_long(records) == (None, None, None, None, 12345678)
+    compact = b"".join(records[i + 2 : i + 6] for i in range(0, len(records), 6))
+    assert layout.decode_compact(compact) == (None, None, None, None, 12345678)

@@ -21,8 +21,9 @@ from typing import Any, Final
 
 from .decoder import Decoder, Reading
 from .errors import InvalidHex, UnknownMeter, UnsupportedEncryption, WmbusError
-from .frame import LINK_HEADER_SIZE, LinkHeader, link_header_from_prefix
+from .frame import LINK_HEADER_SIZE, LinkHeader, MeterAddress, link_header_from_prefix
 from .records import record_json
+from .tpl import status_flags
 
 AES_KEY_DIGITS: Final = 32
 DES_KEY_DIGITS: Final = 16
@@ -42,24 +43,35 @@ def _parse_hex(text: str) -> bytes:
         raise InvalidHex(f"not hexadecimal: {text[:40]!r}") from None
 
 
-def _header_facts(header: LinkHeader) -> dict[str, Any]:
+def _address_facts(address: MeterAddress) -> dict[str, Any]:
     return {
-        "id": header.meter_id,
-        "manufacturer": header.manufacturer,
-        "version": header.version,
-        "device_type": header.device_type,
+        "id": address.meter_id,
+        "manufacturer": address.manufacturer,
+        "version": address.version,
+        "device_type": address.device_type,
     }
 
 
+def _header_facts(header: LinkHeader) -> dict[str, Any]:
+    """The meter's address; the radio module's too when it is another device."""
+    facts = _address_facts(header.address)
+    if header.meter_address is not None:
+        facts["link_address"] = _address_facts(header.link_address)
+    return facts
+
+
 def _reading_json(reading: Reading) -> dict[str, Any]:
-    line = {
-        "id": reading.meter_id,
-        "manufacturer": reading.manufacturer,
-        "version": reading.version,
-        "device_type": reading.device_type,
+    line = _address_facts(reading.address)
+    if reading.link_address is not None:
+        line["link_address"] = _address_facts(reading.link_address)
+    line |= {
         "profile": reading.profile,
         "access_number": reading.access_number,
         "frame": reading.frame,
+    }
+    if reading.status is not None:
+        line["status"] = status_flags(reading.status)
+    line |= {
         "values": dict(reading.values),
         "records": [record_json(record) for record in reading.records],
     }
@@ -147,11 +159,16 @@ def _cmd_decode(args: argparse.Namespace) -> int:
             if len(telegram) >= LINK_HEADER_SIZE:
                 # The CLI has no id -> key map: configure each id the first time it is seen.
                 # A meter without a key is configured too: telegrams sent in clear decode,
-                # encrypted ones fail with no_key ("encrypted and no key").
-                meter_id = telegram[7:3:-1].hex()
+                # encrypted ones fail with no_key ("encrypted and no key"). A meter behind
+                # a radio module is its long transport header's id; a key given for the
+                # module's id is taken for it too (as wmbusmeters matches either id).
+                header = link_header_from_prefix(telegram)
+                meter_id = header.address.meter_id
                 if meter_id not in configured:
                     configured.add(meter_id)
                     key = keys.key_for(meter_id)
+                    if meter_id not in keys.per_meter and header.meter_id in keys.per_meter:
+                        key = keys.key_for(header.meter_id)
                     decoder.set_key(meter_id, key, payload_is_plaintext=args.plaintext)
             _emit(_reading_json(decoder.decode(telegram)))
         except WmbusError as error:

@@ -21,6 +21,23 @@ ADDRESS_SLICE: Final = slice(2, 10)
 """M (2) and A (id 4, version, device type) in wire order: one meter's whole address."""
 ADDRESS_SIZE: Final = 8
 NATIONAL_CODE_BIT: Final = 0x80
+LONG_TRANSPORT_HEADER_CIS: Final = frozenset(
+    {
+        0x53, 0x55, 0x5B, 0x5F, 0x60, 0x64, 0x68, 0x6B, 0x6C, 0x6D, 0x6F, 0x72, 0x73,
+        0x75, 0x7C, 0x80, 0x82, 0x84, 0x85, 0x87, 0x8B, 0x9F, 0xC0, 0xC2, 0xC3, 0xC5,
+    }
+)  # fmt: skip
+"""Transport CIs with the long header (EN 13757-7: ID, M, version, device type, then ACC,
+STS, CFG): its address names the meter itself."""
+_CLEAR_ELL_SIZES: Final = {0x8C: 2, 0x8E: 10}
+"""ELL CIs whose header is never encrypted (EN 13757-4 ELL I and III) and their sizes after
+the CI: the transport header behind them can be read before any key is known."""
+_CI_NETWORK_LAYER: Final = 0x81
+_CI_AFL: Final = 0x90
+METER_ADDRESS_CIS: Final = LONG_TRANSPORT_HEADER_CIS | frozenset(
+    {*_CLEAR_ELL_SIZES, _CI_NETWORK_LAYER, _CI_AFL}
+)
+"""Link CIs after which a long transport header may name a meter other than the sender."""
 """Bit 15 of the M-field (bit 7 of its second byte): some meters set it (Apator ``14 86``)."""
 
 # Device types (the "medium" byte of the A-field), EN 13757-3 (PROTOCOL-GENERIC.md 7).
@@ -169,21 +186,67 @@ class LinkHeader:
     version: int
     device_type: int
     ci: int
+    meter_address: MeterAddress | None = None
+    """The long transport header's address when it names another device than the link
+    layer (a meter behind a radio module), else None."""
 
     @property
     def device_type_name(self) -> str:
-        """Readable medium, e.g. "electricity"."""
-        return device_type_name(self.device_type)
+        """Readable medium of the meter (:attr:`address`), e.g. "water"."""
+        return device_type_name(self.address.device_type)
+
+    @property
+    def link_address(self) -> MeterAddress:
+        """The link layer's address: the radio part that sent the telegram."""
+        return MeterAddress(self.manufacturer, self.meter_id, self.version, self.device_type)
 
     @property
     def address(self) -> MeterAddress:
-        """The sender's whole address."""
-        return MeterAddress(self.manufacturer, self.meter_id, self.version, self.device_type)
+        """The meter's whole address: the long transport header's, else the link layer's.
+
+        Behind a radio converter (device type 0x37) the link layer names the radio part;
+        the meter is the one the transport header names (EN 13757-7 long header), and it
+        is the one the user set up, whose key and type apply.
+        """
+        return self.meter_address or self.link_address
+
+
+def meter_address_wire(telegram: bytes) -> bytes:
+    """The 8 address bytes (M, A in link-layer wire order) of the meter a telegram is from.
+
+    A long transport header (CI 72 ...) carries the meter's own ID, M, version and device
+    type; the link layer then may name a radio module (EN 13757-7). The header is found after
+    the link layer directly, or behind the parts that are never encrypted: ELL I/III (CI
+    8C/8E), the network layer (CI 81) and the AFL (CI 90). Behind an encrypted ELL (8D/8F)
+    nothing can be read before decryption: the link address is returned. Telegrams too short
+    for a header also give the link address.
+    """
+    position = LINK_HEADER_SIZE - 1
+    size = len(telegram)
+    if position < size and telegram[position] in _CLEAR_ELL_SIZES:
+        position += 1 + _CLEAR_ELL_SIZES[telegram[position]]
+    if position < size and telegram[position] == _CI_NETWORK_LAYER:
+        position += 2
+    if position + 1 < size and telegram[position] == _CI_AFL:
+        position += 2 + telegram[position + 1]
+    if position + 9 > size or telegram[position] not in LONG_TRANSPORT_HEADER_CIS:
+        return bytes(telegram[2:10])
+    header = telegram[position + 1 : position + 9]
+    return bytes(header[4:6] + header[0:4] + header[6:8])
 
 
 def link_header_from_prefix(prefix: bytes) -> LinkHeader:
-    """Build a :class:`LinkHeader` from the first 11 telegram bytes (length not re-checked)."""
+    """Build a :class:`LinkHeader` from the telegram's first bytes (length not re-checked).
+
+    Given the whole telegram (or enough of it), a long transport header's meter address
+    is read too (:func:`meter_address_wire`); 11 bytes give the link layer alone.
+    """
     manufacturer_id = prefix[2] | (prefix[3] << 8)
+    meter_address: MeterAddress | None = None
+    if len(prefix) > LINK_HEADER_SIZE and prefix[10] in METER_ADDRESS_CIS:
+        wire = meter_address_wire(prefix)
+        if wire != prefix[2:10]:
+            meter_address = MeterAddress.from_wire(wire)
     return LinkHeader(
         length=prefix[0],
         c_field=prefix[1],
@@ -193,4 +256,5 @@ def link_header_from_prefix(prefix: bytes) -> LinkHeader:
         version=prefix[8],
         device_type=prefix[9],
         ci=prefix[10],
+        meter_address=meter_address,
     )

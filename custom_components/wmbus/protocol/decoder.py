@@ -42,6 +42,7 @@ from .errors import (
 )
 from .frame import (
     LINK_HEADER_SIZE,
+    METER_ADDRESS_CIS,
     NATIONAL_CODE_BIT,
     LinkHeader,
     MeterAddress,
@@ -49,6 +50,7 @@ from .frame import (
     check_length,
     link_header_from_prefix,
     manufacturer_id_from_code,
+    meter_address_wire,
     meter_id_to_wire,
 )
 from .meters import (
@@ -127,6 +129,10 @@ class Reading:
     int. ``records`` are all the telegram's records (standard and manufacturer-derived,
     in telegram order); ``problems`` says what part of the telegram could not be read.
     RSSI and reception time are added by the caller, they are not in the telegram.
+    ``address`` is the meter's (a long transport header's when there is one);
+    ``link_address`` the radio part's that sent it, when that is another device (a radio
+    converter), else None. ``status`` is the transport header's status byte (None
+    without a header).
     """
 
     address: MeterAddress
@@ -141,6 +147,8 @@ class Reading:
     _records: tuple[Record, ...] | None = field(default=(), repr=False, compare=False)
     _layout: Layout | None = field(default=None, repr=False, compare=False)
     _apl: bytes = field(default=b"", repr=False, compare=False)
+    link_address: MeterAddress | None = None
+    status: int | None = None
 
     @property
     def meter_id(self) -> MeterId:
@@ -186,6 +194,8 @@ _READING_SLOTS = tuple(
         "_records",
         "_layout",
         "_apl",
+        "link_address",
+        "status",
     )
 )
 (
@@ -200,6 +210,8 @@ _READING_SLOTS = tuple(
     _set_records,
     _set_layout,
     _set_apl,
+    _set_link_address,
+    _set_status,
 ) = _READING_SLOTS
 
 
@@ -213,6 +225,7 @@ def _new_reading(  # noqa: PLR0917 - hot path: positional arguments are cheapest
     layout: Layout | None,
     apl: bytes,
     problems: tuple[str, ...] = (),
+    status: int | None = None,
 ) -> Reading:
     """Build a Reading without the frozen-dataclass ``__init__``.
 
@@ -233,6 +246,8 @@ def _new_reading(  # noqa: PLR0917 - hot path: positional arguments are cheapest
     _set_records(reading, records)
     _set_layout(reading, layout)
     _set_apl(reading, apl)
+    _set_link_address(reading, None)
+    _set_status(reading, status)
     return reading
 
 
@@ -521,16 +536,17 @@ class Decoder:
         found = {meter.address: None for meter in self._meters.values()}
         return tuple(found)
 
-    def _bind(self, telegram: bytes) -> _Meter:
-        """State for an address first heard with a per-id key, or UnknownMeter."""
-        id_key = self._by_id.get(telegram[4:8])
+    def _bind(self, telegram: bytes, wire: bytes) -> _Meter:
+        """State for an address (``wire``) first heard with a per-id key, or UnknownMeter."""
+        id_key = self._by_id.get(wire[2:6])
         if id_key is None:
             # Cheapest possible rejection (most telegrams are the neighbours'): no
             # __init__ call, the header is only parsed if someone asks for it.
             error = _new_error(UnknownMeter)
-            error._prefix = telegram[:LINK_HEADER_SIZE]
+            error._prefix = telegram
+            error._wire = wire
             raise error
-        wire = bytes(telegram[2:10])
+        wire = bytes(wire)
         meter = _Meter(wire, id_key.key, id_key.plaintext)
         bound = self._bound.setdefault(wire[2:6], [])
         if len(bound) >= ADDRESSES_PER_ID:
@@ -545,6 +561,7 @@ class Decoder:
     def peek_header(telegram: bytes) -> LinkHeader:
         """Header facts of any telegram (for the "heard meters" list); needs no key.
 
+        Its ``address`` is the meter's, a long transport header's when there is one.
         Raises Truncated/LengthMismatch like :meth:`decode`.
         """
         check_length(telegram)
@@ -553,15 +570,24 @@ class Decoder:
     def decode(self, telegram: bytes) -> Reading:
         """Decode one telegram (L-field first, no link-layer CRCs).
 
+        The meter is the one a long transport header names, if there is one readable
+        before decryption (a meter behind a radio converter); its key applies and the
+        reading carries its address, the radio part's in ``link_address``.
         Raises only :class:`WmbusError` subclasses, whatever the input.
         """
         size = len(telegram)
         if size < LINK_HEADER_SIZE or size != telegram[0] + 1:
             check_length(telegram)
-        meter = self._meters.get(telegram[2:10])
+        link = wire = telegram[2:10]
+        if telegram[10] in METER_ADDRESS_CIS:
+            wire = meter_address_wire(telegram)
+        meter = self._meters.get(wire)
         if meter is None:
-            meter = self._bind(telegram)
-        return self._decode_guarded(meter, telegram, True)
+            meter = self._bind(telegram, wire)
+        reading = self._decode_guarded(meter, telegram, True)
+        if wire is not link and wire != link:
+            _set_link_address(reading, MeterAddress.from_wire(link))
+        return reading
 
     def try_key(self, telegram: bytes, key: bytes) -> Reading:
         """Decode ``telegram`` with a candidate ``key`` without changing any state.
@@ -571,8 +597,11 @@ class Decoder:
         """
         _check_key(key)
         check_length(telegram)
-        meter = _Meter(bytes(telegram[2:10]), key, False)
-        return self._decode_guarded(meter, telegram, False)
+        meter = _Meter(meter_address_wire(telegram), key, False)
+        reading = self._decode_guarded(meter, telegram, False)
+        if meter.wire != telegram[2:10]:
+            _set_link_address(reading, MeterAddress.from_wire(telegram[2:10]))
+        return reading
 
     def _decode_guarded(self, meter: _Meter, telegram: bytes, commit: bool) -> Reading:
         """``_decode`` with the stages' errors completed and wrong-key runs counted."""
@@ -744,6 +773,8 @@ class Decoder:
                     None,
                     compiled.layout,
                     apl,
+                    (),
+                    status,
                 )
         record_set = parse_records(apl)
         layout = compile_layout(record_set.format_bytes)
@@ -769,7 +800,16 @@ class Decoder:
         if status is not None and compiled.status_key is not None:
             values[compiled.status_key] = status_errors(status)
         return _new_reading(
-            meter.address, compiled, values, access_number, "long", records, layout, apl, problems
+            meter.address,
+            compiled,
+            values,
+            access_number,
+            "long",
+            records,
+            layout,
+            apl,
+            problems,
+            status,
         )
 
     def _compact(  # noqa: PLR0917 - hot path: positional arguments are cheapest
@@ -827,6 +867,8 @@ class Decoder:
             None,
             layout,
             data,
+            (),
+            status,
         )
 
     def _manufacturer(self, meter: _Meter, ci: int, apl: bytes, access_number: int) -> Reading:
@@ -873,6 +915,8 @@ class Decoder:
                 records,
                 None,
                 apl,
+                None,
+                None,
             ),
             strict=True,
         ):
@@ -956,7 +1000,7 @@ def _compact_with_layouts(  # noqa: PLR0917 - the compact path's own values, pas
     if status is not None and compiled.status_key is not None:
         mapped[compiled.status_key] = status_errors(status)
     return _new_reading(
-        meter.address, compiled, mapped, access_number, "compact", records, layout, data
+        meter.address, compiled, mapped, access_number, "compact", records, layout, data, (), status
     )
 
 

@@ -35,6 +35,14 @@ ELL_II_SIZE: Final = 8
 """CC, ACC, SN (4) and the encrypted payload CRC (2) after CI 8D."""
 ELL_III_SIZE: Final = 10
 """CC, ACC and a second address M2 (2), A2 (6) after CI 8E."""
+ELL_IV_SIZE: Final = 16
+"""CC, ACC, M2 (2), A2 (6), SN (4) and the encrypted payload CRC (2) after CI 8F."""
+_ELL_IV_SN: Final = LINK_HEADER_SIZE + 10
+"""Offset of the SN of CI 8F (after CC, ACC, M2 and A2)."""
+_ELL_IV_PAYLOAD_START: Final = _ELL_IV_SN + 4
+"""Offset of the (encrypted) payload CRC of CI 8F."""
+_CC_COUNTER_MASK: Final = 0xED
+"""CC without the hop (H) and repeated-access (R) bits, which repeaters may change."""
 
 ENCRYPTION_NONE: Final = 0
 ENCRYPTION_AES_CTR: Final = 1
@@ -81,9 +89,11 @@ class ExtendedLink:
 
     @property
     def size(self) -> int:
-        """Bytes after the CI that belong to the ELL (the payload CRC counts for 8D)."""
+        """Bytes after the CI that belong to the ELL (the payload CRC counts for 8D/8F)."""
         if self.ci == CI_ELL_I:
             return ELL_I_SIZE
+        if self.ci == CI_ELL_IV:
+            return ELL_IV_SIZE
         return ELL_III_SIZE if self.ci == CI_ELL_III else ELL_II_SIZE
 
 
@@ -110,8 +120,11 @@ def open_ell(telegram: bytes, cipher: AesCtr | None, *, plaintext: bool = False)
     """Read, decrypt and check the ELL at offset 10; the CI there must be in :data:`ELL_CIS`.
 
     ``plaintext``: the payload claims AES-CTR but is already decrypted (wmbusmeters' test
-    data). Raises UnknownMeter (encrypted, no key), PayloadCrcMismatch (wrong key or
-    corruption), Truncated, UnsupportedEncryption (reserved ENC bits) or UnsupportedCi.
+    data). Without it, a payload whose CRC fits as sent is taken as already decrypted (a
+    receiver that holds the key hands it on so); the CRC is that check, and it is only
+    tried when decryption did not give a fitting CRC. Raises UnknownMeter (encrypted, no
+    key), PayloadCrcMismatch (wrong key or corruption), Truncated, UnsupportedEncryption
+    (reserved ENC bits) or UnsupportedCi.
     """
     ci = telegram[10]
     if ci == CI_ELL_II:
@@ -122,15 +135,18 @@ def open_ell(telegram: bytes, cipher: AesCtr | None, *, plaintext: bool = False)
             )
         cc, access_number, session_number = _ELL_II.unpack_from(telegram, 11)
         encryption = session_number >> 29
+        sent = telegram[_PAYLOAD_START:]
         if encryption == ENCRYPTION_NONE or plaintext:
-            body = telegram[_PAYLOAD_START:]
+            body = sent
         elif encryption == ENCRYPTION_AES_CTR:
             if cipher is None:
+                if _crc_fits(sent):
+                    return _new_ell(cc, access_number, session_number, sent[2:])
                 header = link_header_from_prefix(telegram)
                 raise UnknownMeter(
                     f"meter {header.meter_id} sends AES-CTR telegrams but has no key", header
                 )
-            body = cipher.decrypt(ell_counter_prefix(telegram), telegram[_PAYLOAD_START:])
+            body = cipher.decrypt(ell_counter_prefix(telegram), sent)
         else:
             raise UnsupportedEncryption(
                 f"ELL encryption {encryption} is reserved", link_header_from_prefix(telegram)
@@ -139,19 +155,86 @@ def open_ell(telegram: bytes, cipher: AesCtr | None, *, plaintext: bool = False)
         payload = body[2:]
         computed = crc16_en13757(payload)
         if computed != crc:
+            if body is not sent and _crc_fits(sent):
+                return _new_ell(cc, access_number, session_number, sent[2:])
             raise PayloadCrcMismatch(
                 f"payload CRC 0x{computed:04x} != 0x{crc:04x}: wrong key or corrupted telegram",
                 link_header_from_prefix(telegram),
             )
         return _new_ell(cc, access_number, session_number, payload)
+    if ci == CI_ELL_IV:
+        return _open_ell_iv(telegram, cipher, plaintext=plaintext)
     return _read_clear_ell(telegram)
+
+
+def _open_ell_iv(telegram: bytes, cipher: AesCtr | None, *, plaintext: bool) -> ExtendedLink:
+    """CI 8F (ELL IV, EN 13757-4): ELL III's second address and ELL II's SN and payload CRC.
+
+    The encrypted region starts at the payload CRC, as for 8D; the AES-CTR counter block
+    starts with the ELL's own M2 and A2 where 8D has the link layer's M and A (the
+    m-bus-parser ELL stage builds it so), then CC without H and R, SN and FN = 0.
+    """
+    if len(telegram) < LINK_HEADER_SIZE + ELL_IV_SIZE + 1:
+        raise Truncated(
+            f"telegram has {len(telegram)} bytes, ELL IV with a transport CI needs "
+            f"{LINK_HEADER_SIZE + ELL_IV_SIZE + 1}",
+            link_header_from_prefix(telegram),
+        )
+    cc = telegram[11]
+    access_number = telegram[12]
+    second = telegram[13:_ELL_IV_SN]
+    sn_bytes = telegram[_ELL_IV_SN:_ELL_IV_PAYLOAD_START]
+    session_number = int.from_bytes(sn_bytes, "little")
+    encryption = session_number >> 29
+    sent = telegram[_ELL_IV_PAYLOAD_START:]
+    body = sent
+    if encryption == ENCRYPTION_AES_CTR and not plaintext and not _crc_fits(sent):
+        if cipher is None:
+            header = link_header_from_prefix(telegram)
+            raise UnknownMeter(
+                f"meter {header.meter_id} sends AES-CTR telegrams but has no key", header
+            )
+        body = cipher.decrypt(
+            second + bytes((cc & _CC_COUNTER_MASK,)) + sn_bytes + b"\x00\x00", sent
+        )
+    elif encryption not in (ENCRYPTION_NONE, ENCRYPTION_AES_CTR):
+        raise UnsupportedEncryption(
+            f"ELL encryption {encryption} is reserved", link_header_from_prefix(telegram)
+        )
+    if not _crc_fits(body):
+        raise PayloadCrcMismatch(
+            "ELL IV payload CRC does not fit: wrong key or corrupted telegram",
+            link_header_from_prefix(telegram),
+        )
+    return ExtendedLink(
+        CI_ELL_IV, cc, access_number, session_number, body[2:], MeterAddress.from_wire(second)
+    )
+
+
+def _crc_fits(body: bytes) -> bool:
+    """Whether ``body`` (payload CRC, then payload) is a plaintext payload as it stands."""
+    return len(body) >= 2 and crc16_en13757(body[2:]) == body[0] | (body[1] << 8)
 
 
 def parse_ell(telegram: bytes) -> ExtendedLink:
     """Read the ELL header at offset 10 without decrypting (diagnostics, tests).
 
-    For CI 8D ``payload`` is the bytes as sent: the encrypted payload CRC and data.
+    For CI 8D and 8F ``payload`` is the bytes as sent: the encrypted payload CRC and data.
     """
+    if telegram[10] == CI_ELL_IV:
+        if len(telegram) < LINK_HEADER_SIZE + ELL_IV_SIZE:
+            raise Truncated(
+                "telegram too short for ELL IV (CC, ACC, M2, A2, SN, payload CRC)",
+                link_header_from_prefix(telegram),
+            )
+        return ExtendedLink(
+            CI_ELL_IV,
+            telegram[11],
+            telegram[12],
+            int.from_bytes(telegram[_ELL_IV_SN:_ELL_IV_PAYLOAD_START], "little"),
+            telegram[_ELL_IV_PAYLOAD_START:],
+            MeterAddress.from_wire(telegram[13:_ELL_IV_SN]),
+        )
     if telegram[10] == CI_ELL_II:
         if len(telegram) < LINK_HEADER_SIZE + ELL_II_SIZE:
             raise Truncated(
@@ -185,6 +268,6 @@ def _read_clear_ell(telegram: bytes) -> ExtendedLink:
             MeterAddress.from_wire(telegram[13:21]),
         )
     raise UnsupportedCi(
-        f"ELL CI 0x{ci:02x} not supported (only 8C, 8D and 8E are defined for meters here)",
+        f"ELL CI 0x{ci:02x} not supported (only 8C, 8D, 8E and 8F are defined for meters here)",
         link_header_from_prefix(telegram),
     )

@@ -63,6 +63,8 @@ class UnknownMeter(WmbusError):
     _header: LinkHeader | None = None
     _message: str | None = None
     _prefix: bytes = b""
+    _wire: bytes = b""
+    """The meter's 8 address bytes (a long transport header's, else the link layer's)."""
 
     def __init__(
         self,
@@ -71,7 +73,7 @@ class UnknownMeter(WmbusError):
         *,
         link_prefix: bytes = b"",
     ) -> None:
-        """Give either ``header`` or the first 11 telegram bytes as ``link_prefix``.
+        """Give either ``header`` or the telegram (its first bytes) as ``link_prefix``.
 
         The prefix form defers parsing and message formatting: most telegrams a stick
         hears are from neighbours' meters, and rejecting them must stay cheap.
@@ -88,15 +90,20 @@ class UnknownMeter(WmbusError):
         the full header the first time a meter turns up.
         """
         if self._header is not None:
-            return self._header.meter_id
+            return self._header.address.meter_id
+        if self._wire:
+            return self._wire[5:1:-1].hex()
         return self._prefix[7:3:-1].hex()
 
     @property
     def address(self) -> MeterAddress:
-        """The sender's whole address (meters are keyed by it, not by the 8 digits)."""
+        """The meter's whole address (meters are keyed by it, not by the 8 digits).
+
+        A long transport header's, when there is one (a meter behind a radio converter).
+        """
         if self._header is not None:
             return self._header.address
-        return MeterAddress.from_wire(self._prefix[2:10])
+        return MeterAddress.from_wire(self._wire or self._prefix[2:10])
 
     @property
     def header(self) -> LinkHeader:
@@ -107,7 +114,7 @@ class UnknownMeter(WmbusError):
 
     def __str__(self) -> str:
         if self._message is None:
-            self._message = f"no key configured for meter {self.header.meter_id}"
+            self._message = f"no key configured for meter {self.meter_id}"
         return self._message
 
 

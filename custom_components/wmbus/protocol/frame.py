@@ -1,9 +1,9 @@
 """Wireless M-Bus link layer (EN 13757-4): the first stage of the decoder.
 
-A "telegram" here is exactly what the iM871A delivers with the HCI length byte in front:
-``L C M M A A A A V T CI ...`` with the link-layer block CRCs already removed
-(PROTOCOL.md 1.5 and 2.1). The link layer's facts are the length rule, the C-field and
-the sender's address; :class:`MeterAddress` (``address.py``) is what meters are keyed by everywhere.
+A "telegram" here is what every radio delivers (``protocol/radios``): ``L C M M A A A A V T
+CI ...`` with the link-layer block CRCs already removed. The link layer's facts are the length
+rule, the C-field and the sender's address; :class:`MeterAddress` (``address.py``) is what
+meters are keyed by everywhere.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from .address import (
     ADDRESS_SLICE,
     DEVICE_TYPE_NAMES,
     LINK_HEADER_SIZE,
+    LONG_TRANSPORT_HEADER_CIS,
+    METER_ADDRESS_CIS,
     NATIONAL_CODE_BIT,
     LinkHeader,
     MeterAddress,
@@ -21,6 +23,7 @@ from .address import (
     link_header_from_prefix,
     manufacturer_code,
     manufacturer_id_from_code,
+    meter_address_wire,
     meter_id_to_wire,
     normalize_meter_id,
 )
@@ -33,6 +36,8 @@ __all__ = [
     "ADDRESS_SLICE",
     "DEVICE_TYPE_NAMES",
     "LINK_HEADER_SIZE",
+    "LONG_TRANSPORT_HEADER_CIS",
+    "METER_ADDRESS_CIS",
     "NATIONAL_CODE_BIT",
     "LinkHeader",
     "MeterAddress",
@@ -42,6 +47,7 @@ __all__ = [
     "link_header_from_prefix",
     "manufacturer_code",
     "manufacturer_id_from_code",
+    "meter_address_wire",
     "meter_id_to_wire",
     "normalize_meter_id",
     "parse_link_header",

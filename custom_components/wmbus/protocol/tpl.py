@@ -22,7 +22,7 @@ from .crypto import (
     oms_derive_key,
 )
 from .errors import PayloadCrcMismatch, Truncated, UnknownMeter, UnsupportedEncryption
-from .frame import MeterAddress
+from .frame import LONG_TRANSPORT_HEADER_CIS, MeterAddress
 
 type HeaderKind = Literal["none", "short", "long"]
 type ApplicationKind = Literal["records", "compact", "other"]
@@ -38,12 +38,7 @@ CI_COMPACT_LONG_TPL: Final = 0x73
 SHORT_HEADER_CIS: Final = frozenset(
     {0x5A, 0x61, 0x65, 0x67, 0x6A, 0x6E, 0x74, 0x7A, 0x7B, 0x7D, 0x88, 0x8A, 0x9E, 0xC1, 0xC4}
 )
-LONG_HEADER_CIS: Final = frozenset(
-    {
-        0x53, 0x55, 0x5B, 0x5F, 0x60, 0x64, 0x68, 0x6B, 0x6C, 0x6D, 0x6F, 0x72, 0x73,
-        0x75, 0x7C, 0x80, 0x82, 0x84, 0x85, 0x87, 0x8B, 0x9F, 0xC0, 0xC2, 0xC3, 0xC5,
-    }
-)  # fmt: skip
+LONG_HEADER_CIS: Final = LONG_TRANSPORT_HEADER_CIS
 NO_HEADER_CIS: Final = frozenset({0x50, 0x51, 0x52, 0x54, 0x5C, 0x66, 0x69, 0x70, 0x71, 0x78, 0x79})
 TPL_CIS: Final = SHORT_HEADER_CIS | LONG_HEADER_CIS | NO_HEADER_CIS
 RECORD_CIS: Final = frozenset({CI_FULL, CI_SHORT_TPL, CI_LONG_TPL})
@@ -86,6 +81,32 @@ def status_errors(status: int) -> int:
     if errors & STATUS_APPLICATION_MASK == STATUS_APPLICATION_BUSY:
         errors &= ~STATUS_APPLICATION_MASK
     return errors
+
+
+STATUS_APPLICATION_STATES: Final = ("no error", "application busy", "any application error",
+                                     "abnormal condition")  # fmt: skip
+"""STS bits 0..1 as EN 13757-7 names them."""
+STATUS_POWER_LOW: Final = 0x04
+STATUS_PERMANENT_ERROR: Final = 0x08
+STATUS_TEMPORARY_ERROR: Final = 0x10
+STATUS_MANUFACTURER_SHIFT: Final = 5
+
+
+def status_flags(status: int) -> dict[str, int | bool | str]:
+    """The TPL status byte with its bits named (EN 13757-7; PROTOCOL-GENERIC.md 1.4).
+
+    For people reading the CLI output: the raw byte, the application state of bits 0..1,
+    the three standard flags, and the manufacturer's bits 5..7 as a number (their meaning
+    differs per maker, so they are not named).
+    """
+    return {
+        "byte": status,
+        "application": STATUS_APPLICATION_STATES[status & STATUS_APPLICATION_MASK],
+        "power_low": bool(status & STATUS_POWER_LOW),
+        "permanent_error": bool(status & STATUS_PERMANENT_ERROR),
+        "temporary_error": bool(status & STATUS_TEMPORARY_ERROR),
+        "manufacturer_bits": status >> STATUS_MANUFACTURER_SHIFT,
+    }
 
 
 SECURITY_MODE_NONE: Final = 0
@@ -213,13 +234,19 @@ def open_tpl(
 
     ``link_address`` is M and A of the link header in wire order (IV and KDF input when
     there is no long header). ``plaintext``: the header says encrypted but the bytes are
-    already decrypted. Raises UnknownMeter (encrypted, no key), PayloadCrcMismatch (MAC
-    or ``2F 2F`` check failed: wrong key or corruption), Truncated, and
+    already decrypted. Without it, a payload that already passes the plaintext check
+    (``2F 2F`` at its start) is taken as decrypted too: receivers that hold the key, and
+    tools that store captures, hand such payloads on with the security bits unchanged;
+    anything else is decrypted as usual. Raises UnknownMeter (encrypted, no key),
+    PayloadCrcMismatch (MAC or ``2F 2F`` check failed: wrong key or corruption), Truncated, and
     UnsupportedEncryption (with ``mode``) for the modes it cannot do.
     """
     apl = transport[header.apl_offset :]
     mode = header.security_mode
-    if mode == SECURITY_MODE_NONE or (plaintext and mode in (5, 7)):
+    if mode == SECURITY_MODE_NONE or (
+        mode in (SECURITY_MODE_AES_CBC_IV, SECURITY_MODE_AES_CBC_KDF)
+        and (plaintext or apl[:2] == _CHECK)
+    ):
         return apl
     if mode not in (SECURITY_MODE_AES_CBC_IV, SECURITY_MODE_AES_CBC_KDF):
         name = SECURITY_MODE_NAMES.get(mode, "manufacturer specific")

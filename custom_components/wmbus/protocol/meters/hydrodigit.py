@@ -3,8 +3,9 @@
 Standard records (``0C 13`` total, ``04 6D`` time), then DIF 0F manufacturer data: a
 contents byte says which blocks follow, in this order: battery (bit 0: one byte, the
 low nibble indexes a voltage table), fraud (bit 1: type byte and a 3-byte date), leak
-(bit 7: 3-byte date), backflow (bit 2: 32 bit LE litres), monthly totals (bit 4: twelve
-24-bit LE values in 1/100 m3, January first; 10,000,000 and above means no value).
+(bit 7: 3-byte date), backflow (bit 2: 32 bit LE litres; all bits set means no value),
+monthly totals (bit 4: twelve 24-bit LE values in 1/100 m3, January first; 10,000,000 and
+above, all bits set among them, means no value).
 Facts: wmbusmeters drivers/src/hydrodigit.xmq (grammar, voltage table) and its tests.
 """
 
@@ -26,6 +27,8 @@ _BACKFLOW: Final = 0x04
 _MONTHLY: Final = 0x10
 _LEAK: Final = 0x80
 _NO_VALUE: Final = 10_000_000
+_BACKFLOW_NOT_SET: Final = 0xFFFF_FFFF
+"""A backflow block with every bit set is the "not set" marker (4,294,967 m3 otherwise)."""
 MONTHS: Final = (
     "january", "february", "march", "april", "may", "june",
     "july", "august", "september", "october", "november", "december",
@@ -55,9 +58,10 @@ def decode_data(frame: ManufacturerFrame) -> tuple[Record, ...]:
         if len(block) < 4:
             return tuple(records)
         litres = int.from_bytes(block, "little")
-        records.append(
-            record(litres, block, "volume", "m3", exponent=-3, vifes=(VIFE_BACKWARD_FLOW,))
-        )
+        if litres != _BACKFLOW_NOT_SET:
+            records.append(
+                record(litres, block, "volume", "m3", exponent=-3, vifes=(VIFE_BACKWARD_FLOW,))
+            )
         position += 4
     if contents & _MONTHLY:
         for month in range(len(MONTHS)):
