@@ -2,6 +2,8 @@
 
     python -m custom_components.wmbus.protocol decode [--key [ID:]HEX] [--plaintext] HEX...
     python -m custom_components.wmbus.protocol frames HEX
+    python -m custom_components.wmbus.protocol listen --port /dev/ttyUSB0 --udp 9011
+    python -m custom_components.wmbus.protocol listen --mqtt localhost:1883 --topic T --tcp 9022
 
 Each subcommand is one ``_cmd_*`` function plus one ``_add_*`` parser function, both
 listed in ``_SUBCOMMANDS``; a new subcommand (e.g. ``listen``) adds one of each there.
@@ -215,23 +217,28 @@ def _add_frames(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def _cmd_listen(args: argparse.Namespace) -> int:
-    """Print one JSON line per radio frame heard by a stick until --seconds or Ctrl-C."""
-    import asyncio  # noqa: PLC0415 - only this subcommand needs the event loop and the stick
+    """Print one JSON line per telegram heard by the sources until --seconds or Ctrl-C."""
+    import asyncio  # noqa: PLC0415 - only this subcommand needs the event loop and the radios
     from collections import Counter  # noqa: PLC0415
     import signal  # noqa: PLC0415
 
-    from .radios import (  # noqa: PLC0415
-        LinkMode,
-        RadioError,
-        build_radio,
-        detect_radio,
-        radio_kind,
-    )
+    from .listen import Listener, Sources, run  # noqa: PLC0415
 
     try:
         keys = _parse_keys(args.key)
     except InvalidHex as error:
         _emit(_error_json(error))
+        return 1
+    sources = Sources(
+        ports=args.port, tcp=args.tcp, udp=args.udp, mqtt=args.mqtt, topics=args.topic
+    )
+    if not sources.count():
+        _emit(
+            {
+                "error": "radio",
+                "message": "nothing to listen to: give --port, --tcp, --udp or --mqtt with --topic",
+            }
+        )
         return 1
     decoder = Decoder()
     configured: set[str] = set()
@@ -252,66 +259,88 @@ def _cmd_listen(args: argparse.Namespace) -> int:
         outcomes[record.get("error", "decoded")] += 1
         return record
 
+    def emit(record: dict[str, Any]) -> None:
+        _emit(record)
+        sys.stdout.flush()
+
+    listener = Listener(
+        sources,
+        describe=describe,
+        outcomes=lambda: dict(outcomes),
+        emit=emit,
+        radio_name=args.radio,
+        link_mode=args.link_mode,
+        window_s=args.window,
+    )
+
     async def listen() -> int:
         # SIGTERM (systemd, docker stop, kill) ends it as cleanly as Ctrl-C.
         main_task = asyncio.current_task()
         assert main_task is not None
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
-        try:
-            if args.radio is None:
-                kind, _identity = await detect_radio(args.port)
-            else:
-                kind = radio_kind(args.radio)
-            link_mode = (
-                kind.default_link_mode if args.link_mode is None else LinkMode(args.link_mode)
-            )
-            stick = build_radio(kind.name, args.port, link_mode=link_mode)
-            await stick.open()
-        except (OSError, RadioError, ValueError) as error:
-            _emit({"error": "radio", "message": str(error)})
-            return 1
-        try:
-            identity = stick.identity
-            assert identity is not None
-            _emit({"radio": {**identity.as_dict(), "link_mode": str(stick.link_mode)}})
-            sys.stdout.flush()
-            async with asyncio.timeout(args.seconds):
-                async for frame in stick.frames():
-                    record = describe(frame.telegram)
-                    record["rssi_dbm"] = frame.rssi_dbm
-                    record["received_at"] = frame.received_at.isoformat()
-                    _emit(record)
-                    sys.stdout.flush()
-        except (TimeoutError, asyncio.CancelledError):
-            pass  # --seconds elapsed, or a signal asked to stop: both end cleanly
-        finally:
-            await stick.close()
-            _emit({"counts": dict(outcomes), "radio": dict(stick.counters)})
-            sys.stdout.flush()
-        return 0
+        return await run(listener, args.seconds, emit)
 
     # A process started in the background by a non-interactive shell inherits SIGINT ignored;
     # Ctrl-C (or a supervisor's SIGINT) must still end it cleanly with the counts.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return asyncio.run(listen())
-    except KeyboardInterrupt:  # the coroutine already closed the stick and printed the counts
+    except KeyboardInterrupt:  # the coroutine already closed the radios and printed the counts
         return 0
 
 
 def _add_listen(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from .duplicates import DUPLICATE_WINDOW_S  # noqa: PLC0415
     from .radios.link_modes import LinkMode  # noqa: PLC0415 - keeps decode free of the drivers
     from .radios.registry import RADIO_PACKAGES  # noqa: PLC0415
 
-    parser = subparsers.add_parser("listen", help="open a radio and decode what it hears")
-    parser.add_argument("--port", required=True, help="serial port or URL (socket://host:port)")
+    parser = subparsers.add_parser(
+        "listen",
+        help="open radios and network feeds and decode what they hear, each telegram once",
+    )
     parser.add_argument(
-        "--radio", choices=RADIO_PACKAGES, help="the radio at the port (default: detect it)"
+        "--port",
+        action="append",
+        default=[],
+        help="serial port or URL (socket://host:port) of a stick (repeatable)",
+    )
+    parser.add_argument(
+        "--tcp",
+        action="append",
+        default=[],
+        metavar="[HOST:]PORT",
+        help="listen on a TCP port for hex or rtl_wmbus lines (repeatable)",
+    )
+    parser.add_argument(
+        "--udp",
+        action="append",
+        default=[],
+        metavar="[HOST:]PORT",
+        help="listen on a UDP port for hex or rtl_wmbus lines (repeatable)",
+    )
+    parser.add_argument(
+        "--mqtt", metavar="HOST:PORT", help="MQTT broker to read --topic from (needs paho-mqtt)"
+    )
+    parser.add_argument(
+        "--topic",
+        action="append",
+        default=[],
+        help="MQTT topic filter: hex, rtl_wmbus lines or rtl_433 JSON (repeatable)",
+    )
+    parser.add_argument(
+        "--radio", choices=RADIO_PACKAGES, help="the radio at the ports (default: detect it)"
     )
     parser.add_argument(
         "--link-mode",
         choices=[str(mode) for mode in LinkMode],
         help="default: the radio's own (C1a on an iM871A, C1+T1 on the others)",
+    )
+    parser.add_argument(
+        "--window",
+        type=float,
+        default=DUPLICATE_WINDOW_S,
+        help="seconds within which the same telegram from several receivers is printed once "
+        f"(default {DUPLICATE_WINDOW_S:g})",
     )
     parser.add_argument(
         "--key",

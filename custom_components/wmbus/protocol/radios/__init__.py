@@ -24,15 +24,18 @@ from .base import (
 )
 from .link_modes import LinkMode
 from .registry import (
+    NETWORK_RADIOS,
     build_radio,
     detect_radio,
     identify,
     kinds_for_usb,
+    network_radio_kinds,
     radio_kind,
     radio_kinds,
 )
 
 __all__ = [
+    "NETWORK_RADIOS",
     "FrameCallback",
     "LinkMode",
     "NoRadioFound",
@@ -52,6 +55,7 @@ __all__ = [
     "detect_radio",
     "identify",
     "kinds_for_usb",
+    "network_radio_kinds",
     "radio_kind",
     "radio_kinds",
 ]

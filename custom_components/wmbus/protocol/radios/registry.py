@@ -2,6 +2,13 @@
 
 Adding a radio is adding its folder (with a ``KIND``) and its name in :data:`RADIO_PACKAGES`.
 Folders are imported on first use, so the command line's ``decode`` never loads a driver.
+
+Receivers on the network (TCP and UDP listeners, MQTT feeds: the ``feeds`` folder) are listed
+apart in :data:`NETWORK_RADIOS`: they have no USB ids and nothing answers for them at a serial
+port, so :func:`radio_kinds` (what is probed, offered for a port and matched by USB id) leaves
+them out, while :func:`radio_kind` and :func:`build_radio` find them by name and build one
+from an address (a port, or an MQTT topic filter). A separate list rather than a high
+``probe_order``: every caller of ``radio_kinds`` would otherwise have to filter them out.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from .base import NoRadioFound, NotThisRadio, Radio, RadioError, RadioIdentity, 
 _LOGGER = logging.getLogger(__name__)
 
 RADIO_PACKAGES: Final = ("im871a", "iu891a", "amb8465", "cul")
+NETWORK_RADIOS: Final = ("tcp", "udp", "mqtt")  # in the feeds folder's KINDS
 PROBE_TIMEOUT_S: Final = 1.0
 
 _kinds: dict[str, RadioKind] = {}
@@ -34,12 +42,21 @@ def radio_kinds() -> dict[str, RadioKind]:
     return _kinds
 
 
+def network_radio_kinds() -> dict[str, RadioKind]:
+    """Receivers on the network by name: built from an address, never probed."""
+    from .feeds import KINDS  # noqa: PLC0415 - imported on first use, as the serial folders
+
+    return {name: KINDS[name] for name in NETWORK_RADIOS}
+
+
 def radio_kind(name: str) -> RadioKind:
     """The kind registered under ``name``; KeyError naming the known ones if none is."""
     kinds = radio_kinds()
-    if name not in kinds:
-        raise KeyError(f"unknown radio {name!r}; known: {', '.join(kinds)}")
-    return kinds[name]
+    if name in kinds:
+        return kinds[name]
+    if name in NETWORK_RADIOS:
+        return network_radio_kinds()[name]
+    raise KeyError(f"unknown radio {name!r}; known: {', '.join((*kinds, *NETWORK_RADIOS))}")
 
 
 def kinds_for_usb(
@@ -57,7 +74,11 @@ def kinds_for_usb(
 
 
 def build_radio(name: str, port: str, **kwargs: Any) -> Radio:
-    """A radio of the kind named ``name`` at ``port`` (nothing opened yet)."""
+    """A radio of the kind named ``name`` at ``port`` (nothing opened yet).
+
+    For a network receiver ``port`` is its address: a TCP or UDP port (``9011``,
+    ``host:9011``) or an MQTT topic filter.
+    """
     return radio_kind(name).factory(port, **kwargs)
 
 
