@@ -28,13 +28,12 @@ from typing import TYPE_CHECKING, Any, Final, TypeIs
 from homeassistant.components.binary_sensor import BinarySensorEntityDescription
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 
+from .display_hints import FieldDisplay, display_for_field, display_for_record
 from .ha_compat import BinarySensorDeviceClass
 from .protocol.meters import (
     TRANSPORT_STATUS,
-    FieldDisplay,
     FieldSpec,
     MeterProfile,
-    display_for_record,
     medium_name,
     record_key,
 )
@@ -431,7 +430,7 @@ def _declared_fields(profile: MeterProfile, medium: str | None) -> Mapping[str, 
     fields: dict[str, MeterField] = {}
     records_read: set[tuple[object, ...]] = set()
     for spec in profile.fields:
-        display = spec.display
+        display = display_for_field(spec)
         if display is None:
             continue
         record = _record_coordinates(spec)

@@ -42,11 +42,6 @@ from tests.components.conftest import STICK_SERIAL, entity_state, meter_subentry
 from tests.conftest import corpus_vectors
 from tools.emulators.im871a import Im871aEmulator
 
-pytestmark = pytest.mark.skipif(
-    not hasattr(protocol_meters, "display_for_record"),
-    reason="needs issue 12's protocol package (display hints, records)",
-)
-
 # corpus vector -> (meter name, sensors it must show: state and attributes, whatever their keys,
 # which are the protocol package's: a profile's value names or a generic meter's record keys)
 METERS: dict[str, tuple[str, list[dict[str, Any]]]] = {

@@ -11,7 +11,6 @@ from dataclasses import dataclass, replace
 from importlib import import_module
 import json
 from pathlib import Path
-import re
 from typing import Any
 
 import pytest
@@ -24,9 +23,8 @@ from custom_components.wmbus.protocol.meters import (
     PROFILES,
     PROFILES_BY_NAME,
     TPL_STATUS_ERRORS,
-    FieldDisplay,
+    TRANSPORT_STATUS,
     MeterProfile,
-    display_for_record,
     field_values,
     medium_name,
     record_key,
@@ -39,6 +37,7 @@ from custom_components.wmbus.protocol.meters.prios import (
     PRIOS_DEFAULT_KEYS,
     descramble,
 )
+from custom_components.wmbus.protocol.meters.profile import CURRENT_ALARMS
 from custom_components.wmbus.protocol.records import Function, Record, compile_layout, parse_records
 from custom_components.wmbus.protocol.tpl import status_errors
 
@@ -182,7 +181,9 @@ def test_every_meter_module_is_discovered_once() -> None:
     names = [profile.name for profile in PROFILES]
     assert len(names) == len(set(names))
     assert PROFILES[-1] is GENERIC
-    meters_dir = Path(__file__).resolve().parents[2] / "custom_components/wmbus/protocol/meters"
+    # The package's own folder: the same test runs against the installed wheel.
+    meters_package = import_module("custom_components.wmbus.protocol.meters")
+    meters_dir = Path(meters_package.__file__ or "").parent
     declared = 0
     for path in meters_dir.glob("[!_]*.py"):
         module = import_module(f"custom_components.wmbus.protocol.meters.{path.stem}")
@@ -209,25 +210,6 @@ def test_a_compact_format_is_declared_for_every_detected_pair() -> None:
     assert declared == {("KAM", 0x02, OMNIPOWER_FORMAT)}
 
 
-def test_display_hints_follow_quantity_medium_and_storage() -> None:
-    water = FieldDisplay("water", "total_increasing", "m³")
-    volume = Record(synthetic_header("volume", "m3", exponent=-3), b"\x01\x00", 1)
-    assert display_for_record(volume, "water") == water
-    assert display_for_record(volume) == FieldDisplay("volume", "total_increasing", "m³")
-    historic = Record(synthetic_header("volume", "m3", exponent=-3, storage=1), b"", 1)
-    assert display_for_record(historic, "water") == FieldDisplay(
-        "water", None, "m³", enabled_by_default=False
-    )
-    flow_max = Record(synthetic_header("volume_flow", "m3/h", function=Function.MAXIMUM), b"", 1)
-    assert display_for_record(flow_max) == FieldDisplay(
-        "volume_flow_rate", None, "m³/h", enabled_by_default=False
-    )
-    flags = Record(synthetic_header("error_flags", ""), b"\x00", 0)
-    assert display_for_record(flags) == FieldDisplay(None, None, None, kind="problem")
-    hca = PROFILES_BY_NAME["bfw240radio"].fields[0]
-    assert hca.display == FieldDisplay(None, "total_increasing", None)
-
-
 def test_record_keys_are_stable_and_carry_the_unit() -> None:
     volume = Record(synthetic_header("volume", "m3", exponent=-3, storage=8), b"", 1)
     assert record_key(volume) == "volume_storage_8_m3"
@@ -251,7 +233,7 @@ def test_profiles_are_declarations() -> None:
         assert profile.name
         assert profile.model
         for spec in profile.fields:
-            if spec.display is not None and spec.display.kind == "problem":
+            if spec.quantity in {"error_flags", CURRENT_ALARMS, TRANSPORT_STATUS}:
                 assert spec.key in {"error_flags", "status_errors"}, spec.key  # bits: no unit
                 continue
             assert spec.key.rsplit("_", 1)[-1] in UNIT_SUFFIXES, spec.key
@@ -391,83 +373,6 @@ def test_qundis_walk_by_of_water_and_heat_meters(
     assert {key: values[key] for key in expected} == pytest.approx(expected, rel=1e-12)
 
 
-HISTORIC_KEY = re.compile(
-    r"(^|_)(max|min|target|due|prev|previous|last|history|historic|ago|year|month|day|date"
-    r"|january|february|march|april|may|june|july|august|september|october|november"
-    r"|december|delta)(_|$)"
-)
-"""Words in a value key that say it is not the live value (wmbusmeters' names)."""
-LIVE_BUT_HIDDEN = {
-    ("izar", "transmit_period_s"): "a radio setting, not a measurement",
-    ("apatorna1", "historic_age_h"): "how old the historic reading is: a diagnostic",
-}
-"""Live values deliberately disabled by default, and why."""
-LIVE_DESPITE_ITS_KEY = {
-    ("iperl", "max_flow_m3h"): "the meter's only flow, an instantaneous record: a primary reading",
-}
-"""Live values whose key sounds historic (wmbusmeters' name), enabled, and why."""
-DEVICE_CLASSES = {
-    "energy": {"energy"},
-    "volume": {"volume", "water", "gas"},
-    "volume_flow": {"volume_flow_rate"},
-    "power": {"power"},
-    "flow_temperature": {"temperature"},
-    "return_temperature": {"temperature"},
-    "external_temperature": {"temperature"},
-    "temperature_difference": {"temperature"},
-}
-COUNTERS = {"energy", "volume", "mass", "hca_units"}
-
-
-def test_every_field_has_home_assistant_hints() -> None:
-    """Rules for the display hints: what the user sees first must be the live value.
-
-    Historic, set-date, maximum and minimum values are disabled and have no state class
-    (their jumps are no consumption); live values are enabled; counters are never
-    measurements; a volume is "water" only on a water meter and "gas" only on a gas meter
-    (a heat meter's volume is neither); the HA unit is the field's unit.
-    """
-    for profile in PROFILES:
-        for spec in profile.fields:
-            where = (profile.name, spec.key)
-            display = spec.display
-            assert display is not None, where
-            if display.kind == "problem":
-                assert spec.quantity in {"error_flags", "current_alarms", "transport_status"}, where
-                assert display.enabled_by_default, where
-                assert (display.device_class, display.state_class, display.unit) == (
-                    None,
-                    None,
-                    None,
-                ), where
-                continue
-            live = spec.storage == 0 and spec.function == Function.INSTANTANEOUS
-            if live and where in LIVE_BUT_HIDDEN:
-                assert not display.enabled_by_default, where
-            elif not live or (HISTORIC_KEY.search(spec.key) and where not in LIVE_DESPITE_ITS_KEY):
-                assert not display.enabled_by_default, where
-                assert display.state_class is None, where
-            else:
-                assert display.enabled_by_default, where
-            if spec.quantity in COUNTERS:
-                assert display.state_class in {None, "total_increasing"}, where
-            elif display.state_class is not None:
-                assert display.state_class == "measurement" or spec.quantity in {
-                    "on_time",
-                    "operating_time",
-                }, where
-            if spec.quantity in DEVICE_CLASSES:
-                assert display.device_class in DEVICE_CLASSES[spec.quantity], where
-            if display.device_class == "water":
-                assert "water" in profile.media, where
-            if display.device_class == "gas":
-                assert profile.media == "gas", where
-            if display.unit is not None:
-                assert display.unit == spec.unit.replace("m3", "m³").replace("C", "°C").replace(
-                    "%RH", "%"
-                ), where
-
-
 def test_kamstrup_info_codes_become_problem_flags() -> None:
     profile = PROFILES_BY_NAME["kamheat"]
     address = Address("KAM", "12345678", 0x30, 0x04)
@@ -475,7 +380,7 @@ def test_kamstrup_info_codes_become_problem_flags() -> None:
     (flags,) = profile.expand_records(records, address)
     assert flags.header.quantity == "error_flags"
     assert flags.value == 4  # bit 2: sensor error
-    assert display_for_record(flags) == FieldDisplay(None, None, None, kind="problem")
+    assert flags.header.quantity == "error_flags"  # a problem in Home Assistant (display_hints)
 
 
 CORPUS_BY_ID: dict[str, dict[str, Any]] = {vector["id"]: vector for vector in CORPUS}
@@ -527,7 +432,7 @@ def test_error_flags_are_problem_fields_on_while_a_bit_is_set(vector_id: str, fl
     (spec,) = [
         spec for spec in PROFILES_BY_NAME[reading.profile].fields if spec.key == "error_flags"
     ]
-    assert spec.display == FieldDisplay(None, None, None, kind="problem")
+    assert spec.quantity in {"error_flags", CURRENT_ALARMS}  # a problem in display_hints
 
 
 @pytest.mark.parametrize(
@@ -547,7 +452,7 @@ def test_tpl_status_errors_are_a_problem_field(vector_id: str, errors: int) -> N
     assert type(first.values["status_errors"]) is int
     profile = PROFILES_BY_NAME[first.profile]
     assert TPL_STATUS_ERRORS in profile.fields
-    assert TPL_STATUS_ERRORS.display == FieldDisplay(None, None, None, kind="problem")
+    assert TPL_STATUS_ERRORS.quantity == TRANSPORT_STATUS
 
 
 def test_a_meter_without_a_tpl_header_has_no_status_errors() -> None:

@@ -5,10 +5,11 @@ DESIGN.md data flow), each a module with a typed input and output:
 
     link header (frame.py: length rule, whole address -> known meter?)
     -> ELL (ell.py: CI 8C/8D/8E, AES-CTR, payload CRC)
+    -> NWL (nwl.py: CI 81, what a repeater adds)
     -> AFL (afl.py: CI 90, fragments, message counter, MAC)
     -> TPL (tpl.py: CI 78/79/7A/72/7B/73..., security modes 0/5/7)
     -> APL: records (records.py) or a compact frame, or a manufacturer CI/security mode
-       handed to the meter profile -> Reading.
+       handed to the meter profile -> Reading (reading.py).
 
 A meter is known by its whole address (manufacturer, id, version, device type), looked
 up from the header bytes with one dict lookup before any cryptography. The OmniPower
@@ -21,8 +22,8 @@ meter's format repeats; records are then built only when someone reads them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Final, Literal
+from dataclasses import dataclass
+from typing import Final
 
 from .afl import CI_AFL, AuthenticationLayer, parse_afl
 from .crypto import AesCtr, crc16_en13757
@@ -61,6 +62,8 @@ from .meters import (
     compile_fields,
     select_profile,
 )
+from .nwl import skip_network_layer
+from .reading import READING_SLOTS as _READING_SLOTS, FrameKind, Reading, Value
 from .records import (
     FormatRegistry,
     Layout,
@@ -84,12 +87,6 @@ from .tpl import (
     status_errors,
 )
 
-type FrameKind = Literal["long", "compact", "manufacturer"]
-type Value = int | float
-
-CI_NETWORK_LAYER: Final = 0x81
-NETWORK_LAYER_SIZE: Final = 2
-"""CI 81 and its one byte (seen from Sontex meters behind a repeater, wmbusmeters #379)."""
 MANUFACTURER_CIS: Final = range(0xA0, 0xB8)
 """CI A0..B7: manufacturer specific (EN 13757-7); only a meter profile can read them."""
 
@@ -120,84 +117,6 @@ DEFAULT_KEY_MODES: Final = frozenset({SECURITY_MODE_AES_CBC_IV, SECURITY_MODE_AE
 _new_error = BaseException.__new__
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """The values one telegram carried, ready for the integration.
-
-    ``values`` holds the profile's named values, only what the telegram carries (absent
-    is absent, never 0): energy in kWh as float (exact from integer Wh), power in W as
-    int. ``records`` are all the telegram's records (standard and manufacturer-derived,
-    in telegram order); ``problems`` says what part of the telegram could not be read.
-    RSSI and reception time are added by the caller, they are not in the telegram.
-    ``address`` is the meter's (a long transport header's when there is one);
-    ``link_address`` the radio part's that sent it, when that is another device (a radio
-    converter), else None. ``status`` is the transport header's status byte (None
-    without a header).
-    """
-
-    address: MeterAddress
-    profile: str
-    model: str
-    values: Mapping[str, Value]
-    access_number: int
-    frame: FrameKind
-    meter_profile: MeterProfile = field(compare=False, repr=False)
-    """The profile itself (fields, detection, formats): what ``profile`` names."""
-    problems: tuple[str, ...] = ()
-    _records: tuple[Record, ...] | None = field(default=(), repr=False, compare=False)
-    _layout: Layout | None = field(default=None, repr=False, compare=False)
-    _apl: bytes = field(default=b"", repr=False, compare=False)
-    link_address: MeterAddress | None = None
-    status: int | None = None
-
-    @property
-    def meter_id(self) -> MeterId:
-        """The 8 digits of the address (as printed on the meter)."""
-        return self.address.meter_id
-
-    @property
-    def manufacturer(self) -> str:
-        """Three-letter manufacturer code of the address."""
-        return self.address.manufacturer
-
-    @property
-    def version(self) -> int:
-        """Version byte of the address."""
-        return self.address.version
-
-    @property
-    def device_type(self) -> int:
-        """Device type (medium) byte of the address."""
-        return self.address.device_type
-
-    @property
-    def records(self) -> tuple[Record, ...]:
-        """Every record of the telegram; on the compiled fast path built on first access."""
-        records = self._records
-        if records is None:
-            records = _rebuild_records(self._layout, self._apl, self.frame)
-            _set_records(self, records)  # once: a Reading is immutable to its users
-        return records
-
-
-_READING_SLOTS = tuple(
-    Reading.__dict__[name].__set__
-    for name in (
-        "address",
-        "profile",
-        "model",
-        "values",
-        "access_number",
-        "frame",
-        "meter_profile",
-        "problems",
-        "_records",
-        "_layout",
-        "_apl",
-        "link_address",
-        "status",
-    )
-)
 (
     _set_address,
     _set_profile,
@@ -249,14 +168,6 @@ def _new_reading(  # noqa: PLR0917 - hot path: positional arguments are cheapest
     _set_link_address(reading, None)
     _set_status(reading, status)
     return reading
-
-
-def _rebuild_records(layout: Layout | None, apl: bytes, frame: FrameKind) -> tuple[Record, ...]:
-    """Records of a telegram the fast path decoded from its compiled layout."""
-    if layout is None:
-        return ()
-    full_frame = layout.full_frame(apl) if frame == "compact" else apl
-    return parse_records(full_frame).records
 
 
 type ValueMapper = Callable[[tuple[RecordValue, ...]], dict[str, Value]]
@@ -666,13 +577,8 @@ class Decoder:
         """AFL, TPL and APL of the bytes after the link layer and ELL."""
         if not transport:
             raise Truncated("no transport CI after the extended link layer")
+        transport = skip_network_layer(transport)
         ci = transport[0]
-        if ci == CI_NETWORK_LAYER:
-            # NWL (EN 13757-4): CI and one byte a repeater adds; nothing in it for us.
-            transport = transport[NETWORK_LAYER_SIZE:]
-            if not transport:
-                raise Truncated("no transport CI after the network layer")
-            ci = transport[0]
         afl: AuthenticationLayer | None = None
         if ci == CI_AFL:
             afl, start = parse_afl(transport, 0)

@@ -17,7 +17,7 @@ from typing import Final
 from ..crypto import AES_BLOCK_SIZE, aes_cbc_decrypt
 from ..records import Record
 from .layout import record, wire_address
-from .profile import FieldDisplay, FieldSpec, ManufacturerFrame, MeterProfile, mvt
+from .profile import FieldSpec, ManufacturerFrame, MeterProfile, mvt
 
 _CIPHER_START: Final = 2
 _KEY_SIZE: Final = 16
@@ -66,7 +66,6 @@ PROFILE: Final = MeterProfile(
             "historic_age_h",
             "historic_reading_age",
             "h",
-            display=FieldDisplay("duration", "measurement", "h", enabled_by_default=False),
         ),
     ),
 )

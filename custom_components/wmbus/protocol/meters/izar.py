@@ -23,7 +23,7 @@ from .prios import (
     SCRAMBLED_OFFSET,
     descramble_any,
 )
-from .profile import ERROR_FLAGS, FieldDisplay, FieldSpec, ManufacturerFrame, MeterProfile, mvt
+from .profile import ERROR_FLAGS, FieldSpec, ManufacturerFrame, MeterProfile, mvt
 
 _TOTAL: Final = ByteField(1, 4, "volume", "m3", exponent=-3)
 _LAST_PERIOD: Final = ByteField(5, 4, "volume", "m3", exponent=-3, storage=1)
@@ -76,7 +76,6 @@ PROFILE: Final = MeterProfile(
             "transmit_period_s",
             "transmit_period",
             "s",
-            display=FieldDisplay("duration", None, "s", enabled_by_default=False),
         ),
     ),
 )

@@ -256,8 +256,8 @@ def techem_period_energy(
 class AlarmBits:
     """A manufacturer record whose data holds the meter's alarm bits (Kamstrup info codes).
 
-    Read as an ``error_flags`` record, so Home Assistant shows it as a problem sensor
-    (:func:`~.profile.display_for`) like the standard ``FD 17`` error flags. ``mask``
+    Read as an ``error_flags`` record, so it is shown as a problem like the standard
+    ``FD 17`` error flags. ``mask``
     keeps the bits that are alarms now: Multical 21 packs "how long it was dry" codes
     beside the alarms, and those stay set after the alarm has cleared.
     """

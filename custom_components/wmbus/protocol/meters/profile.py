@@ -1,9 +1,10 @@
-"""Building blocks of a meter profile: detection, field declarations, Home Assistant hints.
+"""Building blocks of a meter profile: detection, field declarations, units.
 
 A profile is a declaration, not code: how to recognise the meter (manufacturer, version,
 device type and, where two datagrams share those, the record-format signature), the compact
-formats it sends, which record becomes which named value, and how Home Assistant should show
-each value. Meters whose payload is not DIF/VIF declare byte layouts (``layout.py``).
+formats it sends and which record becomes which named value, in which unit. How a value is
+shown is left to whoever shows it (the Home Assistant integration keys its display hints by
+quantity). Meters whose payload is not DIF/VIF declare byte layouts (``layout.py``).
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ TRANSPORT_STATUS: Final = "transport_status"
 has it, the decoder fills it from the transport header."""
 
 type PayloadKind = Literal["records", "manufacturer"]
-type DisplayKind = Literal["sensor", "problem"]
 type FieldRole = Literal[
     "heating",
     "cooling",
@@ -69,17 +69,6 @@ type FieldRole = Literal[
 (or tariff) whose meaning the meter's maker defines, such as an Apator Elf 2's cooling
 register (subunit 1) or an ABB B23's reactive energy (subunit 2). Part of the value's name."""
 FIELD_ROLES: Final[tuple[FieldRole, ...]] = get_args(FieldRole.__value__)
-
-
-@dataclass(frozen=True, slots=True)
-class FieldDisplay:
-    """How Home Assistant shows a value: plain strings, so this package needs no HA import."""
-
-    device_class: str | None
-    state_class: str | None
-    unit: str | None
-    enabled_by_default: bool = True
-    kind: DisplayKind = "sensor"
 
 
 # -- units -------------------------------------------------------------------------------
@@ -136,110 +125,6 @@ def unit_factor(quantity: str | None, from_unit: str, to_unit: str) -> Fraction 
     if source is None or target is None or source[0] != target[0]:
         return None
     return source[1] / target[1]
-
-
-# -- Home Assistant hints ----------------------------------------------------------------
-
-_HA_UNITS: Final[dict[str, str]] = {
-    "Wh": "Wh",
-    "kWh": "kWh",
-    "MWh": "MWh",
-    "J": "J",
-    "kJ": "kJ",
-    "MJ": "MJ",
-    "GJ": "GJ",
-    "W": "W",
-    "kW": "kW",
-    "m3": "m³",
-    "L": "L",
-    "m3/h": "m³/h",
-    "C": "°C",
-    "K": "K",
-    "bar": "bar",
-    "V": "V",
-    "A": "A",
-    "Hz": "Hz",
-    "%RH": "%",
-    "%": "%",
-    "ppm": "ppm",
-    "s": "s",
-    "min": "min",
-    "h": "h",
-    "d": "d",
-}
-_TEMPERATURES: Final = frozenset(
-    {"flow_temperature", "return_temperature", "temperature_difference", "external_temperature"}
-)
-_COUNTERS: Final = frozenset({"energy", "volume", "mass", "hca_units"})
-_MEASUREMENTS: Final[dict[str, str | None]] = {
-    "power": "power",
-    "volume_flow": "volume_flow_rate",
-    "mass_flow": None,
-    "pressure": "pressure",
-    "voltage": "voltage",
-    "current": "current",
-    "frequency": "frequency",
-    "humidity": "humidity",
-    # Not in the contract's device-class list: shown as plain measurements.
-    "battery_level": None,
-    "co2": None,
-}
-_RUNNING_TIMES: Final = frozenset({"on_time", "operating_time"})
-"""Hours a meter has run: counters, so HA's total_increasing."""
-_DURATIONS: Final = frozenset({"averaging_duration", "actuality_duration"})
-_VOLUME_CLASSES: Final[dict[str, str]] = {"water": "water", "gas": "gas"}
-_PROBLEMS: Final = frozenset({"error_flags", CURRENT_ALARMS, TRANSPORT_STATUS})
-
-
-def display_for(
-    quantity: str | None,
-    unit: str,
-    *,
-    storage: int = 0,
-    function: Function = Function.INSTANTANEOUS,
-    medium: str | None = None,
-) -> FieldDisplay | None:
-    """Home Assistant hints for a value of this quantity; None if HA has nothing to show.
-
-    Historic values (storage >= 1) and maxima/minima are disabled by default and have no
-    state class: they are constant for a period and jump at its end, which HA's long-term
-    statistics would misread as consumption.
-    """
-    if quantity in _PROBLEMS:
-        return FieldDisplay(None, None, None, kind="problem")
-    if quantity is None:
-        return None
-    device_class: str | None
-    state_class: str | None
-    ha_unit: str | None
-    if quantity == "hca_units" or unit == "HCA":
-        device_class, state_class, ha_unit = None, "total_increasing", None
-    else:
-        ha_unit = _HA_UNITS.get(unit)
-        if ha_unit is None:
-            return None
-        if quantity in _COUNTERS:
-            state_class = "total_increasing"
-            if quantity == "energy":
-                device_class = "energy"
-            elif quantity == "volume":
-                device_class = _VOLUME_CLASSES.get(medium or "", "volume")
-            else:
-                device_class = None
-        elif quantity in _TEMPERATURES:
-            device_class, state_class = "temperature", "measurement"
-        elif quantity in _MEASUREMENTS:
-            device_class, state_class = _MEASUREMENTS[quantity], "measurement"
-        elif quantity in _RUNNING_TIMES:
-            device_class, state_class = "duration", "total_increasing"
-        elif quantity in _DURATIONS:
-            device_class, state_class = "duration", "measurement"
-        else:
-            return None
-    current = storage == 0 and function == Function.INSTANTANEOUS
-    if not current:
-        state_class = None
-    return FieldDisplay(device_class, state_class, ha_unit, enabled_by_default=current)
 
 
 # -- detection ---------------------------------------------------------------------------
@@ -312,8 +197,7 @@ class FieldSpec:
 
     A record matches when its quantity, its set of combinable VIFEs (e.g. {0x3C} =
     backward flow = production) and its storage/tariff/subunit/function are exactly
-    these; the first matching record wins. ``display`` defaults to the hints for the
-    quantity (:func:`display_for`).
+    these; the first matching record wins.
     """
 
     key: str
@@ -326,9 +210,9 @@ class FieldSpec:
     function: Function = Function.INSTANTANEOUS
     integer: bool = False
     """Report an int when the conversion is exact (power in W, HCA units); else a float."""
-    display: FieldDisplay | None = None
     medium: str | None = None
-    """Medium for the default display (a water meter's volume is HA's "water")."""
+    """The medium the value measures where the meter's device type does not say it (a water
+    meter's volume is water, a gas meter's gas)."""
     role: FieldRole | None = None
     """What the value measures beyond its quantity (see :data:`FieldRole`); a user tells two
     values of one quantity apart by it, so a profile declares it wherever a subunit means
@@ -337,18 +221,6 @@ class FieldSpec:
     def __post_init__(self) -> None:
         if self.unit == "HCA":
             object.__setattr__(self, "integer", True)  # units are counts
-        if self.display is None:
-            object.__setattr__(
-                self,
-                "display",
-                display_for(
-                    self.quantity,
-                    self.unit,
-                    storage=self.storage,
-                    function=self.function,
-                    medium=self.medium,
-                ),
-            )
 
     def matches(self, header: RecordHeader) -> bool:
         """Whether ``header`` is the record this field reads."""
@@ -366,7 +238,7 @@ class FieldSpec:
 ERROR_FLAGS: Final = FieldSpec("error_flags", "error_flags", "", integer=True)
 """The meter's error and alarm bits (``FD 17``, or a manufacturer layout's info codes).
 
-A problem for Home Assistant (:func:`display_for`): on while any bit is set; the value
+A problem wherever values are shown: on while any bit is set; the value
 is the bit field itself, so the bits stay readable (attributes, the CLI).
 """
 CURRENT_ALARM_FLAGS: Final = FieldSpec("error_flags", CURRENT_ALARMS, "", integer=True)
@@ -380,9 +252,9 @@ ERROR_FLAGS_AT_ERROR: Final = FieldSpec(
 
 TPL_STATUS_ERRORS: Final = FieldSpec("status_errors", TRANSPORT_STATUS, "", integer=True)
 """The transport header's standard error bits (``tpl.status_errors``): application error or
-alarm, power low, permanent or temporary error. A problem for Home Assistant, on while any
-is set. Declared by the meters whose wmbusmeters driver counts the TPL status in its
-status (``INCLUDE_TPL_STATUS``); absent for telegrams without a TPL header.
+alarm, power low, permanent or temporary error. A problem, on while any is set. Declared
+by the meters whose wmbusmeters driver counts the TPL status in its status
+(``INCLUDE_TPL_STATUS``); absent for telegrams without a TPL header.
 """
 
 
@@ -634,18 +506,6 @@ def header_key(header: RecordHeader) -> str:
 def record_key(record: Record) -> str:
     """:func:`header_key` of a record (for meters without a profile)."""
     return header_key(record.header)
-
-
-def display_for_record(record: Record, medium: str | None = None) -> FieldDisplay | None:
-    """Home Assistant hints for a record of a meter without a profile (None: not shown)."""
-    header = record.header
-    return display_for(
-        header.quantity,
-        header.unit,
-        storage=header.storage,
-        function=header.function,
-        medium=medium,
-    )
 
 
 # -- media -------------------------------------------------------------------------------

@@ -29,9 +29,12 @@ from .lines import (
 _GATEWAY_MODES: Final = (LinkMode.C1T1,)
 
 
-_build_tcp = driver_factory(f"{__name__}.radio", "TcpFeedRadio")
-_build_udp = driver_factory(f"{__name__}.radio", "UdpFeedRadio")
-_build_mqtt = driver_factory(f"{__name__}.radio", "FeedRadio")
+# Loaded when a feed is built (the listeners need asyncio); named, not imported, so the driver
+# module can use this package's KINDS without the two importing each other.
+_DRIVER: Final = f"{__name__}.radio"
+_build_tcp = driver_factory(_DRIVER, "TcpFeedRadio")
+_build_udp = driver_factory(_DRIVER, "UdpFeedRadio")
+_build_mqtt = driver_factory(_DRIVER, "FeedRadio")
 
 
 def _kind(name: str, title: str, factory: Any) -> RadioKind:
