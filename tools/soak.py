@@ -42,10 +42,10 @@ import tty
 from typing import Any, Final
 
 from custom_components.wmbus.protocol.radios import RadioFrame, build_radio
+from tests.data import OMNIPOWER_PATH
 from tools.emulators import EMULATORS
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[1]
-VECTORS_PATH: Final = REPO_ROOT.parent / "shared" / "vectors" / "omnipower.json"
 CPU_BUDGET_PERCENT: Final = 5.0
 RADIO_LIMIT_TELEGRAMS_PER_S: Final = 220.0  # what the radio could bring if the line allowed it
 MEMORY_BUDGET_MB: Final = 20.0  # DESIGN.md: with 10,000 meters heard; here few meters
@@ -280,7 +280,7 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
     parser.add_argument("--radio", choices=sorted(EMULATORS), default="im871a")
-    parser.add_argument("--vectors", type=Path, default=VECTORS_PATH)
+    parser.add_argument("--vectors", type=Path, default=OMNIPOWER_PATH)
     parser.add_argument("--json", action="store_true", help="print one JSON object only")
     args = parser.parse_args()
     if args.rounds < 1 or args.seconds <= 0:

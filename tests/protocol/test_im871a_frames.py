@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings, strategies as st
@@ -12,9 +11,9 @@ import pytest
 
 from custom_components.wmbus.protocol.crypto import crc16_x25
 from custom_components.wmbus.protocol.radios import im871a as hci
+from tests.data import OMNIPOWER_PATH
 
-VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "omnipower.json"
-VECTORS: dict[str, Any] = json.loads(VECTORS_PATH.read_text())
+VECTORS: dict[str, Any] = json.loads(OMNIPOWER_PATH.read_text())
 COMMANDS = {command["id"]: command for command in VECTORS["hci_commands"]}
 FRAME_VECTORS = [v for v in VECTORS["vectors"] if "hci_frame_hex" in v]
 STREAM_VECTORS = [v for v in VECTORS["vectors"] if "hci_stream_hex" in v]

@@ -22,15 +22,15 @@ from custom_components.wmbus.protocol.radios import (
 )
 from custom_components.wmbus.protocol.radios.im871a.radio import Im871aRadio
 from custom_components.wmbus.protocol.radios.serial_port import SerialPortError
+from tests.data import OMNIPOWER_PATH
 from tools.emulators.im871a import Im871aEmulator
 from tools.emulators.telegrams import load_telegrams
 
-VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "omnipower.json"
-TELEGRAMS = load_telegrams(VECTORS_PATH)
+TELEGRAMS = load_telegrams(OMNIPOWER_PATH)
 OMNIPOWER = bytes.fromhex(
     next(
         v["telegram_hex"]
-        for v in json.loads(VECTORS_PATH.read_text())["vectors"]
+        for v in json.loads(OMNIPOWER_PATH.read_text())["vectors"]
         if "expected_hci" in v
     )
 )
