@@ -1,12 +1,12 @@
-"""Decoder CPU benchmark against the DESIGN.md budgets.
+"""Decoder CPU benchmark against the budgets in README.md, Benchmarks.
 
 Run as ``python -m tools.bench_decode``. Budgets are ratios to a straight-line reference
 decoder measured in the same run: 1.5x for a long or compact frame, 3x for rejecting an
 unknown meter. The straight-line code lives only here and keeps the decoder's contract
 (returns a Reading, raises UnknownMeter) but knows nothing but the OmniPower layout: fixed
 offsets, one cached AES context, the textbook byte-at-a-time table CRC. That is the
-reference DESIGN.md quotes (4.8 / 4.2 / 0.5 us); the decoder's own CRC consumes two bytes
-per step, which is one of the ways it stays within budget while doing more (format
+reference the budgets were set against (4.8 / 4.2 / 0.5 us); the decoder's own CRC consumes
+two bytes per step, which is one of the ways it stays within budget while doing more (format
 registry, full-frame CRC of compact frames, duplicate guard, profiles).
 """
 
@@ -169,7 +169,7 @@ def bench_decoder() -> None:
 
 
 def bench_other_meters(omnipower_reference_us: float) -> None:
-    """Meters beyond OmniPower: no DESIGN.md budget, shown against the OmniPower reference.
+    """Meters beyond OmniPower: no budget of their own, shown against the OmniPower reference.
 
     Both decode through the same stages; the mode-5 telegram pays a CBC context per
     telegram and the generic one a full record parse every time, since a meter without a

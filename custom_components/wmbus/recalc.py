@@ -66,7 +66,7 @@ _HEX_KEY = re.compile(r"[0-9A-Fa-f]{32}")
 # A manufacturer key becomes part of a topic level: no separators, wildcards or spaces.
 _MANUFACTURER_KEY = re.compile(r"[^/+#\s\x00]+")
 
-# --- channels (RECALC.md section 2 and 3) ----------------------------------------------
+# --- channels (ReMoni ReCalc MQTT API v2: channel configuration, measurements) ----------
 #
 # What a meter type sends to ReCalc is data: a channel plan per meter profile, shipped in
 # recalc_channels/<profile>.json and replaced or added by the user with
@@ -391,7 +391,7 @@ type Message = tuple[str, str]
 def config_message(
     topics: Topics, manufacturer_key: str, device_id: str, *, plan: ChannelPlan
 ) -> Message:
-    """The channel configuration of a meter of the plan's type (RECALC.md section 2)."""
+    """The channel configuration of a meter of the plan's type (ReCalc MQTT API v2, "config")."""
     return topics.meter(manufacturer_key, device_id, "config"), plan.config_payload
 
 
@@ -409,7 +409,7 @@ def data_messages(
     *,
     plan: ChannelPlan,
 ) -> list[Message]:
-    """One message per declared channel the reading carries (RECALC.md section 3).
+    """One message per declared channel the reading carries (ReCalc MQTT API v2, "data").
 
     In the plan's channel order; a channel whose field the reading lacks sends nothing.
     """

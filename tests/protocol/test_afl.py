@@ -14,7 +14,8 @@ from custom_components.wmbus.protocol.afl import (
 from custom_components.wmbus.protocol.crypto import aes_cmac
 from custom_components.wmbus.protocol.errors import Truncated, UnsupportedCi
 
-# PROTOCOL-GENERIC.md 3.5 (Engelmann Sensostar): FCL 0x2C00, MCL 25, MCR 155273, 8-byte MAC.
+# wmbusmeters tests/test_frame_b_trim.sh (Engelmann Sensostar): FCL 0x2C00, MCL 25,
+# MCR 155273, 8-byte MAC.
 SENSOSTAR_AFL = bytes.fromhex("900f002c25895e02003b0877d31da840b1")
 TPL_START = bytes.fromhex("7a0e00900710")
 

@@ -238,7 +238,7 @@ def _replace_plaintext(telegram: bytes, plain: bytes) -> bytes:
 
 
 def test_duplicate_guard_repeater_copy_is_a_duplicate() -> None:
-    # PROTOCOL.md 3.2/7.8: a repeater sets the H bit in CC (excluded from the counter block);
+    # EN 13757-4 ELL: a repeater sets the H bit in CC (excluded from the counter block);
     # the relayed copy is the same telegram.
     decoder = _decoder()
     decoder.decode(LONG)
@@ -249,7 +249,7 @@ def test_duplicate_guard_repeater_copy_is_a_duplicate() -> None:
 
 
 def test_duplicate_guard_accepts_new_data_under_a_repeated_access_and_session_number() -> None:
-    # PROTOCOL.md 7.8: after a module restart SN (and ACC) can come back to values seen just
+    # EN 13757-4 ELL: after a module restart SN (and ACC) can come back to values seen just
     # before; a telegram with other content is new data, not a copy: resync, never drop it.
     vector = VECTORS_BY_ID["op-real-long-64-61dd0320"]
     plain = bytearray.fromhex(vector["expected"]["decrypted_payload_hex"])[2:]
@@ -264,7 +264,7 @@ def test_duplicate_guard_accepts_new_data_under_a_repeated_access_and_session_nu
 
 
 def test_duplicate_guard_does_not_lock_out_a_meter_without_session_number() -> None:
-    # ELL I (CI 8C, PROTOCOL.md 3.1) has no SN: the access number alone cannot tell a copy
+    # ELL I (CI 8C, EN 13757-4) has no SN: the access number alone cannot tell a copy
     # from a new telegram of a meter that does not count it up.
     vector = VECTORS_BY_ID["op-real-long-64-61dd0320"]
     records = bytearray.fromhex(vector["expected"]["decrypted_payload_hex"])[2:]
@@ -281,7 +281,7 @@ def test_duplicate_guard_does_not_lock_out_a_meter_without_session_number() -> N
 
 def test_every_meter_gets_the_compiled_long_frame_path(monkeypatch: pytest.MonkeyPatch) -> None:
     # Several OmniPower meters share one record layout; each one's repeated long frames must
-    # decode with the precompiled layout, not only the first meter's (DESIGN budgets).
+    # decode with the precompiled layout, not only the first meter's (README.md, Benchmarks).
     from custom_components.wmbus.protocol import decoder as decoder_module
 
     plain = bytes.fromhex(

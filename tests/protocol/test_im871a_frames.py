@@ -44,7 +44,8 @@ def test_builder_matches_vector_bytes(command_id: str) -> None:
 
 
 def test_crc_worked_example() -> None:
-    # PROTOCOL.md 1.7: check value and the seed's water meter frame.
+    # CRC-16/X-25 check value, and the water meter frame of E5PRO5-2020/meter_system's
+    # test/test_DriverClass.py.
     assert crc16_x25(b"123456789") == 0x906E
 
 
@@ -107,7 +108,7 @@ def test_stream_vector(vector: dict[str, Any]) -> None:  # pragma: no cover - no
 
 
 def test_two_frames_in_one_read_and_split_across_reads() -> None:
-    # PROTOCOL.md 1.10: one read returned two frames back to back (seed data_read.txt).
+    # One read returned two frames back to back (E5PRO5-2020/meter_system driver/data_read.txt).
     stream = GOOD_FRAMES[0] + GOOD_FRAMES[1] + GOOD_FRAMES[2][:10]
     decoder = hci.FrameDecoder()
     assert [f.raw for f in decoder.feed(stream)] == GOOD_FRAMES[:2]
@@ -300,7 +301,7 @@ COMPACT_FRAMES = [
 
 @pytest.mark.parametrize("kept", [4, 5, 9, 10])
 def test_false_start_promising_more_than_the_stream_holds(kept: int) -> None:
-    # PROTOCOL.md 1.10: a5 can occur anywhere; here a frame cut off after `kept` bytes (the
+    # IMST iM871A HCI: a5 can occur anywhere; here a frame cut off after `kept` bytes (the
     # stick reset, or the read began inside another frame) is followed by one real frame that
     # is shorter than what the cut-off header promises. Waiting for the promised size would
     # hold the real frame back (and lose it at the end of a stream): a complete frame with a

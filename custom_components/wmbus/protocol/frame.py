@@ -2,7 +2,8 @@
 
 A "telegram" here is exactly what the iM871A delivers with the HCI length byte in front:
 ``L C M M A A A A V T CI ...`` with the link-layer block CRCs already removed
-(PROTOCOL.md 1.5 and 2.1). The link layer's facts are the length rule, the C-field and
+(IMST iM871A HCI user manual, RADIOLINK data indication; EN 13757-4 link header). The
+link layer's facts are the length rule, the C-field and
 the sender's address; :class:`MeterAddress` is what meters are keyed by everywhere.
 """
 
@@ -25,7 +26,7 @@ ADDRESS_SIZE: Final = 8
 NATIONAL_CODE_BIT: Final = 0x80
 """Bit 15 of the M-field (bit 7 of its second byte): some meters set it (Apator ``14 86``)."""
 
-# Device types (the "medium" byte of the A-field), EN 13757-3 (PROTOCOL-GENERIC.md 7).
+# Device types (the "medium" byte of the A-field), EN 13757-3 (wmbusmeters mediaType).
 DEVICE_TYPE_NAMES: Final[dict[int, str]] = {
     0x00: "other",
     0x01: "oil",
@@ -161,7 +162,7 @@ class MeterAddress:
 
 @dataclass(frozen=True, slots=True)
 class LinkHeader:
-    """The link-layer facts of one telegram (PROTOCOL.md 2.1), decodable without a key."""
+    """The link-layer facts of one telegram (EN 13757-4 link header), decodable without a key."""
 
     length: int
     c_field: int
@@ -184,7 +185,7 @@ class LinkHeader:
 
 
 def check_length(telegram: bytes) -> None:
-    """Enforce ``len(telegram) == L + 1`` before anything else (PROTOCOL.md 7.2)."""
+    """Enforce ``len(telegram) == L + 1`` before anything else (EN 13757-4 L-field)."""
     size = len(telegram)
     if size == 0:
         raise Truncated("empty telegram")
