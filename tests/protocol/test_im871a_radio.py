@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from importlib.metadata import version
 import json
 import os
@@ -23,6 +23,7 @@ from custom_components.wmbus.protocol.radios import (
 from custom_components.wmbus.protocol.radios.im871a.radio import Im871aRadio
 from custom_components.wmbus.protocol.radios.serial_port import SerialPortError
 from tests.data import OMNIPOWER_PATH
+from tests.helpers import wait_until
 from tools.emulators.im871a import Im871aEmulator
 from tools.emulators.telegrams import load_telegrams
 
@@ -34,6 +35,8 @@ OMNIPOWER = bytes.fromhex(
         if "expected_hci" in v
     )
 )
+# Sent after the bytes under test: once it arrives, everything before it was read.
+MARKER = next(telegram for telegram in TELEGRAMS if telegram != OMNIPOWER)
 TIMEOUT_S = 0.3
 
 
@@ -51,15 +54,6 @@ def make_stick(emulator: Im871aEmulator, **kwargs: object) -> Im871aRadio:
     }
     options.update(kwargs)
     return Im871aRadio(str(emulator.link), **options)
-
-
-async def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    """Poll a condition the stick reports through plain attributes."""
-    for _ in range(int(timeout_s / 0.01)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise TimeoutError(f"condition not met within {timeout_s} s")
 
 
 async def test_handshake_sets_link_mode_and_rssi(emulator: Im871aEmulator) -> None:
@@ -122,10 +116,10 @@ async def test_garbage_and_bit_flips_are_dropped_and_good_frames_still_arrive(
         emulator.inject_garbage(bytes(range(256)))
         for _ in range(3):
             emulator.send_telegram(OMNIPOWER)
-        await wait_until(lambda: len(received) == 4)
-        await asyncio.sleep(0.05)
-        assert len(received) == 4
-        assert all(frame.telegram == OMNIPOWER for frame in received)
+        emulator.send_telegram(MARKER)
+        await wait_until(lambda: received and received[-1].telegram == MARKER)
+        # Nothing of the garbage or the damaged frame came through as a frame of its own.
+        assert [frame.telegram for frame in received] == [OMNIPOWER] * 4 + [MARKER]
         counters = stick.counters
         assert counters["dropped_crc_mismatch"] >= 1
         assert counters["dropped_garbage_bytes"] > 0
@@ -176,6 +170,10 @@ async def test_silent_stick_times_out_naming_the_request(emulator: Im871aEmulato
         await stick.request(hci.ping())
 
 
+def _pings(emulator: Im871aEmulator) -> int:
+    return sum(request.msg_id == hci.DevMgmtMessage.PING_REQ for request in emulator.requests)
+
+
 async def test_hung_stick_is_noticed_when_idle_and_reconnected(emulator: Im871aEmulator) -> None:
     states: list[RadioState] = []
     received: list[RadioFrame] = []
@@ -184,9 +182,13 @@ async def test_hung_stick_is_noticed_when_idle_and_reconnected(emulator: Im871aE
     )
     await stick.open()
     try:
-        # Idle but answering: pings keep it connected.
-        await asyncio.sleep(0.6)
+        # Idle but answering: pings keep it connected. A ping goes out only after the previous
+        # one was answered and the line was idle again, so two more pings prove the answers
+        # were handled.
+        pings_at_start = _pings(emulator)
+        await wait_until(lambda: _pings(emulator) >= pings_at_start + 2)
         assert stick.state is RadioState.CONNECTED
+        assert stick.counters.get("health_check_failures", 0) == 0
         emulator.stop_answering()
         await wait_until(lambda: stick.state is RadioState.DISCONNECTED)
         assert stick.counters["health_check_failures"] == 1
@@ -270,7 +272,9 @@ async def test_link_mode_that_misses_c_frames_hears_nothing(emulator: Im871aEmul
     await stick.open()
     try:
         assert not emulator.send_telegram(OMNIPOWER)
-        await asyncio.sleep(0.05)
-        assert received == []
+        # A T1 telegram sent afterwards is heard: the C1 one before it was not.
+        assert emulator.send_telegram(MARKER, "t")
+        await wait_until(lambda: len(received) == 1)
+        assert [frame.telegram for frame in received] == [MARKER]
     finally:
         await stick.close()

@@ -20,6 +20,7 @@ import pytest
 from custom_components.wmbus.protocol.radios import RadioFrame
 from custom_components.wmbus.protocol.radios.im871a.radio import Im871aRadio
 from tests.data import CORPUS_PATH, OMNIPOWER_PATH
+from tests.helpers import wait_until
 from tools import simulated_meters
 from tools.emulators.im871a import Im871aEmulator
 from tools.emulators.telegrams import TelegramFileError, load_telegrams
@@ -244,10 +245,7 @@ async def test_emulated_stick_delivers_the_simulated_meter(tmp_path: Path) -> No
         stick = Im871aRadio(str(emulator.link), on_frame=frames.append)
         await stick.open()
         try:
-            for _ in range(500):
-                if len(frames) >= 3:
-                    break
-                await asyncio.sleep(0.01)
+            await wait_until(lambda: len(frames) >= 3)
         finally:
             await stick.close()
     assert len(frames) >= 3
