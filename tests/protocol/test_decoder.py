@@ -7,8 +7,10 @@ import pytest
 
 from custom_components.wmbus.protocol.crypto import AesCtr, crc16_en13757, ell_counter_prefix
 from custom_components.wmbus.protocol.decoder import Decoder, Reading
+from custom_components.wmbus.protocol.ell import open_ell
 from custom_components.wmbus.protocol.errors import (
     Duplicate,
+    FormatMismatch,
     PayloadCrcMismatch,
     Truncated,
     UnknownMeter,
@@ -491,3 +493,27 @@ def test_records_behind_a_radio_module_belong_to_the_long_header_address(
     assert any(address == meter and signature is not None for address, signature in asked)
     assert reading.records[0].header.quantity == "volume"
     assert decoder.decode(telegram).records == reading.records  # compiled path, same owner
+
+
+def _compact_plaintext() -> bytes:
+    """COMPACT's application layer in clear: CI 79, signature, full-frame CRC, 16 data bytes."""
+    return open_ell(COMPACT, AesCtr(KEY)).payload
+
+
+def test_a_compact_frame_cut_before_its_signature_is_truncated() -> None:
+    telegram = _replace_plaintext(COMPACT, _compact_plaintext()[:3])
+    with pytest.raises(Truncated, match="without signature"):
+        _decoder().decode(telegram)
+
+
+def test_a_compact_frame_that_does_not_fit_its_format_is_refused() -> None:
+    plain = _compact_plaintext()
+    assert plain[:3] == bytes.fromhex("79138c")
+    # One data byte short of the declared format's 16.
+    with pytest.raises(FormatMismatch, match="needs 16"):
+        _decoder().decode(_replace_plaintext(COMPACT, plain[:-1]))
+    # The right size, but the full-frame CRC says these values are not that format's.
+    wrong_crc = plain[:3] + bytes((plain[3] ^ 0xFF,)) + plain[4:]
+    with pytest.raises(FormatMismatch, match="full-frame CRC"):
+        _decoder().decode(_replace_plaintext(COMPACT, wrong_crc))
+    assert _decoder().decode(_replace_plaintext(COMPACT, plain)).frame == "compact"

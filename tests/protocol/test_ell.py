@@ -99,3 +99,12 @@ def test_any_ell_bytes_give_a_result_or_a_declared_error(ci: int, rest: bytes, k
         return
     assert ell.ci == ci
     assert len(ell.payload) < len(telegram) - 10
+
+
+def test_ell_sizes_and_a_cut_off_ell_ii_header() -> None:
+    body = LONG[1:10] + bytes((CI_ELL_I, 0x20, 0x07, 0x78))
+    assert open_ell(bytes((len(body),)) + body, None).size == 2
+    # CI 8D promises CC, ACC, SN and the payload CRC: fewer bytes are refused, not guessed.
+    cut = LONG[:16]
+    with pytest.raises(Truncated):
+        parse_ell(cut)

@@ -19,6 +19,7 @@ from custom_components.wmbus.protocol.radios import (
     RadioTimeout,
     identify,
     im871a as hci,
+    serial_radio,
 )
 from custom_components.wmbus.protocol.radios.im871a.radio import Im871aRadio
 from custom_components.wmbus.protocol.radios.serial_port import SerialPortError
@@ -276,5 +277,85 @@ async def test_link_mode_that_misses_c_frames_hears_nothing(emulator: Im871aEmul
         assert emulator.send_telegram(MARKER, "t")
         await wait_until(lambda: len(received) == 1)
         assert [frame.telegram for frame in received] == [MARKER]
+    finally:
+        await stick.close()
+
+
+async def test_a_failing_frame_callback_is_logged_and_the_next_frame_still_delivered(
+    emulator: Im871aEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    delivered: list[RadioFrame] = []
+
+    def on_frame(frame: RadioFrame) -> None:
+        if not delivered and frame.telegram == OMNIPOWER:
+            delivered.append(frame)
+            raise RuntimeError("subscriber bug")
+        delivered.append(frame)
+
+    stick = make_stick(emulator, on_frame=on_frame)
+    await stick.open()
+    try:
+        emulator.send_telegram(OMNIPOWER)
+        emulator.send_telegram(MARKER)
+        await wait_until(lambda: len(delivered) == 2)
+        assert [frame.telegram for frame in delivered] == [OMNIPOWER, MARKER]
+        assert "frame callback failed" in caplog.text
+        assert stick.state is RadioState.CONNECTED
+    finally:
+        await stick.close()
+
+
+async def test_a_failing_state_callback_is_logged_and_the_stick_still_connects(
+    emulator: Im871aEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    def on_state(_state: RadioState) -> None:
+        raise RuntimeError("subscriber bug")
+
+    stick = make_stick(emulator, on_state=on_state)
+    await stick.open()
+    try:
+        assert stick.state is RadioState.CONNECTED
+        assert "state callback failed" in caplog.text
+    finally:
+        await stick.close()
+
+
+async def test_a_slow_iterator_loses_the_oldest_frames_and_they_are_counted(
+    emulator: Im871aEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serial_radio, "FRAME_QUEUE_SIZE", 2)
+    received: list[RadioFrame] = []
+    stick = make_stick(emulator, on_frame=received.append)
+    await stick.open()
+    iterator = stick.frames()
+    first = asyncio.ensure_future(anext(iterator))
+    try:
+        await wait_until(lambda: bool(stick._queues))  # the iterator is listening
+        for telegram in TELEGRAMS[:5]:
+            emulator.send_telegram(telegram)
+        await wait_until(lambda: len(received) == 5)
+        # A queue of two: the oldest frames made way for newer ones, each loss counted, the
+        # order of the rest kept and the newest never lost.
+        dropped = stick.counters["frames_dropped_slow_consumer"]
+        assert dropped >= 2
+        got = [(await first).telegram]
+        while len(got) + dropped < 5:
+            got.append((await anext(iterator)).telegram)
+        assert got == [telegram for telegram in TELEGRAMS[:5] if telegram in got]
+        assert got[-1] == TELEGRAMS[4]
+    finally:
+        await stick.close()
+        await iterator.aclose()
+
+
+async def test_an_answer_nobody_waits_for_is_counted(emulator: Im871aEmulator) -> None:
+    stick = make_stick(emulator)
+    await stick.open()
+    try:
+        emulator.inject_garbage(
+            hci.encode_frame(hci.Endpoint.DEVMGMT, hci.DevMgmtMessage.PING_RSP, with_crc=True)
+        )
+        await wait_until(lambda: stick.counters.get("unexpected_frames", 0) == 1)
+        await stick.request(hci.ping())  # and a real request is still answered
     finally:
         await stick.close()
