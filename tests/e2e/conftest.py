@@ -85,11 +85,13 @@ class Broker:
         self._process = await asyncio.create_subprocess_exec(
             self.binary, "-c", str(self.config), stdin=asyncio.subprocess.DEVNULL
         )
-        for _ in range(200):
+
+        def listening() -> bool:
             with suppress(OSError), socket.create_connection((HOST, self.port), timeout=0.1):
-                return
-            await asyncio.sleep(0.02)
-        raise TimeoutError("mosquitto did not start")
+                return True
+            return False
+
+        await wait_until(listening, timeout_s=4)
 
     async def stop(self) -> None:
         if self._process is not None and self._process.returncode is None:
@@ -122,16 +124,20 @@ class Subscriber:
             stdout=asyncio.subprocess.PIPE,
         )
         self._reader = asyncio.create_task(self._read())
-        # A round trip proves the subscription is in place before the test publishes.
-        for _ in range(50):
-            await self.broker.publish(f"{self.topic.rstrip('#')}ready", "1")
-            for _ in range(20):
-                if self.messages:
-                    await asyncio.sleep(0.1)
-                    self.messages.clear()
-                    return
-                await asyncio.sleep(0.01)
-        raise TimeoutError("mosquitto_sub did not subscribe")
+        # A round trip proves the subscription is in place before the test publishes; the
+        # last of the probes, once back, shows no earlier one is still on its way.
+        probes = 0
+        while probes < 50:
+            probes += 1
+            await self.broker.publish(f"{self.topic.rstrip('#')}ready", str(probes))
+            with suppress(TimeoutError):
+                await wait_until(lambda: bool(self.messages), timeout_s=0.2)
+                break
+        else:
+            raise TimeoutError("mosquitto_sub did not subscribe")
+        await self.broker.publish(f"{self.topic.rstrip('#')}ready", "last")
+        await wait_until(lambda: self.messages[-1][1] == "last")
+        self.messages.clear()
 
     async def _read(self) -> None:
         assert self._process is not None
