@@ -2,8 +2,10 @@
 
     python -m tools.develop                 # http://127.0.0.1:8123, config in ./config
     python -m tools.develop --water         # emulator options go through
+    python -m tools.develop --radio iu891a  # an IMST iU891A-XL instead of an iM871A
 
-Starts the iM871A emulator (meter 32666857 by default) and a real ``hass`` from the interpreter
+Starts a radio's emulator (an iM871A unless ``--radio`` names another: iu891a, amb8465, cul;
+meter 32666857 by default) and a real ``hass`` from the interpreter
 running this module, with ``--skip-pip``: Home Assistant never installs anything, so the
 environment stays exactly as its pins say (missing packages show as import errors in the log
 instead of being installed behind the developer's back); the packages are compared before and
@@ -17,7 +19,7 @@ The port comes from ``--port`` on every start: ``configuration.yaml`` reads it f
 environment (``server_port: !env_var WMBUS_DEVELOP_PORT 8123``), so the committed
 configuration never pins it; a configuration that pins another port is refused with the fix.
 
-The emulated stick is linked at ``/dev/ttyUSB-im871a-emulator*`` when ``/dev`` is writable
+The emulated stick is linked at ``/dev/ttyUSB-wmbus-emulator*`` when ``/dev`` is writable
 (root), where the integration's port list finds it like any serial port; otherwise the link is
 in the config folder and its path is printed.
 
@@ -48,6 +50,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from custom_components.wmbus.protocol.radios import radio_kind
 from tools.emulator import add_simulation_arguments
 from tools.simulated_meters import (
     HEAT_ID,
@@ -103,7 +106,7 @@ def emulator_link(tag: str = "") -> Path | None:
     """
     if not os.access("/dev", os.W_OK):
         return None
-    return Path("/dev") / f"ttyUSB-im871a-emulator{'-' + tag if tag else ''}"
+    return Path("/dev") / f"ttyUSB-wmbus-emulator{'-' + tag if tag else ''}"
 
 
 def installed_packages(python: Path) -> dict[str, str]:
@@ -436,7 +439,8 @@ def _banner(instance: DevInstance, emulator_args: Sequence[str]) -> str:
         f"Home Assistant is ready: {instance.url}",
         f"  log in as {instance.user.username!r} with password {instance.user.password!r}",
         "  Settings -> Devices & services -> Add integration -> Wireless M-Bus",
-        f"  stick: {link}" + (" (in the port list)" if listed else " (type this path)"),
+        f"  stick: {link} (an emulated {_radio_of(emulator_args)})"
+        + (", in the port list" if listed else ": type this path"),
     ]
     if "--replay" in emulator_args:
         lines.append("  then Add meter: the replayed file's meters are in the heard list")
@@ -449,10 +453,18 @@ def _banner(instance: DevInstance, emulator_args: Sequence[str]) -> str:
         if flag in emulator_args:
             lines.append(
                 f"  {kind} meter {meter_id}, key {key.hex().upper()} "
-                "(sends T1: set the stick's link mode to C1+T1 under Configure)"
+                "(sends T1: on an iM871A set the link mode to C1+T1 under Configure)"
             )
     lines += ["Ctrl-C (or kill -INT / -TERM) stops Home Assistant and the emulator.", ""]
     return "\n".join(lines)
+
+
+def _radio_of(emulator_args: Sequence[str]) -> str:
+    """The radio the emulator arguments ask for (as the emulator's own parser reads them)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_simulation_arguments(parser)
+    known, _ = parser.parse_known_args(list(emulator_args))
+    return str(radio_kind(known.radio).title)
 
 
 def emulator_options_help() -> str:
@@ -489,7 +501,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--link", type=Path, help="the emulated stick's port (default: listed)")
     args, emulator_args = parser.parse_known_args(argv)
-    link = args.link or emulator_link() or args.config / "ttyIM871A-emulator"
+    link = args.link or emulator_link() or args.config / "ttyWMBUS-emulator"
     instance = DevInstance(args.config, port=args.port, link=link, emulator_args=emulator_args)
     exit_code = 0
     with _stop_on_signals():

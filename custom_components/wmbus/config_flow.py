@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 import logging
 import os
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components import usb
+from homeassistant.components.file_upload import process_uploaded_file
 from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
@@ -18,9 +22,11 @@ from homeassistant.config_entries import (
     OptionsFlow,
     SubentryFlowResult,
 )
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    FileSelector,
+    FileSelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -37,6 +43,10 @@ from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_AES_KEY,
+    CONF_KEM_ALL,
+    CONF_KEM_FILE,
+    CONF_KEM_METERS,
+    CONF_KEM_PASSWORD,
     CONF_LINK_MODE,
     CONF_METER_ID,
     CONF_NAME,
@@ -55,6 +65,7 @@ from .const import (
     DEFAULT_UNAVAILABLE_AFTER_MIN,
     DOMAIN,
     ORIGIN_USER,
+    SUBENTRY_KEM_IMPORT,
     SUBENTRY_METER,
 )
 from .gateway import (
@@ -70,6 +81,17 @@ from .gateway import (
 from .ha_compat import SerialPortCandidate, async_serial_port_candidates, vol
 from .meter_texts import MeterTexts
 from .protocol.frame import MeterAddress, normalize_meter_id
+from .protocol.kem import (
+    MAX_DOCUMENT_BYTES,
+    DamagedKemFile,
+    KemError,
+    KemFile,
+    KemMeter,
+    NoMetersInKem,
+    NotAKemFile,
+    WrongKemPassword,
+    read_kem,
+)
 from .protocol.meters import heard_profile
 from .protocol.radios import (
     NoRadioFound,
@@ -106,11 +128,14 @@ def _port_options(candidates: list[SerialPortCandidate]) -> list[SelectOptionDic
 
 
 def _port_rank(device: str) -> int:
-    # A by-id path survives re-plugging; a /dev/tty* path may not; a URL (another
-    # integration's port) is the least likely to be the stick.
+    # A by-id path survives re-plugging; USB serial devices (ttyUSB, ttyACM: every supported
+    # stick) come before built-in UARTs (ttyS*, rarely a stick); a URL (another integration's
+    # port) is the least likely to be the stick.
     if device.startswith("/dev/serial/by-id/"):
         return 0
-    return 1 if device.startswith("/") else 2
+    if device.startswith(("/dev/ttyUSB", "/dev/ttyACM")):
+        return 1
+    return 2 if device.startswith("/") else 3
 
 
 def _locate_discovered(device: str, configured_ports: list[str]) -> tuple[str, bool]:
@@ -208,8 +233,8 @@ class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Meters are subentries of their stick."""
-        return {SUBENTRY_METER: MeterSubentryFlow}
+        """Meters are subentries of their stick; "Import keys" adds them from a KEM file."""
+        return {SUBENTRY_METER: MeterSubentryFlow, SUBENTRY_KEM_IMPORT: KemImportFlow}
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Pick a port from the list or type one (a path or socket://host:port)."""
@@ -435,6 +460,19 @@ def _topic_level_ok(text: str) -> bool:
 
 # The key field shows dots, never the key being typed.
 KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+# Kamstrup's KEM files as delivered (``*.zip.kem``, ``*.kem``, ``*.kem2``) or unzipped.
+KEM_FILE_SELECTOR = FileSelector(FileSelectorConfig(accept=".kem,.kem2,.zip,.xml"))
+# Each way a KEM file cannot be read has its own message (translation key).
+KEM_ERRORS: Final[dict[type[KemError], str]] = {
+    NotAKemFile: "kem_not_a_kem_file",
+    WrongKemPassword: "kem_wrong_password",
+    NoMetersInKem: "kem_no_meters",
+    DamagedKemFile: "kem_damaged",
+}
+# Up to this many meters the import shows a list of checkboxes, beyond it a searchable picker.
+KEM_LIST_ROWS: Final = 30
+# Marks a meter of a KEM file that is set up already (its key is replaced); a plain character.
+SET_UP_MARK: Final = "✓"
 
 # The heard list's marks, explained in the form's description (which the frontend shows in the
 # user's language; an option's label is the same text for every user). Plain characters, not
@@ -467,16 +505,20 @@ def heard_label(rank: int, heard: HeardMeter, needs_key: bool | None, now: datet
         parts.append(NEEDS_KEY_MARK if needs_key else IN_CLEAR_MARK)
     if heard.rssi_dbm is not None:
         parts.append(f"{heard.rssi_dbm:.0f} dBm")
-    age_s = max(0, int((now - heard.last_heard).total_seconds()))
-    if age_s < 120:
-        parts.append(f"{age_s} s")
-    elif age_s < 120 * 60:
-        parts.append(f"{age_s // 60} min")
-    elif age_s < 48 * 3600:
-        parts.append(f"{age_s // 3600} h")
-    else:
-        parts.append(f"{age_s // 86400} d")
+    parts.append(_age(now, heard.last_heard))
     return " · ".join(parts)
+
+
+def _age(now: datetime, then: datetime) -> str:
+    """Time since ``then`` in SI units, rounded to a unit that reads at a glance."""
+    age_s = max(0, int((now - then).total_seconds()))
+    if age_s < 120:
+        return f"{age_s} s"
+    if age_s < 120 * 60:
+        return f"{age_s // 60} min"
+    if age_s < 48 * 3600:
+        return f"{age_s // 3600} h"
+    return f"{age_s // 86400} d"
 
 
 class MeterSubentryFlow(ConfigSubentryFlow):
@@ -489,6 +531,7 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         self._heard_choices: dict[str, MeterAddress] = {}
         """The heard list's choices as offered: value -> address."""
         self._fitted_address: MeterAddress | None = None
+        self._kem_upload = KemUpload()
 
     def _gateway(self) -> Gateway | None:
         entry: WmbusConfigEntry = self._get_entry()
@@ -588,9 +631,12 @@ class MeterSubentryFlow(ConfigSubentryFlow):
         assert self._meter_id is not None
         errors: dict[str, str] = {}
         if user_input is not None:
-            key_hex, errors = self._validate_key(
-                self._address or self._meter_id, user_input.get(CONF_AES_KEY, "")
-            )
+            key_text, errors = await self._key_text(user_input)
+            if not errors:
+                key_hex, errors = self._validate_key(self._address or self._meter_id, key_text)
+                if errors and user_input.get(CONF_KEM_FILE):
+                    # The file's key: its error belongs beside the file, not the empty key field.
+                    errors = {CONF_KEM_FILE: errors[CONF_AES_KEY]}
             if not errors:
                 name = user_input.get(CONF_NAME, "").strip() or await self._default_name()
                 # Without an address (typed id, nothing heard decoding) the gateway binds the
@@ -620,6 +666,9 @@ class MeterSubentryFlow(ConfigSubentryFlow):
                 # Optional even for a meter that encrypts: an empty key is answered with
                 # "key_required" in words, never with a bare "required" marker.
                 vol.Optional(CONF_AES_KEY): KEY_SELECTOR,
+                # Or the key from the meter's KEM file (the file is read once and deleted).
+                vol.Optional(CONF_KEM_FILE): KEM_FILE_SELECTOR,
+                vol.Optional(CONF_KEM_PASSWORD): KEY_SELECTOR,
                 vol.Optional(
                     CONF_NAME,
                     default=(user_input or {}).get(CONF_NAME, await self._default_name()),
@@ -632,6 +681,33 @@ class MeterSubentryFlow(ConfigSubentryFlow):
             errors=errors,
             description_placeholders={"meter_id": self._meter_id},
         )
+
+    async def _key_text(self, user_input: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        """The key as typed, or this meter's key from an uploaded KEM file, or the error.
+
+        A key typed beside a file is refused rather than one of them silently ignored.
+        """
+        assert self._meter_id is not None
+        typed = str(user_input.get(CONF_AES_KEY, ""))
+        file_id = user_input.get(CONF_KEM_FILE)
+        if not file_id:
+            return typed, {}
+        if typed.strip():
+            return "", {"base": "kem_and_key"}
+        kem, error = await self._kem_upload.async_read(
+            self.hass, str(file_id), str(user_input.get(CONF_KEM_PASSWORD, ""))
+        )
+        if kem is None:
+            return "", {CONF_KEM_FILE: error}
+        manufacturer = self._address.manufacturer if self._address is not None else None
+        for meter in kem.meters:
+            if meter.meter_id == self._meter_id and (
+                manufacturer is None
+                or meter.manufacturer is None
+                or meter.manufacturer == manufacturer
+            ):
+                return meter.key.hex(), {}
+        return "", {CONF_KEM_FILE: "kem_meter_not_in_file"}
 
     async def _default_name(self) -> str:
         """The meter's name unless the user types one, in Home Assistant's language.
@@ -738,3 +814,290 @@ def _heard_choices(offered: list[HeardMeter]) -> dict[str, MeterAddress]:
         value = address.meter_id if repeated[address.meter_id] == 1 else str(address)
         choices[value] = address
     return choices
+
+
+def _take_upload(hass: HomeAssistant, file_id: str) -> bytes | None:
+    """The uploaded file's bytes, None if there is no such upload; the file is deleted.
+
+    Blocking: ``process_uploaded_file`` removes the file when its context ends, and Home
+    Assistant asks for that to run in the executor.
+    """
+    try:
+        with process_uploaded_file(hass, file_id) as path, path.open("rb") as upload:
+            return upload.read(MAX_DOCUMENT_BYTES + 1)
+    except ValueError:  # "File does not exist": expired, or read already
+        return None
+
+
+class KemUpload:
+    """A flow's uploaded KEM file, taken from the upload folder once (which deletes it there).
+
+    It is held in memory while the flow lasts, so a mistyped password costs no second upload
+    (the form still names the same upload when it is shown again).
+    """
+
+    def __init__(self) -> None:
+        self._file_id: str | None = None
+        self._content = b""
+
+    async def async_read(
+        self, hass: HomeAssistant, file_id: str, password: str
+    ) -> tuple[KemFile | None, str]:
+        """The file's meters, or the error's translation key.
+
+        Only the error's kind is logged: never the password, a key, or the file's content.
+        """
+        if file_id != self._file_id:
+            content = await hass.async_add_executor_job(_take_upload, hass, file_id)
+            if content is None:
+                return None, "kem_upload_missing"
+            self._file_id, self._content = file_id, content
+        try:
+            return await hass.async_add_executor_job(read_kem, self._content, password), ""
+        except KemError as err:
+            _LOGGER.debug("KEM file not read: %s", type(err).__name__)
+            return None, KEM_ERRORS.get(type(err), "kem_damaged")
+
+
+@dataclass(frozen=True, slots=True)
+class KemRow:
+    """A meter of a KEM file as the import offers it."""
+
+    value: str
+    meter: KemMeter
+    heard: HeardMeter | None
+    set_up: bool
+
+
+class KemImportFlow(ConfigSubentryFlow):
+    """Import keys: meters and keys from a Kamstrup KEM file become meter subentries.
+
+    Ends with an abort that counts what was done (a subentry flow creates one subentry; this
+    one adds any number, through the config entries API, and updates keys of meters set up).
+    Neither the password nor a key is kept in the flow beyond the file's parsed meters.
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[str, KemRow] = {}
+        self._skipped = 0
+        self._kem_upload = KemUpload()
+
+    def _gateway(self) -> Gateway | None:
+        entry: WmbusConfigEntry = self._get_entry()
+        return getattr(entry, "runtime_data", None)
+
+    def _meter_subentries(self) -> list[tuple[ConfigEntry, ConfigSubentry]]:
+        """Every meter subentry of every stick, with its entry."""
+        return [
+            (entry, sub)
+            for entry in self.hass.config_entries.async_entries(DOMAIN)
+            for sub in entry.subentries.values()
+            if sub.subentry_type == SUBENTRY_METER
+        ]
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """The KEM file and its password."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            kem, error = await self._kem_upload.async_read(
+                self.hass,
+                str(user_input[CONF_KEM_FILE]),
+                str(user_input.get(CONF_KEM_PASSWORD, "")),
+            )
+            if kem is None:
+                errors["base"] = error
+            else:
+                self._offer(kem)
+                return await self.async_step_meters()
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_KEM_FILE): KEM_FILE_SELECTOR,
+                vol.Optional(CONF_KEM_PASSWORD): KEY_SELECTOR,
+            }
+        )
+        return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
+
+    def _offer(self, kem: KemFile) -> None:
+        """The file's meters: heard ones first (most recently heard first), then file order."""
+        gateway = self._gateway()
+        set_up = {sub.data[CONF_METER_ID] for _entry, sub in self._meter_subentries()}
+        repeated = Counter(meter.meter_id for meter in kem.meters)
+        rows: list[KemRow] = []
+        for meter in kem.meters:
+            heard = [
+                h
+                for h in (gateway.heard_as(meter.meter_id) if gateway is not None else [])
+                if meter.manufacturer is None or h.header.manufacturer == meter.manufacturer
+            ]
+            value = (
+                meter.meter_id
+                if repeated[meter.meter_id] == 1
+                else f"{meter.meter_id}_{meter.manufacturer or ''}"
+            )
+            latest = max(heard, key=lambda h: h.last_heard) if heard else None
+            rows.append(KemRow(value, meter, latest, meter.meter_id in set_up))
+        heard_rows = sorted(
+            (row for row in rows if row.heard is not None),
+            key=lambda row: row.heard.last_heard if row.heard is not None else dt_util.utcnow(),
+            reverse=True,
+        )
+        self._rows = {row.value: row for row in heard_rows}
+        self._rows.update((row.value, row) for row in rows if row.heard is None)
+        self._skipped = kem.skipped
+
+    async def async_step_meters(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Choose the meters to add (or whose key to replace); heard and set up ones preselected."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if user_input.get(CONF_KEM_ALL):
+                chosen = list(self._rows.values())
+            else:
+                chosen = [
+                    self._rows[value]
+                    for value in user_input.get(CONF_KEM_METERS, [])
+                    if value in self._rows
+                ]
+            if chosen:
+                return self.async_abort(
+                    reason="keys_imported", description_placeholders=await self._import(chosen)
+                )
+            errors["base"] = "kem_meters_required"
+        now = dt_util.utcnow()
+        options = [
+            SelectOptionDict(value=value, label=_kem_label(row, now))
+            for value, row in self._rows.items()
+        ]
+        preselected = [value for value, row in self._rows.items() if row.heard or row.set_up]
+        schema = vol.Schema(
+            {
+                vol.Optional(CONF_KEM_METERS, default=preselected): SelectSelector(
+                    SelectSelectorConfig(
+                        options=options,
+                        multiple=True,
+                        mode=(
+                            SelectSelectorMode.LIST
+                            if len(options) <= KEM_LIST_ROWS
+                            else SelectSelectorMode.DROPDOWN
+                        ),
+                    )
+                ),
+                vol.Optional(CONF_KEM_ALL, default=False): BooleanSelector(),
+            }
+        )
+        return self.async_show_form(
+            step_id="meters",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={
+                "count": str(len(self._rows)),
+                "heard": str(sum(1 for row in self._rows.values() if row.heard)),
+                "set_up": str(sum(1 for row in self._rows.values() if row.set_up)),
+                "skipped": str(self._skipped),
+                "set_up_mark": SET_UP_MARK,
+            },
+        )
+
+    async def _import(self, chosen: list[KemRow]) -> dict[str, str]:
+        """Add the chosen meters, or replace the key of those set up; what was done, counted.
+
+        A meter is the one set up with its digits when that one is bound to the address the
+        key decodes, or is the only one with its digits that is unbound or of the file's maker.
+        With several such meters (or only another maker's), which one is meant is unclear:
+        nothing is changed for it, and it is counted as a conflict.
+        """
+        entry = self._get_entry()
+        gateway = self._gateway()
+        texts = await MeterTexts.load(self.hass)
+        counts = Counter[str]()
+        for row in chosen:
+            meter = row.meter
+            key_hex = meter.key.hex().upper()
+            fitted: MeterAddress | None = None
+            if gateway is not None:
+                fitted = gateway.key_fits(meter.meter_id, meter.key)[1]
+            same = [
+                (owner, sub)
+                for owner, sub in self._meter_subentries()
+                if sub.data[CONF_METER_ID] == meter.meter_id
+            ]
+            target = _kem_target(same, meter, fitted)
+            if target is not None:
+                owner, sub = target
+                if sub.data.get(CONF_AES_KEY) == key_hex:
+                    counts["unchanged"] += 1
+                else:
+                    self.hass.config_entries.async_update_subentry(
+                        owner, sub, data={**sub.data, CONF_AES_KEY: key_hex}
+                    )
+                    counts["updated"] += 1
+                    await asyncio.sleep(0)
+                continue
+            if same and fitted is None:
+                counts["conflicts"] += 1
+                continue
+            taken = {identifier_for(sub) for _owner, sub in self._meter_subentries()}
+            identifier = meter.meter_id if fitted is None else new_identifier(fitted, taken)
+            if fitted is not None or not meter.name:
+                title = texts.default_name(
+                    meter.meter_id, fitted.device_type if fitted is not None else None
+                )
+            else:
+                title = f"{meter.name} {meter.meter_id}"
+            self.hass.config_entries.async_add_subentry(
+                entry,
+                ConfigSubentry(
+                    data=MappingProxyType(
+                        {
+                            CONF_METER_ID: meter.meter_id,
+                            CONF_AES_KEY: key_hex,
+                            CONF_ORIGIN: ORIGIN_USER,
+                            **(address_data(fitted) if fitted is not None else {}),
+                        }
+                    ),
+                    subentry_type=SUBENTRY_METER,
+                    title=title,
+                    unique_id=identifier,
+                ),
+            )
+            counts["added"] += 1
+            # Each change runs the entry's update listener at once (its cost grows with the
+            # meters set up): let the loop breathe between meters of a big file.
+            await asyncio.sleep(0)
+        return {name: str(counts[name]) for name in ("added", "updated", "unchanged", "conflicts")}
+
+
+def _kem_target(
+    same: list[tuple[ConfigEntry, ConfigSubentry]], meter: KemMeter, fitted: MeterAddress | None
+) -> tuple[ConfigEntry, ConfigSubentry] | None:
+    """The set-up meter a KEM file's meter is (see ``KemImportFlow._import``), if one clearly is."""
+    if fitted is not None:
+        for owner, sub in same:
+            if subentry_address(sub) == fitted:
+                return owner, sub
+    candidates = [
+        (owner, sub)
+        for owner, sub in same
+        if (address := subentry_address(sub)) is None
+        or meter.manufacturer is None
+        or address.manufacturer == meter.manufacturer
+    ]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _kem_label(row: KemRow, now: datetime) -> str:
+    """A row of the import list, in no language (see ``heard_label``): id, product, signal.
+
+    A heard meter shows its signal and the time since it was heard; a set-up one the mark.
+    """
+    parts = [row.meter.meter_id]
+    if row.meter.name:
+        parts.append(row.meter.name)
+    if row.heard is not None:
+        if row.heard.rssi_dbm is not None:
+            parts.append(f"{row.heard.rssi_dbm:.0f} dBm")
+        parts.append(_age(now, row.heard.last_heard))
+    if row.set_up:
+        parts.append(SET_UP_MARK)
+    return " · ".join(parts)

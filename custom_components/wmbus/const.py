@@ -23,6 +23,9 @@ DEFAULT_UNAVAILABLE_AFTER_MIN: Final = 15
 
 # Meter subentries.
 SUBENTRY_METER: Final = "meter"
+# Not a kind of subentry that is ever stored: the stick's "Import keys" entry point, a subentry
+# flow that adds and updates meter subentries from a Kamstrup KEM file.
+SUBENTRY_KEM_IMPORT: Final = "kem_import"
 CONF_METER_ID: Final = "meter_id"
 CONF_AES_KEY: Final = "aes_key"
 CONF_NAME: Final = "name"
@@ -32,6 +35,11 @@ CONF_MANUFACTURER: Final = "manufacturer"
 CONF_VERSION: Final = "version"
 CONF_DEVICE_TYPE: Final = "device_type"
 CONF_ORIGIN: Final = "origin"
+# Fields of the KEM forms (never stored: the file is read once, the password forgotten).
+CONF_KEM_FILE: Final = "kem_file"
+CONF_KEM_PASSWORD: Final = "kem_password"
+CONF_KEM_METERS: Final = "meters"
+CONF_KEM_ALL: Final = "all_meters"
 ORIGIN_USER: Final = "user"
 ORIGIN_RECALC: Final = "recalc"
 # ReCalc's own names for a meter it manages (kept so its set can be diffed and mirrored back).

@@ -59,7 +59,7 @@ def _children(pid: int) -> list[int]:
 def runner(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int, Path]]:
     port = _free_port()
     config = tmp_path / "config"
-    link = emulator_link(f"develop-{port}") or tmp_path / "ttyIM871A-emulator"
+    link = emulator_link(f"develop-{port}") or tmp_path / "ttyWMBUS-emulator"
     arguments = ["--config", str(config), "--port", str(port), "--link", str(link)]
     process = subprocess.Popen(
         [sys.executable, "-m", "tools.develop", *arguments],
@@ -139,7 +139,7 @@ def test_develop_is_ready_again_on_a_second_run_on_the_given_port(tmp_path: Path
     config = tmp_path / "config"
     config.mkdir()
     shutil.copy(REPO / "config" / "configuration.yaml", config / "configuration.yaml")
-    link = emulator_link(f"develop-{port}") or tmp_path / "ttyIM871A-emulator"
+    link = emulator_link(f"develop-{port}") or tmp_path / "ttyWMBUS-emulator"
     arguments = ["--config", str(config), "--port", str(port), "--link", str(link)]
     for run in ("first", "second"):
         with (tmp_path / f"develop-{run}.err").open("w") as errors:

@@ -89,13 +89,16 @@ def output() -> Path:
 def instance(output: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevInstance]:
     config = tmp_path_factory.mktemp("config")
     tag = uuid.uuid4().hex[:8]
-    link = emulator_link(tag) or config / "ttyIM871A-emulator"
+    link = emulator_link(tag) or config / "ttyWMBUS-emulator"
     with (output / "home-assistant.out").open("wb") as hass_output:
         dev = DevInstance(
             config,
             port=_free_port(),
             link=link,
+            # The stick people buy now (the iM871A is end of life); the flow detects it.
             emulator_args=[
+                "--radio",
+                "iu891a",
                 "--interval",
                 TELEGRAM_INTERVAL_S,
                 "--status-file",
@@ -301,12 +304,13 @@ def walk_through(page: Page, instance: DevInstance, steps: Steps, status_file: P
     steps.shot("wrong-key")
     key_field.fill(OMNIPOWER_KEY.hex().upper())
     page.get_by_role("button", name="Submit").click()
-    expect(page.get_by_text(f"Created configuration for Meter {OMNIPOWER_ID}.")).to_be_visible()
+    created = f"Created configuration for Electricity meter {OMNIPOWER_ID}."
+    expect(page.get_by_text(created)).to_be_visible()
     page.get_by_role("button", name="Finish").click()
 
     # The meter's device page shows what the simulated meter sends.
     page.goto(f"{instance.url}/config/devices/dashboard")
-    page.get_by_text(f"Meter {OMNIPOWER_ID}").first.click()
+    page.get_by_text(f"Electricity meter {OMNIPOWER_ID}").first.click()
     page.wait_for_url("**/config/devices/device/**")
     rows = page.locator("hui-generic-entity-row")
     _wait_for_values_of_the_meter(
@@ -327,12 +331,12 @@ def walk_through(page: Page, instance: DevInstance, steps: Steps, status_file: P
         _open_statistic_picker(page, button)
         page.get_by_text(sensor, exact=True).click()
         page.get_by_role("button", name="Save").click()
-        expect(page.get_by_text(f"Meter {OMNIPOWER_ID} {sensor}")).to_be_visible()
+        expect(page.get_by_text(f"Electricity meter {OMNIPOWER_ID} {sensor}")).to_be_visible()
     # New sensors have no statistics until the recorder's next 5-minute compile: until then
     # Home Assistant warns "Statistics not defined". Wait for its check to pass, then look.
     _wait_until_the_grid_is_valid(page)
     page.reload()
-    expect(page.get_by_text(f"Meter {OMNIPOWER_ID} Energy exported")).to_be_visible()
+    expect(page.get_by_text(f"Electricity meter {OMNIPOWER_ID} Energy exported")).to_be_visible()
     expect(page.locator("ha-energy-validation-result ha-alert")).to_have_count(0)
     expect(page.get_by_text("Statistics not defined")).to_have_count(0)
     steps.shot("energy")

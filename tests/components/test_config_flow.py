@@ -91,7 +91,11 @@ async def test_user_step_lists_by_id_paths_first(hass: HomeAssistant, tmp_path: 
             self.pid = 0x87ED
 
     def ports() -> list[Port]:
-        return [Port("/dev/ttyS0", "ttyS0"), Port("/dev/ttyUSB0", "iM871A")]
+        return [
+            Port("/dev/ttyS0", "ttyS0"),
+            Port("/dev/ttyUSB0", "iM871A"),
+            Port("/dev/ttyACM0", "iU891A"),
+        ]
 
     def by_id(device: str) -> str:
         return "/dev/serial/by-id/usb-IMST_iM871A-if00" if device == "/dev/ttyUSB0" else device
@@ -103,8 +107,10 @@ async def test_user_step_lists_by_id_paths_first(hass: HomeAssistant, tmp_path: 
         result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["data_schema"] is not None
     options = result["data_schema"].schema[CONF_PORT].config["options"]
+    # By-id paths first, then USB serial devices (every supported stick), built-in UARTs last.
     assert [option["value"] for option in options] == [
         "/dev/serial/by-id/usb-IMST_iM871A-if00",
+        "/dev/ttyACM0",
         "/dev/ttyS0",
     ]
 

@@ -34,7 +34,7 @@ async def test_integration_is_discovered(hass: HomeAssistant) -> None:
     integration = await async_get_integration(hass, DOMAIN)
     assert integration.name == "Wireless M-Bus"
     assert integration.config_flow is True
-    assert integration.dependencies == ["usb"]
+    assert integration.dependencies == ["file_upload", "usb"]
     assert integration.after_dependencies == ["mqtt"]
     assert integration.iot_class == "local_push"
 

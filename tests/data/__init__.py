@@ -15,3 +15,7 @@ VECTORS_DIR: Final = DATA_DIR / "vectors"
 OMNIPOWER_PATH: Final = VECTORS_DIR / "omnipower.json"
 # 225 test telegrams of 72 meter types from wmbusmeters' driver tests (facts, not code).
 CORPUS_PATH: Final = VECTORS_DIR / "wmbusmeters_corpus.json"
+# Real RTL-SDR recordings of wireless M-Bus meters (iq/README.md).
+IQ_DIR: Final = DATA_DIR / "iq"
+# A synthetic Kamstrup KEM key file (kem/README.md).
+KEM_DIR: Final = DATA_DIR / "kem"

@@ -20,7 +20,7 @@ KEY = f"32666857:{CAPTURES[0]['key_hex']}"
 RSSI_DBM = -71.0  # exact in every radio's RSSI coding
 
 
-async def _listen(*arguments: str) -> list[dict[str, Any]]:
+async def _listen(*arguments: str, status: int = 0) -> list[dict[str, Any]]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -31,7 +31,7 @@ async def _listen(*arguments: str) -> list[dict[str, Any]]:
         stdout=asyncio.subprocess.PIPE,
     )
     stdout, _ = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 0, stdout
+    assert process.returncode == status, stdout
     return [json.loads(line) for line in stdout.splitlines()]
 
 
@@ -60,20 +60,5 @@ async def test_listen_detects_the_radio_and_hears_every_telegram(
 
 async def test_listen_with_a_forced_radio_that_is_not_there_says_so(tmp_path: Path) -> None:
     async with EMULATORS["im871a"](tmp_path / "im871a") as emulator:
-        lines = await _listen_failing("--port", str(emulator.link), "--radio", "cul")
+        lines = await _listen("--port", str(emulator.link), "--radio", "cul", status=1)
     assert lines[0]["error"] == "radio"
-
-
-async def _listen_failing(*arguments: str) -> list[dict[str, Any]]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "custom_components.wmbus.protocol",
-        "listen",
-        *arguments,
-        cwd=REPO_ROOT,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    stdout, _ = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 1
-    return [json.loads(line) for line in stdout.splitlines()]

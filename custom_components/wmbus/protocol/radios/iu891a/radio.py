@@ -16,10 +16,10 @@ Handshake on every connect:
    configuration is never written: it would wear the flash, and the host sets its own on
    every start anyway.
 
-Telegrams heard before step 3 has been read back are dropped (counted as
-``telegrams_before_configuration``): they come in the link mode stored in the stick, not the one
-asked for, and a probe (``identify_only``) must have no effect. Meters repeat within seconds
-to minutes, so little is lost, once per connect.
+Telegrams that stream in while the radio is being opened are delivered like any other: a
+telegram is a meter's whatever link mode the stick heard it in, and nothing heard is lost.
+Only while probing (``identify_only``, which must have no effect) are they dropped, counted as
+``telegrams_while_probing``.
 
 Received telegrams (WMBUSGW 0x20) carry a header: the stick's clock (unreliable: it starts at
 2000-01-01 unless set, and frames in wmbusmeters issue #1350 carry weeks-old times), three
@@ -36,7 +36,7 @@ import logging
 import time
 from typing import Any, ClassVar, Final
 
-from ..base import NotThisRadio, RadioIdentity, RadioTimeout
+from ..base import NotThisRadio, RadioIdentity, RadioState, RadioTimeout
 from ..serial_radio import SerialRadio
 from . import KIND, commands
 from .commands import ActiveConfiguration, Command, DeviceInfo, FirmwareInfo
@@ -78,7 +78,6 @@ class Iu891aRadio(SerialRadio):
         """See :class:`SerialRadio`."""
         super().__init__(*args, **kwargs)
         self._decoder = FrameDecoder()
-        self._configured = False
         self._log_telegrams = False
         self._device_info: DeviceInfo | None = None
         self._firmware_info: FirmwareInfo | None = None
@@ -129,7 +128,6 @@ class Iu891aRadio(SerialRadio):
 
     def _reset_codec(self) -> None:
         self._decoder.reset()
-        self._configured = False
 
     def _codec_counters(self) -> Mapping[str, int]:
         return self._decoder.dropped
@@ -192,7 +190,6 @@ class Iu891aRadio(SerialRadio):
             )
         self._configuration = read
         self._log_telegrams = _LOGGER.isEnabledFor(logging.DEBUG)
-        self._configured = True
 
     async def _ping(self) -> None:
         await self.request(commands.ping())
@@ -211,7 +208,7 @@ class Iu891aRadio(SerialRadio):
             if frame[1] == _RX_MESSAGE_IND and frame[0] == _SAP_WMBUSGW:
                 telegram = frame[RX_TELEGRAM_AT:-CRC_SIZE]
                 # L counts the bytes after it (the stick rewrites it for frame B, #1630).
-                if telegram and telegram[0] == len(telegram) - 1 and self._configured:
+                if telegram and telegram[0] == len(telegram) - 1 and self._delivering:
                     self._last_indication = frame
                     rssi = frame[RX_RSSI_AT]
                     self._deliver(telegram, rssi - 256 if rssi > 127 else rssi)
@@ -222,9 +219,15 @@ class Iu891aRadio(SerialRadio):
             else:
                 self._resolve((frame[0], frame[1]), frame)
 
+    @property
+    def _delivering(self) -> bool:
+        # Opened for use (CONNECTING, CONNECTED, or reconnecting): deliver; a probe never sets
+        # a state, so it stays CLOSED and delivers nothing.
+        return self._state is not RadioState.CLOSED
+
     def _skip_indication(self, telegram: bytes) -> None:
-        if not self._configured:
-            self._counts["telegrams_before_configuration"] += 1
+        if not self._delivering:
+            self._counts["telegrams_while_probing"] += 1
         else:
             self._counts["telegrams_bad_l_field"] += 1
             _LOGGER.debug("%s: L-field does not match telegram %s", self.port, telegram.hex())
