@@ -99,12 +99,11 @@ def test_frame_vector_byte_by_byte(vector: dict[str, Any]) -> None:
     assert len(frames) == (0 if "expected_hci_error" in vector else 1)
 
 
-@pytest.mark.parametrize("vector", STREAM_VECTORS, ids=[v["id"] for v in STREAM_VECTORS])
-def test_stream_vector(vector: dict[str, Any]) -> None:  # pragma: no cover - none shipped yet
-    frames = hci.FrameDecoder().feed(bytes.fromhex(vector["hci_stream_hex"]))
-    assert [f.raw.hex() for f in frames] == [
-        e if isinstance(e, str) else e.get("hci_frame_hex") for e in vector["expected_stream"]
-    ]
+def test_stream_vectors_are_none_yet() -> None:
+    # The vector format defines hci_stream_hex, but tests/data ships no such vector: streams are
+    # checked with real frames back to back (below). A parametrised test over no vectors was
+    # always skipped; this one fails when a stream vector arrives and needs its own check.
+    assert STREAM_VECTORS == []
 
 
 def test_two_frames_in_one_read_and_split_across_reads() -> None:
