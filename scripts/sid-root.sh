@@ -2,8 +2,8 @@
 # Sourced by scripts/setup and scripts/test: a Debian sid root that brings Python >= 3.14.2 to a
 # machine that has none (Home Assistant 2026.3 and later need it; Debian 12 and 13 ship older ones).
 #
-# The root is machine-wide (every checkout and CI clone reuses it). The checkout and its ../shared
-# are bind-mounted at their own absolute paths, so a venv made inside the root works with the same
+# The root is machine-wide (every checkout and CI clone reuses it). The checkout is bind-mounted
+# at its own absolute path, so a venv made inside the root works with the same
 # paths as on the host. All mounts are made in a private mount namespace (unshare --mount) that
 # ends with the command: nothing stays mounted on the host, whether the command passes, fails or
 # is interrupted (the kernel drops the namespace with its last process).
@@ -90,31 +90,24 @@ ensure_sid_root() {
 }
 
 # sid_run CHECKOUT CMD...: runs CMD inside the sid root, in the current directory, with CHECKOUT
-# and CHECKOUT/../shared at their host paths. The exit status is CMD's.
+# at its host path (everything the tests read is inside it). The exit status is CMD's.
 sid_run() {
   local checkout=$1
   shift
   is_root || fail "running the sid root needs root (mounts and chroot)"
-  local shared_at shared_real=""
-  shared_at="$(dirname "$checkout")/shared"
-  [ "$checkout" != / ] && [ -d "$shared_at" ] && shared_real=$(realpath "$shared_at")
   unshare --mount --propagation private -- /bin/bash -c '
     set -e
-    root=$1 checkout=$2 shared_at=$3 shared_real=$4 cwd=$5
-    shift 5
+    root=$1 checkout=$2 cwd=$3
+    shift 3
     mount -t proc proc "$root/proc"
     mount --rbind /sys "$root/sys"
     mount --rbind /dev "$root/dev"
     if [ "$checkout" != / ]; then
       mkdir -p "$root$checkout"
       mount --bind "$checkout" "$root$checkout"
-      if [ -n "$shared_real" ]; then
-        mkdir -p "$root$shared_at"
-        mount --bind "$shared_real" "$root$shared_at"
-      fi
     fi
     [ -d "$root$cwd" ] || cwd=/
     exec chroot "$root" /usr/bin/env -C "$cwd" HOME=/root \
       PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
-  ' sid_run "$SID_ROOT" "$checkout" "$shared_at" "$shared_real" "$PWD" "$@"
+  ' sid_run "$SID_ROOT" "$checkout" "$PWD" "$@"
 }

@@ -8,21 +8,19 @@ from functools import cache
 import json
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-VECTORS_PATH = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "omnipower.json"
-CORPUS_PATH = VECTORS_PATH.with_name("wmbusmeters_corpus.json")
+from tests.data import CORPUS_PATH, OMNIPOWER_PATH
 
 
 @cache
 def vectors_document() -> dict[str, Any]:
-    """The shared vectors file; a missing file fails loudly (the tests are built on it)."""
-    if not VECTORS_PATH.is_file():
-        raise FileNotFoundError(f"test vectors not found at {VECTORS_PATH}")
-    return json.loads(VECTORS_PATH.read_text())  # type: ignore[no-any-return]
+    """The OmniPower vectors file (tests/data); a missing file fails loudly."""
+    if not OMNIPOWER_PATH.is_file():
+        raise FileNotFoundError(f"test vectors not found at {OMNIPOWER_PATH}")
+    return json.loads(OMNIPOWER_PATH.read_text())  # type: ignore[no-any-return]
 
 
 @cache

@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 import io
-from pathlib import Path
 import zipfile
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-EXAMPLE_KEM = Path(__file__).parent / "data" / "kem" / "20261207_1200DownloadMeters.zip.kem"
+from tests.data import KEM_DIR
+
+EXAMPLE_KEM = KEM_DIR / "20261207_1200DownloadMeters.zip.kem"
 EXAMPLE_PASSWORD = "wmbus-demo"
 EXAMPLE_METERS = {
     "32666857": "9A25139E3244CC2E391A8EF6B915B697",

@@ -1,12 +1,12 @@
-"""Decoder CPU benchmark against the DESIGN.md budgets.
+"""Decoder CPU benchmark against the budgets in README.md, Benchmarks.
 
 Run as ``python -m tools.bench_decode``. Budgets are ratios to a straight-line reference
 decoder measured in the same run: 1.5x for a long or compact frame, 3x for rejecting an
 unknown meter. The straight-line code lives only here and keeps the decoder's contract
 (returns a Reading, raises UnknownMeter) but knows nothing but the OmniPower layout: fixed
 offsets, one cached AES context, the textbook byte-at-a-time table CRC. That is the
-reference DESIGN.md quotes (4.8 / 4.2 / 0.5 us); the decoder's own CRC consumes two bytes
-per step, which is one of the ways it stays within budget while doing more (format
+reference the budgets were set against (4.8 / 4.2 / 0.5 us); the decoder's own CRC consumes
+two bytes per step, which is one of the ways it stays within budget while doing more (format
 registry, full-frame CRC of compact frames, duplicate guard, profiles).
 """
 
@@ -27,7 +27,7 @@ from custom_components.wmbus.protocol.meters import PROFILES_BY_NAME
 
 KEY = bytes.fromhex("9A25139E3244CC2E391A8EF6B915B697")
 METER_ID = "32666857"
-# Real captures of meter 32666857 (shared/vectors: op-real-long-64-61dd0320,
+# Real captures of meter 32666857 (tests/data/vectors/omnipower.json: op-real-long-64-61dd0320,
 # op-real-compact-63-60dd0320) and a neighbour's water meter (noise-real-64005012-3f).
 LONG = bytes.fromhex(
     "2d442d2c5768663230028d206461dd032038931d14b405536e0250592f8b908138d58602eca676ff79e0caf0b14d"
@@ -39,7 +39,7 @@ UNKNOWN = bytes.fromhex("21442d2c125000641b168d203f02d9f322205a0647e36848e40c452
 
 # A mode-5 water meter (AES-CBC in the TPL, no ELL) and a meter without a profile (clear 7A,
 # 17 records with BCD and dates): telegrams of wmbusmeters' driver tests kadenwater 1 and
-# hydrodigit 3 (shared/vectors/wmbusmeters_corpus.json).
+# hydrodigit 3 (tests/data/vectors/wmbusmeters_corpus.json).
 MODE5_WATER = bytes.fromhex(
     "4e448e2c1782221901077ab5004005339341ab7927f9337cd2175b2f0d121d9a56cbf3fcfcbf0d8ca57d0c6741"
     "a03a666d99467924a6dbf4de305960917afde729ac19d62a789dce1c66a323cc29cd"
@@ -171,7 +171,7 @@ def bench_decoder() -> None:
 
 
 def bench_other_meters(omnipower_reference_us: float) -> None:
-    """Meters beyond OmniPower: no DESIGN.md budget, shown against the OmniPower reference.
+    """Meters beyond OmniPower: no budget of their own, shown against the OmniPower reference.
 
     Both decode through the same stages; the mode-5 telegram pays a CBC context per
     telegram and the generic one a full record parse every time, since a meter without a

@@ -2,7 +2,7 @@
 
 Run on demand: ``.venv/bin/python -m tools.bench_heard [--meters 10000]``. Feeds telegrams from
 distinct meter ids (a real capture with its id rewritten) through the gateway's own frame handler
-and prints the list's size and the memory it holds beside the 20 MB budget (DESIGN.md).
+and prints the list's size and the memory it holds beside the 20 MB budget (README.md, Benchmarks).
 """
 
 from __future__ import annotations

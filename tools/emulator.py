@@ -82,7 +82,9 @@ def add_simulation_arguments(parser: argparse.ArgumentParser) -> None:
         "--radio", choices=sorted(EMULATORS), default="im871a", help="the radio to emulate"
     )
     parser.add_argument(
-        "--replay", help="telegram file (vectors or corpus JSON, or one hex telegram a line)"
+        "--replay",
+        help="telegram file (vectors or corpus JSON, or one hex telegram a line), e.g. "
+        "tests/data/vectors/wmbusmeters_corpus.json",
     )
     parser.add_argument(
         "--replay-radio",

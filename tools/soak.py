@@ -12,8 +12,8 @@ vectors back to back at the radio's line rate, and measures this process's CPU p
 2. the radio's read path without decoding (the driver as the gateway opens it, its serial link
    and frame delivery), budget <= 1.3x the baseline;
 3. the stick with every frame decoded with the vectors' keys: telegrams/s received and decoded,
-   CPU share of one core and peak memory, each beside its budget (DESIGN.md: < 5 % of one core
-   at the serial line's limit).
+   CPU share of one core and peak memory, each beside its budget (README.md, Benchmarks: < 5 %
+   of one core at the serial line's limit).
 
 At 125 telegrams/s the process sleeps about 8 ms between telegrams, so every telegram runs with
 cold caches, and what one telegram costs moves by a third between runs on a shared machine
@@ -42,13 +42,13 @@ import tty
 from typing import Any, Final
 
 from custom_components.wmbus.protocol.radios import RadioFrame, build_radio
+from tests.data import OMNIPOWER_PATH
 from tools.emulators import EMULATORS
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[1]
-VECTORS_PATH: Final = REPO_ROOT.parent / "shared" / "vectors" / "omnipower.json"
 CPU_BUDGET_PERCENT: Final = 5.0
 RADIO_LIMIT_TELEGRAMS_PER_S: Final = 220.0  # what the radio could bring if the line allowed it
-MEMORY_BUDGET_MB: Final = 20.0  # DESIGN.md: with 10,000 meters heard; here few meters
+MEMORY_BUDGET_MB: Final = 20.0  # README.md, Benchmarks: with 10,000 meters heard; here few
 WARM_UP_S: Final = 2.0
 SETTLE_S: Final = 0.5
 """After each open: what piled up in the pty while nobody read arrives at once; not counted."""
@@ -280,7 +280,7 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
     parser.add_argument("--radio", choices=sorted(EMULATORS), default="im871a")
-    parser.add_argument("--vectors", type=Path, default=VECTORS_PATH)
+    parser.add_argument("--vectors", type=Path, default=OMNIPOWER_PATH)
     parser.add_argument("--json", action="store_true", help="print one JSON object only")
     args = parser.parse_args()
     if args.rounds < 1 or args.seconds <= 0:

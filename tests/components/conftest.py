@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import MappingProxyType
 
@@ -108,20 +107,3 @@ def state(hass: HomeAssistant, entity_id: str) -> str | None:
     the first telegram that carries their value)."""
     current = hass.states.get(entity_id)
     return None if current is None else current.state
-
-
-async def wait_for(
-    hass: HomeAssistant, condition: Callable[..., object], timeout_s: float = 5.0
-) -> None:
-    """Let the emulator's bytes travel through the pty and the loop until ``condition``.
-
-    ``condition`` is called without arguments and its result taken as true or false; typed
-    ``Callable[..., object]`` so that a lambda may bind a loop variable as a default argument
-    (mypy cannot infer such a lambda against ``Callable[[], bool]``).
-    """
-    for _ in range(int(timeout_s / 0.01)):
-        await hass.async_block_till_done()
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise TimeoutError(f"condition not met within {timeout_s} s")

@@ -43,8 +43,9 @@ from custom_components.wmbus.const import (
 )
 from custom_components.wmbus.ha_compat import vol
 from custom_components.wmbus.protocol.radios import im871a as hci, radio_kinds
-from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, state, wait_for
+from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, state
 from tests.conftest import corpus_vectors
+from tests.helpers import wait_until
 from tools.emulators.im871a import Im871aEmulator
 
 WRONG_KEY = "00112233445566778899AABBCCDDEEFF"
@@ -256,7 +257,7 @@ async def test_reconfigure_moves_the_stick_to_a_new_port(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert setup_entry.data[CONF_PORT] == str(new_link)
-    await wait_for(hass, lambda: setup_entry.runtime_data.hub.port == str(new_link))
+    await wait_until(lambda: setup_entry.runtime_data.hub.port == str(new_link), hass=hass)
 
 
 async def test_reconfigure_to_another_stick_aborts(
@@ -296,8 +297,8 @@ async def test_options_change_link_mode_and_validate_recalc(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert setup_entry.options[CONF_LINK_MODE] == "c1b"
     # A new link mode reopens the stick, which then runs in that mode.
-    await wait_for(hass, lambda: emulator.link_mode is hci.LinkMode.C1b)
-    await wait_for(hass, lambda: setup_entry.runtime_data.hub.link_mode is hci.LinkMode.C1b)
+    await wait_until(lambda: emulator.link_mode is hci.LinkMode.C1b, hass=hass)
+    await wait_until(lambda: setup_entry.runtime_data.hub.link_mode is hci.LinkMode.C1b, hass=hass)
 
 
 # --- meter subentries -------------------------------------------------------------------
@@ -321,7 +322,7 @@ async def test_add_heard_meter_with_the_right_key(
     await hass.async_block_till_done()
     gateway = setup_entry.runtime_data.hub
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: gateway.heard.heard_as(METER_ID))
+    await wait_until(lambda: gateway.heard.heard_as(METER_ID), hass=hass)
 
     result = await _start_meter_flow(hass, setup_entry)
     assert result["step_id"] == "user"
@@ -357,10 +358,10 @@ async def test_add_heard_meter_with_the_right_key(
     emulator.send_telegram(captures[5])
     registry = er.async_get(hass)
     unique_id = f"{METER_ID}_energy_imported"
-    await wait_for(hass, lambda: registry.async_get_entity_id("sensor", DOMAIN, unique_id))
+    await wait_until(lambda: registry.async_get_entity_id("sensor", DOMAIN, unique_id), hass=hass)
     entity_id = registry.async_get_entity_id("sensor", DOMAIN, unique_id)
     assert entity_id is not None
-    await wait_for(hass, lambda: state(hass, entity_id) == "2.15")
+    await wait_until(lambda: state(hass, entity_id) == "2.15", hass=hass)
     assert gateway.stick.state == "connected"
 
 
@@ -373,7 +374,7 @@ async def test_add_heard_meter_with_a_wrong_key_is_refused(
     hass.config_entries.async_remove_subentry(setup_entry, next(iter(setup_entry.subentries)))
     await hass.async_block_till_done()
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: setup_entry.runtime_data.hub.heard.heard_as(METER_ID))
+    await wait_until(lambda: setup_entry.runtime_data.hub.heard.heard_as(METER_ID), hass=hass)
 
     result = await _start_meter_flow(hass, setup_entry)
     result = await hass.config_entries.subentries.async_configure(
@@ -451,7 +452,7 @@ async def test_heard_list_names_each_meter_without_words_of_one_language(
     gateway = setup_entry.runtime_data.hub
     emulator.send_telegram(captures[4])
     emulator.send_telegram(_corpus_telegram("iperl-01"))  # Sensus water meter, in clear
-    await wait_for(hass, lambda: {METER_ID, IPERL_ID} <= {a.meter_id for a in gateway.heard})
+    await wait_until(lambda: {METER_ID, IPERL_ID} <= {a.meter_id for a in gateway.heard}, hass=hass)
     labels = await _heard_options(hass, setup_entry)
     assert list(labels) == [IPERL_ID, METER_ID]  # most recently heard first
     omnipower = rf"2\. {METER_ID} · Kamstrup OmniPower · AES · -60 dBm · \d+ s"
@@ -471,7 +472,9 @@ async def test_heard_list_names_meters_by_their_profile_not_the_medium_table(
     techem_id = "11776622"  # TCH 80h, a heat cost allocator
     for vector in (*izar_ids.values(), "fhkvdataiii-01"):
         emulator.send_telegram(_corpus_telegram(vector))
-    await wait_for(hass, lambda: {*izar_ids, techem_id} <= {a.meter_id for a in gateway.heard})
+    await wait_until(
+        lambda: {*izar_ids, techem_id} <= {a.meter_id for a in gateway.heard}, hass=hass
+    )
 
     labels = await _heard_options(hass, setup_entry)
 
@@ -492,7 +495,7 @@ async def test_heard_list_offers_every_heard_meter_most_recent_first(
         template[4:8] = bytes.fromhex(f"{number + 10000000:08d}")[::-1]  # the id, LSB first
         emulator.send_telegram(bytes(template))
         sent.append(f"{number + 10000000:08d}")
-    await wait_for(hass, lambda: len(gateway.heard) >= 60, timeout_s=30)
+    await wait_until(lambda: len(gateway.heard) >= 60, timeout_s=30, hass=hass)
 
     result = await _start_meter_flow(hass, setup_entry)
 
@@ -516,7 +519,7 @@ async def test_add_meter_chooses_nothing_for_the_user(
     """A required select makes the frontend pick its first option: the field is optional."""
     gateway = setup_entry.runtime_data.hub
     emulator.send_telegram(_corpus_telegram("iperl-01"))
-    await wait_for(hass, lambda: gateway.heard.heard_as(IPERL_ID))
+    await wait_until(lambda: gateway.heard.heard_as(IPERL_ID), hass=hass)
 
     result = await _start_meter_flow(hass, setup_entry)
     assert result["data_schema"] is not None
@@ -547,7 +550,7 @@ async def test_a_meter_that_sends_in_clear_is_added_without_a_key(
 ) -> None:
     gateway = setup_entry.runtime_data.hub
     emulator.send_telegram(_corpus_telegram("iperl-01"))
-    await wait_for(hass, lambda: gateway.heard.heard_as(IPERL_ID))
+    await wait_until(lambda: gateway.heard.heard_as(IPERL_ID), hass=hass)
     result = await _start_meter_flow(hass, setup_entry)
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {CONF_METER_ID: IPERL_ID}
@@ -562,7 +565,7 @@ async def test_a_meter_that_sends_in_clear_is_added_without_a_key(
     await hass.async_block_till_done()
     assert gateway.meters[IPERL_ID].key is None
     emulator.send_telegram(_corpus_telegram("iperl-01"))
-    await wait_for(hass, lambda: gateway.meters[IPERL_ID].last_reading is not None)
+    await wait_until(lambda: gateway.meters[IPERL_ID].last_reading is not None, hass=hass)
     assert 7.704 in gateway.meters[IPERL_ID].last_reading.reading.values.values()  # m³
 
 
@@ -575,7 +578,7 @@ async def test_a_heard_meter_that_encrypts_needs_its_key(
     hass.config_entries.async_remove_subentry(setup_entry, next(iter(setup_entry.subentries)))
     await hass.async_block_till_done()
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: setup_entry.runtime_data.hub.heard.heard_as(METER_ID))
+    await wait_until(lambda: setup_entry.runtime_data.hub.heard.heard_as(METER_ID), hass=hass)
     result = await _start_meter_flow(hass, setup_entry)
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {CONF_METER_ID: METER_ID}
@@ -601,8 +604,9 @@ async def test_reconfigure_meter_changes_key_and_name(
     captures: list[bytes],
 ) -> None:
     emulator.send_telegram(captures[4])
-    await wait_for(
-        hass, lambda: state(hass, "sensor.house_meter_energy_imported") not in (None, "unknown")
+    await wait_until(
+        lambda: state(hass, "sensor.house_meter_energy_imported") not in (None, "unknown"),
+        hass=hass,
     )
     sub_id = next(iter(setup_entry.subentries))
     result = await hass.config_entries.subentries.async_init(

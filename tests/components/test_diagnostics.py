@@ -24,7 +24,8 @@ from custom_components.wmbus.diagnostics import (
     async_get_device_diagnostics,
 )
 from custom_components.wmbus.ha_compat import device_of_entry
-from tests.components.conftest import METER_ID, METER_KEY, state, wait_for
+from tests.components.conftest import METER_ID, METER_KEY, state
+from tests.helpers import wait_until
 from tools.emulators.im871a import Im871aEmulator
 
 
@@ -42,8 +43,8 @@ async def test_entry_diagnostics_redact_keys(
     captures: list[bytes],
 ) -> None:
     emulator.send_telegram(captures[4])
-    await wait_for(
-        hass, lambda: setup_entry.runtime_data.hub.meters[METER_ID].last_reading is not None
+    await wait_until(
+        lambda: setup_entry.runtime_data.hub.meters[METER_ID].last_reading is not None, hass=hass
     )
     diagnostics = await async_get_config_entry_diagnostics(hass, setup_entry)
     _assert_no_key(diagnostics)
@@ -64,8 +65,8 @@ async def test_device_diagnostics_redact_keys(
     device_registry: dr.DeviceRegistry,
 ) -> None:
     emulator.send_telegram(captures[4])
-    await wait_for(
-        hass, lambda: setup_entry.runtime_data.hub.meters[METER_ID].last_reading is not None
+    await wait_until(
+        lambda: setup_entry.runtime_data.hub.meters[METER_ID].last_reading is not None, hass=hass
     )
     device = device_of_entry(device_registry, (DOMAIN, METER_ID), setup_entry.entry_id)
     assert device is not None
@@ -99,7 +100,7 @@ async def test_meter_device_hangs_off_the_stick_without_the_deprecated_via_devic
 ) -> None:
     """DeviceInfo's via_device is deprecated from 2026.8: the link is set by device id."""
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: state(hass, "sensor.house_meter_energy_imported") == "2.15")
+    await wait_until(lambda: state(hass, "sensor.house_meter_energy_imported") == "2.15", hass=hass)
     entity = hass.data["sensor"].get_entity("sensor.house_meter_energy_imported")
     assert "via_device" not in entity.device_info
     # A meter added while the entry runs is linked too.

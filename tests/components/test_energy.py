@@ -15,8 +15,9 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     do_adhoc_statistics,
 )
 
-from tests.components.conftest import state, wait_for
+from tests.components.conftest import state
 from tests.components.energy_sources import grid_source
+from tests.helpers import wait_until
 from tools.emulators.im871a import Im871aEmulator
 
 IMPORTED = "sensor.house_meter_energy_imported"
@@ -32,7 +33,7 @@ async def test_energy_validation_finds_no_issue_and_totals_are_summable(
 ) -> None:
     assert await async_setup_component(hass, "energy", {})
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: state(hass, IMPORTED) == "2.15")
+    await wait_until(lambda: state(hass, IMPORTED) == "2.15", hass=hass)
     await async_wait_recording_done(hass)
     # Compile the current 5-minute period now instead of waiting for the recorder's timer.
     now = dt_util.utcnow()

@@ -21,8 +21,9 @@ from custom_components.wmbus import field_store
 from custom_components.wmbus.const import CONF_PORT, DOMAIN
 from custom_components.wmbus.ha_compat import device_of_entry
 from custom_components.wmbus.issues import stick_issue_id
-from tests.components.conftest import state, wait_for
+from tests.components.conftest import state
 from tests.conftest import omnipower_captures
+from tests.helpers import wait_until
 from tools.emulators.im871a import Im871aEmulator
 
 ENERGY = "sensor.house_meter_energy_imported"
@@ -58,7 +59,7 @@ async def test_unload_leaves_nothing_running(
 ) -> None:
     gateway = setup_entry.runtime_data.hub
     emulator.send_telegram(bytes.fromhex(omnipower_captures()[4]["telegram_hex"]))
-    await wait_for(hass, lambda: state(hass, "sensor.house_meter_energy_imported") == "2.15")
+    await wait_until(lambda: state(hass, "sensor.house_meter_energy_imported") == "2.15", hass=hass)
     assert await hass.config_entries.async_unload(setup_entry.entry_id)
     await hass.async_block_till_done()
     assert setup_entry.state is ConfigEntryState.NOT_LOADED
@@ -87,7 +88,7 @@ async def test_a_stick_without_recalc_loads_where_mqtt_cannot_be_imported(
     await hass.async_block_till_done()
     assert _state_of(config_entry) is ConfigEntryState.LOADED
     emulator.send_telegram(captures[0])
-    await wait_for(hass, lambda: state(hass, ENERGY) == "2.06")
+    await wait_until(lambda: state(hass, ENERGY) == "2.06", hass=hass)
 
 
 async def test_unplug_and_replug_resumes_values(
@@ -97,12 +98,12 @@ async def test_unplug_and_replug_resumes_values(
     captures: list[bytes],
 ) -> None:
     emulator.send_telegram(captures[0])
-    await wait_for(hass, lambda: state(hass, ENERGY) == "2.06")
+    await wait_until(lambda: state(hass, ENERGY) == "2.06", hass=hass)
     await emulator.unplug(1.0)
-    await wait_for(hass, lambda: state(hass, CONNECTED) == "off")
-    await wait_for(hass, lambda: state(hass, CONNECTED) == "on")
+    await wait_until(lambda: state(hass, CONNECTED) == "off", hass=hass)
+    await wait_until(lambda: state(hass, CONNECTED) == "on", hass=hass)
     emulator.send_telegram(captures[1])
-    await wait_for(hass, lambda: state(hass, ENERGY) == "2.15")
+    await wait_until(lambda: state(hass, ENERGY) == "2.15", hass=hass)
     assert setup_entry.state is ConfigEntryState.LOADED
 
 
@@ -152,8 +153,8 @@ async def test_removing_the_stick_removes_the_meters_fields(
     monkeypatch.setattr(field_store, "FIELDS_SAVE_DELAY_S", 0)
     key = f"{DOMAIN}.meter_fields.{setup_entry.entry_id}"
     emulator.send_telegram(bytes.fromhex(omnipower_captures()[4]["telegram_hex"]))
-    await wait_for(hass, lambda: state(hass, "sensor.house_meter_energy_imported") == "2.15")
-    await wait_for(hass, lambda: key in hass_storage)
+    await wait_until(lambda: state(hass, "sensor.house_meter_energy_imported") == "2.15", hass=hass)
+    await wait_until(lambda: key in hass_storage, hass=hass)
     assert hass_storage[key]["data"]["32666857"]["profile"] == "omnipower"
     assert hass_storage[key]["data"]["32666857"]["fixed"] == [
         "energy_exported",

@@ -41,7 +41,8 @@ from custom_components.wmbus.const import (
     SUBENTRY_METER,
 )
 from custom_components.wmbus.diagnostics import async_get_config_entry_diagnostics
-from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, wait_for
+from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL
+from tests.helpers import wait_until
 from tests.kem_files import EXAMPLE_KEM, EXAMPLE_METERS, EXAMPLE_PASSWORD, Entry, kem_file
 from tools.emulators.im871a import Im871aEmulator
 
@@ -159,7 +160,7 @@ async def test_shared_example_adds_its_new_meter_and_replaces_the_old_key(
     }
     # The gateway takes both up live: the new meter and the set-up meter's new key.
     gateway = setup_entry.runtime_data.hub
-    await wait_for(hass, lambda: "41290001" in gateway.meters)
+    await wait_until(lambda: "41290001" in gateway.meters, hass=hass)
     assert gateway.meters[METER_ID].key == bytes.fromhex(EXAMPLE_METERS[METER_ID])
 
     # Importing the same file again changes nothing.
@@ -186,7 +187,7 @@ async def test_heard_meters_come_first_and_a_new_heard_one_is_bound_to_its_addre
     await hass.async_block_till_done()
     gateway = setup_entry.runtime_data.hub
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: gateway.heard.heard_as(METER_ID))
+    await wait_until(lambda: gateway.heard.heard_as(METER_ID), hass=hass)
     content = kem_file(
         [Entry("41290001", KEY_A), Entry("41290002", KEY_B), Entry(METER_ID, METER_KEY)],
         "12345",
@@ -210,7 +211,7 @@ async def test_heard_meters_come_first_and_a_new_heard_one_is_bound_to_its_addre
     assert meters[METER_ID][CONF_VERSION] == 0x30
     assert meters[METER_ID][CONF_DEVICE_TYPE] == 0x02
     emulator.send_telegram(captures[5])
-    await wait_for(hass, lambda: gateway.meters[METER_ID].last_reading is not None)
+    await wait_until(lambda: gateway.meters[METER_ID].last_reading is not None, hass=hass)
 
 
 @pytest.mark.parametrize(

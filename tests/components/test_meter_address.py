@@ -37,7 +37,7 @@ from custom_components.wmbus.gateway import Gateway
 from custom_components.wmbus.ha_compat import device_of_entry
 from custom_components.wmbus.issues import wrong_key_issue_id
 from custom_components.wmbus.protocol.frame import MeterAddress
-from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, state, wait_for
+from tests.components.conftest import METER_ID, METER_KEY, STICK_SERIAL, state
 from tests.conftest import (
     CONVERTED_METER_ID,
     CONVERTED_METER_KEY,
@@ -45,6 +45,7 @@ from tests.conftest import (
     corpus_vectors,
     radio_converter_telegram,
 )
+from tests.helpers import wait_until
 from tools.emulators.im871a import Im871aEmulator
 
 OMNIPOWER = MeterAddress("KAM", METER_ID, 0x30, 0x02)
@@ -123,7 +124,7 @@ async def test_a_bound_meters_key_is_never_tried_on_a_neighbour_with_its_digits(
     gateway: Gateway = entry.runtime_data.hub
     for telegram in captures[:4]:
         emulator.send_telegram(sent_by(NEIGHBOUR, telegram))
-    await wait_for(hass, lambda: _outcomes(gateway) == 4)
+    await wait_until(lambda: _outcomes(gateway) == 4, hass=hass)
     # Not "a wrong key" four times: a meter without a key, listed as heard.
     assert gateway.outcomes == {"no_key": 4}
     assert gateway.decoder.failures(OMNIPOWER) == 0
@@ -134,7 +135,7 @@ async def test_a_bound_meters_key_is_never_tried_on_a_neighbour_with_its_digits(
     assert gateway.heard[NEIGHBOUR].telegrams == 4
 
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: state(hass, ENERGY_IMPORTED) == "2.15")
+    await wait_until(lambda: state(hass, ENERGY_IMPORTED) == "2.15", hass=hass)
     assert set(gateway.heard) == {NEIGHBOUR, OMNIPOWER}
     last = gateway.meters[METER_ID].last_reading
     assert last is not None
@@ -149,18 +150,18 @@ async def test_a_neighbour_sending_in_clear_never_reaches_the_meters_entities(
     gateway: Gateway = entry.runtime_data.hub
     shown = _meter_states(hass, entry, IPERL.meter_id)
     emulator.send_telegram(sent_by(IPERL_NEIGHBOUR, _iperl_telegram()))
-    await wait_for(hass, lambda: IPERL_NEIGHBOUR in gateway.heard)
+    await wait_until(lambda: IPERL_NEIGHBOUR in gateway.heard, hass=hass)
     # It would decode (no key needed), but it is not the configured meter.
     assert gateway.outcomes == {"no_key": 1}
     assert gateway.meters[IPERL.meter_id].last_reading is None
     assert _meter_states(hass, entry, IPERL.meter_id) == shown
 
     emulator.send_telegram(_iperl_telegram())
-    await wait_for(hass, lambda: gateway.meters[IPERL.meter_id].last_reading is not None)
+    await wait_until(lambda: gateway.meters[IPERL.meter_id].last_reading is not None, hass=hass)
     last = gateway.meters[IPERL.meter_id].last_reading
     assert last is not None
     assert last.reading.address == IPERL
-    await wait_for(hass, lambda: _meter_states(hass, entry, IPERL.meter_id) != shown)
+    await wait_until(lambda: _meter_states(hass, entry, IPERL.meter_id) != shown, hass=hass)
 
 
 async def test_an_unbound_meter_binds_to_the_address_its_key_decodes(
@@ -174,7 +175,7 @@ async def test_an_unbound_meter_binds_to_the_address_its_key_decodes(
     # Both meters heard before the user types the digits (or ReCalc sends them).
     emulator.send_telegram(captures[0])
     emulator.send_telegram(sent_by(NEIGHBOUR, captures[0]))
-    await wait_for(hass, lambda: len(gateway.heard) == 2)
+    await wait_until(lambda: len(gateway.heard) == 2, hass=hass)
     await _add(hass, entry, _subentry(OMNIPOWER, METER_KEY, bound=False))
     (subentry,) = entry.subentries.values()
     assert CONF_MANUFACTURER not in subentry.data
@@ -182,14 +183,16 @@ async def test_an_unbound_meter_binds_to_the_address_its_key_decodes(
     before = _outcomes(gateway)
     for telegram in captures[1:5]:
         emulator.send_telegram(sent_by(NEIGHBOUR, telegram))
-    await wait_for(hass, lambda: _outcomes(gateway) == before + 4)
+    await wait_until(lambda: _outcomes(gateway) == before + 4, hass=hass)
     # The key failed on the neighbour only: the user's meter has not been tried yet.
     assert gateway.outcomes["payload_crc_mismatch"] + gateway.outcomes["wrong_key"] == 4
     issue_id = wrong_key_issue_id(entry.entry_id, METER_ID)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
     emulator.send_telegram(captures[5])
-    await wait_for(hass, lambda: CONF_MANUFACTURER in entry.subentries[subentry.subentry_id].data)
+    await wait_until(
+        lambda: CONF_MANUFACTURER in entry.subentries[subentry.subentry_id].data, hass=hass
+    )
     assert dict(entry.subentries[subentry.subentry_id].data) == {
         CONF_METER_ID: METER_ID,
         CONF_AES_KEY: METER_KEY,
@@ -207,7 +210,7 @@ async def test_an_unbound_meter_binds_to_the_address_its_key_decodes(
     before = _outcomes(gateway)
     emulator.send_telegram(sent_by(NEIGHBOUR, captures[6]))
     emulator.send_telegram(captures[5])
-    await wait_for(hass, lambda: _outcomes(gateway) == before + 2)
+    await wait_until(lambda: _outcomes(gateway) == before + 2, hass=hass)
     assert gateway.outcomes["duplicate"] == 1
     assert gateway.outcomes["no_key"] == 1 + 2  # before configuring: both meters, once each
 
@@ -224,7 +227,9 @@ async def test_an_unbound_key_that_fits_no_meter_heard_with_its_digits_is_report
     for telegram in captures[:3]:
         emulator.send_telegram(telegram)
     issue_id = wrong_key_issue_id(entry.entry_id, METER_ID)
-    await wait_for(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None)
+    await wait_until(
+        lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None, hass=hass
+    )
     assert gateway.meters[METER_ID].address is None
 
 
@@ -280,9 +285,11 @@ async def test_binding_an_upgraded_meter_keeps_its_entities_and_device(
     }
 
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: state(hass, ENERGY_IMPORTED) == "2.15")
+    await wait_until(lambda: state(hass, ENERGY_IMPORTED) == "2.15", hass=hass)
     (subentry,) = entry.subentries.values()
-    await wait_for(hass, lambda: CONF_MANUFACTURER in entry.subentries[subentry.subentry_id].data)
+    await wait_until(
+        lambda: CONF_MANUFACTURER in entry.subentries[subentry.subentry_id].data, hass=hass
+    )
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
 
@@ -305,7 +312,7 @@ async def test_two_heard_meters_with_the_same_digits_are_two_rows(
     gateway: Gateway = entry.runtime_data.hub
     emulator.send_telegram(captures[4])
     emulator.send_telegram(sent_by(NEIGHBOUR, captures[4]))
-    await wait_for(hass, lambda: len(gateway.heard) == 2)
+    await wait_until(lambda: len(gateway.heard) == 2, hass=hass)
 
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_METER), context={"source": SOURCE_USER}
@@ -352,7 +359,7 @@ async def test_a_typed_id_is_bound_to_the_heard_meter_its_key_decodes(
     gateway: Gateway = entry.runtime_data.hub
     emulator.send_telegram(captures[4])
     emulator.send_telegram(sent_by(NEIGHBOUR, captures[4]))
-    await wait_for(hass, lambda: len(gateway.heard) == 2)
+    await wait_until(lambda: len(gateway.heard) == 2, hass=hass)
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_METER), context={"source": SOURCE_USER}
     )
@@ -393,7 +400,7 @@ async def test_two_meters_with_the_same_digits_are_two_meters(
     gateway: Gateway = entry.runtime_data.hub
     emulator.send_telegram(_iperl_telegram())
     emulator.send_telegram(sent_by(IPERL_NEIGHBOUR, _iperl_telegram()))
-    await wait_for(hass, lambda: len(gateway.heard) == 2)
+    await wait_until(lambda: len(gateway.heard) == 2, hass=hass)
     await _add_from_heard_list(hass, entry, str(IPERL))
     # Only the other one is left to add; its digits alone name it in the list.
     await _add_from_heard_list(hass, entry, IPERL.meter_id)
@@ -406,10 +413,12 @@ async def test_two_meters_with_the_same_digits_are_two_meters(
     assert gateway.meters[IPERL.meter_id].address == IPERL
 
     emulator.send_telegram(_iperl_telegram())
-    await wait_for(hass, lambda: gateway.meters[IPERL.meter_id].last_reading is not None)
+    await wait_until(lambda: gateway.meters[IPERL.meter_id].last_reading is not None, hass=hass)
     assert gateway.meters[neighbour_identifier].last_reading is None
     emulator.send_telegram(sent_by(IPERL_NEIGHBOUR, _iperl_telegram()))
-    await wait_for(hass, lambda: gateway.meters[neighbour_identifier].last_reading is not None)
+    await wait_until(
+        lambda: gateway.meters[neighbour_identifier].last_reading is not None, hass=hass
+    )
     neighbour_reading = gateway.meters[neighbour_identifier].last_reading
     assert neighbour_reading is not None
     assert neighbour_reading.reading.address == IPERL_NEIGHBOUR
@@ -420,11 +429,11 @@ async def test_two_meters_with_the_same_digits_are_two_meters(
         device = device_of_entry(devices, (DOMAIN, identifier), entry.entry_id)
         assert device is not None
         assert device.serial_number == IPERL.meter_id
-        await wait_for(
-            hass,
+        await wait_until(
             lambda identifier=identifier: (
                 "7.704" in _meter_states(hass, entry, identifier).values()  # m³
             ),
+            hass=hass,
         )
     neighbour_ids = set(_meter_states(hass, entry, neighbour_identifier))
     assert neighbour_ids
@@ -439,7 +448,7 @@ async def test_a_meter_behind_a_radio_converter_is_heard_and_shown_as_itself(
     entry = await _stick(hass, emulator)
     gateway: Gateway = entry.runtime_data.hub
     emulator.send_telegram(radio_converter_telegram(access_number=1))
-    await wait_for(hass, lambda: water in gateway.heard)
+    await wait_until(lambda: water in gateway.heard, hass=hass)
     # Listed under the number on the water meter's label, not the radio part's.
     assert module not in gateway.heard
     assert [heard.header.address for heard in gateway.heard.heard_as(CONVERTED_METER_ID)] == [water]
@@ -452,7 +461,7 @@ async def test_a_meter_behind_a_radio_converter_is_heard_and_shown_as_itself(
     )
     emulator.send_telegram(radio_converter_telegram(access_number=2))
     meter = gateway.meters[CONVERTED_METER_ID]
-    await wait_for(hass, lambda: meter.last_reading is not None)
+    await wait_until(lambda: meter.last_reading is not None, hass=hass)
     assert meter.address == water  # bound to the meter's own address
     await hass.async_block_till_done()
     volume = [
@@ -475,7 +484,7 @@ async def test_a_not_set_value_keeps_the_sensors_last_state(
     await _add(hass, entry, _subentry(water, CONVERTED_METER_KEY.hex().upper(), bound=True))
     emulator.send_telegram(radio_converter_telegram(access_number=1))
     meter = gateway.meters[CONVERTED_METER_ID]
-    await wait_for(hass, lambda: meter.last_reading is not None)
+    await wait_until(lambda: meter.last_reading is not None, hass=hass)
     await hass.async_block_till_done()
     (volume,) = (
         e.entity_id
@@ -492,7 +501,7 @@ async def test_a_not_set_value_keeps_the_sensors_last_state(
         last = meter.last_reading
         return last is not None and last.reading.access_number == 2
 
-    await wait_for(hass, second_reading)
+    await wait_until(second_reading, hass=hass)
     await hass.async_block_till_done()
     last = meter.last_reading
     assert last is not None

@@ -25,9 +25,9 @@ from tests.components.conftest import (
     STICK_SERIAL,
     meter_subentry,
     state,
-    wait_for,
 )
 from tests.conftest import omnipower_captures
+from tests.helpers import wait_until
 from tools import simulated_meters
 from tools.emulators.im871a import Im871aEmulator
 from tools.simulated_meters import (
@@ -79,7 +79,7 @@ async def test_meter_goes_unavailable_when_silent_and_comes_back(
     captures: list[bytes],
 ) -> None:
     emulator.send_telegram(captures[0])
-    await wait_for(hass, lambda: state(hass, ENERGY) == "2.06")
+    await wait_until(lambda: state(hass, ENERGY) == "2.06", hass=hass)
 
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=14))
     await hass.async_block_till_done()
@@ -90,7 +90,7 @@ async def test_meter_goes_unavailable_when_silent_and_comes_back(
     assert state(hass, ENERGY) == STATE_UNAVAILABLE
 
     emulator.send_telegram(captures[1])
-    await wait_for(hass, lambda: state(hass, ENERGY) == "2.15")
+    await wait_until(lambda: state(hass, ENERGY) == "2.15", hass=hass)
 
 
 async def test_availability_window_is_an_option(
@@ -104,7 +104,7 @@ async def test_availability_window_is_an_option(
     )
     await hass.async_block_till_done()
     emulator.send_telegram(captures[0])
-    await wait_for(hass, lambda: state(hass, ENERGY) == "2.06")
+    await wait_until(lambda: state(hass, ENERGY) == "2.06", hass=hass)
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=3))
     await hass.async_block_till_done()
     assert state(hass, ENERGY) == STATE_UNAVAILABLE
@@ -123,7 +123,7 @@ async def test_a_lower_total_is_held_back_with_one_warning_and_a_repair_that_acc
     issue_id = total_decreased_issue_id(setup_entry.entry_id, METER_ID, "energy_imported")
     # Replay order: the last capture (2.84 kWh) first, then older ones (2.06 ... 2.5 kWh).
     emulator.send_telegram(captures[-1])
-    await wait_for(hass, lambda: state(hass, ENERGY) == "2.84")
+    await wait_until(lambda: state(hass, ENERGY) == "2.84", hass=hass)
     for telegram in captures[:3]:
         await _send_and_wait(hass, setup_entry, emulator, telegram)
     assert state(hass, ENERGY) == "2.84"
@@ -170,11 +170,13 @@ async def test_a_lower_total_episode_ends_by_itself_when_the_meter_passes_the_ol
     """A stray telegram from the past: the issue goes with the next higher total."""
     issue_id = total_decreased_issue_id(setup_entry.entry_id, METER_ID, "energy_imported")
     emulator.send_telegram(captures[2])
-    await wait_for(hass, lambda: state(hass, ENERGY) not in (None, "unknown"))
+    await wait_until(lambda: state(hass, ENERGY) not in (None, "unknown"), hass=hass)
     emulator.send_telegram(captures[0])
-    await wait_for(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None)
+    await wait_until(
+        lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None, hass=hass
+    )
     emulator.send_telegram(captures[-1])
-    await wait_for(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is None)
+    await wait_until(lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is None, hass=hass)
     assert state(hass, ENERGY) == "2.84"
     assert "is back above" in caplog.text
 
@@ -186,7 +188,7 @@ async def _send_and_wait(
     meter = entry.runtime_data.hub.meters[METER_ID]
     before = meter.last_reading
     emulator.send_telegram(telegram)
-    await wait_for(hass, lambda: meter.last_reading is not before)
+    await wait_until(lambda: meter.last_reading is not before, hass=hass)
 
 
 async def test_a_meter_from_before_stored_fields_keeps_its_energy_sensors(
@@ -243,7 +245,7 @@ async def test_a_restart_with_the_next_total_the_same_or_higher_raises_nothing(
         runtime = entry.runtime_data.hub.meters[meter.meter_id]
         before = runtime.last_reading
         emulator.send_telegram(meter.telegram(elapsed_s))
-        await wait_for(hass, lambda: runtime.last_reading is not before)
+        await wait_until(lambda: runtime.last_reading is not before, hass=hass)
 
     for _ in range(30):  # an hour, in 2-minute steps
         for meter in meters:
@@ -275,7 +277,7 @@ async def test_a_reload_keeps_the_sensors_of_meters_heard_just_before(
     await hass.async_block_till_done()
     runtime = entry.runtime_data.hub.meters[WATER_ID]
     emulator.send_telegram(WaterMeter().telegram(16.0))
-    await wait_for(hass, lambda: runtime.last_reading is not None)
+    await wait_until(lambda: runtime.last_reading is not None, hass=hass)
     shown = state(hass, "sensor.water_volume")
     assert shown not in (None, "unavailable")
     assert await hass.config_entries.async_reload(entry.entry_id)

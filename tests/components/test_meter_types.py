@@ -38,8 +38,9 @@ from custom_components.wmbus.const import (
 )
 from custom_components.wmbus.meter_texts import MeterTexts
 from custom_components.wmbus.protocol import decoder as decoder_module, meters as protocol_meters
-from tests.components.conftest import STICK_SERIAL, entity_state, meter_subentry, wait_for
+from tests.components.conftest import STICK_SERIAL, entity_state, meter_subentry
 from tests.conftest import corpus_vectors
+from tests.helpers import wait_until
 from tools.emulators.im871a import Im871aEmulator
 
 # corpus vector -> (meter name, sensors it must show: state and attributes, whatever their keys,
@@ -118,7 +119,7 @@ async def _add_heard_meters(
     for vector_id in METERS:
         before = set(gateway.heard)
         emulator.send_telegram(_telegram(vector_id))
-        await wait_for(hass, lambda before=before: set(gateway.heard) - before)
+        await wait_until(lambda before=before: set(gateway.heard) - before, hass=hass)
         (ids[vector_id],) = {address.meter_id for address in set(gateway.heard) - before}
     for vector_id, (name, _sensors) in METERS.items():
         result = await hass.config_entries.subentries.async_init(
@@ -141,7 +142,7 @@ async def _add_heard_meters(
     for vector_id, meter_id in ids.items():
         meter = gateway.meters[meter_id]
         emulator.send_telegram(_telegram(vector_id))
-        await wait_for(hass, lambda meter=meter: meter.last_reading is not None)
+        await wait_until(lambda meter=meter: meter.last_reading is not None, hass=hass)
     await hass.async_block_till_done()
     return ids
 
@@ -297,7 +298,7 @@ async def test_a_meter_without_profile_gets_its_records_and_problem_flags(
     flags = {"gransystems-01": "on", "supercom587-02": "off"}  # flags 0x01020000 and 0
     for vector_id in flags:
         emulator.send_telegram(_telegram(vector_id))
-    await wait_for(hass, lambda: len(gateway.heard) == len(flags))
+    await wait_until(lambda: len(gateway.heard) == len(flags), hass=hass)
     ids = {v: _vector(v)["features"]["meter_id"] for v in flags}
     for vector_id, meter_id in ids.items():
         result = await hass.config_entries.subentries.async_init(
@@ -314,7 +315,7 @@ async def test_a_meter_without_profile_gets_its_records_and_problem_flags(
     for vector_id, meter_id in ids.items():
         meter = gateway.meters[meter_id]
         emulator.send_telegram(_telegram(vector_id))
-        await wait_for(hass, lambda meter=meter: meter.last_reading is not None)
+        await wait_until(lambda meter=meter: meter.last_reading is not None, hass=hass)
     await hass.async_block_till_done()
     for vector_id, meter_id in ids.items():
         assert meter_id in gateway.meters
@@ -348,7 +349,7 @@ async def _meter_from_vector(
     await hass.async_block_till_done()
     meter = entry.runtime_data.hub.meters[meter_id]
     emulator.send_telegram(_telegram(vector_id))
-    await wait_for(hass, lambda: meter.last_reading is not None)
+    await wait_until(lambda: meter.last_reading is not None, hass=hass)
     await hass.async_block_till_done()
     return entry, _entities_of(hass, entry, meter_id)
 
@@ -406,7 +407,7 @@ async def test_model_and_default_name_are_in_home_assistants_language(
     await hass.async_block_till_done()
     gateway = stick_entry.runtime_data.hub
     emulator.send_telegram(_telegram("iperl-01"))
-    await wait_for(hass, lambda: len(gateway.heard) == 1)
+    await wait_until(lambda: len(gateway.heard) == 1, hass=hass)
     meter_id = _vector("iperl-01")["features"]["meter_id"]
     result = await hass.config_entries.subentries.async_init(
         (stick_entry.entry_id, SUBENTRY_METER), context={"source": SOURCE_USER}

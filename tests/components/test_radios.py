@@ -23,7 +23,8 @@ from custom_components.wmbus.const import (
 )
 from custom_components.wmbus.issues import quiet_radio_issue_id
 from custom_components.wmbus.protocol.radios import detect_radio, radio_kind
-from tests.components.conftest import meter_subentry, state, wait_for
+from tests.components.conftest import meter_subentry, state
+from tests.helpers import wait_until
 from tools.emulators.im871a import Im871aEmulator
 from tools.emulators.iu891a import Iu891aEmulator
 
@@ -67,7 +68,7 @@ async def test_an_iu891a_reads_a_meter_and_shows_who_it_is(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     iu891a.send_telegram(captures[0])
-    await wait_for(hass, lambda: state(hass, ENERGY) == "2.06")
+    await wait_until(lambda: state(hass, ENERGY) == "2.06", hass=hass)
     device = next(
         d
         for d in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
@@ -122,13 +123,13 @@ async def test_a_quiet_radio_is_restarted_then_repaired_and_the_repair_goes_by_i
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     emulator.send_telegram(captures[0])
-    await wait_for(hass, lambda: state(hass, ENERGY) == "2.06")
+    await wait_until(lambda: state(hass, ENERGY) == "2.06", hass=hass)
     issues = ir.async_get(hass)
     issue_id = quiet_radio_issue_id(entry.entry_id)
-    await wait_for(hass, lambda: issues.async_get_issue(DOMAIN, issue_id) is not None, 10.0)
+    await wait_until(lambda: issues.async_get_issue(DOMAIN, issue_id) is not None, 10.0, hass=hass)
     assert entry.runtime_data.hub.stick.counters["restarts"] == 1
     emulator.send_telegram(captures[1])
-    await wait_for(hass, lambda: issues.async_get_issue(DOMAIN, issue_id) is None)
+    await wait_until(lambda: issues.async_get_issue(DOMAIN, issue_id) is None, hass=hass)
     assert state(hass, ENERGY) == "2.15"
 
 

@@ -18,7 +18,8 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.wmbus.const import CONF_AES_KEY, DOMAIN
 from custom_components.wmbus.issues import stick_issue_id, wrong_key_issue_id
-from tests.components.conftest import METER_ID, METER_KEY, state, wait_for
+from tests.components.conftest import METER_ID, METER_KEY, state
+from tests.helpers import wait_until
 from tools.emulators.im871a import Im871aEmulator
 
 WRONG_KEY = "00112233445566778899AABBCCDDEEFF"
@@ -46,7 +47,9 @@ async def test_wrong_key_raises_a_fixable_issue_and_the_fix_clears_it(
     issue_id = wrong_key_issue_id(setup_entry.entry_id, METER_ID)
     for telegram in captures[:3]:
         emulator.send_telegram(telegram)
-    await wait_for(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None)
+    await wait_until(
+        lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None, hass=hass
+    )
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.is_fixable
@@ -74,7 +77,7 @@ async def test_wrong_key_raises_a_fixable_issue_and_the_fix_clears_it(
     assert setup_entry.subentries[subentry_id].data[CONF_AES_KEY] == METER_KEY
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: state(hass, ENERGY) == "2.15")
+    await wait_until(lambda: state(hass, ENERGY) == "2.15", hass=hass)
 
 
 async def test_wrong_key_issue_clears_when_the_key_is_corrected_elsewhere(
@@ -88,14 +91,16 @@ async def test_wrong_key_issue_clears_when_the_key_is_corrected_elsewhere(
     issue_id = wrong_key_issue_id(setup_entry.entry_id, METER_ID)
     for telegram in captures[:3]:
         emulator.send_telegram(telegram)
-    await wait_for(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None)
+    await wait_until(
+        lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None, hass=hass
+    )
     subentry = setup_entry.subentries[subentry_id]
     hass.config_entries.async_update_subentry(
         setup_entry, subentry, data=MappingProxyType({**subentry.data, CONF_AES_KEY: METER_KEY})
     )
     await hass.async_block_till_done()
     emulator.send_telegram(captures[4])
-    await wait_for(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is None)
+    await wait_until(lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is None, hass=hass)
 
 
 async def test_stick_away_for_long_raises_an_issue_that_clears_on_reconnect(
@@ -107,7 +112,7 @@ async def test_stick_away_for_long_raises_an_issue_that_clears_on_reconnect(
     issue_id = stick_issue_id(setup_entry.entry_id)
     gateway = setup_entry.runtime_data.hub
     await emulator.stop()  # the stick is gone and stays gone
-    await wait_for(hass, lambda: not gateway.connected)
+    await wait_until(lambda: not gateway.connected, hass=hass)
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=1))
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None  # short drops are normal
@@ -118,7 +123,7 @@ async def test_stick_away_for_long_raises_an_issue_that_clears_on_reconnect(
     assert not issue.is_fixable
 
     await emulator.start()
-    await wait_for(hass, lambda: gateway.connected, timeout_s=10)
+    await wait_until(lambda: gateway.connected, timeout_s=10, hass=hass)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
@@ -136,9 +141,11 @@ async def test_unloading_clears_the_issues_nothing_would_clear_later(
     await _configure_wrong_key(hass, setup_entry)
     for telegram in captures[:3]:
         emulator.send_telegram(telegram)
-    await wait_for(hass, lambda: issue_registry.async_get_issue(DOMAIN, key_issue_id) is not None)
+    await wait_until(
+        lambda: issue_registry.async_get_issue(DOMAIN, key_issue_id) is not None, hass=hass
+    )
     await emulator.stop()
-    await wait_for(hass, lambda: not gateway.connected)
+    await wait_until(lambda: not gateway.connected, hass=hass)
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=6))
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None

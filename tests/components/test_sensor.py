@@ -18,8 +18,9 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.wmbus.const import DOMAIN
 from custom_components.wmbus.gateway import COUNTERS_INTERVAL
-from tests.components.conftest import METER_ID, entity_state, state, wait_for
+from tests.components.conftest import METER_ID, entity_state, state
 from tests.conftest import omnipower_captures, vector
+from tests.helpers import wait_until
 from tools.emulators.im871a import Im871aEmulator
 
 ENERGY_IMPORTED = "sensor.house_meter_energy_imported"
@@ -34,11 +35,11 @@ async def test_values_match_the_vectors(
     for capture in omnipower_captures():
         emulator.send_telegram(bytes.fromhex(capture["telegram_hex"]))
         expected = capture["expected"]
-        await wait_for(
-            hass,
+        await wait_until(
             lambda kwh=expected["total_energy_consumption_kwh"]: (
                 state(hass, ENERGY_IMPORTED) == str(kwh)
             ),
+            hass=hass,
         )
         assert (
             float(entity_state(hass, POWER_IMPORTED).state)
@@ -56,7 +57,7 @@ async def test_energy_sensor_is_fit_for_the_energy_dashboard(
     hass: HomeAssistant, setup_entry: MockConfigEntry, emulator: Im871aEmulator
 ) -> None:
     emulator.send_telegram(bytes.fromhex(omnipower_captures()[0]["telegram_hex"]))
-    await wait_for(hass, lambda: state(hass, ENERGY_IMPORTED) not in (None, "unknown"))
+    await wait_until(lambda: state(hass, ENERGY_IMPORTED) not in (None, "unknown"), hass=hass)
     attributes = entity_state(hass, ENERGY_IMPORTED).attributes
     assert attributes["device_class"] == "energy"
     assert attributes["state_class"] == "total_increasing"
@@ -79,11 +80,13 @@ async def test_stick_sensors_follow_the_connection(
     assert entity_state(hass, "binary_sensor.im871a_connected").state == "on"
     assert entity_state(hass, "sensor.im871a_firmware").state == "0x15"
     await emulator.unplug(1.0)
-    await wait_for(
-        hass, lambda: entity_state(hass, "binary_sensor.im871a_connected").state == "off"
+    await wait_until(
+        lambda: entity_state(hass, "binary_sensor.im871a_connected").state == "off", hass=hass
     )
     assert entity_state(hass, "sensor.im871a_firmware").state == STATE_UNAVAILABLE
-    await wait_for(hass, lambda: entity_state(hass, "binary_sensor.im871a_connected").state == "on")
+    await wait_until(
+        lambda: entity_state(hass, "binary_sensor.im871a_connected").state == "on", hass=hass
+    )
 
 
 async def test_telegram_counters_are_written_at_a_steady_pace(
@@ -97,7 +100,7 @@ async def test_telegram_counters_are_written_at_a_steady_pace(
     emulator.send_telegram(captures[4])
     emulator.send_telegram(captures[4])  # a repeat: rejected as a duplicate
     emulator.send_telegram(bytes.fromhex(vector("noise-real-64005012-3f")["telegram_hex"]))
-    await wait_for(hass, lambda: sum(setup_entry.runtime_data.hub.outcomes.values()) == 3)
+    await wait_until(lambda: sum(setup_entry.runtime_data.hub.outcomes.values()) == 3, hass=hass)
     assert state(hass, received) == "0"  # not one state write per telegram
     async_fire_time_changed(hass, dt_util.utcnow() + COUNTERS_INTERVAL)
     await hass.async_block_till_done()
@@ -144,7 +147,7 @@ async def test_meter_entities_stay_out_of_the_logbook_and_change_only_with_their
     for telegram in telegrams:
         before = meter.last_reading
         emulator.send_telegram(telegram)
-        await wait_for(hass, lambda before=before: meter.last_reading is not before)
+        await wait_until(lambda before=before: meter.last_reading is not before, hass=hass)
     assert state(hass, "sensor.house_meter_telegrams") == str(len(telegrams))
     assert hass.states.get("sensor.house_meter_last_telegram") is None
     for event in changes:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import suppress
+import itertools
 import os
 from pathlib import Path
 import shutil
 import socket
 
 from homeassistant.components import mqtt
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -31,8 +32,8 @@ from tests.components.conftest import (  # noqa: F401 - fixtures shared with the
     auto_enable_custom_integrations,
     emulator,
     fast_reconnect,
-    wait_for,
 )
+from tests.helpers import wait_until
 from tools.emulators.im871a import Im871aEmulator
 
 HOST = "127.0.0.1"  # pytest-socket only lets the literal address through
@@ -84,11 +85,13 @@ class Broker:
         self._process = await asyncio.create_subprocess_exec(
             self.binary, "-c", str(self.config), stdin=asyncio.subprocess.DEVNULL
         )
-        for _ in range(200):
+
+        def listening() -> bool:
             with suppress(OSError), socket.create_connection((HOST, self.port), timeout=0.1):
-                return
-            await asyncio.sleep(0.02)
-        raise TimeoutError("mosquitto did not start")
+                return True
+            return False
+
+        await wait_until(listening, timeout_s=4)
 
     async def stop(self) -> None:
         if self._process is not None and self._process.returncode is None:
@@ -121,16 +124,20 @@ class Subscriber:
             stdout=asyncio.subprocess.PIPE,
         )
         self._reader = asyncio.create_task(self._read())
-        # A round trip proves the subscription is in place before the test publishes.
-        for _ in range(50):
-            await self.broker.publish(f"{self.topic.rstrip('#')}ready", "1")
-            for _ in range(20):
-                if self.messages:
-                    await asyncio.sleep(0.1)
-                    self.messages.clear()
-                    return
-                await asyncio.sleep(0.01)
-        raise TimeoutError("mosquitto_sub did not subscribe")
+        # A round trip proves the subscription is in place before the test publishes; the
+        # last of the probes, once back, shows no earlier one is still on its way.
+        probes = 0
+        while probes < 50:
+            probes += 1
+            await self.broker.publish(f"{self.topic.rstrip('#')}ready", str(probes))
+            with suppress(TimeoutError):
+                await wait_until(lambda: bool(self.messages), timeout_s=0.2)
+                break
+        else:
+            raise TimeoutError("mosquitto_sub did not subscribe")
+        await self.broker.publish(f"{self.topic.rstrip('#')}ready", "last")
+        await wait_until(lambda: self.messages[-1][1] == "last")
+        self.messages.clear()
 
     async def _read(self) -> None:
         assert self._process is not None
@@ -184,8 +191,40 @@ async def mqtt_entry(
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await wait_for(hass, lambda: mqtt.is_connected(hass), timeout_s=10)
+    await wait_until(lambda: mqtt.is_connected(hass), timeout_s=10, hass=hass)
     return entry
+
+
+_PROBES = itertools.count()
+
+
+async def through_home_assistant_mqtt(hass: HomeAssistant, broker: Broker) -> None:
+    """Return once a message published now has reached Home Assistant's MQTT subscribers.
+
+    Home Assistant's MQTT client sends subscriptions in order, after a cooldown, and mosquitto
+    hands a client its messages in the order it accepted them; ``Broker.publish`` returns once
+    mosquitto acknowledged. So when a probe on a fresh subscription arrives, every subscription
+    made before it is in place and every message published before it has been dispatched, and
+    the pending work it started is done: what a command did not do, it will not do later.
+    """
+    topic = f"wmbus-e2e/probe/{next(_PROBES)}"
+    arrived: list[object] = []
+
+    @callback
+    def probe_arrived(message: mqtt.ReceiveMessage) -> None:
+        arrived.append(message.payload)
+
+    unsubscribe = await mqtt.async_subscribe(hass, topic, probe_arrived)
+    try:
+        for _ in range(50):
+            await broker.publish(topic, "probe")
+            with suppress(TimeoutError):
+                await wait_until(lambda: bool(arrived), timeout_s=0.2, hass=hass)
+                await hass.async_block_till_done()
+                return
+        raise TimeoutError(f"no probe came back through Home Assistant's MQTT on {topic}")
+    finally:
+        unsubscribe()
 
 
 def recalc_options(**overrides: object) -> dict[str, object]:

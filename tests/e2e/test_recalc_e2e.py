@@ -53,10 +53,17 @@ from tests.components.conftest import (
     STICK_SERIAL,
     entity_state,
     meter_subentry,
-    wait_for,
 )
 from tests.conftest import corpus_vectors, omnipower_captures
-from tests.e2e.conftest import GATEWAY_ID, HOST, Broker, Subscriber, recalc_options
+from tests.e2e.conftest import (
+    GATEWAY_ID,
+    HOST,
+    Broker,
+    Subscriber,
+    recalc_options,
+    through_home_assistant_mqtt,
+)
+from tests.helpers import wait_until
 from tools.emulators.im871a import Im871aEmulator
 
 TOPICS = Topics("v2", GATEWAY_ID)
@@ -72,7 +79,6 @@ EXPECTED_CONFIG = (
 )
 # Generous: Home Assistant's MQTT client retries the broker every 10 s.
 RECONNECT_TIMEOUT_S = 40.0
-SUBSCRIBE_SETTLE_S = 1.0
 
 
 def command(*meters: dict[str, str]) -> str:
@@ -88,16 +94,15 @@ def omnipower(device_id: str = METER_ID, key: str = METER_KEY) -> dict[str, str]
     }
 
 
-async def setup_stick(hass: HomeAssistant, entry: MockConfigEntry) -> Gateway:
+async def setup_stick(hass: HomeAssistant, entry: MockConfigEntry, broker: Broker) -> Gateway:
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     gateway: Gateway = entry.runtime_data.hub
-    await wait_for(hass, lambda: bridge_of(gateway.entry).state == "connected", timeout_s=10)
+    await wait_until(lambda: bridge_of(gateway.entry).state == "connected", timeout_s=10, hass=hass)
     # HA's MQTT client sends subscriptions after a cooldown (0.5 s at most on both pins); a
     # command published before that would not be routed to us.
-    await asyncio.sleep(SUBSCRIBE_SETTLE_S)
-    await hass.async_block_till_done()
+    await through_home_assistant_mqtt(hass, broker)
     return gateway
 
 
@@ -145,7 +150,7 @@ async def send_captures(
     for telegram in telegrams:
         count = len(readings)
         emulator.send_telegram(telegram)
-        await wait_for(hass, lambda count=count: len(readings) > count)
+        await wait_until(lambda count=count: len(readings) > count, hass=hass)
 
 
 async def test_command_creates_meter_and_messages_arrive_byte_for_byte(
@@ -156,9 +161,9 @@ async def test_command_creates_meter_and_messages_arrive_byte_for_byte(
     stick_entry: MockConfigEntry,
     emulator: Im871aEmulator,
 ) -> None:
-    gateway = await setup_stick(hass, stick_entry)
+    gateway = await setup_stick(hass, stick_entry, broker)
     await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(omnipower()))
-    await wait_for(hass, lambda: len(subscriber.messages) >= 2, timeout_s=10)
+    await wait_until(lambda: len(subscriber.messages) >= 2, timeout_s=10, hass=hass)
 
     (subentry,) = stick_entry.subentries.values()
     assert subentry.title == f"ReCalc OmniPower1 {METER_ID}"
@@ -182,7 +187,7 @@ async def test_command_creates_meter_and_messages_arrive_byte_for_byte(
 
     readings = record_readings(gateway)
     await send_captures(hass, emulator, readings, CAPTURES[:1])
-    await wait_for(hass, lambda: len(subscriber.messages) >= 6, timeout_s=10)
+    await wait_until(lambda: len(subscriber.messages) >= 6, timeout_s=10, hass=hass)
     stamp = readings[0].received_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     data_topic = f"v2/{GATEWAY_ID}/kam-{METER_ID}/data"
     assert subscriber.messages[2:] == [
@@ -210,8 +215,8 @@ async def test_command_creates_meter_and_messages_arrive_byte_for_byte(
 
     # An empty set removes ReCalc's meter (and its entities) again.
     await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", "[]")
-    await wait_for(hass, lambda: not stick_entry.subentries, timeout_s=10)
-    await wait_for(hass, lambda: METER_ID not in gateway.meters)
+    await wait_until(lambda: not stick_entry.subentries, timeout_s=10, hass=hass)
+    await wait_until(lambda: METER_ID not in gateway.meters, hass=hass)
 
 
 async def test_invalid_command_changes_nothing_and_is_acknowledged(
@@ -221,10 +226,10 @@ async def test_invalid_command_changes_nothing_and_is_acknowledged(
     subscriber: Subscriber,
     stick_entry: MockConfigEntry,
 ) -> None:
-    await setup_stick(hass, stick_entry)
+    await setup_stick(hass, stick_entry, broker)
     bad = command(omnipower(), omnipower("1234567"))
     await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", bad)
-    await wait_for(hass, lambda: len(subscriber.messages) >= 1, timeout_s=10)
+    await wait_until(lambda: len(subscriber.messages) >= 1, timeout_s=10, hass=hass)
     assert not stick_entry.subentries
     assert subscriber.messages == [
         (
@@ -243,23 +248,21 @@ async def test_stop_pauses_and_the_switch_resumes(
     stick_entry: MockConfigEntry,
     emulator: Im871aEmulator,
 ) -> None:
-    gateway = await setup_stick(hass, stick_entry)
+    gateway = await setup_stick(hass, stick_entry, broker)
     switch = "switch.im871a_recalc_mirroring"
     assert entity_state(hass, switch).state == "on"
 
     await broker.publish("STOP", "")
-    await wait_for(hass, lambda: entity_state(hass, switch).state == "off", timeout_s=10)
+    await wait_until(lambda: entity_state(hass, switch).state == "off", timeout_s=10, hass=hass)
     await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(omnipower()))
-    await hass.async_block_till_done()
+    await through_home_assistant_mqtt(hass, broker)  # the command arrived, and was ignored
     assert hass.is_running  # STOP never stops Home Assistant
-    await asyncio.sleep(0.5)  # time for the command to arrive, and be ignored
-    await hass.async_block_till_done()
     assert not stick_entry.subentries  # commands are ignored while paused
 
     await hass.services.async_call("switch", "turn_on", {"entity_id": switch}, blocking=True)
     assert entity_state(hass, switch).state == "on"
     await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(omnipower()))
-    await wait_for(hass, lambda: bool(stick_entry.subentries), timeout_s=10)
+    await wait_until(lambda: bool(stick_entry.subentries), timeout_s=10, hass=hass)
     assert bridge_of(gateway.entry).state == "connected"
 
 
@@ -273,9 +276,9 @@ async def _outage(
 ) -> None:
     """Stop the broker, let readings continue until they are queued."""
     await broker.stop()
-    await wait_for(hass, lambda: not mqtt.is_connected(hass), timeout_s=10)
+    await wait_until(lambda: not mqtt.is_connected(hass), timeout_s=10, hass=hass)
     await send_captures(hass, emulator, readings, telegrams)
-    await wait_for(hass, lambda: len(bridge_of(gateway.entry).outbox) >= 4 * len(telegrams))
+    await wait_until(lambda: len(bridge_of(gateway.entry).outbox) >= 4 * len(telegrams), hass=hass)
     assert entity_state(hass, "sensor.im871a_recalc_messages_waiting").state == str(
         len(bridge_of(gateway.entry).outbox)
     )
@@ -315,16 +318,16 @@ async def test_broker_outage_loses_nothing_and_keeps_order(
     emulator: Im871aEmulator,
     record_property: Any,
 ) -> None:
-    gateway = await setup_stick(hass, user_meter_entry(emulator))
+    gateway = await setup_stick(hass, user_meter_entry(emulator), broker)
     readings = record_readings(gateway)
     await send_captures(hass, emulator, readings, CAPTURES[:3])
     await _outage(hass, broker, emulator, gateway, readings, CAPTURES[3:10])
     await broker.start()
     expected = [OMNIPOWER_CONFIG, *expected_data(readings)]
-    await wait_for(
-        hass, lambda: len(subscriber.messages) >= len(expected), timeout_s=RECONNECT_TIMEOUT_S
+    await wait_until(
+        lambda: len(subscriber.messages) >= len(expected), timeout_s=RECONNECT_TIMEOUT_S, hass=hass
     )
-    await wait_for(hass, lambda: len(bridge_of(gateway.entry).outbox) == 0)
+    await wait_until(lambda: len(bridge_of(gateway.entry).outbox) == 0, hass=hass)
     duplicates = match_in_order(subscriber.messages, expected)
     record_property("duplicates", duplicates)
     print(f"outage: {len(expected)} messages expected, all arrived in order, {duplicates} dup")
@@ -339,7 +342,7 @@ async def test_unload_and_reload_keeps_the_outbox(
     hass_storage: dict[str, Any],
 ) -> None:
     entry = user_meter_entry(emulator)
-    gateway = await setup_stick(hass, entry)
+    gateway = await setup_stick(hass, entry, broker)
     readings = record_readings(gateway)
     await send_captures(hass, emulator, readings, CAPTURES[:2])
     await _outage(hass, broker, emulator, gateway, readings, CAPTURES[2:8])
@@ -352,7 +355,7 @@ async def test_unload_and_reload_keeps_the_outbox(
     await hass.async_block_till_done()
     gateway = entry.runtime_data.hub
     readings_after = record_readings(gateway)
-    await wait_for(hass, lambda: len(bridge_of(gateway.entry).outbox) >= queued)
+    await wait_until(lambda: len(bridge_of(gateway.entry).outbox) >= queued, hass=hass)
     # Readings go on after the reload, still without a broker.
     await send_captures(hass, emulator, readings_after, CAPTURES[8:10])
 
@@ -365,10 +368,10 @@ async def test_unload_and_reload_keeps_the_outbox(
         ),  # the reloaded bridge announces its meters
         *expected_data(readings_after),
     ]
-    await wait_for(
-        hass, lambda: len(subscriber.messages) >= len(expected), timeout_s=RECONNECT_TIMEOUT_S
+    await wait_until(
+        lambda: len(subscriber.messages) >= len(expected), timeout_s=RECONNECT_TIMEOUT_S, hass=hass
     )
-    await wait_for(hass, lambda: len(bridge_of(gateway.entry).outbox) == 0)
+    await wait_until(lambda: len(bridge_of(gateway.entry).outbox) == 0, hass=hass)
     duplicates = match_in_order(subscriber.messages, expected)
     print(f"reload: {len(expected)} messages expected, all arrived in order, {duplicates} dup")
 
@@ -395,12 +398,14 @@ async def test_home_assistant_restart_keeps_the_outbox(
         )
         first_mqtt.add_to_hass(first)
         assert await first.config_entries.async_setup(first_mqtt.entry_id)
-        gateway = await setup_stick(first, user_meter_entry(emulator, entry_id=entry_id))
+        gateway = await setup_stick(first, user_meter_entry(emulator, entry_id=entry_id), broker)
         gateway.add_reading_listener(readings.append)
         await send_captures(first, emulator, readings, CAPTURES[:2])
-        await wait_for(first, lambda: len(bridge_of(gateway.entry).outbox) == 0, timeout_s=10)
+        await wait_until(
+            lambda: len(bridge_of(gateway.entry).outbox) == 0, timeout_s=10, hass=first
+        )
         await broker.stop()
-        await wait_for(first, lambda: not mqtt.is_connected(first), timeout_s=10)
+        await wait_until(lambda: not mqtt.is_connected(first), timeout_s=10, hass=first)
         await send_captures(first, emulator, readings, CAPTURES[2:9])
         queued = len(bridge_of(gateway.entry).outbox)
         assert queued == 4 * 7
@@ -424,10 +429,10 @@ async def test_home_assistant_restart_keeps_the_outbox(
             TOPICS, "kam", METER_ID, plan=OMNIPOWER
         ),  # announced again by the new instance
     ]
-    await wait_for(
-        hass, lambda: len(subscriber.messages) >= len(expected), timeout_s=RECONNECT_TIMEOUT_S
+    await wait_until(
+        lambda: len(subscriber.messages) >= len(expected), timeout_s=RECONNECT_TIMEOUT_S, hass=hass
     )
-    await wait_for(hass, lambda: len(bridge_of(second).outbox) == 0)
+    await wait_until(lambda: len(bridge_of(second).outbox) == 0, hass=hass)
     duplicates = match_in_order(subscriber.messages, expected)
     print(f"restart: {len(expected)} messages expected, all arrived in order, {duplicates} dup")
 
@@ -440,10 +445,10 @@ async def test_user_meter_listed_by_recalc_stays_the_users(
     emulator: Im871aEmulator,
 ) -> None:
     entry = user_meter_entry(emulator, options=recalc_options(recalc_mirror_user_meters=False))
-    gateway = await setup_stick(hass, entry)
+    gateway = await setup_stick(hass, entry, broker)
     other_key = "00112233445566778899AABBCCDDEEFF"
     await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(omnipower(key=other_key)))
-    await wait_for(hass, lambda: len(subscriber.messages) >= 2, timeout_s=10)
+    await wait_until(lambda: len(subscriber.messages) >= 2, timeout_s=10, hass=hass)
     (subentry,) = entry.subentries.values()
     assert subentry.data[CONF_ORIGIN] == "user"
     assert subentry.data[CONF_AES_KEY] == METER_KEY
@@ -453,7 +458,7 @@ async def test_user_meter_listed_by_recalc_stays_the_users(
     # Listed by ReCalc, so mirrored although the option for user meters is off.
     readings = record_readings(gateway)
     await send_captures(hass, emulator, readings, CAPTURES[:1])
-    await wait_for(hass, lambda: len(subscriber.messages) >= 6, timeout_s=10)
+    await wait_until(lambda: len(subscriber.messages) >= 6, timeout_s=10, hass=hass)
     assert subscriber.messages[2:] == expected_data(readings)
 
 
@@ -482,11 +487,11 @@ async def test_bridge_waits_for_mqtt_with_a_repair_issue_and_starts_by_itself(
     )
     mqtt_config.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mqtt_config.entry_id)
-    await wait_for(hass, lambda: bridge.state == "connected", timeout_s=10)
+    await wait_until(lambda: bridge.state == "connected", timeout_s=10, hass=hass)
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
 
     assert await hass.config_entries.async_unload(mqtt_config.entry_id)
-    await wait_for(hass, lambda: bridge.state == "no_mqtt")
+    await wait_until(lambda: bridge.state == "no_mqtt", hass=hass)
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
 
 
@@ -497,15 +502,18 @@ async def test_mqtt_reload_keeps_one_subscription_and_one_ack(
     subscriber: Subscriber,
     stick_entry: MockConfigEntry,
 ) -> None:
-    gateway = await setup_stick(hass, stick_entry)
+    gateway = await setup_stick(hass, stick_entry, broker)
     assert await hass.config_entries.async_reload(mqtt_entry.entry_id)
-    await wait_for(hass, lambda: mqtt.is_connected(hass), timeout_s=10)
-    await wait_for(hass, lambda: bridge_of(gateway.entry).state == "connected", timeout_s=10)
-    await asyncio.sleep(SUBSCRIBE_SETTLE_S)
+    await wait_until(lambda: mqtt.is_connected(hass), timeout_s=10, hass=hass)
+    await wait_until(lambda: bridge_of(gateway.entry).state == "connected", timeout_s=10, hass=hass)
+    await through_home_assistant_mqtt(hass, broker)
     await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(omnipower()))
-    await wait_for(hass, lambda: len(subscriber.messages) >= 2, timeout_s=10)
-    await asyncio.sleep(SUBSCRIBE_SETTLE_S)  # time for a second acknowledgement to show up
-    await hass.async_block_till_done()
+    await wait_until(lambda: len(subscriber.messages) >= 2, timeout_s=10, hass=hass)
+    # Every handler of the command has run; a message Home Assistant publishes after that
+    # reaches the subscriber after any second acknowledgement would have.
+    await through_home_assistant_mqtt(hass, broker)
+    await mqtt.async_publish(hass, f"v2/{GATEWAY_ID}/e2e-probe", "after", qos=1)
+    await wait_until(lambda: subscriber.messages[-1][0].endswith("/e2e-probe"), hass=hass)
     acks = [m for m in subscriber.messages if m[0].endswith("/sensors/ack")]
     assert len(acks) == 1, subscriber.messages
 
@@ -522,15 +530,14 @@ async def test_mqtt_change_during_unload_leaves_no_subscription_behind(
     from homeassistant.config_entries import SIGNAL_CONFIG_ENTRY_CHANGED, ConfigEntryChange
     from homeassistant.helpers.dispatcher import async_dispatcher_send
 
-    await setup_stick(hass, stick_entry)
+    await setup_stick(hass, stick_entry, broker)
     async_dispatcher_send(hass, SIGNAL_CONFIG_ENTRY_CHANGED, ConfigEntryChange.UPDATED, mqtt_entry)
     assert await hass.config_entries.async_unload(stick_entry.entry_id)
     await hass.async_block_till_done()
     stored = hass_storage[f"{DOMAIN}.recalc.{stick_entry.entry_id}"]["data"]
     # A command for the unloaded entry reaches nobody: no meter, nothing queued or saved.
     await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(omnipower()))
-    await asyncio.sleep(SUBSCRIBE_SETTLE_S)
-    await hass.async_block_till_done()
+    await through_home_assistant_mqtt(hass, broker)
     assert not stick_entry.subentries
     assert hass_storage[f"{DOMAIN}.recalc.{stick_entry.entry_id}"]["data"] == stored
 
@@ -543,16 +550,16 @@ async def test_a_user_meter_added_again_is_announced_again(
     emulator: Im871aEmulator,
 ) -> None:
     entry = user_meter_entry(emulator)
-    await setup_stick(hass, entry)
+    await setup_stick(hass, entry, broker)
     config_topic = f"v2/{GATEWAY_ID}/kam-{METER_ID}/config"
-    await wait_for(hass, lambda: [t for t, _ in subscriber.messages] == [config_topic])
+    await wait_until(lambda: [t for t, _ in subscriber.messages] == [config_topic], hass=hass)
     (subentry_id,) = entry.subentries
     hass.config_entries.async_remove_subentry(entry, subentry_id)
     await hass.async_block_till_done()
     hass.config_entries.async_add_subentry(entry, meter_subentry_object())
     await hass.async_block_till_done()
-    await wait_for(
-        hass, lambda: [t for t, _ in subscriber.messages] == [config_topic, config_topic]
+    await wait_until(
+        lambda: [t for t, _ in subscriber.messages] == [config_topic, config_topic], hass=hass
     )
 
 
@@ -583,19 +590,16 @@ async def test_stop_with_a_save_pending_writes_the_outbox_without_a_core_error(
         )
         first_mqtt.add_to_hass(first)
         assert await first.config_entries.async_setup(first_mqtt.entry_id)
-        gateway = await setup_stick(first, user_meter_entry(emulator, entry_id=entry_id))
+        gateway = await setup_stick(first, user_meter_entry(emulator, entry_id=entry_id), broker)
         gateway.add_reading_listener(readings.append)
         await broker.stop()
-        await wait_for(first, lambda: not mqtt.is_connected(first), timeout_s=10)
+        await wait_until(lambda: not mqtt.is_connected(first), timeout_s=10, hass=first)
         await send_captures(first, emulator, readings, CAPTURES[:1])
 
         async def telegram_while_stopping(_event: Any) -> None:
             count = len(readings)
             emulator.send_telegram(CAPTURES[1])
-            for _ in range(500):
-                if len(readings) > count:
-                    break
-                await asyncio.sleep(0.01)
+            await wait_until(lambda: len(readings) > count)
             # Past the bridge's save batching, so any save it makes happens while stopping.
             await asyncio.sleep(SAVE_DELAY_S + 0.5)
 
@@ -636,13 +640,13 @@ async def test_without_mqtt_nothing_is_queued_and_mirroring_starts_with_it(
     )
     mqtt_config.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mqtt_config.entry_id)
-    await wait_for(hass, lambda: bridge.state == "connected", timeout_s=10)
+    await wait_until(lambda: bridge.state == "connected", timeout_s=10, hass=hass)
     await send_captures(hass, emulator, readings, CAPTURES[3:4])
     expected = [
         OMNIPOWER_CONFIG,
         *expected_data(readings[3:]),
     ]
-    await wait_for(hass, lambda: len(subscriber.messages) >= len(expected), timeout_s=10)
+    await wait_until(lambda: len(subscriber.messages) >= len(expected), timeout_s=10, hass=hass)
     assert subscriber.messages == expected
 
 
@@ -714,12 +718,12 @@ async def test_water_meter_with_a_user_channel_file_changed_while_running(
         unique_id=STICK_SERIAL,
         subentries_data=[meter_subentry(meter_id=WATER_ID, key="", title="Water")],
     )
-    gateway = await setup_stick(hass, entry)
+    gateway = await setup_stick(hass, entry, broker)
     readings = record_readings(gateway)
     await send_captures(hass, emulator, readings, [WATER_TELEGRAM])
     water = f"v2/{GATEWAY_ID}/sen-{WATER_ID}"
-    await wait_for(
-        hass, lambda: len([m for m in subscriber.messages if m[0].startswith(water)]) >= 2
+    await wait_until(
+        lambda: len([m for m in subscriber.messages if m[0].startswith(water)]) >= 2, hass=hass
     )
     timestamp = format_timestamp(readings[0].received_at)
     assert of_meter(subscriber, water) == [
@@ -744,8 +748,8 @@ async def test_water_meter_with_a_user_channel_file_changed_while_running(
         + f"    field: {WATER_VOLUME}\n",
     )
     await check_channel_files(hass)
-    await wait_for(
-        hass, lambda: len([m for m in subscriber.messages if m[0].startswith(water)]) >= 3
+    await wait_until(
+        lambda: len([m for m in subscriber.messages if m[0].startswith(water)]) >= 3, hass=hass
     )
     assert [m for m in subscriber.messages if m[0].startswith(water)][2] == (
         f"{water}/config",
@@ -758,8 +762,8 @@ async def test_water_meter_with_a_user_channel_file_changed_while_running(
     # The same telegram again, as a new one: the meter's state is its address's, once bound.
     gateway.decoder.set_key(gateway.meters[WATER_ID].address or WATER_ID, None)
     await send_captures(hass, emulator, readings, [WATER_TELEGRAM])
-    await wait_for(
-        hass, lambda: len([m for m in subscriber.messages if m[0].startswith(water)]) >= 5
+    await wait_until(
+        lambda: len([m for m in subscriber.messages if m[0].startswith(water)]) >= 5, hass=hass
     )
     data = [json.loads(p) for t, p in subscriber.messages if t == f"{water}/data"][1:]
     assert [(d["channelNumber"], d["value"]) for d in data] == [(1, 7.704), (3, 7.704)]
@@ -775,7 +779,7 @@ async def test_a_command_for_another_meter_type_creates_that_kind_of_meter(
 ) -> None:
     hass.config.config_dir = str(tmp_path / "config")
     water_channel_file(hass, WATER_CHANNELS)
-    await setup_stick(hass, stick_entry)
+    await setup_stick(hass, stick_entry, broker)
     item = {
         "deviceId": WATER_ID,
         "manufacturerKey": "sen",
@@ -783,7 +787,7 @@ async def test_a_command_for_another_meter_type_creates_that_kind_of_meter(
         "manufacturerDeviceKey": "iPERL kitchen",
     }
     await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(item))
-    await wait_for(hass, lambda: len(subscriber.messages) >= 2, timeout_s=10)
+    await wait_until(lambda: len(subscriber.messages) >= 2, timeout_s=10, hass=hass)
     (subentry,) = stick_entry.subentries.values()
     assert subentry.data["recalc_profile"] == WATER_PROFILE
     assert subscriber.messages[0] == (
@@ -801,12 +805,12 @@ async def test_a_recalc_meter_is_bound_to_its_address_and_a_same_digit_neighbour
     stick_entry: MockConfigEntry,
     emulator: Im871aEmulator,
 ) -> None:
-    gateway = await setup_stick(hass, stick_entry)
+    gateway = await setup_stick(hass, stick_entry, broker)
     # The stick has heard the meter (not configured yet) before ReCalc sends the set.
     emulator.send_telegram(CAPTURES[0])
-    await wait_for(hass, lambda: sum(gateway.outcomes.values()) == 1)
+    await wait_until(lambda: sum(gateway.outcomes.values()) == 1, hass=hass)
     await broker.publish(f"v2/{GATEWAY_ID}/sensors/set", command(omnipower()))
-    await wait_for(hass, lambda: len(subscriber.messages) >= 2, timeout_s=10)
+    await wait_until(lambda: len(subscriber.messages) >= 2, timeout_s=10, hass=hass)
     (subentry,) = stick_entry.subentries.values()
     assert CONF_MANUFACTURER not in subentry.data  # ReCalc names the digits only
 
@@ -815,7 +819,7 @@ async def test_a_recalc_meter_is_bound_to_its_address_and_a_same_digit_neighbour
     neighbour = MeterAddress("ZRI", METER_ID, 0x30, 0x07)
     for telegram in CAPTURES[1:5]:
         emulator.send_telegram(telegram[:2] + neighbour.wire + telegram[10:])
-    await wait_for(hass, lambda: sum(gateway.outcomes.values()) == 5)
+    await wait_until(lambda: sum(gateway.outcomes.values()) == 5, hass=hass)
     assert gateway.heard[neighbour].telegrams == 4
     assert gateway.meters[METER_ID].address is None
     assert not gateway.meters[METER_ID].wrong_key_reported
@@ -823,7 +827,7 @@ async def test_a_recalc_meter_is_bound_to_its_address_and_a_same_digit_neighbour
 
     readings = record_readings(gateway)
     await send_captures(hass, emulator, readings, CAPTURES[5:6])
-    await wait_for(hass, lambda: len(subscriber.messages) >= 6, timeout_s=10)
+    await wait_until(lambda: len(subscriber.messages) >= 6, timeout_s=10, hass=hass)
     assert {topic for topic, _payload in subscriber.messages[2:]} == {
         f"v2/{GATEWAY_ID}/kam-{METER_ID}/data"
     }
@@ -835,12 +839,12 @@ async def test_a_recalc_meter_is_bound_to_its_address_and_a_same_digit_neighbour
         f"v2/{GATEWAY_ID}/sensors/set",
         command({**omnipower(), "manufacturerDeviceKey": "OmniPower2"}),
     )
-    await wait_for(
-        hass,
+    await wait_until(
         lambda: (
             stick_entry.subentries[subentry.subentry_id].data["recalc_device_key"] == "OmniPower2"
         ),
         timeout_s=10,
+        hass=hass,
     )
     renamed = stick_entry.subentries[subentry.subentry_id]
     assert renamed.data[CONF_MANUFACTURER] == "KAM"

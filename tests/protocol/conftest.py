@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "omnipower.json"
+from tests.data import OMNIPOWER_PATH
 
 
 def load_vector_file() -> dict[str, Any]:
     """Read the vector file; fail loudly if it is missing (tests must not silently skip)."""
-    if not VECTORS_PATH.is_file():
-        raise FileNotFoundError(f"test vectors not found at {VECTORS_PATH}")
-    data: dict[str, Any] = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
+    if not OMNIPOWER_PATH.is_file():
+        raise FileNotFoundError(f"test vectors not found at {OMNIPOWER_PATH}")
+    data: dict[str, Any] = json.loads(OMNIPOWER_PATH.read_text(encoding="utf-8"))
     return data
 
 

@@ -14,7 +14,8 @@ from custom_components.wmbus.protocol.afl import (
 from custom_components.wmbus.protocol.crypto import aes_cmac
 from custom_components.wmbus.protocol.errors import Truncated, UnsupportedCi
 
-# PROTOCOL-GENERIC.md 3.5 (Engelmann Sensostar): FCL 0x2C00, MCL 25, MCR 155273, 8-byte MAC.
+# wmbusmeters tests/test_frame_b_trim.sh (Engelmann Sensostar): FCL 0x2C00, MCL 25,
+# MCR 155273, 8-byte MAC.
 SENSOSTAR_AFL = bytes.fromhex("900f002c25895e02003b0877d31da840b1")
 TPL_START = bytes.fromhex("7a0e00900710")
 
@@ -76,3 +77,28 @@ def test_any_afl_bytes_give_fields_or_a_declared_error(rest: bytes) -> None:
         return
     assert 2 <= start < len(buffer)
     assert not afl.more_fragments
+
+
+def test_fields_that_run_past_the_afl_length_are_refused() -> None:
+    short_mac = bytearray(SENSOSTAR_AFL)
+    short_mac[1] = 0x0A  # AFLL 10: the 8-byte MAC would end 5 bytes after it
+    with pytest.raises(Truncated, match="MAC runs past"):
+        parse_afl(bytes(short_mac) + TPL_START, 0)
+    # FCL 0x3C00 announces ML after the MAC, but AFLL still counts only up to the MAC.
+    no_room_for_ml = bytes.fromhex("900f003c25895e0200") + bytes(8) + bytes.fromhex("3400")
+    with pytest.raises(Truncated, match="message length runs past"):
+        parse_afl(no_room_for_ml + TPL_START, 0)
+
+
+def test_a_mac_without_an_authentication_type_is_refused() -> None:
+    none = bytearray(SENSOSTAR_AFL)
+    none[4] = 0x20  # MCL: counter present, AT 0 (no MAC) although FCL says a MAC follows
+    with pytest.raises(UnsupportedCi, match="authentication type 0"):
+        parse_afl(bytes(none) + TPL_START, 0)
+
+
+def test_an_afl_without_a_mac_has_nothing_to_verify() -> None:
+    # FCL 0x2800: message control and counter, no MAC; AFLL 7.
+    afl, _ = parse_afl(bytes.fromhex("9007002820895e0200") + TPL_START, 0)
+    assert afl.mac == b""
+    assert verify_mac(afl, bytes(16), TPL_START)

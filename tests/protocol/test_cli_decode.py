@@ -112,7 +112,7 @@ def test_frames_subcommand() -> None:
 
 def test_unencrypted_telegram_decodes_without_a_key() -> None:
     # vectors "format": no_key means "encrypted and no key". A meter sending in clear (SN ENC
-    # bits 0, PROTOCOL.md 3.3) needs no key: derived from a real long frame's plaintext.
+    # bits 0, EN 13757-4) needs no key: derived from a real long frame's plaintext.
     vector = VECTORS_BY_ID["op-real-long-64-61dd0320"]
     telegram = bytearray.fromhex(vector["telegram_hex"])
     telegram[16] &= 0x1F  # SN bits 29-31 (ENC) = 0
@@ -161,7 +161,7 @@ def test_decode_prints_every_record_beside_the_values() -> None:
     assert lines[1]["records"][2]["value"] == lines[1]["values"]["current_power_consumption_w"]
 
 
-# OMS Vol. 2 Annex N.2.1 (PROTOCOL-GENERIC.md 3.5), link-layer CRCs removed: mode 5 gas meter.
+# OMS Vol. 2 Annex N.2.1 (quoted in wmbusmeters issue #1207), link-layer CRCs removed: mode 5 gas.
 MODE5_TELEGRAM = (
     "2e4493157856341233037a2a0020255923c95aaa26d1b2e7493b013ec4a6f6d3529b520edff0ea6defc99d6d69ebf3"
 )

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from tests.data import OMNIPOWER_PATH
 from tools.emulators.im871a import Im871aEmulator
 
-VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "omnipower.json"
-VECTORS: list[dict[str, Any]] = json.loads(VECTORS_PATH.read_text())["vectors"]
+VECTORS: list[dict[str, Any]] = json.loads(OMNIPOWER_PATH.read_text())["vectors"]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 

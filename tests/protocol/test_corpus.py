@@ -1,10 +1,10 @@
 """Every corpus telegram through the Decoder, its records checked against wmbusmeters' values.
 
-The shared corpus (225 driver-test telegrams of 72 meter types) gives, per telegram, the
-values wmbusmeters reads. Each vector is decoded with a fresh decoder (prior telegrams
-first, as on a stick), and every numeric record is matched against the expected values by
-unit, each record standing for one expected value at most, as ../shared/tools/
-check_generic.py counts them. The tests fail when the share of matched values drops below
+The corpus (tests/data/vectors/wmbusmeters_corpus.json: 225 driver-test telegrams of 72 meter
+types) gives, per telegram, the values wmbusmeters reads. Each vector is decoded with a fresh
+decoder (prior telegrams first, as on a stick), and every numeric record is matched against the
+expected values by unit, each record standing for one expected value at most, as the corpus's
+``about`` text defines a matched value. The tests fail when the share of matched values drops below
 what the decoder reads today, or when a meter type whose profile reads a manufacturer
 layout loses a single value.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +20,8 @@ import pytest
 from custom_components.wmbus.protocol.decoder import Decoder
 from custom_components.wmbus.protocol.errors import WmbusError
 from custom_components.wmbus.protocol.records import Record
+from tests.data import CORPUS_PATH
 
-CORPUS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "wmbusmeters_corpus.json"
 CORPUS: list[dict[str, Any]] = json.loads(CORPUS_PATH.read_text(encoding="utf-8"))["vectors"]
 
 MIN_MATCHED_SHARE = 0.95
@@ -141,7 +140,7 @@ def decode_vector(vector: dict[str, Any]) -> tuple[int, str | None]:
 RESULTS = {vector["id"]: decode_vector(vector) for vector in CORPUS}
 
 
-def test_the_corpus_is_the_shared_one() -> None:
+def test_the_corpus_is_the_whole_one() -> None:
     assert len(CORPUS) >= 200
     assert len({vector["driver"] for vector in CORPUS}) >= 70
 

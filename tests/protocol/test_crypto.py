@@ -95,7 +95,8 @@ def test_aes_cmac_rfc4493_examples() -> None:
 
 
 def test_oms_mode7_key_derivation_worked_example() -> None:
-    # PROTOCOL-GENERIC.md 3.5: Engelmann Sensostar 43054304, AFL message counter 155273.
+    # wmbusmeters tests/test_frame_b_trim.sh: Engelmann Sensostar 43054304, AFL message
+    # counter 155273.
     from custom_components.wmbus.protocol.crypto import (
         KDF_ENCRYPTION_FROM_METER,
         KDF_MAC_FROM_METER,

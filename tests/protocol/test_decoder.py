@@ -7,8 +7,10 @@ import pytest
 
 from custom_components.wmbus.protocol.crypto import AesCtr, crc16_en13757, ell_counter_prefix
 from custom_components.wmbus.protocol.decoder import Decoder, Reading
+from custom_components.wmbus.protocol.ell import open_ell
 from custom_components.wmbus.protocol.errors import (
     Duplicate,
+    FormatMismatch,
     PayloadCrcMismatch,
     Truncated,
     UnknownMeter,
@@ -288,7 +290,7 @@ def _replace_plaintext(telegram: bytes, plain: bytes) -> bytes:
 
 
 def test_duplicate_guard_repeater_copy_is_a_duplicate() -> None:
-    # PROTOCOL.md 3.2/7.8: a repeater sets the H bit in CC (excluded from the counter block);
+    # EN 13757-4 ELL: a repeater sets the H bit in CC (excluded from the counter block);
     # the relayed copy is the same telegram.
     decoder = _decoder()
     decoder.decode(LONG)
@@ -299,7 +301,7 @@ def test_duplicate_guard_repeater_copy_is_a_duplicate() -> None:
 
 
 def test_duplicate_guard_accepts_new_data_under_a_repeated_access_and_session_number() -> None:
-    # PROTOCOL.md 7.8: after a module restart SN (and ACC) can come back to values seen just
+    # EN 13757-4 ELL: after a module restart SN (and ACC) can come back to values seen just
     # before; a telegram with other content is new data, not a copy: resync, never drop it.
     vector = VECTORS_BY_ID["op-real-long-64-61dd0320"]
     plain = bytearray.fromhex(vector["expected"]["decrypted_payload_hex"])[2:]
@@ -314,7 +316,7 @@ def test_duplicate_guard_accepts_new_data_under_a_repeated_access_and_session_nu
 
 
 def test_duplicate_guard_does_not_lock_out_a_meter_without_session_number() -> None:
-    # ELL I (CI 8C, PROTOCOL.md 3.1) has no SN: the access number alone cannot tell a copy
+    # ELL I (CI 8C, EN 13757-4) has no SN: the access number alone cannot tell a copy
     # from a new telegram of a meter that does not count it up.
     vector = VECTORS_BY_ID["op-real-long-64-61dd0320"]
     records = bytearray.fromhex(vector["expected"]["decrypted_payload_hex"])[2:]
@@ -331,7 +333,7 @@ def test_duplicate_guard_does_not_lock_out_a_meter_without_session_number() -> N
 
 def test_every_meter_gets_the_compiled_long_frame_path(monkeypatch: pytest.MonkeyPatch) -> None:
     # Several OmniPower meters share one record layout; each one's repeated long frames must
-    # decode with the precompiled layout, not only the first meter's (DESIGN budgets).
+    # decode with the precompiled layout, not only the first meter's (README.md, Benchmarks).
     from custom_components.wmbus.protocol import decoder as decoder_module
 
     plain = bytes.fromhex(
@@ -613,3 +615,27 @@ def test_an_already_decrypted_ell_payload_is_read_when_its_crc_fits() -> None:
         Decoder({METER_ID: bytes(16)}).decode(LONG)
     with pytest.raises(UnknownMeter):
         Decoder({METER_ID: None}).decode(LONG)
+
+
+def _compact_plaintext() -> bytes:
+    """COMPACT's application layer in clear: CI 79, signature, full-frame CRC, 16 data bytes."""
+    return open_ell(COMPACT, AesCtr(KEY)).payload
+
+
+def test_a_compact_frame_cut_before_its_signature_is_truncated() -> None:
+    telegram = _replace_plaintext(COMPACT, _compact_plaintext()[:3])
+    with pytest.raises(Truncated, match="without signature"):
+        _decoder().decode(telegram)
+
+
+def test_a_compact_frame_that_does_not_fit_its_format_is_refused() -> None:
+    plain = _compact_plaintext()
+    assert plain[:3] == bytes.fromhex("79138c")
+    # One data byte short of the declared format's 16.
+    with pytest.raises(FormatMismatch, match="needs 16"):
+        _decoder().decode(_replace_plaintext(COMPACT, plain[:-1]))
+    # The right size, but the full-frame CRC says these values are not that format's.
+    wrong_crc = plain[:3] + bytes((plain[3] ^ 0xFF,)) + plain[4:]
+    with pytest.raises(FormatMismatch, match="full-frame CRC"):
+        _decoder().decode(_replace_plaintext(COMPACT, wrong_crc))
+    assert _decoder().decode(_replace_plaintext(COMPACT, plain)).frame == "compact"

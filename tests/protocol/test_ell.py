@@ -135,3 +135,12 @@ def test_ell_iv_is_decrypted_with_its_own_address_and_its_crc_removed() -> None:
     meter_id = LONG[7:3:-1].hex()
     expected = Decoder({meter_id: KEY}).decode(LONG).values
     assert Decoder({meter_id: KEY}).decode(telegram).values == expected
+
+
+def test_ell_sizes_and_a_cut_off_ell_ii_header() -> None:
+    body = LONG[1:10] + bytes((CI_ELL_I, 0x20, 0x07, 0x78))
+    assert open_ell(bytes((len(body),)) + body, None).size == 2
+    # CI 8D promises CC, ACC, SN and the payload CRC: fewer bytes are refused, not guessed.
+    cut = LONG[:16]
+    with pytest.raises(Truncated):
+        parse_ell(cut)

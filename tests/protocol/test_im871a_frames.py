@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings, strategies as st
@@ -12,9 +11,9 @@ import pytest
 
 from custom_components.wmbus.protocol.crypto import crc16_x25
 from custom_components.wmbus.protocol.radios import im871a as hci
+from tests.data import OMNIPOWER_PATH
 
-VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "omnipower.json"
-VECTORS: dict[str, Any] = json.loads(VECTORS_PATH.read_text())
+VECTORS: dict[str, Any] = json.loads(OMNIPOWER_PATH.read_text())
 COMMANDS = {command["id"]: command for command in VECTORS["hci_commands"]}
 FRAME_VECTORS = [v for v in VECTORS["vectors"] if "hci_frame_hex" in v]
 STREAM_VECTORS = [v for v in VECTORS["vectors"] if "hci_stream_hex" in v]
@@ -45,7 +44,8 @@ def test_builder_matches_vector_bytes(command_id: str) -> None:
 
 
 def test_crc_worked_example() -> None:
-    # PROTOCOL.md 1.7: check value and the seed's water meter frame.
+    # CRC-16/X-25 check value, and the water meter frame of E5PRO5-2020/meter_system's
+    # test/test_DriverClass.py.
     assert crc16_x25(b"123456789") == 0x906E
 
 
@@ -99,16 +99,15 @@ def test_frame_vector_byte_by_byte(vector: dict[str, Any]) -> None:
     assert len(frames) == (0 if "expected_hci_error" in vector else 1)
 
 
-@pytest.mark.parametrize("vector", STREAM_VECTORS, ids=[v["id"] for v in STREAM_VECTORS])
-def test_stream_vector(vector: dict[str, Any]) -> None:  # pragma: no cover - none shipped yet
-    frames = hci.FrameDecoder().feed(bytes.fromhex(vector["hci_stream_hex"]))
-    assert [f.raw.hex() for f in frames] == [
-        e if isinstance(e, str) else e.get("hci_frame_hex") for e in vector["expected_stream"]
-    ]
+def test_stream_vectors_are_none_yet() -> None:
+    # The vector format defines hci_stream_hex, but tests/data ships no such vector: streams are
+    # checked with real frames back to back (below). A parametrised test over no vectors was
+    # always skipped; this one fails when a stream vector arrives and needs its own check.
+    assert STREAM_VECTORS == []
 
 
 def test_two_frames_in_one_read_and_split_across_reads() -> None:
-    # PROTOCOL.md 1.10: one read returned two frames back to back (seed data_read.txt).
+    # One read returned two frames back to back (E5PRO5-2020/meter_system driver/data_read.txt).
     stream = GOOD_FRAMES[0] + GOOD_FRAMES[1] + GOOD_FRAMES[2][:10]
     decoder = hci.FrameDecoder()
     assert [f.raw for f in decoder.feed(stream)] == GOOD_FRAMES[:2]
@@ -301,7 +300,7 @@ COMPACT_FRAMES = [
 
 @pytest.mark.parametrize("kept", [4, 5, 9, 10])
 def test_false_start_promising_more_than_the_stream_holds(kept: int) -> None:
-    # PROTOCOL.md 1.10: a5 can occur anywhere; here a frame cut off after `kept` bytes (the
+    # IMST iM871A HCI: a5 can occur anywhere; here a frame cut off after `kept` bytes (the
     # stick reset, or the read began inside another frame) is followed by one real frame that
     # is shorter than what the cut-off header promises. Waiting for the promised size would
     # hold the real frame back (and lose it at the end of a stream): a complete frame with a

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from importlib.metadata import version
 import json
 import os
@@ -19,21 +19,25 @@ from custom_components.wmbus.protocol.radios import (
     RadioTimeout,
     identify,
     im871a as hci,
+    serial_radio,
 )
 from custom_components.wmbus.protocol.radios.im871a.radio import Im871aRadio
 from custom_components.wmbus.protocol.radios.serial_port import SerialPortError
+from tests.data import OMNIPOWER_PATH
+from tests.helpers import wait_until
 from tools.emulators.im871a import Im871aEmulator
 from tools.emulators.telegrams import load_telegrams
 
-VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "omnipower.json"
-TELEGRAMS = load_telegrams(VECTORS_PATH)
+TELEGRAMS = load_telegrams(OMNIPOWER_PATH)
 OMNIPOWER = bytes.fromhex(
     next(
         v["telegram_hex"]
-        for v in json.loads(VECTORS_PATH.read_text())["vectors"]
+        for v in json.loads(OMNIPOWER_PATH.read_text())["vectors"]
         if "expected_hci" in v
     )
 )
+# Sent after the bytes under test: once it arrives, everything before it was read.
+MARKER = next(telegram for telegram in TELEGRAMS if telegram != OMNIPOWER)
 TIMEOUT_S = 0.3
 
 
@@ -51,15 +55,6 @@ def make_stick(emulator: Im871aEmulator, **kwargs: object) -> Im871aRadio:
     }
     options.update(kwargs)
     return Im871aRadio(str(emulator.link), **options)
-
-
-async def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    """Poll a condition the stick reports through plain attributes."""
-    for _ in range(int(timeout_s / 0.01)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise TimeoutError(f"condition not met within {timeout_s} s")
 
 
 async def test_handshake_sets_link_mode_and_rssi(emulator: Im871aEmulator) -> None:
@@ -122,10 +117,10 @@ async def test_garbage_and_bit_flips_are_dropped_and_good_frames_still_arrive(
         emulator.inject_garbage(bytes(range(256)))
         for _ in range(3):
             emulator.send_telegram(OMNIPOWER)
-        await wait_until(lambda: len(received) == 4)
-        await asyncio.sleep(0.05)
-        assert len(received) == 4
-        assert all(frame.telegram == OMNIPOWER for frame in received)
+        emulator.send_telegram(MARKER)
+        await wait_until(lambda: received and received[-1].telegram == MARKER)
+        # Nothing of the garbage or the damaged frame came through as a frame of its own.
+        assert [frame.telegram for frame in received] == [OMNIPOWER] * 4 + [MARKER]
         counters = stick.counters
         assert counters["dropped_crc_mismatch"] >= 1
         assert counters["dropped_garbage_bytes"] > 0
@@ -176,6 +171,10 @@ async def test_silent_stick_times_out_naming_the_request(emulator: Im871aEmulato
         await stick.request(hci.ping())
 
 
+def _pings(emulator: Im871aEmulator) -> int:
+    return sum(request.msg_id == hci.DevMgmtMessage.PING_REQ for request in emulator.requests)
+
+
 async def test_hung_stick_is_noticed_when_idle_and_reconnected(emulator: Im871aEmulator) -> None:
     states: list[RadioState] = []
     received: list[RadioFrame] = []
@@ -184,9 +183,13 @@ async def test_hung_stick_is_noticed_when_idle_and_reconnected(emulator: Im871aE
     )
     await stick.open()
     try:
-        # Idle but answering: pings keep it connected.
-        await asyncio.sleep(0.6)
+        # Idle but answering: pings keep it connected. A ping goes out only after the previous
+        # one was answered and the line was idle again, so two more pings prove the answers
+        # were handled.
+        pings_at_start = _pings(emulator)
+        await wait_until(lambda: _pings(emulator) >= pings_at_start + 2)
         assert stick.state is RadioState.CONNECTED
+        assert stick.counters.get("health_check_failures", 0) == 0
         emulator.stop_answering()
         await wait_until(lambda: stick.state is RadioState.DISCONNECTED)
         assert stick.counters["health_check_failures"] == 1
@@ -270,7 +273,89 @@ async def test_link_mode_that_misses_c_frames_hears_nothing(emulator: Im871aEmul
     await stick.open()
     try:
         assert not emulator.send_telegram(OMNIPOWER)
-        await asyncio.sleep(0.05)
-        assert received == []
+        # A T1 telegram sent afterwards is heard: the C1 one before it was not.
+        assert emulator.send_telegram(MARKER, "t")
+        await wait_until(lambda: len(received) == 1)
+        assert [frame.telegram for frame in received] == [MARKER]
+    finally:
+        await stick.close()
+
+
+async def test_a_failing_frame_callback_is_logged_and_the_next_frame_still_delivered(
+    emulator: Im871aEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    delivered: list[RadioFrame] = []
+
+    def on_frame(frame: RadioFrame) -> None:
+        if not delivered and frame.telegram == OMNIPOWER:
+            delivered.append(frame)
+            raise RuntimeError("subscriber bug")
+        delivered.append(frame)
+
+    stick = make_stick(emulator, on_frame=on_frame)
+    await stick.open()
+    try:
+        emulator.send_telegram(OMNIPOWER)
+        emulator.send_telegram(MARKER)
+        await wait_until(lambda: len(delivered) == 2)
+        assert [frame.telegram for frame in delivered] == [OMNIPOWER, MARKER]
+        assert "frame callback failed" in caplog.text
+        assert stick.state is RadioState.CONNECTED
+    finally:
+        await stick.close()
+
+
+async def test_a_failing_state_callback_is_logged_and_the_stick_still_connects(
+    emulator: Im871aEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    def on_state(_state: RadioState) -> None:
+        raise RuntimeError("subscriber bug")
+
+    stick = make_stick(emulator, on_state=on_state)
+    await stick.open()
+    try:
+        assert stick.state is RadioState.CONNECTED
+        assert "state callback failed" in caplog.text
+    finally:
+        await stick.close()
+
+
+async def test_a_slow_iterator_loses_the_oldest_frames_and_they_are_counted(
+    emulator: Im871aEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serial_radio, "FRAME_QUEUE_SIZE", 2)
+    received: list[RadioFrame] = []
+    stick = make_stick(emulator, on_frame=received.append)
+    await stick.open()
+    iterator = stick.frames()
+    first = asyncio.ensure_future(anext(iterator))
+    try:
+        await wait_until(lambda: bool(stick._queues))  # the iterator is listening
+        for telegram in TELEGRAMS[:5]:
+            emulator.send_telegram(telegram)
+        await wait_until(lambda: len(received) == 5)
+        # A queue of two: the oldest frames made way for newer ones, each loss counted, the
+        # order of the rest kept and the newest never lost.
+        dropped = stick.counters["frames_dropped_slow_consumer"]
+        assert dropped >= 2
+        got = [(await first).telegram]
+        while len(got) + dropped < 5:
+            got.append((await anext(iterator)).telegram)
+        assert got == [telegram for telegram in TELEGRAMS[:5] if telegram in got]
+        assert got[-1] == TELEGRAMS[4]
+    finally:
+        await stick.close()
+        await iterator.aclose()
+
+
+async def test_an_answer_nobody_waits_for_is_counted(emulator: Im871aEmulator) -> None:
+    stick = make_stick(emulator)
+    await stick.open()
+    try:
+        emulator.inject_garbage(
+            hci.encode_frame(hci.Endpoint.DEVMGMT, hci.DevMgmtMessage.PING_RSP, with_crc=True)
+        )
+        await wait_until(lambda: stick.counters.get("unexpected_frames", 0) == 1)
+        await stick.request(hci.ping())  # and a real request is still answered
     finally:
         await stick.close()

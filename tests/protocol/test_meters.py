@@ -1,6 +1,7 @@
 """Meter profiles: discovery, detection, Home Assistant hints and manufacturer layouts.
 
-The layouts are checked against wmbusmeters' driver-test telegrams from the shared corpus:
+The layouts are checked against wmbusmeters' driver-test telegrams from the corpus
+(tests/data/vectors/wmbusmeters_corpus.json):
 the payload is sliced out of the telegram here (the decoder's job), so these tests hold
 whatever the decoder does, and every expected value of those telegrams must come out.
 """
@@ -40,8 +41,8 @@ from custom_components.wmbus.protocol.meters.prios import (
 from custom_components.wmbus.protocol.meters.profile import CURRENT_ALARMS
 from custom_components.wmbus.protocol.records import Function, Record, compile_layout, parse_records
 from custom_components.wmbus.protocol.tpl import status_errors
+from tests.data import CORPUS_PATH
 
-CORPUS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "wmbusmeters_corpus.json"
 CORPUS: list[dict[str, Any]] = json.loads(CORPUS_PATH.read_text(encoding="utf-8"))["vectors"]
 
 # Drivers whose values come from a manufacturer layout, and the profile that must read them.
@@ -255,7 +256,7 @@ def test_qundis_walk_by_record_gives_its_units() -> None:
     assert PROFILES_BY_NAME["bfw240radio"].expand_records(records, address) == ()
 
 
-# Test telegrams of wmbusmeters' driver files for meter types outside the shared corpus.
+# Test telegrams of wmbusmeters' driver files for meter types outside the corpus in tests/data.
 DRIVER_TESTS = [
     (
         "2f446850313233347462a2069f255900b029310000000306060906030609070606050509050505050407"

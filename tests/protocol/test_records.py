@@ -11,6 +11,7 @@ from custom_components.wmbus.protocol.errors import MalformedRecords
 from custom_components.wmbus.protocol.records import (
     VIFE_BACKWARD_FLOW,
     Decoding,
+    FormatRegistry,
     Function,
     Record,
     RecordHeader,
@@ -23,6 +24,7 @@ from custom_components.wmbus.protocol.records import (
     parse_format,
     parse_records,
     record_json,
+    registry_key,
 )
 
 from .conftest import VECTOR_FILE, VECTORS_BY_ID
@@ -467,3 +469,38 @@ def test_not_set_patterns_are_no_value_on_every_path() -> None:
     assert layout.decode_long(records) == (None, None, None, None, 12345678)
     compact = b"".join(records[i + 2 : i + 6] for i in range(0, len(records), 6))
     assert layout.decode_compact(compact) == (None, None, None, None, 12345678)
+
+
+def test_a_variable_layout_refuses_compact_data_of_the_wrong_size() -> None:
+    # With an LVAR record the layout has no struct: the sequential parse checks the size.
+    layout = compile_layout(bytes.fromhex("0c13 032b 0d13"))
+    data = bytes.fromhex("78563412 010000 c2 3412")
+    with pytest.raises(MalformedRecords, match="shorter than its format"):
+        layout.decode_compact(data[:6])
+    with pytest.raises(MalformedRecords, match="longer than its format"):
+        layout.decode_compact(data + b"\x00")
+
+
+def test_a_variable_layout_rebuilds_the_full_frame() -> None:
+    # The full-frame CRC of a compact frame is over headers and data interleaved, the LVAR
+    # record's length byte included.
+    layout = compile_layout(bytes.fromhex("0c13 032b 0d13"))
+    data = bytes.fromhex("78563412 010000 c2 3412")
+    assert layout.full_frame(data) == bytes.fromhex("0c13 78563412 032b 010000 0d13 c2 3412")
+    records = parse_records(layout.full_frame(data))
+    assert [record.value for record in records.records] == [12345678, 1, 1234]
+
+
+def test_the_format_registry_forgets_the_oldest_learned_format_first() -> None:
+    registry = FormatRegistry(max_size=2)
+    declared = registry.declare(0x2C2D, 0x02, OMNIPOWER_FORMAT)
+    formats = [compile_layout(bytes.fromhex(raw)) for raw in ("0413", "0c13", "0e13")]
+    for layout in formats:
+        registry.learn(0x2C2D, 0x16, layout)
+    keys = [registry_key(0x2C2D, 0x16, layout.signature) for layout in formats]
+    assert registry.lookup(keys[0]) is None  # evicted
+    assert [registry.lookup(key) for key in keys[1:]] == formats[1:]
+    assert registry.lookup(registry_key(0x2C2D, 0x02, declared.signature)) is declared
+    assert len(registry) == 3  # the declared format stays beyond the learned bound
+    registry.learn(0x2C2D, 0x16, formats[2])  # known already: nothing moves
+    assert [layout for _, layout in registry.known()] == [declared, *formats[1:]]

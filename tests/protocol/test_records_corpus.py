@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from fractions import Fraction
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from custom_components.wmbus.protocol.errors import MalformedRecords
 from custom_components.wmbus.protocol.records import RecordSet, parse_records, record_json
+from tests.data import CORPUS_PATH
 
-CORPUS_PATH = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "wmbusmeters_corpus.json"
 CORPUS: list[dict[str, Any]] = json.loads(CORPUS_PATH.read_text(encoding="utf-8"))["vectors"]
 
 _LINK_HEADER = 10

@@ -19,6 +19,8 @@ import pytest
 
 from custom_components.wmbus.protocol.radios import RadioFrame
 from custom_components.wmbus.protocol.radios.im871a.radio import Im871aRadio
+from tests.data import CORPUS_PATH, OMNIPOWER_PATH
+from tests.helpers import wait_until
 from tools import simulated_meters
 from tools.emulators.im871a import Im871aEmulator
 from tools.emulators.telegrams import TelegramFileError, load_telegrams
@@ -35,10 +37,9 @@ from tools.simulated_meters import (
     WaterMeter,
 )
 
-from ..conftest import VECTORS_PATH, vector
+from ..conftest import vector
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS_PATH = VECTORS_PATH.with_name("wmbusmeters_corpus.json")
 
 
 def _number(reading: Mapping[str, float | int | str], key: str) -> float:
@@ -181,8 +182,8 @@ def test_heat_meter_mode_5_decodes_with_its_key() -> None:
 
 
 def test_load_telegrams_of_the_vectors_and_the_corpus() -> None:
-    vectors = json.loads(VECTORS_PATH.read_text())["vectors"]
-    assert load_telegrams(VECTORS_PATH) == [
+    vectors = json.loads(OMNIPOWER_PATH.read_text())["vectors"]
+    assert load_telegrams(OMNIPOWER_PATH) == [
         bytes.fromhex(v["telegram_hex"]) for v in vectors if "telegram_hex" in v
     ]
     corpus = json.loads(CORPUS_PATH.read_text())["vectors"]
@@ -244,10 +245,7 @@ async def test_emulated_stick_delivers_the_simulated_meter(tmp_path: Path) -> No
         stick = Im871aRadio(str(emulator.link), on_frame=frames.append)
         await stick.open()
         try:
-            for _ in range(500):
-                if len(frames) >= 3:
-                    break
-                await asyncio.sleep(0.01)
+            await wait_until(lambda: len(frames) >= 3)
         finally:
             await stick.close()
     assert len(frames) >= 3

@@ -30,7 +30,7 @@ from custom_components.wmbus.protocol.tpl import (
     parse_tpl,
 )
 
-# OMS Vol. 2 Annex N.2.1 (PROTOCOL-GENERIC.md 3.5), link-layer CRCs removed: CFG 0x2520.
+# OMS Vol. 2 Annex N.2.1 (quoted in wmbusmeters issue #1207), link-layer CRCs removed: CFG 0x2520.
 MODE5 = bytes.fromhex(
     "2e4493157856341233037a2a0020255923c95aaa26d1b2e7493b013ec4a6f6d3529b520edff0ea6defc99d6d69ebf3"
 )

@@ -1,7 +1,8 @@
-"""Every vector of shared/vectors/omnipower.json, decoded as the vector file prescribes.
+"""Every vector of tests/data/vectors/omnipower.json, decoded as the vector file prescribes.
 
 HCI envelopes (``hci_frame_hex``/``expected_hci``/``expected_hci_error``, including the
-HCI-only vector neg-seed-hci-crc) are checked by tests/protocol/test_hci.py::test_frame_vector.
+HCI-only vector neg-seed-hci-crc) are checked by
+tests/protocol/test_im871a_frames.py::test_frame_vector.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ METER_ADDRESS_CIS: Final = LONG_TRANSPORT_HEADER_CIS | frozenset(
 """Link CIs after which a long transport header may name a meter other than the sender."""
 """Bit 15 of the M-field (bit 7 of its second byte): some meters set it (Apator ``14 86``)."""
 
-# Device types (the "medium" byte of the A-field), EN 13757-3 (PROTOCOL-GENERIC.md 7).
+# Device types (the "medium" byte of the A-field), EN 13757-3 (device type table).
 DEVICE_TYPE_NAMES: Final[dict[int, str]] = {
     0x00: "other",
     0x01: "oil",
@@ -176,7 +176,7 @@ class MeterAddress:
 
 @dataclass(frozen=True, slots=True)
 class LinkHeader:
-    """The link-layer facts of one telegram (PROTOCOL.md 2.1), decodable without a key."""
+    """The link-layer facts of one telegram (EN 13757-4 link header), decodable without a key."""
 
     length: int
     c_field: int

@@ -1,4 +1,4 @@
-"""Authentication and fragmentation layer (AFL, CI 90, EN 13757-7; PROTOCOL-GENERIC.md 2).
+"""Authentication and fragmentation layer (AFL, CI 90, EN 13757-7; wmbusmeters parseAFL).
 
 Input: the bytes from the CI 90 on. Output: an :class:`AuthenticationLayer` (fragment
 control, message counter, MAC) and the bytes from the next CI (the TPL) on. The MAC is
@@ -68,7 +68,7 @@ def parse_afl(buffer: bytes, offset: int) -> tuple[AuthenticationLayer, int]:
 
     Raises Truncated when a field runs past the AFL length or the buffer, and
     UnsupportedCi for what no decoder can use alone: a fragment of a longer message
-    (nothing reassembles fragments, PROTOCOL-GENERIC.md 10.3) or an unknown MAC type.
+    (neither wmbusmeters nor ioBroker.wmbus reassembles fragments) or an unknown MAC type.
     """
     end = len(buffer)
     if offset + 4 > end:

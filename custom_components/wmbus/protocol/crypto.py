@@ -1,9 +1,10 @@
 """Checksums and ciphers of the wireless M-Bus stack.
 
 Two CRC-16 variants meet in this project: CRC-16/X-25 protects the iM871A host
-controller interface frames (PROTOCOL.md 1.7) and CRC-16/EN-13757 protects link
-blocks, the ELL payload and compact-frame format signatures (PROTOCOL.md 2.3,
-3.5, 4.3). Both are table driven because they run for every telegram.
+controller interface frames (IMST iM871A Wireless M-Bus HCI user manual) and
+CRC-16/EN-13757 protects link blocks (EN 13757-4 frame formats A and B), the ELL payload
+(EN 13757-4) and compact-frame format signatures (EN 13757-3 compact frames; wmbusmeters
+src/crypto/crc16.cc). Both are table driven because they run for every telegram.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ _BLOCK_COUNTERS = tuple(bytes((index,)) for index in range(256))
 
 
 class AesCtr:
-    """AES-128-CTR as used by the ELL (EN 13757-4, PROTOCOL.md 3.4) for one key.
+    """AES-128-CTR as used by the ELL (EN 13757-4 ELL encryption) for one key.
 
     One ECB encryptor context is created per key and kept: producing the keystream is
     then a single ``update`` call, where building a CTR cipher object per telegram
@@ -156,16 +157,17 @@ class AesCtr:
 
 
 def ell_counter_prefix(telegram: bytes) -> bytes:
-    """Return the first 15 counter-block bytes for an ELL II telegram (PROTOCOL.md 3.4).
+    """Return the first 15 counter-block bytes for an ELL II telegram (EN 13757-4).
 
     M and A come from the link header, CC with the hop (H) and repeated-access (R) bits
-    cleared because repeaters may change them after encryption, then SN and FN = 0.
+    cleared because repeaters may change them after encryption, then SN and FN = 0 (as
+    wmbusmeters decrypt_ELL_AES_CTR builds it).
     """
     return telegram[2:10] + bytes((telegram[11] & 0xED,)) + telegram[13:17] + b"\x00\x00"
 
 
 def aes_cbc_decrypt(key: bytes, iv: bytes, ciphertext: bytes) -> bytes:
-    """AES-128-CBC decryption without padding, for OMS security mode 5 (PROTOCOL.md 4.4).
+    """AES-128-CBC decryption without padding, for OMS security mode 5 (OMS Volume 2).
 
     ``ciphertext`` must be a multiple of 16 bytes. Mode 5 is rare for the meters this
     integration targets, so no context is cached.
@@ -202,7 +204,8 @@ def oms_derive_key(key: bytes, constant: int, message_counter: bytes, meter_id: 
 
     ``constant`` is 00 for Kenc and 01 for Kmac of meter-to-collector messages;
     ``message_counter`` (the AFL MCR) and ``meter_id`` (4 id bytes) are in wire order
-    (PROTOCOL-GENERIC.md 3.4).
+    (wmbusmeters src/wmbus.cc parseTPLConfig; checked on the Engelmann Sensostar telegram of
+    wmbusmeters tests/test_frame_b_trim.sh in tests/protocol/test_crypto.py).
     """
     if len(message_counter) != 4 or len(meter_id) != 4:
         raise ValueError("the KDF takes a 4-byte message counter and a 4-byte meter id")

@@ -1,7 +1,8 @@
 """Telegram decoder: bytes in, a :class:`Reading` or a typed :class:`WmbusError` out.
 
-The only place that knows keys. It composes the layer stages (PROTOCOL-GENERIC.md 1.1,
-DESIGN.md data flow), each a module with a typed input and output:
+The only place that knows keys. It composes the layer stages in the order EN 13757-4/-7
+stack them (as wmbusmeters src/wmbus.cc parseWMBUS: DLL, ELL, NWL, AFL, TPL), each a
+module with a typed input and output:
 
     link header (frame.py: length rule, whole address -> known meter?)
     -> ELL (ell.py: CI 8C/8D/8E, AES-CTR, payload CRC)
@@ -13,8 +14,8 @@ DESIGN.md data flow), each a module with a typed input and output:
 
 A meter is known by its whole address (manufacturer, id, version, device type), looked
 up from the header bytes with one dict lookup before any cryptography. The OmniPower
-speed (DESIGN.md budgets: a few microseconds per telegram) comes from caches inside
-the stages, not from a second decoder: the AES context per key, the header-less TPL
+speed (the budgets in README.md, Benchmarks: a few microseconds per telegram) comes from
+caches inside the stages, not from a second decoder: the AES context per key, the header-less TPL
 headers, and per meter the compiled record layout and profile plan, reused while a
 meter's format repeats; records are then built only when someone reads them.
 """
@@ -102,7 +103,7 @@ RECENT_TELEGRAMS: Final = 4
 It keeps the bytes from the access number on (ACC, SN and the payload; after CI 8C or
 without ELL, the TPL on): a repeater changes only CC bits and the C-field, so its copy
 matches, while a module that restarts and repeats an ACC/SN pair with new content is
-accepted (PROTOCOL.md 7.8).
+accepted (EN 13757-4: the SN restarts with the module).
 """
 ADDRESSES_PER_ID: Final = 16
 """Addresses one per-id key is bound to at most (the oldest binding goes first).
@@ -618,7 +619,7 @@ class Decoder:
             kind = tpl.application
             if kind in ("records", "compact"):
                 # Behind a radio module the long TPL header names the meter whose records
-                # these are (PROTOCOL-GENERIC.md 1.4): its profile and formats apply.
+                # these are (wmbusmeters drivers/src/elster.xmq): its profile and formats apply.
                 owner = tpl.address_wire or meter.wire
                 owner_address = tpl.address or meter.address
                 if kind == "compact":

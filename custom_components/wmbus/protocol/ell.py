@@ -1,4 +1,4 @@
-"""Extended link layer (ELL, EN 13757-4; PROTOCOL.md 3): the stage after the link header.
+"""Extended link layer (ELL, EN 13757-4 CI 8C..8F): the stage after the link header.
 
 Input: the telegram (link header first) and the meter's AES-CTR context, if any. Output:
 an :class:`ExtendedLink` whose ``payload`` starts at the next CI (AFL or TPL), already

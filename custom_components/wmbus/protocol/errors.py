@@ -46,7 +46,7 @@ class Truncated(WmbusError):
 
 
 class LengthMismatch(WmbusError):
-    """More bytes than the L-field promises: never decode beyond L (PROTOCOL.md 7.2)."""
+    """More bytes than the L-field promises: never decode beyond L (EN 13757-4 L-field)."""
 
     kind = "length_mismatch"
 
@@ -145,7 +145,7 @@ class PayloadCrcMismatch(WmbusError):
     """The CRC over the decrypted payload failed: corrupted telegram or wrong key.
 
     AES-CTR has no authentication, so the two causes cannot be told apart from one
-    telegram (PROTOCOL.md 3.5).
+    telegram (EN 13757-4 ELL: the payload CRC is the only check).
     """
 
     kind = "payload_crc_mismatch"

@@ -55,7 +55,7 @@ __all__ = [
 
 
 def check_length(telegram: bytes) -> None:
-    """Enforce ``len(telegram) == L + 1`` before anything else (PROTOCOL.md 7.2)."""
+    """Enforce ``len(telegram) == L + 1`` before anything else (EN 13757-4 L-field)."""
     size = len(telegram)
     if size == 0:
         raise Truncated("empty telegram")

@@ -1,4 +1,4 @@
-"""Transport layer (TPL, EN 13757-7; PROTOCOL.md 4, PROTOCOL-GENERIC.md 1 and 3).
+"""Transport layer (TPL, EN 13757-7: CI field, short and long headers, security modes).
 
 Input: the bytes from the TPL CI on. :func:`parse_tpl` reads the header (none, short or
 long, by CI) into a :class:`TransportHeader`; :func:`open_tpl` turns what follows it into
@@ -34,7 +34,7 @@ CI_LONG_TPL: Final = 0x72
 CI_COMPACT_SHORT_TPL: Final = 0x7B
 CI_COMPACT_LONG_TPL: Final = 0x73
 
-# PROTOCOL-GENERIC.md 1.2/1.3: the header each TPL CI carries.
+# The header each TPL CI carries (EN 13757-7 CI table; wmbusmeters src/wmbus.cc ciType).
 SHORT_HEADER_CIS: Final = frozenset(
     {0x5A, 0x61, 0x65, 0x67, 0x6A, 0x6E, 0x74, 0x7A, 0x7B, 0x7D, 0x88, 0x8A, 0x9E, 0xC1, 0xC4}
 )
@@ -68,7 +68,7 @@ STATUS_APPLICATION_BUSY: Final = 0x01
 STATUS_STANDARD_BITS: Final = 0x1F
 """STS bits 0..1 application (00 no error, 01 busy, 10 error, 11 alarm), bit 2 power low,
 bit 3 permanent error, bit 4 temporary error; bits 5..7 are the manufacturer's
-(EN 13757-7; PROTOCOL-GENERIC.md 1.4)."""
+(EN 13757-7; wmbusmeters decodeTPLStatusByteOnlyStandardBits)."""
 
 
 def status_errors(status: int) -> int:
@@ -93,7 +93,7 @@ STATUS_MANUFACTURER_SHIFT: Final = 5
 
 
 def status_flags(status: int) -> dict[str, int | bool | str]:
-    """The TPL status byte with its bits named (EN 13757-7; PROTOCOL-GENERIC.md 1.4).
+    """The TPL status byte with its bits named (EN 13757-7, the transport header's status field).
 
     For people reading the CLI output: the raw byte, the application state of bits 0..1,
     the three standard flags, and the manufacturer's bits 5..7 as a number (their meaning
@@ -138,7 +138,8 @@ class TransportHeader:
     """The TPL header of one telegram (absent fields are None).
 
     ``address`` is the long header's meter address (CI 72/73...): behind a radio module
-    it names the meter, while the link header names the module (PROTOCOL-GENERIC.md 1.4).
+    it names the meter, while the link header names the module (wmbusmeters drivers/src/
+    elster.xmq: a gas meter behind a radio converter).
     ``apl_offset`` counts from the CI byte to the first APL byte.
     """
 
@@ -257,7 +258,8 @@ def open_tpl(
     encrypted = header.encrypted_blocks * AES_BLOCK_SIZE
     if encrypted == 0 or encrypted > len(apl):
         # N = 0 means "all of it"; a short telegram is decrypted as far as it goes
-        # (whole blocks only; the rest stays plaintext records, PROTOCOL-GENERIC.md 3.3).
+        # (whole blocks only; the rest stays plaintext records, as wmbusmeters src/
+        # wmbus_utils.cc decrypt_TPL_AES_CBC_IV does).
         encrypted = len(apl) - len(apl) % AES_BLOCK_SIZE
     if encrypted == 0:
         raise Truncated(f"security mode {mode} telegram without a whole encrypted block")

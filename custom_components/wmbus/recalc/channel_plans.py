@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Final
 
-# --- channels (RECALC.md section 2 and 3) ----------------------------------------------
+# --- channels (ReMoni ReCalc MQTT API v2: config and data topics) ------------------------
 #
 # What a meter type sends to ReCalc is data: a channel plan per meter profile, shipped in
 # channels/<profile>.json and replaced or added by the user with

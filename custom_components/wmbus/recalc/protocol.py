@@ -265,7 +265,7 @@ type Message = tuple[str, str]
 def config_message(
     topics: Topics, manufacturer_key: str, device_id: str, *, plan: ChannelPlan
 ) -> Message:
-    """The channel configuration of a meter of the plan's type (RECALC.md section 2)."""
+    """The channel configuration of a meter of the plan's type (ReCalc MQTT API v2, "config")."""
     return topics.meter(manufacturer_key, device_id, "config"), plan.config_payload
 
 
@@ -283,7 +283,7 @@ def data_messages(
     *,
     plan: ChannelPlan,
 ) -> list[Message]:
-    """One message per declared channel the reading carries (RECALC.md section 3).
+    """One message per declared channel the reading carries (ReCalc MQTT API v2, "data").
 
     In the plan's channel order; a channel whose field the reading lacks sends nothing.
     """

@@ -42,7 +42,7 @@ from custom_components.wmbus.protocol.radios.amb8465 import (
 )
 from tests.protocol.conftest import VECTORS
 
-# A real OmniPower telegram (from L, no block CRCs) from the shared vectors.
+# A real OmniPower telegram (from L, no block CRCs) from tests/data/vectors/omnipower.json.
 TELEGRAM = bytes.fromhex(next(v["telegram_hex"] for v in VECTORS if "telegram_hex" in v))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 import contextlib
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from custom_components.wmbus.protocol.radios.amb8465 import (
     rssi_to_dbm,
 )
 from custom_components.wmbus.protocol.radios.amb8465.radio import Amb8465Radio
+from tests.helpers import wait_until
 from tests.protocol.conftest import VECTORS
 from tools.emulators.amb8465 import Amb8465Emulator, HostRequest, minimal_reader
 
@@ -58,14 +59,6 @@ async def opened(radio: Amb8465Radio) -> AsyncIterator[Amb8465Radio]:
         yield radio
     finally:
         await radio.close()
-
-
-async def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    for _ in range(int(timeout_s / 0.01)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise TimeoutError(f"condition not met within {timeout_s} s")
 
 
 def commands_sent(emulator: Amb8465Emulator) -> list[int]:
@@ -218,11 +211,13 @@ async def test_telegram_behind_a_false_start_comes_out_when_it_goes_stale(
     received: list[RadioFrame] = []
     radio = make_radio(emulator, on_frame=received.append)
     async with opened(radio):
+        loop = asyncio.get_running_loop()
+        sent_at = loop.time()
         emulator.inject_garbage(bytes.fromhex("fe 44"))
         emulator.send_telegram(TELEGRAM, "c")
-        await asyncio.sleep(STALE_PARTIAL_S - 0.5)
-        assert received == []
-        await wait_until(lambda: len(received) == 1, timeout_s=1.5)
+        await wait_until(lambda: len(received) == 1, timeout_s=STALE_PARTIAL_S + 1.5)
+        # Held back while the false start was fresh, delivered when it went stale.
+        assert loop.time() - sent_at >= STALE_PARTIAL_S - 0.5
         assert radio.counters["dropped_stale_partial_transparent"] == 1
     assert received[0].telegram == TELEGRAM
 

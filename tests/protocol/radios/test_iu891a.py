@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from custom_components.wmbus.protocol.radios.iu891a import (
     Command,
     ConfigurationNotApplied,
     DeviceInfo,
+    DevMgmtMessage,
     ModuleType,
     NotSupported,
     Sap,
@@ -32,6 +33,7 @@ from custom_components.wmbus.protocol.radios.iu891a import (
     ping,
 )
 from custom_components.wmbus.protocol.radios.iu891a.radio import Iu891aRadio
+from tests.helpers import wait_until
 from tools.emulators.iu891a import Iu891aEmulator, Request, minimal_reader
 
 # wmbusmeters src/wmbus_iu891a.cc, extractFrame comment: a T1 telegram, DLL CRCs removed.
@@ -57,14 +59,6 @@ def make_radio(emulator: Iu891aEmulator, **kwargs: Any) -> Iu891aRadio:
     radio = build_radio("iu891a", str(emulator.link), **options)
     assert isinstance(radio, Iu891aRadio)
     return radio
-
-
-async def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    for _ in range(int(timeout_s / 0.01)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise TimeoutError(f"condition not met within {timeout_s} s")
 
 
 async def test_handshake_identifies_and_sets_the_active_configuration(
@@ -171,13 +165,14 @@ async def test_garbage_between_frames_is_dropped_and_counted(emulator: Iu891aEmu
         emulator.send_telegram(TELEGRAM, "c")
         emulator.inject_garbage(bytes(range(256)))
         emulator.send_telegram(TELEGRAM, "c")
-        await wait_until(lambda: len(received) == 2)
-        await asyncio.sleep(0.1)
-        assert [frame.telegram for frame in received] == [TELEGRAM, TELEGRAM]
+        # A last, different telegram: once it is in, everything sent before it was read.
+        emulator.send_telegram(ESCAPED_TELEGRAM, "c")
+        await wait_until(lambda: received and received[-1].telegram == ESCAPED_TELEGRAM)
+        assert [frame.telegram for frame in received] == [TELEGRAM, TELEGRAM, ESCAPED_TELEGRAM]
         counters = radio.counters
         dropped = sum(count for name, count in counters.items() if name.startswith("dropped_"))
         assert dropped >= 3
-        assert counters["frames_received"] == 2
+        assert counters["frames_received"] == 3
     finally:
         await radio.close()
 
@@ -387,13 +382,23 @@ async def test_an_unanswered_first_set_is_sent_again(tmp_path: Path) -> None:
             await radio.close()
 
 
+def _pings(emulator: Iu891aEmulator) -> int:
+    return sum(
+        (request.sap, request.msg_id) == (Sap.DEVMGMT, DevMgmtMessage.PING_REQ)
+        for request in emulator.requests
+    )
+
+
 async def test_a_hung_stick_is_noticed_by_the_health_ping(emulator: Iu891aEmulator) -> None:
     states: list[RadioState] = []
     radio = make_radio(emulator, on_state=states.append, health_check_idle_s=0.2)
     await radio.open()
     try:
-        await asyncio.sleep(0.5)
+        # Two answered pings (each waits for the previous answer and 0.2 s of silence).
+        start = _pings(emulator)
+        await wait_until(lambda: _pings(emulator) >= start + 2)
         assert radio.state is RadioState.CONNECTED
+        assert radio.counters.get("health_check_failures", 0) == 0
         emulator.stop_answering()
         await wait_until(lambda: radio.state is RadioState.DISCONNECTED)
         assert radio.counters["health_check_failures"] == 1

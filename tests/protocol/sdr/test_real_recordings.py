@@ -10,8 +10,9 @@ import pytest
 
 from custom_components.wmbus.protocol.blocks import FrameFormat, add_block_crcs, strip_format_a
 from custom_components.wmbus.protocol.radios.sdr.demod import DemodulatedFrame, Demodulator
+from tests.data import IQ_DIR
 
-IQ = Path(__file__).resolve().parents[2] / "data" / "iq"
+IQ = IQ_DIR
 ISSUE48 = IQ / "rtlsdr_868.625M_2M4_issue48.cu8"
 SAMPLES2 = IQ / "rtlsdr_868.950M_1M6_samples2.cu8"
 

@@ -2,7 +2,7 @@
 
 CI A0, unencrypted: the first four bytes after the CI are the total, 32 bit LE, in
 thirds of a litre. Facts: wmbusmeters drivers/src/apator08.xmq (``force_scale = 1/3``) and
-its tests; PROTOCOL-GENERIC.md 8.5 (the esphome port in szl apator_08.h agrees).
+its tests (the ESPHome port in SzczepanLeon/esphome-components apator_08.h agrees).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ CI 7A with security mode 5, but the decrypted APL is Apator's register format, n
 DIF/VIF: after ``2F 2F``, one byte (0F, or 80 on older units) and seven status bytes come
 registers, each a one-byte id and a fixed number of bytes (the sizes below); register 10
 holds the total in litres (32 bit LE). Then FF padding and a checksum. Facts: wmbusmeters
-drivers/src/apator162.xmq (register grammar, tests); PROTOCOL-GENERIC.md 8.5.
+drivers/src/apator162.xmq (register grammar, tests).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Apator 17-2 water meter (APT with the national bit, version 0x04, type 0x11).
 
 CI A0, unencrypted: the first four bytes after the CI are the total, 32 bit LE, in
-thirds of a cubic metre. Facts: wmbusmeters drivers/src/apator172.xmq and its tests;
-PROTOCOL-GENERIC.md 8.5.
+thirds of a cubic metre. Facts: wmbusmeters drivers/src/apator172.xmq and its tests
+(SzczepanLeon/esphome-components, a port of the same driver, agrees).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 CI A1 or A2, not DIF/VIF. Bytes 3-5 after the CI: the energy at the last billing date,
 bytes 7-9: the energy since (24 bit LE, kWh); the meter total is their sum. Facts:
-wmbusmeters drivers/src/compact5.xmq and its tests; PROTOCOL-GENERIC.md 8.4 (iob agrees).
+wmbusmeters drivers/src/compact5.xmq and its tests (ioBroker.wmbus
+lib/tch-decoder.js agrees).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 CI A0 or A2, not DIF/VIF. After the CI: a frame byte (0x01 or 0x11; 0x0F adds one byte
 before the temperatures), previous billing date, previous-period HCA units, current date,
 current HCA units (16 bit LE each), then room and radiator temperature in 1/100 degC.
-Facts: wmbusmeters drivers/src/fhkvdataiii.xmq; PROTOCOL-GENERIC.md 8.4 (iob agrees).
+Facts: wmbusmeters drivers/src/fhkvdataiii.xmq (ioBroker.wmbus lib/tch-decoder.js
+agrees).
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ the check byte 0x4B, the total volume in litres (32 bit LE), the volume at the l
 billing date and that date. The link address of PRIOS telegrams is not standard (version
 and type are inside the id), so detection is by manufacturer: any Diehl meter without a
 more specific profile; its "real data" telegrams (CI 7A, manufacturer security mode)
-are descrambled the same way and hold records. Facts: PROTOCOL-GENERIC.md 8.3;
-wmbusmeters src/driver_izar.cc and drivers/src/izarv2.xmq (tests).
+are descrambled the same way and hold records. Facts: wmbusmeters
+src/manufacturer_specificities.cc, src/driver_izar.cc and drivers/src/izarv2.xmq (tests).
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ _CLEAR_BYTES: Final = 4
 """Bytes between the CI and the scrambled part."""
 _CURRENT_ALARMS: Final = bytes((0x80, 0xA0, 0xFA))
 """The alarm bits of the three clear status bytes that describe now, not the past
-(PROTOCOL-GENERIC.md 8.3; wmbusmeters driver_izar.cc): general alarm; leakage now, meter
-blocked; backflow, underflow, overflow, submarine, sensor fraud now, mechanical fraud now.
+(wmbusmeters src/driver_izar.cc; ioBroker.wmbus lib/prios-decoder.js): general alarm;
+leakage now, meter blocked; backflow, underflow, overflow, submarine, sensor fraud now,
+mechanical fraud now.
 "Leakage before" and the "fraud before" bits stay set after the event and are left out, as
 are the transmit period and battery life sharing these bytes."""
 

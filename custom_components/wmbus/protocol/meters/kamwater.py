@@ -41,9 +41,10 @@ PROFILE: Final = MeterProfile(
         mvt("KAW", 0x42, 0x06, 0x16),
     ),
     record_formats=COMPACT_FORMATS,
-    # Info codes (PROTOCOL-GENERIC 8.1): Multical 21 (16 bit) alarms DRY, REVERSE, LEAK,
-    # BURST in bits 0..3, the rest are durations; flowIQ (32 bit) adds TAMPER, LOW_BATTERY,
-    # LOW_AMBIENT_TEMPERATURE, FLOW_ABOVE_Q4 in bits 4..7 (bit 9 "no consumption" is no alarm).
+    # Info codes (wmbusmeters drivers/src/kamwater.xmq): Multical 21 (16 bit) alarms DRY,
+    # REVERSE, LEAK, BURST in bits 0..3, the rest are durations; flowIQ (32 bit) adds
+    # TAMPER, LOW_BATTERY, LOW_AMBIENT_TEMPERATURE, FLOW_ABOVE_Q4 in bits 4..7 (bit 9 "no
+    # consumption" is no alarm).
     record_layouts={
         bytes.fromhex("02ff20"): error_flags(2, MULTICAL21_ALARMS),
         bytes.fromhex("04ff23"): error_flags(4, FLOWIQ_ALARMS),

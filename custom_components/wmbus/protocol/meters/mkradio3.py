@@ -2,7 +2,8 @@
 
 CI A2, not DIF/VIF. After the CI: one byte, previous billing date, the volume at that date
 (16 bit LE, 0.1 m3), the current date and the volume used since (0.1 m3); the meter total
-is their sum. Facts: wmbusmeters drivers/src/mkradio3.xmq; PROTOCOL-GENERIC.md 8.4.
+is their sum. Facts: wmbusmeters drivers/src/mkradio3.xmq (ioBroker.wmbus
+lib/tch-decoder.js agrees on the positions).
 """
 
 from __future__ import annotations

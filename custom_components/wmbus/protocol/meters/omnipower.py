@@ -1,7 +1,10 @@
 """Kamstrup OmniPower electricity meter (single-phase, three-phase and CT: one datagram).
 
-Facts from PROTOCOL.md 5.4 and 6: KAM, version 0x30, device type 0x02; one long frame
-(CI 78) then seven compact frames (CI 79) with format signature 0x8C13.
+Facts: wmbusmeters drivers/src/omnipower.xmq (detection KAM, version 0x30, device type 0x02;
+the four records and the compact format with signature 0x8C13; it quotes Kamstrup's
+"Wireless M-Bus Module for OMNIPOWER", 58101496: single-phase, three-phase and CT meters send
+the same datagram) and the captures of meter 32666857 in tests/data/vectors/omnipower.json:
+one long frame (CI 78) then seven compact frames (CI 79).
 """
 
 from __future__ import annotations

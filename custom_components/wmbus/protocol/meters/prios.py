@@ -1,7 +1,7 @@
 """Diehl PRIOS descrambling (IZAR radio): a 32-bit LFSR keyed by the address and a key.
 
-Algorithmic by nature, so code, not a layout. Facts (PROTOCOL-GENERIC.md 8.3, where both
-wmbusmeters src/driver_izar.cc and ioBroker lib/prios-decoder.js agree, verified on
+Algorithmic by nature, so code, not a layout. Facts (where both
+wmbusmeters src/driver_izar.cc and ioBroker.wmbus lib/prios-decoder.js agree, verified on
 wmbusmeters' IZAR tests): the 32-bit start value is the XOR of the two big-endian halves
 of an 8-byte key, of telegram bytes 2-5, 6-9 and 10-13 (M, A, CI and the three bytes
 after it, as sent); each scrambled byte from telegram offset 15 is XORed with the low
@@ -29,7 +29,7 @@ PRIOS_DEFAULT_KEYS: Final = (
 """Keys IZAR meters use unless the utility set its own (tried in this order)."""
 DIEHL_DEFAULT_OMS_KEY: Final = bytes.fromhex("51728910E66D83F8" * 2)
 """Diehl's default AES key for OMS (mode 5) telegrams when none was set: the second PRIOS
-key twice (PROTOCOL-GENERIC.md 3.3, wmbusmeters addDefaultManufacturerKeyIfAny)."""
+key twice (wmbusmeters addDefaultManufacturerKeyIfAny)."""
 PRIOS_CHECK_BYTE: Final = 0x4B
 _MASK_32: Final = 0xFFFFFFFF
 SCRAMBLED_OFFSET: Final = 15

@@ -142,7 +142,8 @@ class Detection:
     device_types: frozenset[int] | None
     diehl_address: bool = False
     """Version and type sit in the first two id bytes on air, as Diehl's PRIOS and "real
-    data" telegrams send them (PROTOCOL-GENERIC.md 8.3: wmbusmeters swaps the address)."""
+    data" telegrams send them (wmbusmeters src/manufacturer_specificities.cc
+    transformDiehlAddress swaps them back)."""
 
     def matches(self, address: AddressFacts) -> bool:
         """Whether ``address`` is one of these."""
@@ -518,7 +519,7 @@ _TECHEM_MEDIA: Final[dict[int, str]] = {
     0xC3: "heat",
     0xF0: "smoke detector",
 }
-"""Techem's own device types (PROTOCOL-GENERIC.md 7, after the table)."""
+"""Techem's own device types (wmbusmeters src/wmbus.cc mediaType for TCH)."""
 
 
 def medium_name(device_type: int, manufacturer: str | None = None) -> str:

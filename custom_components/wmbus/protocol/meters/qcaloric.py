@@ -3,8 +3,8 @@
 Standard records: ``0B 6E`` current units, ``4B 6E`` / ``42 6C`` units at the set date,
 storage 17 (``CB 08 6E``) the previous set date, ``01 FD 73`` status. The walk-by
 datagram (CI 78) carries the manufacturer record ``0D FF 5F`` instead (``qundis.py``).
-Facts: wmbusmeters drivers/src/qcaloric.xmq (fields, walk-by grammar) and its tests;
-PROTOCOL-GENERIC.md 8.6.
+Facts: wmbusmeters drivers/src/qcaloric.xmq (fields, walk-by grammar) and its
+tests.
 """
 
 from __future__ import annotations

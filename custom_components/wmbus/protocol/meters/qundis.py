@@ -8,7 +8,7 @@ register at the end of the previous year (storage 1, BCD), the last set date and
 register (storage 17, BCD), then twelve monthly deltas (signed 16 bit, 0x8000 for none),
 which wmbusmeters reads, for water and heat meters, as the same quantity at storage
 2-13. Facts: wmbusmeters drivers/src/qcaloric.xmq, qwaterv2.xmq, qheatv2.xmq (grammar and
-tests); PROTOCOL-GENERIC.md 8.6 (src/driver_qwater.cc).
+tests) and src/driver_qwater.cc (the walk-by record).
 """
 
 from __future__ import annotations

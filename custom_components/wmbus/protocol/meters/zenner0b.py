@@ -2,8 +2,8 @@
 
 CI 7A, security mode 5; after ``2F 2F`` the APL is DIF 0F manufacturer data: a status
 word (32 bit), the volume at the set date and the total (32 bit LE each, in 1/256 litre).
-Facts: wmbusmeters drivers/src/zenner0b.xmq (grammar, raw / 256000 m3, tests);
-PROTOCOL-GENERIC.md 8.7.
+Facts: wmbusmeters drivers/src/zenner0b.xmq (grammar, raw / 256000 m3,
+tests).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""EN 13757-3 data records (DIF/VIF) and compact-frame formats (PROTOCOL.md 4.3 and 5).
+"""EN 13757-3 data records (DIF/VIF) and compact-frame formats (CI 79, EN 13757-3).
 
 Two levels:
 

@@ -1,9 +1,9 @@
 """Inverse compact profiles: a series of past values packed into one record.
 
-VIFE 13 turns a record into an "inverse compact profile" (EN 13757-3 Annex F,
-PROTOCOL-GENERIC.md 4.5): its LVAR data is a spacing control byte (bits 7-6 increment
-mode, 5-4 spacing unit, 3-0 element coding as a DIF's), a spacing value, then elements,
-newest first. wmbusmeters turns element n into the value of storage number (the
+VIFE 13 turns a record into an "inverse compact profile" (EN 13757-3 Annex F; wmbusmeters
+src/dvparser.cc decodeCompactProfileHeader): its LVAR data is a spacing control byte (bits
+7-6 increment mode, 5-4 spacing unit, 3-0 element coding as a DIF's), a spacing value, then
+elements, newest first. wmbusmeters turns element n into the value of storage number (the
 record's storage + n) (its caltose driver reads consumption_1.. from storages 9..),
 and so does this module, so a heat cost allocator's monthly history reads like the
 plain historic records other meters send.

@@ -1,4 +1,6 @@
-"""EN 13757-3 Annex A date and time types (PROTOCOL-GENERIC.md section 6).
+"""EN 13757-3 Annex A date and time types (G, F, I, J).
+
+As wmbusmeters src/dvparser.cc extractDate and libmbus mbus_data_tm_decode read them.
 
 Values come out as text in the form wmbusmeters prints ("2008-05-31 23:50"), which
 ``datetime.fromisoformat`` reads back. A date the meter marks invalid (the IV bit, all

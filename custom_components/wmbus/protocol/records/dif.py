@@ -1,6 +1,7 @@
 """DIF/DIFE codings and the decoding of data bytes.
 
-EN 13757-3; PROTOCOL.md 5.1-5.2 and PROTOCOL-GENERIC.md 4.1-4.4.
+EN 13757-3 (DIF, DIFE, data field codings, special functions; LVAR as libmbus
+mbus-protocol.c reads it).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class Function(IntEnum):
     ERROR_STATE = 3
 
 
-# Special DIFs, data coding F (PROTOCOL-GENERIC.md 4.4).
+# Special DIFs, data coding F (EN 13757-3; libmbus MBUS_DIB_DIF_MANUFACTURER_SPECIFIC ...).
 DIF_MANUFACTURER_DATA: Final = 0x0F
 DIF_MANUFACTURER_DATA_MORE: Final = 0x1F
 DIF_IDLE_FILLER: Final = 0x2F
@@ -88,7 +89,8 @@ def decode_integer(data: bytes, signed: bool) -> int:
     return int.from_bytes(data, "little", signed=signed)
 
 
-# LVAR ranges (PROTOCOL-GENERIC.md 4.2): binary numbers of fixed lengths beyond E0..EF.
+# LVAR ranges (EN 13757-3, as libmbus and libmburs read them): binary numbers of fixed
+# lengths beyond E0..EF.
 _LVAR_BINARY_SIZES: Final = {0xF0: 16, 0xF1: 20, 0xF2: 24, 0xF3: 28, 0xF4: 32, 0xF5: 48, 0xF6: 64}
 _LVAR_TEXT_MAX: Final = 0xBF
 _MAX_INTEGER_BYTES: Final = 8

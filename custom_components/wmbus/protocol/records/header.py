@@ -45,7 +45,7 @@ class RecordHeader:
 
     ``quantity`` is None when the VIF is unknown, manufacturer specific or plain text, or
     is refined by a VIFE this parser does not understand: such a record must never be
-    mapped to a known quantity (PROTOCOL.md 5.3). Its ``unit`` is then "" (or the
+    mapped to a known quantity (EN 13757-3 VIF/VIFE tables). Its ``unit`` is then "" (or the
     meter's own text for a plain-text VIF) and its exponent 0, so its value is printed
     raw and never passes for a measurement. ``vifes`` are the combinable VIFE codes
     (7C xx as 0x7C00 | xx) or, after a manufacturer VIF/VIFE, the raw bytes without
@@ -214,7 +214,7 @@ def _read_vif(buffer: bytes, position: int) -> tuple[int, _Draft, int, int]:
         meaning = EXTENSION.get(code)
     elif code == VIF_PLAIN_TEXT:
         # A length byte and that many ASCII characters, last first, right after the VIF
-        # and before any VIFE (PROTOCOL-GENERIC.md 5.5): the meter's own unit.
+        # and before any VIFE (as wmbusmeters, libmbus and jMBus read it): the meter's own unit.
         if position >= end or position + 1 + buffer[position] > end:
             raise MalformedRecords("plain-text VIF runs past the end")
         length = buffer[position]

@@ -1,4 +1,4 @@
-"""Compiled record formats and the compact-frame format registry (PROTOCOL.md 4.3).
+"""Compiled record formats and the compact-frame format registry (EN 13757-3 compact frames).
 
 A :class:`Layout` is a record format (the DIF/DIFE/VIF/VIFE bytes without data)
 compiled into one precompiled ``struct.Struct``, so every later telegram with that

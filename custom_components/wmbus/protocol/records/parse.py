@@ -54,7 +54,7 @@ class RecordSet:
 
     @property
     def signature(self) -> int:
-        """Format signature (PROTOCOL.md 4.3): CRC-16/EN-13757 of the format bytes."""
+        """Format signature (EN 13757-3 compact frame): CRC-16/EN-13757 of the format bytes."""
         return crc16_en13757(self.format_bytes)
 
 

@@ -1,4 +1,4 @@
-"""VIF and VIFE tables of EN 13757-3, as data (PROTOCOL-GENERIC.md section 5).
+"""VIF and VIFE tables of EN 13757-3, as data.
 
 Every table is a tuple of rows copied from the standard's layout (a code range, what it
 measures, its unit and the exponent of the range's first code), expanded once into a
@@ -60,7 +60,7 @@ TIMESTAMP_QUANTITIES: Final = frozenset(
 )
 RAW_QUANTITIES: Final = frozenset({"daylight_saving", "listening_window"})
 
-# EN 13757-3 primary VIF table; PROTOCOL-GENERIC.md 5.1.
+# EN 13757-3 primary VIF table (wmbusmeters vifType/vifScale and jMBus decodeMainVif agree).
 PRIMARY_ROWS: Final[tuple[VifRow, ...]] = (
     (0x00, 0x07, "energy", "Wh", -3),
     (0x08, 0x0F, "energy", "J", 0),
@@ -92,7 +92,7 @@ PRIMARY_ROWS: Final[tuple[VifRow, ...]] = (
 # the plain-text VIF, 7E "any VIF" (readout requests), 7F manufacturer specific: none of
 # them has a meaning of its own.
 
-# VIF FB + code: EN 13757-3 alternate extension table; PROTOCOL-GENERIC.md 5.3. Values
+# VIF FB + code: EN 13757-3 alternate extension table (jMBus "table 29 EN 13757-3:2011"). Values
 # are in the primary table's base units where one exists (0.1 MWh = 10**5 Wh), so a
 # profile converts every energy record the same way.
 FB_ROWS: Final[tuple[VifRow, ...]] = (
@@ -123,7 +123,7 @@ FB_ROWS: Final[tuple[VifRow, ...]] = (
     (0x78, 0x7F, "cumulative_max_power", "W", -3),
 )
 
-# VIF FD + code: EN 13757-3 main extension table; PROTOCOL-GENERIC.md 5.2.
+# VIF FD + code: EN 13757-3 main extension table (jMBus "table 28 EN 13757-3:2013").
 FD_ROWS: Final[tuple[VifRow, ...]] = (
     (0x00, 0x03, "credit", "currency", -3),
     (0x04, 0x07, "debit", "currency", -3),
@@ -251,7 +251,7 @@ class VifeMeaning:
 # A row: (first code, last code, name, effect, exponent of the first code for SCALE).
 type VifeRow = tuple[int, int, str, Effect, int]
 
-# EN 13757-3 combinable (orthogonal) VIFE table; PROTOCOL-GENERIC.md 5.4. Codes not
+# EN 13757-3 combinable (orthogonal) VIFE table (wmbusmeters LIST_OF_VIF_COMBINABLES). Codes not
 # listed (record error codes 01..1C, "per unit" and "multiplied by" rates, additive
 # corrections, OBIS declarations, non-inverse compact profiles ...) leave a record's
 # quantity unknown.
@@ -286,7 +286,7 @@ COMBINABLE_ROWS: Final[tuple[VifeRow, ...]] = (
     (0x7E, 0x7E, "future_value", Effect.KEEP, 0),
 )
 
-# VIFE 7C + code (EN 13757-3:2013 combinable extension; PROTOCOL-GENERIC.md 5.4.1).
+# VIFE 7C + code (EN 13757-3:2013 combinable extension; wmbusmeters src/dvparser.h).
 COMBINABLE_EXTENSION_ROWS: Final[tuple[VifeRow, ...]] = (
     (0x01, 0x01, "phase_l1", Effect.KEEP, 0),
     (0x02, 0x02, "phase_l2", Effect.KEEP, 0),
