@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections import deque
 from collections.abc import Sequence
 import contextlib
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ CHUNK_S: Final = 0.02  # samples go out in 20 ms pieces
 NOISE_S: Final = 0.25  # noise made once and reused
 NOISE_LSB: Final = 6.0
 GAIN_COUNT: Final = 29  # an R820T offers 29 gains
+SENT_KEPT: Final = 1000
 
 
 class Air(Protocol):
@@ -132,6 +134,7 @@ class SynthesisedAir:
         self._noise = b""
         self._noise_at = 0
         self.bursts_sent = 0
+        self.sent: deque[bytes] = deque(maxlen=SENT_KEPT)  # telegrams put on the air, in tests
 
     def _noise_bytes(self, nbytes: int) -> bytes:
         out = bytearray()
@@ -165,6 +168,7 @@ class SynthesisedAir:
             due = min(self._senders, key=lambda s: s.next_s, default=None)
             if due is not None and due.next_s <= now_s:
                 telegram = self._telegram_of(due, now_s)
+                self.sent.append(telegram)
                 due.sent += 1
                 due.next_s += due.interval_s
                 if in_band:
@@ -200,7 +204,8 @@ class RtlTcpEmulator:
     """An rtl_tcp server on ``host:port`` (0: any free port) serving ``air``.
 
     ``speed`` 1.0 paces samples in real time; higher serves faster (``math.inf``: as fast as
-    the client reads). ``commands`` records every (command, parameter) received.
+    the client reads). ``commands`` records every (command, parameter) received; ``sending``
+    False keeps clients connected but sends nothing (a hung server).
     """
 
     def __init__(
@@ -230,6 +235,7 @@ class RtlTcpEmulator:
         self.commands: list[tuple[rtl_tcp.Command | int, int]] = []
         self.clients_served = 0
         self.bytes_sent = 0
+        self.sending = True  # False: connected but silent, as a hung rtl_tcp
         self._server: asyncio.Server | None = None
         self._clients: set[asyncio.Task[None]] = set()
 
@@ -306,6 +312,10 @@ class RtlTcpEmulator:
         started = time.monotonic()
         paced_s = 0.0  # air time sent, in seconds of the rate in force when sent
         while True:
+            if not self.sending:
+                await asyncio.sleep(CHUNK_S)
+                started = time.monotonic() - paced_s / self.speed
+                continue
             rate = self.sample_rate
             count = max(1, round(rate * CHUNK_S))
             writer.write(self.air.read(2 * count, rate, self.center_hz))

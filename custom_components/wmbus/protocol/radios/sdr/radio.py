@@ -410,13 +410,12 @@ class SdrRadio(Radio):
         await self._disconnect()
         worker, self._worker = self._worker, None
         if worker is not None:
-            while True:  # make room for the stop mark: what waits is not wanted any more
+            while True:  # what waits is not wanted any more: the stop mark goes first
                 try:
-                    self._blocks.put_nowait(None)
+                    self._blocks.get_nowait()
+                except queue.Empty:
                     break
-                except queue.Full:
-                    with contextlib.suppress(queue.Empty):
-                        self._blocks.get_nowait()
+            self._blocks.put_nowait(None)
             await asyncio.get_running_loop().run_in_executor(None, worker.join, 10.0)
         for frames_queue in self._queues:
             with contextlib.suppress(asyncio.QueueFull):
@@ -590,8 +589,12 @@ class RtlSdrRadio(SdrRadio):
 
     kind = RTLSDR_KIND
 
+    def __init__(self, port: str, *args: Any, **kwargs: Any) -> None:
+        self._device = local_device(port)  # ValueError for anything else
+        super().__init__(port, *args, **kwargs)
+
     def _make_source(self) -> IqSource:
-        return RtlSdrSource(self, local_device(self.port))
+        return RtlSdrSource(self, self._device)
 
 
 def local_device(port: str) -> str:
