@@ -2,6 +2,9 @@
 
     python -m custom_components.wmbus.protocol decode [--key [ID:]HEX] [--plaintext] HEX...
     python -m custom_components.wmbus.protocol frames HEX
+    python -m custom_components.wmbus.protocol listen --port PORT [--format rtlwmbus]
+    python -m custom_components.wmbus.protocol listen --iq FILE --sample-rate R --center F
+    python -m custom_components.wmbus.protocol listen --rtl-tcp HOST:PORT | --rtl-sdr [INDEX]
 
 Each subcommand is one ``_cmd_*`` function plus one ``_add_*`` parser function, both
 listed in ``_SUBCOMMANDS``; a new subcommand (e.g. ``listen``) adds one of each there.
@@ -252,41 +255,53 @@ def _cmd_listen(args: argparse.Namespace) -> int:
         outcomes[record.get("error", "decoded")] += 1
         return record
 
+    rtlwmbus = args.format == "rtlwmbus"
+    # In rtl_wmbus format stdout carries only its lines (a pipe into wmbusmeters); the JSON
+    # about the radio and the counts go to stderr.
+    emit_info = _emit_stderr if rtlwmbus else _emit
+    if args.iq is not None:
+        return _listen_iq(args, describe, outcomes, emit_info)
+    port, radio_name, options = _listen_source(args)
+
     async def listen() -> int:
         # SIGTERM (systemd, docker stop, kill) ends it as cleanly as Ctrl-C.
         main_task = asyncio.current_task()
         assert main_task is not None
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
         try:
-            if args.radio is None:
-                kind, _identity = await detect_radio(args.port)
+            if radio_name is None:
+                kind, _identity = await detect_radio(port)
             else:
-                kind = radio_kind(args.radio)
+                kind = radio_kind(radio_name)
             link_mode = (
                 kind.default_link_mode if args.link_mode is None else LinkMode(args.link_mode)
             )
-            stick = build_radio(kind.name, args.port, link_mode=link_mode)
+            stick = build_radio(kind.name, port, link_mode=link_mode, **options)
             await stick.open()
         except (OSError, RadioError, ValueError) as error:
-            _emit({"error": "radio", "message": str(error)})
+            emit_info({"error": "radio", "message": str(error)})
             return 1
         try:
             identity = stick.identity
             assert identity is not None
-            _emit({"radio": {**identity.as_dict(), "link_mode": str(stick.link_mode)}})
+            emit_info({"radio": {**identity.as_dict(), "link_mode": str(stick.link_mode)}})
             sys.stdout.flush()
+            mode = _rtl_wmbus_mode(stick.link_mode)
             async with asyncio.timeout(args.seconds):
                 async for frame in stick.frames():
-                    record = describe(frame.telegram)
-                    record["rssi_dbm"] = frame.rssi_dbm
-                    record["received_at"] = frame.received_at.isoformat()
-                    _emit(record)
+                    if rtlwmbus:
+                        print(_rtl_wmbus_line(mode, frame.telegram, frame.rssi_dbm))
+                    else:
+                        record = describe(frame.telegram)
+                        record["rssi_dbm"] = frame.rssi_dbm
+                        record["received_at"] = frame.received_at.isoformat()
+                        _emit(record)
                     sys.stdout.flush()
         except (TimeoutError, asyncio.CancelledError):
             pass  # --seconds elapsed, or a signal asked to stop: both end cleanly
         finally:
             await stick.close()
-            _emit({"counts": dict(outcomes), "radio": dict(stick.counters)})
+            emit_info({"counts": dict(outcomes), "radio": dict(stick.counters)})
             sys.stdout.flush()
         return 0
 
@@ -299,14 +314,135 @@ def _cmd_listen(args: argparse.Namespace) -> int:
         return 0
 
 
+def _emit_stderr(record: dict[str, Any]) -> None:
+    print(json.dumps(record, separators=(",", ":")), file=sys.stderr, flush=True)
+
+
+def _rtl_wmbus_mode(link_mode: str) -> str:
+    """The MODE field for a radio's frames: it does not say which mode it heard each in.
+
+    A radio listening in T only prints ``T1``; any other prints ``C1`` (wmbusmeters takes
+    both; the field only labels the line).
+    """
+    from .radios.link_modes import LinkMode  # noqa: PLC0415
+
+    mode = LinkMode(link_mode)
+    return "T1" if mode.hears_t and not mode.hears_c else "C1"
+
+
+def _rtl_wmbus_line(mode: str, telegram: bytes, rssi: float | None, when: Any = None) -> str:
+    """A radio frame as rtl_wmbus prints one (``MODE;CRC_OK;3OUTOF6OK;TIME;RSSI;RSSI;ID;0xHEX``).
+
+    A radio delivers only frames whose block CRCs held, so CRC_OK and 3OUTOF6OK are 1; the
+    RSSI fields carry the radio's figure rounded (dBm for a stick, dBFS for an SDR).
+    """
+    from datetime import datetime  # noqa: PLC0415
+
+    when = datetime.now() if when is None else when  # rtl_wmbus prints local time
+    ident = f"{int.from_bytes(telegram[4:8], 'little'):08X}" if len(telegram) >= 8 else "00000000"
+    level = "0" if rssi is None else str(round(rssi))
+    stamp = when.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return f"{mode};1;1;{stamp};{level};{level};{ident};0x{telegram.hex()}"
+
+
+def _listen_source(args: argparse.Namespace) -> tuple[str, str | None, dict[str, Any]]:
+    """The port, the radio's name (None: detect it) and the SDR options ``listen`` was given."""
+    from .radios.sdr import rtl_tcp  # noqa: PLC0415 - pure codec, no numpy
+
+    options: dict[str, Any] = {}
+    for name, key in (
+        ("sample_rate", "sample_rate"),
+        ("center", "center_hz"),
+        ("gain", "gain_db"),
+        ("ppm", "ppm"),
+    ):
+        if getattr(args, name) is not None:
+            options[key] = getattr(args, name)
+    if args.rtl_tcp is not None:
+        return f"{rtl_tcp.SCHEME}://{args.rtl_tcp}", "rtl_tcp", options
+    if args.rtl_sdr is not None:
+        return f"rtlsdr://{args.rtl_sdr}", "rtlsdr", options
+    if rtl_tcp.is_address(args.port):
+        return args.port, "rtl_tcp", options
+    if options:
+        raise SystemExit("--sample-rate, --center, --gain and --ppm are for an SDR only")
+    return args.port, args.radio, options
+
+
+def _listen_iq(
+    args: argparse.Namespace,
+    describe: Callable[[bytes], dict[str, Any]],
+    outcomes: Any,
+    emit_info: Callable[[dict[str, Any]], None],
+) -> int:
+    """Demodulate a cu8 file (or stdin) as fast as it reads; print what a radio would."""
+    from datetime import datetime  # noqa: PLC0415
+
+    from .radios.sdr.demod import CHANNEL_HZ, Demodulator  # noqa: PLC0415 - numpy
+
+    try:
+        demod = Demodulator(
+            1.6e6 if args.sample_rate is None else args.sample_rate,
+            CHANNEL_HZ if args.center is None else args.center,
+        )
+        stream = sys.stdin.buffer if args.iq == "-" else open(args.iq, "rb")  # noqa: SIM115
+    except (OSError, ValueError) as error:
+        emit_info({"error": "iq", "message": str(error)})
+        return 1
+    dropped_crc = 0
+    with stream:
+        while True:
+            block = stream.read(1 << 20)
+            frames = demod.feed(block) if block else demod.flush()
+            for frame in frames:
+                if args.format == "rtlwmbus":
+                    print(frame.rtl_wmbus_line(datetime.now()))  # local time, as rtl_wmbus
+                elif frame.crc_ok and frame.telegram is not None:
+                    record = describe(frame.telegram)
+                    record["rssi_dbm"] = round(frame.level_dbfs, 1)
+                    record["sdr"] = {
+                        "mode": frame.mode,
+                        "snr_db": round(frame.snr_db, 1),
+                        "offset_hz": round(frame.offset_hz),
+                        "time_s": round(frame.time_s, 6),
+                    }
+                    _emit(record)
+                if not frame.crc_ok:
+                    dropped_crc += 1
+            sys.stdout.flush()
+            if not block:
+                break
+    emit_info({"counts": dict(outcomes), "radio": {"dropped_crc": dropped_crc}})
+    return 0
+
+
 def _add_listen(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from .radios.link_modes import LinkMode  # noqa: PLC0415 - keeps decode free of the drivers
     from .radios.registry import RADIO_PACKAGES  # noqa: PLC0415
 
     parser = subparsers.add_parser("listen", help="open a radio and decode what it hears")
-    parser.add_argument("--port", required=True, help="serial port or URL (socket://host:port)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--port", help="serial port or URL (socket://host:port, rtl_tcp://...)")
+    source.add_argument("--iq", metavar="FILE", help="a cu8 file as rtl_sdr writes it ('-': stdin)")
+    source.add_argument("--rtl-tcp", metavar="HOST:PORT", help="an RTL-SDR shared by rtl_tcp")
+    source.add_argument(
+        "--rtl-sdr", nargs="?", const="0", metavar="INDEX", help="an RTL-SDR on this machine"
+    )
+    sdr = parser.add_argument_group("SDR (--iq, --rtl-tcp, --rtl-sdr)")
+    sdr.add_argument("--sample-rate", type=float, help="samples per second (default 1.6e6)")
+    sdr.add_argument("--center", type=float, help="tuned frequency in Hz (default 868.95e6)")
+    sdr.add_argument("--gain", type=float, help="tuner gain in dB (default: automatic)")
+    sdr.add_argument("--ppm", type=int, help="the dongle's frequency correction in ppm")
     parser.add_argument(
-        "--radio", choices=RADIO_PACKAGES, help="the radio at the port (default: detect it)"
+        "--format",
+        choices=("json", "rtlwmbus"),
+        default="json",
+        help="rtlwmbus: one line per frame as rtl_wmbus prints it (its JSON then on stderr)",
+    )
+    parser.add_argument(
+        "--radio",
+        choices=[*RADIO_PACKAGES[:-1], "rtlsdr", "rtl_tcp"],
+        help="the radio at the port (default: detect it; an rtl_tcp:// address is rtl_tcp)",
     )
     parser.add_argument(
         "--link-mode",
