@@ -290,7 +290,7 @@ class RtlTcpEmulator:
             pass
         finally:
             commands.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
                 await commands
             writer.close()
             with contextlib.suppress(OSError):

@@ -28,6 +28,7 @@ from .registry import (
     detect_radio,
     identify,
     kinds_for_usb,
+    radio_for_address,
     radio_kind,
     radio_kinds,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "detect_radio",
     "identify",
     "kinds_for_usb",
+    "radio_for_address",
     "radio_kind",
     "radio_kinds",
 ]

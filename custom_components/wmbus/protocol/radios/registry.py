@@ -57,6 +57,19 @@ def kinds_for_usb(
     return [kind for _, kind in sorted(matched, key=lambda item: item[0])]
 
 
+# Ports that name their radio by a scheme: never a serial port, never probed.
+ADDRESS_SCHEMES: Final = {"rtl_tcp://": "rtl_tcp", "rtlsdr://": "rtlsdr"}
+
+
+def radio_for_address(port: str) -> str | None:
+    """The kind a port names by its scheme (``rtl_tcp://``, ``rtlsdr://``); None for the rest."""
+    text = port.strip().lower()
+    for scheme, name in ADDRESS_SCHEMES.items():
+        if text.startswith(scheme):
+            return name
+    return None
+
+
 def build_radio(name: str, port: str, **kwargs: Any) -> Radio:
     """A radio of the kind named ``name`` at ``port`` (nothing opened yet)."""
     return radio_kind(name).factory(port, **kwargs)
