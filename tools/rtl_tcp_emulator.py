@@ -238,6 +238,7 @@ class RtlTcpEmulator:
         self.sending = True  # False: connected but silent, as a hung rtl_tcp
         self._server: asyncio.Server | None = None
         self._clients: set[asyncio.Task[None]] = set()
+        self._one_client = asyncio.Lock()
 
     @property
     def address(self) -> str:
@@ -277,25 +278,36 @@ class RtlTcpEmulator:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        if self._clients:  # rtl_tcp serves one client at a time
-            writer.close()
-            return
         self._clients.add(task)
-        self.clients_served += 1
-        commands = asyncio.get_running_loop().create_task(self._read_commands(reader))
         try:
-            writer.write(self._header)
-            await self._stream(writer)
-        except (ConnectionError, asyncio.CancelledError):
-            pass
+            # rtl_tcp serves one client at a time; the next waits until the current one leaves.
+            async with self._one_client:
+                await self._serve_one(reader, writer)
+        except asyncio.CancelledError:
+            writer.close()
         finally:
-            commands.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-                await commands
+            self._clients.discard(task)
+
+    async def _serve_one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.clients_served += 1
+        loop = asyncio.get_running_loop()
+        writer.write(self._header)
+        # The client leaving (EOF on its commands) or a write failing ends the session.
+        tasks = {
+            loop.create_task(self._read_commands(reader)),
+            loop.create_task(self._stream(writer)),
+        }
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                    await task
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
-            self._clients.discard(task)
 
     async def _read_commands(self, reader: asyncio.StreamReader) -> None:
         rest = b""
