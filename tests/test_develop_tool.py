@@ -25,7 +25,10 @@ from tools.develop import (
     DevelopmentError,
     DevInstance,
     DevUser,
+    _banner,
+    free_rtl_tcp_port,
     main,
+    rtl_tcp_requested,
     wait_until_ready,
 )
 
@@ -180,3 +183,31 @@ def test_help_lists_the_emulator_options(capsys: pytest.CaptureFixture[str]) -> 
     text = capsys.readouterr().out
     for option in ("--port", "--water", "--heat", "--replay", "--neighbours", "--interval"):
         assert option in text
+
+
+def test_radio_rtl_tcp_is_taken_out_of_the_emulator_options() -> None:
+    args = ["--water", "--radio", "rtl_tcp", "--seed", "3"]
+    assert rtl_tcp_requested(args)
+    assert args == ["--water", "--seed", "3"]
+    args = ["--radio=rtl_tcp"]
+    assert rtl_tcp_requested(args)
+    assert args == []
+    args = ["--radio", "iu891a"]
+    assert not rtl_tcp_requested(args)
+    assert args == ["--radio", "iu891a"]
+
+
+def test_radio_rtl_tcp_starts_the_rtl_tcp_emulator(tmp_path: Path) -> None:
+    """develop --radio rtl_tcp: an rtl_tcp server (its RTL0 header) where the banner says."""
+    port = free_rtl_tcp_port(20000 + int(time.monotonic() * 1000) % 10000)
+    instance = DevInstance(tmp_path, link=tmp_path / "unused", rtl_tcp_port=port)
+    try:
+        instance._start_emulator()
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            header = b""
+            while len(header) < 12 and (data := connection.recv(12 - len(header))):
+                header += data
+        assert header[:4] == b"RTL0"
+        assert f"rtl_tcp://127.0.0.1:{port}" in _banner(instance, [])
+    finally:
+        instance.stop()

@@ -3,6 +3,7 @@
     python -m tools.develop                 # http://127.0.0.1:8123, config in ./config
     python -m tools.develop --water         # emulator options go through
     python -m tools.develop --radio iu891a  # an IMST iU891A-XL instead of an iM871A
+    python -m tools.develop --radio rtl_tcp # an RTL-SDR behind rtl_tcp (tools/rtl_tcp_emulator)
 
 Starts a radio's emulator (an iM871A unless ``--radio`` names another: iu891a, amb8465, cul;
 meter 32666857 by default) and a real ``hass`` from the interpreter
@@ -18,6 +19,10 @@ user can log in and Home Assistant reports itself running.
 The port comes from ``--port`` on every start: ``configuration.yaml`` reads it from the
 environment (``server_port: !env_var WMBUS_DEVELOP_PORT 8123``), so the committed
 configuration never pins it; a configuration that pins another port is refused with the fix.
+
+``--radio rtl_tcp`` starts ``tools/rtl_tcp_emulator.py`` instead (IQ samples of the same
+simulated meters, in real time) on a free TCP port from 1234, and prints the
+``rtl_tcp://127.0.0.1:PORT`` address to type in the config flow's port field.
 
 The emulated stick is linked at ``/dev/ttyUSB-wmbus-emulator*`` when ``/dev`` is writable
 (root), where the integration's port list finds it like any serial port; otherwise the link is
@@ -67,6 +72,7 @@ DEFAULT_PORT: Final = 8123
 START_TIMEOUT_S: Final = 900.0  # first start on a busy 2-core machine builds the database
 STOP_TIMEOUT_S: Final = 120.0
 EMULATOR_START_TIMEOUT_S: Final = 60.0
+RTL_TCP_PORT: Final = 1234  # rtl_tcp's own default
 # The onboarding steps after "user" set up weather, radio and text-to-speech integrations that
 # need the internet and packages a development environment does not have.
 ONBOARDING_STEPS_SKIPPED: Final = ("core_config", "analytics", "integration")
@@ -149,6 +155,7 @@ class DevInstance:
         emulator_args: Sequence[str] = (),
         hass_output: IO[bytes] | None = None,
         user: DevUser = DevUser(),
+        rtl_tcp_port: int | None = None,
     ) -> None:
         self.config_dir = config_dir
         self.port = port
@@ -157,6 +164,7 @@ class DevInstance:
         self.emulator_args = list(emulator_args)
         self.hass_output = hass_output
         self.user = user
+        self.rtl_tcp_port = rtl_tcp_port  # an rtl_tcp emulator on this port instead of a stick
         self.packages_before: dict[str, str] = {}
         self._emulator: subprocess.Popen[bytes] | None = None
         self._hass: subprocess.Popen[bytes] | None = None
@@ -262,6 +270,9 @@ class DevInstance:
             store.write_text(json.dumps(document, indent=2), encoding="utf-8")
 
     def _start_emulator(self) -> None:
+        if self.rtl_tcp_port is not None:
+            self._start_rtl_tcp_emulator(self.rtl_tcp_port)
+            return
         with contextlib.suppress(FileNotFoundError):
             self.link.unlink()
         command = [str(self.python), "-m", "tools.emulator", "--link", str(self.link)]
@@ -278,6 +289,45 @@ class DevInstance:
             if time.monotonic() > deadline:
                 raise DevelopmentError(f"the emulator did not create {self.link}")
             time.sleep(0.1)
+
+    def _start_rtl_tcp_emulator(self, port: int) -> None:
+        command = [str(self.python), "-m", "tools.rtl_tcp_emulator", "--port", str(port)]
+        self._emulator = subprocess.Popen(
+            [*command, *self.emulator_args],
+            cwd=REPO_ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            process_group=0,
+        )
+        deadline = time.monotonic() + EMULATOR_START_TIMEOUT_S
+        while not port_in_use(port):
+            if self._emulator.poll() is not None:
+                raise DevelopmentError(
+                    f"the rtl_tcp emulator exited with code {self._emulator.returncode}"
+                )
+            if time.monotonic() > deadline:
+                raise DevelopmentError(f"the rtl_tcp emulator did not listen on port {port}")
+            time.sleep(0.1)
+
+
+def free_rtl_tcp_port(first: int = RTL_TCP_PORT) -> int:
+    """rtl_tcp's own port 1234, or the next free one."""
+    port = first
+    while port_in_use(port):
+        port += 1
+    return port
+
+
+def rtl_tcp_requested(emulator_args: list[str]) -> bool:
+    """Whether ``--radio rtl_tcp`` is among the arguments; removes it from them if so."""
+    for index, arg in enumerate(emulator_args):
+        if arg == "--radio=rtl_tcp":
+            del emulator_args[index]
+            return True
+        if arg == "--radio" and emulator_args[index + 1 : index + 2] == ["rtl_tcp"]:
+            del emulator_args[index : index + 2]
+            return True
+    return False
 
 
 def port_in_use(port: int) -> bool:
@@ -434,13 +484,19 @@ def _stop_on_signals() -> Iterator[None]:
 def _banner(instance: DevInstance, emulator_args: Sequence[str]) -> str:
     link = instance.link
     listed = str(link).startswith("/dev/ttyUSB")
+    receiver = (
+        f"  receiver: rtl_tcp://127.0.0.1:{instance.rtl_tcp_port} (an emulated RTL-SDR behind "
+        "rtl_tcp): type this address in the port field"
+        if instance.rtl_tcp_port is not None
+        else f"  stick: {link} (an emulated {_radio_of(emulator_args)})"
+        + (", in the port list" if listed else ": type this path")
+    )
     lines = [
         "",
         f"Home Assistant is ready: {instance.url}",
         f"  log in as {instance.user.username!r} with password {instance.user.password!r}",
         "  Settings -> Devices & services -> Add integration -> Wireless M-Bus",
-        f"  stick: {link} (an emulated {_radio_of(emulator_args)})"
-        + (", in the port list" if listed else ": type this path"),
+        receiver,
     ]
     if "--replay" in emulator_args:
         lines.append("  then Add meter: the replayed file's meters are in the heard list")
@@ -502,7 +558,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--link", type=Path, help="the emulated stick's port (default: listed)")
     args, emulator_args = parser.parse_known_args(argv)
     link = args.link or emulator_link() or args.config / "ttyWMBUS-emulator"
-    instance = DevInstance(args.config, port=args.port, link=link, emulator_args=emulator_args)
+    rtl_tcp_port = free_rtl_tcp_port() if rtl_tcp_requested(emulator_args) else None
+    instance = DevInstance(
+        args.config,
+        port=args.port,
+        link=link,
+        emulator_args=emulator_args,
+        rtl_tcp_port=rtl_tcp_port,
+    )
     exit_code = 0
     with _stop_on_signals():
         try:

@@ -94,11 +94,14 @@ from .protocol.kem import (
 from .protocol.meters import heard_profile
 from .protocol.radios import (
     NoRadioFound,
+    NotThisRadio,
     RadioError,
     RadioIdentity,
     RadioKind,
     detect_radio,
+    identify,
     kinds_for_usb,
+    radio_for_address,
     radio_kind,
 )
 
@@ -108,6 +111,9 @@ if TYPE_CHECKING:
     from .runtime import WmbusConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
+
+# An rtl_tcp server sends its header at once; a dongle opens within a second or two.
+SDR_CONNECT_TIMEOUT_S: Final = 5.0
 
 
 def _port_options(candidates: list[SerialPortCandidate]) -> list[SelectOptionDict]:
@@ -164,7 +170,11 @@ async def _detect(
 
     The user never picks a radio type: each kind is probed in a safe order (``first``: what USB
     discovery or the entry suggests). ``placeholders`` gets what was tried, for the message.
+    An address that names its radio (``rtl_tcp://host:port``, ``rtlsdr://0``) is not probed:
+    that radio is asked who it is (an rtl_tcp server: its header is read).
     """
+    if (named := radio_for_address(port)) is not None:
+        return await _identify_named(named, port, placeholders)
     try:
         return await detect_radio(port, first=first), {}
     except NoRadioFound as err:
@@ -183,6 +193,26 @@ def _hub_of(entry: WmbusConfigEntry) -> Gateway | None:
     """The hub of a loaded entry (None while it is not set up)."""
     runtime = getattr(entry, "runtime_data", None)
     return runtime.hub if runtime is not None else None
+
+
+async def _identify_named(
+    name: str, port: str, placeholders: dict[str, str]
+) -> tuple[Detected | None, dict[str, str]]:
+    """Check the SDR a port names: connect, read who it is, disconnect."""
+    try:
+        identity = await identify(name, port, timeout_s=SDR_CONNECT_TIMEOUT_S)
+    except ValueError as err:  # not a well-formed address
+        placeholders["error"] = str(err)
+        return None, {"base": "invalid_address"}
+    except NotThisRadio as err:
+        _LOGGER.debug("%s is not %s: %s", port, name, err)
+        placeholders["error"] = err.answer
+        return None, {"base": "not_rtl_tcp"}
+    except (OSError, RadioError) as err:
+        _LOGGER.debug("Cannot open %s: %s", port, err)
+        placeholders["error"] = str(err)
+        return None, {"base": "cannot_connect"}
+    return (radio_kind(name), identity), {}
 
 
 def _radio_unique_id(identity: RadioIdentity, port: str) -> str:
@@ -278,9 +308,24 @@ class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
             entry.data.get(CONF_PORT, "")
             for entry in self._async_current_entries(include_ignore=False)
         ]
-        port, already = await self.hass.async_add_executor_job(
-            _locate_discovered, discovery_info.device, configured
-        )
+        hints = [
+            kind.name
+            for kind in kinds_for_usb(
+                _hex_id(discovery_info.vid),
+                _hex_id(discovery_info.pid),
+                discovery_info.manufacturer,
+                discovery_info.description,
+            )
+        ]
+        if hints[:1] == ["rtlsdr"]:
+            # An RTL-SDR is no serial port: it is opened by librtlsdr, by its serial number.
+            serial = discovery_info.serial_number
+            port = f"rtlsdr://serial={serial}" if serial else "rtlsdr://0"
+            already = port in configured
+        else:
+            port, already = await self.hass.async_add_executor_job(
+                _locate_discovered, discovery_info.device, configured
+            )
         if already:
             return self.async_abort(reason="already_configured")
         usb_serial = (discovery_info.serial_number or "").lower() or None
@@ -293,15 +338,7 @@ class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
                 return self.async_abort(reason="already_configured")
         self._usb_serial = usb_serial
-        self._usb_hints = [
-            kind.name
-            for kind in kinds_for_usb(
-                _hex_id(discovery_info.vid),
-                _hex_id(discovery_info.pid),
-                discovery_info.manufacturer,
-                discovery_info.description,
-            )
-        ]
+        self._usb_hints = hints
         # The stick's own id is only known after talking to it, in the confirm step.
         await self._async_handle_discovery_without_unique_id()
         self._discovered_port = port

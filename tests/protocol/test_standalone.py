@@ -15,9 +15,9 @@ BLOCK_HA = "import sys; sys.modules['homeassistant'] = None; "
 def test_protocol_imports_without_home_assistant() -> None:
     code = BLOCK_HA + (
         "import custom_components.wmbus.protocol.decoder, importlib;"
-        "from custom_components.wmbus.protocol.radios import radio_kinds;"
+        "from custom_components.wmbus.protocol.radios.registry import RADIO_PACKAGES;"
         "[importlib.import_module(f'custom_components.wmbus.protocol.radios.{name}.radio')"
-        " for name in radio_kinds()];"
+        " for name in RADIO_PACKAGES];"
         "import custom_components.wmbus.protocol.__main__"
     )
     result = subprocess.run(

@@ -240,20 +240,25 @@ def _cmd_listen(args: argparse.Namespace) -> int:
     import signal  # noqa: PLC0415
 
     from .listen import Listener, Sources, run  # noqa: PLC0415
+    from .radios import RadioFrame  # noqa: PLC0415
 
     try:
         keys = _parse_keys(args.key)
     except InvalidHex as error:
         _emit(_error_json(error))
         return 1
-    sources = Sources(
-        ports=args.port, tcp=args.tcp, udp=args.udp, mqtt=args.mqtt, topics=args.topic
-    )
-    if not sources.count():
+    try:
+        ports, sdr_options = _listen_ports(args)
+    except ValueError as error:
+        _emit({"error": "radio", "message": str(error)})
+        return 1
+    sources = Sources(ports=ports, tcp=args.tcp, udp=args.udp, mqtt=args.mqtt, topics=args.topic)
+    if not sources.count() and args.iq is None:
         _emit(
             {
                 "error": "radio",
-                "message": "nothing to listen to: give --port, --tcp, --udp or --mqtt with --topic",
+                "message": "nothing to listen to: give --port, --tcp, --udp, --mqtt with "
+                "--topic, --rtl-tcp, --rtl-sdr or --iq",
             }
         )
         return 1
@@ -280,14 +285,27 @@ def _cmd_listen(args: argparse.Namespace) -> int:
         _emit(record)
         sys.stdout.flush()
 
+    rtlwmbus = args.format == "rtlwmbus"
+    # In rtl_wmbus format stdout carries only its lines (a pipe into wmbusmeters); the JSON
+    # about the radios and the counts go to stderr.
+    emit_info = _emit_stderr if rtlwmbus else emit
+    if args.iq is not None:
+        return _listen_iq(args, describe, outcomes, emit_info)
+
+    def print_line(frame: RadioFrame, link_mode: str) -> None:
+        print(_rtl_wmbus_line(_rtl_wmbus_mode(link_mode), frame.telegram, frame.rssi_dbm))
+        sys.stdout.flush()
+
     listener = Listener(
         sources,
         describe=describe,
         outcomes=lambda: dict(outcomes),
-        emit=emit,
+        emit=emit_info,
         radio_name=args.radio,
         link_mode=args.link_mode,
         window_s=args.window,
+        sdr_options=sdr_options,
+        print_line=print_line if rtlwmbus else None,
     )
 
     async def listen() -> int:
@@ -295,7 +313,7 @@ def _cmd_listen(args: argparse.Namespace) -> int:
         main_task = asyncio.current_task()
         assert main_task is not None
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
-        return await run(listener, args.seconds, emit)
+        return await run(listener, args.seconds, emit_info)
 
     # A process started in the background by a non-interactive shell inherits SIGINT ignored;
     # Ctrl-C (or a supervisor's SIGINT) must still end it cleanly with the counts.
@@ -304,6 +322,109 @@ def _cmd_listen(args: argparse.Namespace) -> int:
         return asyncio.run(listen())
     except KeyboardInterrupt:  # the coroutine already closed the radios and printed the counts
         return 0
+
+
+def _emit_stderr(record: dict[str, Any]) -> None:
+    print(json.dumps(record, separators=(",", ":")), file=sys.stderr, flush=True)
+
+
+def _rtl_wmbus_mode(link_mode: str) -> str:
+    """The MODE field for a radio's frames: it does not say which mode it heard each in.
+
+    A radio listening in T only prints ``T1``; any other prints ``C1`` (wmbusmeters takes
+    both; the field only labels the line).
+    """
+    from .radios.link_modes import LinkMode  # noqa: PLC0415
+
+    mode = LinkMode(link_mode)
+    return "T1" if mode.hears_t and not mode.hears_c else "C1"
+
+
+def _rtl_wmbus_line(mode: str, telegram: bytes, rssi: float | None, when: Any = None) -> str:
+    """A radio frame as rtl_wmbus prints one (``MODE;CRC_OK;3OUTOF6OK;TIME;RSSI;RSSI;ID;0xHEX``).
+
+    A radio delivers only frames whose block CRCs held, so CRC_OK and 3OUTOF6OK are 1; the
+    RSSI fields carry the radio's figure rounded (dBm for a stick, dBFS for an SDR).
+    """
+    from datetime import datetime  # noqa: PLC0415
+
+    when = datetime.now() if when is None else when  # rtl_wmbus prints local time
+    ident = f"{int.from_bytes(telegram[4:8], 'little'):08X}" if len(telegram) >= 8 else "00000000"
+    level = "0" if rssi is None else str(round(rssi))
+    stamp = when.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return f"{mode};1;1;{stamp};{level};{level};{ident};0x{telegram.hex()}"
+
+
+def _listen_ports(args: argparse.Namespace) -> tuple[list[str], dict[str, Any]]:
+    """The ports ``listen`` opens (SDR addresses included) and the SDR options it was given."""
+    from .radios.registry import radio_for_address  # noqa: PLC0415 - names only, no driver
+    from .radios.sdr import rtl_tcp  # noqa: PLC0415 - pure codec, no numpy
+
+    options: dict[str, Any] = {}
+    for name, key in (
+        ("sample_rate", "sample_rate"),
+        ("center", "center_hz"),
+        ("gain", "gain_db"),
+        ("ppm", "ppm"),
+    ):
+        if getattr(args, name) is not None:
+            options[key] = getattr(args, name)
+    ports = list(args.port or [])
+    if args.rtl_tcp is not None:
+        ports.append(f"{rtl_tcp.SCHEME}://{args.rtl_tcp}")
+    if args.rtl_sdr is not None:
+        ports.append(f"rtlsdr://{args.rtl_sdr}")
+    sdr = args.iq is not None or any(radio_for_address(port) for port in ports)
+    if options and not sdr:
+        raise ValueError("--sample-rate, --center, --gain and --ppm are for an SDR only")
+    return ports, options
+
+
+def _listen_iq(
+    args: argparse.Namespace,
+    describe: Callable[[bytes], dict[str, Any]],
+    outcomes: Any,
+    emit_info: Callable[[dict[str, Any]], None],
+) -> int:
+    """Demodulate a cu8 file (or stdin) as fast as it reads; print what a radio would."""
+    from datetime import datetime  # noqa: PLC0415
+
+    from .radios.sdr.demod import CHANNEL_HZ, Demodulator  # noqa: PLC0415 - numpy
+
+    try:
+        demod = Demodulator(
+            1.6e6 if args.sample_rate is None else args.sample_rate,
+            CHANNEL_HZ if args.center is None else args.center,
+        )
+        stream = sys.stdin.buffer if args.iq == "-" else open(args.iq, "rb")  # noqa: SIM115
+    except (OSError, ValueError) as error:
+        emit_info({"error": "iq", "message": str(error)})
+        return 1
+    dropped_crc = 0
+    with stream:
+        while True:
+            block = stream.read(1 << 20)
+            frames = demod.feed(block) if block else demod.flush()
+            for frame in frames:
+                if args.format == "rtlwmbus":
+                    print(frame.rtl_wmbus_line(datetime.now()))  # local time, as rtl_wmbus
+                elif frame.crc_ok and frame.telegram is not None:
+                    record = describe(frame.telegram)
+                    record["rssi_dbm"] = round(frame.level_dbfs, 1)
+                    record["sdr"] = {
+                        "mode": frame.mode,
+                        "snr_db": round(frame.snr_db, 1),
+                        "offset_hz": round(frame.offset_hz),
+                        "time_s": round(frame.time_s, 6),
+                    }
+                    _emit(record)
+                if not frame.crc_ok:
+                    dropped_crc += 1
+            sys.stdout.flush()
+            if not block:
+                break
+    emit_info({"counts": dict(outcomes), "radio": {"dropped_crc": dropped_crc}})
+    return 0
 
 
 def _add_listen(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -319,7 +440,23 @@ def _add_listen(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
         "--port",
         action="append",
         default=[],
-        help="serial port or URL (socket://host:port) of a stick (repeatable)",
+        help="serial port or URL (socket://host:port, rtl_tcp://host:port) (repeatable)",
+    )
+    parser.add_argument("--iq", metavar="FILE", help="a cu8 file as rtl_sdr writes it ('-': stdin)")
+    parser.add_argument("--rtl-tcp", metavar="HOST:PORT", help="an RTL-SDR shared by rtl_tcp")
+    parser.add_argument(
+        "--rtl-sdr", nargs="?", const="0", metavar="INDEX", help="an RTL-SDR on this machine"
+    )
+    sdr = parser.add_argument_group("SDR (--iq, --rtl-tcp, --rtl-sdr)")
+    sdr.add_argument("--sample-rate", type=float, help="samples per second (default 1.6e6)")
+    sdr.add_argument("--center", type=float, help="tuned frequency in Hz (default 868.95e6)")
+    sdr.add_argument("--gain", type=float, help="tuner gain in dB (default: automatic)")
+    sdr.add_argument("--ppm", type=int, help="the dongle's frequency correction in ppm")
+    parser.add_argument(
+        "--format",
+        choices=("json", "rtlwmbus"),
+        default="json",
+        help="rtlwmbus: one line per frame as rtl_wmbus prints it (its JSON then on stderr)",
     )
     parser.add_argument(
         "--tcp",
@@ -345,7 +482,9 @@ def _add_listen(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
         help="MQTT topic filter: hex, rtl_wmbus lines or rtl_433 JSON (repeatable)",
     )
     parser.add_argument(
-        "--radio", choices=RADIO_PACKAGES, help="the radio at the ports (default: detect it)"
+        "--radio",
+        choices=[name for name in RADIO_PACKAGES if name != "sdr"],
+        help="the stick at the ports (default: detect it; an rtl_tcp:// address names its own)",
     )
     parser.add_argument(
         "--link-mode",

@@ -14,7 +14,7 @@ Assistant's MQTT integration hands it the payloads).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 import contextlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +27,7 @@ from .radios import (
     RadioFrame,
     build_radio,
     detect_radio,
+    radio_for_address,
     radio_kind,
 )
 
@@ -145,7 +146,14 @@ class Listener:
         radio_name: str | None = None,
         link_mode: str | None = None,
         window_s: float = DUPLICATE_WINDOW_S,
+        sdr_options: Mapping[str, Any] | None = None,
+        print_line: Callable[[RadioFrame, str], None] | None = None,
     ) -> None:
+        """Prepare the sources; nothing is opened until ``open()``.
+
+        ``sdr_options`` go to SDR radios only; ``print_line`` (a frame and its radio's link
+        mode) replaces the JSON record of each telegram, e.g. by an rtl_wmbus line.
+        """
         self._sources = sources
         self._describe = describe
         self.outcomes = outcomes
@@ -153,6 +161,9 @@ class Listener:
         self._radio_name = radio_name
         self._link_mode = link_mode
         self._window_s = window_s
+        self._sdr_options = dict(sdr_options or {})
+        self._print_line = print_line
+        self._modes: dict[str, str] = {}
         self._single = sources.count() == 1
         self._duplicates: DuplicateFilter[object] = DuplicateFilter(window_s)
         self._pending: dict[bytes, _Heard] = {}
@@ -169,12 +180,15 @@ class Listener:
         """Open every source and print what each is; raise if one cannot be opened."""
         self._loop = asyncio.get_running_loop()
         for port in self._sources.ports:
-            if self._radio_name is None:
-                kind, _identity = await detect_radio(port)
-            else:
-                kind = radio_kind(self._radio_name)
+            # An address with a scheme (rtl_tcp://, rtlsdr://) names its radio; a serial port
+            # is probed unless --radio names it.
+            named = radio_for_address(port) or self._radio_name
+            kind = radio_kind(named) if named is not None else (await detect_radio(port))[0]
             mode = kind.default_link_mode if self._link_mode is None else LinkMode(self._link_mode)
-            await self._open(build_radio(kind.name, port, link_mode=mode, on_frame=self._heard))
+            options = {} if kind.probe_on_serial else self._sdr_options
+            await self._open(
+                build_radio(kind.name, port, link_mode=mode, on_frame=self._heard, **options)
+            )
         for address in self._sources.tcp:
             await self._open(build_radio("tcp", address, on_frame=self._heard))
         for address in self._sources.udp:
@@ -196,6 +210,7 @@ class Listener:
     async def _open(self, radio: Radio) -> None:
         await radio.open()
         self._radios.append(radio)
+        self._modes[radio.receiver] = str(radio.link_mode)
         self._announce(radio)
 
     def _announce(self, radio: Radio, **extra: str) -> None:
@@ -240,6 +255,9 @@ class Listener:
             self._print(heard.frames)
 
     def _print(self, frames: list[RadioFrame]) -> None:
+        if self._print_line is not None:
+            self._print_line(frames[0], self._modes.get(frames[0].receiver, ""))
+            return
         record = self._describe(frames[0].telegram)
         receivers: dict[str, float | None] = {}
         for frame in frames:

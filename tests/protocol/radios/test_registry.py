@@ -23,18 +23,36 @@ MANIFEST = Path(__file__).resolve().parents[3] / "custom_components" / "wmbus" /
 TIMEOUT_S = 0.3
 
 
-def test_every_package_registers_one_kind_under_its_own_name() -> None:
+def test_every_package_registers_its_kinds_under_their_own_names() -> None:
     kinds = radio_kinds()
-    assert sorted(kinds) == sorted(RADIO_PACKAGES)
+    serial = {name for name, kind in kinds.items() if kind.probe_on_serial}
+    assert sorted(serial) == sorted(p for p in RADIO_PACKAGES if p != "sdr")
+    assert sorted(set(kinds) - serial) == ["rtl_tcp", "rtlsdr"]  # the sdr package's two
     for name, kind in kinds.items():
         assert kind.name == name
         assert kind.default_link_mode in kind.link_modes
         assert len(set(kind.link_modes)) == len(kind.link_modes)
-        assert kind.usb, f"{name} cannot be found by USB id"
+        assert kind.usb or name == "rtl_tcp", f"{name} cannot be found by USB id"
 
 
-def test_every_radio_has_an_emulator() -> None:
-    assert set(EMULATORS) == set(radio_kinds())
+def test_every_serial_radio_has_an_emulator() -> None:
+    serial = {name for name, kind in radio_kinds().items() if kind.probe_on_serial}
+    assert set(EMULATORS) == serial
+
+
+def test_an_sdr_is_never_probed_on_a_serial_port() -> None:
+    """Probing writes bytes; an SDR is not behind a serial port, so detection skips it."""
+    for name in ("rtlsdr", "rtl_tcp"):
+        kind = radio_kind(name)
+        assert not kind.probe_on_serial
+        assert kind.link_modes == (LinkMode.C1T1,)
+
+
+def test_the_realtek_ids_name_the_rtl_sdr() -> None:
+    for pid in (0x2838, 0x2832):
+        assert [kind.name for kind in kinds_for_usb(0x0BDA, pid, "Realtek", "RTL2838UHIDIR")] == [
+            "rtlsdr"
+        ]
 
 
 def test_probe_order_puts_the_9600_baud_amber_before_57600_baud_probes() -> None:
@@ -92,7 +110,8 @@ async def test_detect_names_every_radio_tried_when_none_answers(tmp_path: Path) 
         emulator.stop_answering()
         with pytest.raises(NoRadioFound) as caught:
             await detect_radio(str(emulator.link), timeout_s=TIMEOUT_S)
-    assert list(caught.value.attempts) == list(radio_kinds())
+    serial = [name for name, kind in radio_kinds().items() if kind.probe_on_serial]
+    assert list(caught.value.attempts) == serial  # every serial radio, never an SDR
     assert all("no response" in why for why in caught.value.attempts.values())
     assert "tried" in str(caught.value)
 

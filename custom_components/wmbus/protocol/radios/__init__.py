@@ -30,6 +30,7 @@ from .registry import (
     identify,
     kinds_for_usb,
     network_radio_kinds,
+    radio_for_address,
     radio_kind,
     radio_kinds,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "identify",
     "kinds_for_usb",
     "network_radio_kinds",
+    "radio_for_address",
     "radio_kind",
     "radio_kinds",
 ]

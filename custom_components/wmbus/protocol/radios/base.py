@@ -162,6 +162,9 @@ class RadioKind:
     describe_stream: Callable[[bytes], list[dict[str, object]]]
     # Probed in ascending order when a port's radio is not known (see registry.detect_radio).
     probe_order: int = 100
+    # False for radios that are not behind a serial port (an SDR): detect_radio never probes
+    # them, since probing writes bytes to whatever sits at the port.
+    probe_on_serial: bool = True
 
 
 def driver_factory(module: str, class_name: str) -> Callable[..., Radio]:

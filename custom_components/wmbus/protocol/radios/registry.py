@@ -1,6 +1,7 @@
 """Which radios exist, how each is found, and telling which one sits at a port.
 
-Adding a radio is adding its folder (with a ``KIND``) and its name in :data:`RADIO_PACKAGES`.
+Adding a radio is adding its folder (with a ``KIND``, or ``KINDS`` when one folder serves
+several, as ``sdr`` does for a local dongle and rtl_tcp) and its name in :data:`RADIO_PACKAGES`.
 Folders are imported on first use, so the command line's ``decode`` never loads a driver.
 
 Receivers on the network (TCP and UDP listeners, MQTT feeds: the ``feeds`` folder) are listed
@@ -23,7 +24,7 @@ from .base import NoRadioFound, NotThisRadio, Radio, RadioError, RadioIdentity, 
 
 _LOGGER = logging.getLogger(__name__)
 
-RADIO_PACKAGES: Final = ("im871a", "iu891a", "amb8465", "cul")
+RADIO_PACKAGES: Final = ("im871a", "iu891a", "amb8465", "cul", "sdr")
 NETWORK_RADIOS: Final = ("tcp", "udp", "mqtt")  # in the feeds folder's KINDS
 PROBE_TIMEOUT_S: Final = 1.0
 
@@ -33,10 +34,10 @@ _kinds: dict[str, RadioKind] = {}
 def radio_kinds() -> dict[str, RadioKind]:
     """Every registered kind of radio by name, in probe order."""
     if not _kinds:
-        found = []
+        found: list[RadioKind] = []
         for package in RADIO_PACKAGES:
             module = importlib.import_module(f"{__package__}.{package}")
-            found.append(module.KIND)
+            found.extend(getattr(module, "KINDS", None) or (module.KIND,))
         for kind in sorted(found, key=lambda kind: kind.probe_order):
             _kinds[kind.name] = kind
     return _kinds
@@ -71,6 +72,19 @@ def kinds_for_usb(
                 matched.append((-specificity, kind))
                 break
     return [kind for _, kind in sorted(matched, key=lambda item: item[0])]
+
+
+# Ports that name their radio by a scheme: never a serial port, never probed.
+ADDRESS_SCHEMES: Final = {"rtl_tcp://": "rtl_tcp", "rtlsdr://": "rtlsdr"}
+
+
+def radio_for_address(port: str) -> str | None:
+    """The kind a port names by its scheme (``rtl_tcp://``, ``rtlsdr://``); None for the rest."""
+    text = port.strip().lower()
+    for scheme, name in ADDRESS_SCHEMES.items():
+        if text.startswith(scheme):
+            return name
+    return None
 
 
 def build_radio(name: str, port: str, **kwargs: Any) -> Radio:
@@ -108,9 +122,10 @@ async def detect_radio(
     follow in their ``probe_order``: the AMB8465 (9600 baud) before any 57600 baud probe,
     because after one it needs about a second to answer again (wmbusmeters, ``src/wmbus.cc``).
     Raises OSError if the port cannot be opened at all, NoRadioFound naming every kind tried
-    and how it failed.
+    and how it failed. Kinds that are not serial radios (``probe_on_serial`` False: an SDR)
+    are never tried.
     """
-    kinds = radio_kinds()
+    kinds = {name: kind for name, kind in radio_kinds().items() if kind.probe_on_serial}
     names = [name for name in first if name in kinds]
     names += [name for name in kinds if name not in names]
     if only is not None:
