@@ -10,7 +10,6 @@ server (``rtl_tcp://host:port``). Neither is ever probed on a serial port
 
 from __future__ import annotations
 
-
 from ..base import RadioKind, UsbMatch, driver_factory
 from ..link_modes import LinkMode
 
