@@ -1,0 +1,221 @@
+"""Several receivers in one home: two emulated sticks and a UDP feed on one entry.
+
+The same telegram heard by every receiver is decoded, counted and delivered once (to the
+meter's sensors and to the reading listeners, which is what the ReCalc bridge is); each
+receiver's RSSI is kept for the meter; a stick unplugged loses no reading while another
+receiver hears the meter; receivers come and go live through their subentries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+import socket
+from types import MappingProxyType
+
+from homeassistant.config_entries import ConfigSubentry, ConfigSubentryData
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.wmbus.const import CONF_PORT, CONF_RADIO, DOMAIN, SUBENTRY_RECEIVER
+from custom_components.wmbus.gateway import COUNTERS_INTERVAL, Gateway
+from custom_components.wmbus.signals import MeterReading
+from tests.components.conftest import METER_ID, STICK_SERIAL, entity_state, meter_subentry, wait_for
+from tools.emulators.im871a import Im871aEmulator
+from tools.emulators.iu891a import Iu891aEmulator
+from tools.feed_sender import UdpSender, encode
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+RSSI_SENSOR = "sensor.house_meter_signal_strength"
+TELEGRAMS_SENSOR = "sensor.house_meter_telegrams"
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def receiver_subentry(kind: str, address: str, title: str) -> ConfigSubentryData:
+    """Subentry data of a further receiver."""
+    return ConfigSubentryData(
+        data=MappingProxyType({CONF_RADIO: kind, CONF_PORT: address}),
+        subentry_type=SUBENTRY_RECEIVER,
+        title=title,
+        unique_id=f"{kind}:{address}",
+    )
+
+
+@pytest.fixture
+async def second_stick(hass: HomeAssistant, tmp_path: Path) -> AsyncIterator[Iu891aEmulator]:
+    """An emulated iU891A in the cellar, hearing the meter weaker than the first stick."""
+    async with Iu891aEmulator(tmp_path / "ttyIU891A", rssi_dbm=-85.0) as running:
+        yield running
+
+
+async def _home(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    emulator: Im871aEmulator,
+    second_stick: Iu891aEmulator,
+    udp_port: int,
+) -> MockConfigEntry:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="iM871A",
+        data={CONF_PORT: str(emulator.link)},
+        unique_id=STICK_SERIAL,
+        subentries_data=[
+            meter_subentry(),
+            receiver_subentry("iu891a", str(second_stick.link), "Cellar stick"),
+            receiver_subentry("udp", f"127.0.0.1:{udp_port}", "ESP32 gateway"),
+        ],
+    )
+    entry.add_to_hass(hass)
+    # The meter's diagnostic sensors are off by default: turned on here to be looked at.
+    for key, object_id in (("rssi", "signal_strength"), ("telegrams", "telegrams")):
+        entity_registry.async_get_or_create(
+            "sensor",
+            DOMAIN,
+            f"{METER_ID}_{key}",
+            suggested_object_id=f"house_meter_{object_id}",
+            config_entry=entry,
+        )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def test_every_reading_once_through_two_sticks_and_a_udp_feed(
+    hass: HomeAssistant,
+    emulator: Im871aEmulator,
+    second_stick: Iu891aEmulator,
+    captures: list[bytes],
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    udp_port = _free_udp_port()
+    entry = await _home(hass, entity_registry, emulator, second_stick, udp_port)
+    gateway: Gateway = entry.runtime_data.hub
+    assert set(gateway.receivers) == {None, *gateway.receiver_subentries()}
+    await wait_for(hass, lambda: all(gateway.receiver_connected(k) for k in gateway.receivers))
+    readings: list[MeterReading] = []
+    entry.async_on_unload(gateway.add_reading_listener(readings.append))
+    udp = UdpSender("127.0.0.1", udp_port)
+    try:
+        for index, telegram in enumerate(captures[:3]):
+            emulator.send_telegram(telegram)
+            second_stick.send_telegram(telegram)
+            await udp.send(encode(telegram, "rtl_wmbus", rssi_dbm=-95.0))
+            await wait_for(hass, lambda n=index: gateway.outcomes["duplicate"] == 2 * (n + 1))
+    finally:
+        await udp.close()
+
+    # Each telegram decoded, delivered and counted once; its copies only counted as such.
+    assert len(readings) == 3
+    assert gateway.outcomes["decoded"] == 3
+    assert entity_state(hass, TELEGRAMS_SENSOR).state == "3"
+    rssi = entity_state(hass, RSSI_SENSOR).attributes
+    receivers = rssi["receivers"]
+    assert len(receivers) == 3
+    assert receivers[str(emulator.link)] == pytest.approx(-60, abs=1)
+    assert receivers[str(second_stick.link)] == pytest.approx(-85, abs=1)
+    assert [name for name in receivers if name == f"udp:{udp_port}/127.0.0.1"]
+    assert rssi["best_receiver"] == str(emulator.link)
+
+    # Each further receiver is a device of its own, with its connection and counter (written
+    # at the counters' pace).
+    async_fire_time_changed(hass, dt_util.utcnow() + COUNTERS_INTERVAL)
+    await hass.async_block_till_done()
+    for subentry_id, subentry in gateway.receiver_subentries().items():
+        device = device_registry.async_get_device(
+            identifiers={(DOMAIN, f"{STICK_SERIAL}_receiver_{subentry_id}")}
+        )
+        assert device is not None
+        assert device.name == subentry.title
+        entities = er.async_entries_for_device(entity_registry, device.id)
+        assert {e.translation_key for e in entities} == {"connected", "telegrams_received"}
+        for registered in entities:
+            assert entity_state(hass, registered.entity_id).state in {"on", "3"}
+
+
+async def test_no_reading_is_lost_while_a_stick_is_unplugged(
+    hass: HomeAssistant,
+    emulator: Im871aEmulator,
+    second_stick: Iu891aEmulator,
+    captures: list[bytes],
+    entity_registry: er.EntityRegistry,
+) -> None:
+    udp_port = _free_udp_port()
+    entry = await _home(hass, entity_registry, emulator, second_stick, udp_port)
+    gateway: Gateway = entry.runtime_data.hub
+    await wait_for(hass, lambda: all(gateway.receiver_connected(k) for k in gateway.receivers))
+    readings: list[MeterReading] = []
+    entry.async_on_unload(gateway.add_reading_listener(readings.append))
+    unplugged = asyncio.create_task(emulator.unplug(1.0))
+    await wait_for(hass, lambda: not gateway.connected)
+    for index, telegram in enumerate(captures[:4]):
+        emulator.send_telegram(telegram)  # unplugged: heard by nobody
+        second_stick.send_telegram(telegram)
+        await wait_for(hass, lambda n=index: len(readings) == n + 1)
+    await unplugged
+    await wait_for(hass, lambda: gateway.connected, timeout_s=10)
+    emulator.send_telegram(captures[4])
+    second_stick.send_telegram(captures[4])
+    await wait_for(hass, lambda: gateway.outcomes["duplicate"] == 1)
+    assert len(readings) == 5
+    assert len({r.reading.access_number for r in readings}) == 5
+    assert entity_state(hass, TELEGRAMS_SENSOR).state == "5"
+
+
+async def test_a_receiver_comes_and_goes_live(
+    hass: HomeAssistant,
+    emulator: Im871aEmulator,
+    second_stick: Iu891aEmulator,
+    captures: list[bytes],
+    entity_registry: er.EntityRegistry,
+) -> None:
+    udp_port = _free_udp_port()
+    entry = await _home(hass, entity_registry, emulator, second_stick, udp_port)
+    gateway: Gateway = entry.runtime_data.hub
+    stick = gateway.stick
+    udp_id = next(
+        sid for sid, sub in gateway.receiver_subentries().items() if sub.data[CONF_RADIO] == "udp"
+    )
+    assert hass.config_entries.async_remove_subentry(entry, udp_id)
+    await hass.async_block_till_done()
+    assert udp_id not in gateway.receivers
+    assert gateway.stick is stick  # the entry's own radio was not reopened
+
+    other_port = _free_udp_port()
+    hass.config_entries.async_add_subentry(
+        entry,
+        ConfigSubentry(
+            data=MappingProxyType({CONF_RADIO: "udp", CONF_PORT: f"127.0.0.1:{other_port}"}),
+            subentry_type=SUBENTRY_RECEIVER,
+            title="Attic ESP32",
+            unique_id=f"udp:127.0.0.1:{other_port}",
+        ),
+    )
+    await hass.async_block_till_done()
+    new_id = next(
+        sid
+        for sid, sub in gateway.receiver_subentries().items()
+        if sub.data[CONF_PORT] == f"127.0.0.1:{other_port}"
+    )
+    await wait_for(hass, lambda: gateway.receiver_connected(new_id))
+    readings: list[MeterReading] = []
+    entry.async_on_unload(gateway.add_reading_listener(readings.append))
+    udp = UdpSender("127.0.0.1", other_port)
+    try:
+        await udp.send(encode(captures[0], "hex"))
+        await wait_for(hass, lambda: len(readings) == 1)
+    finally:
+        await udp.close()
+    assert gateway.stick is stick
