@@ -13,9 +13,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 import socket
 from types import MappingProxyType
+from unittest.mock import patch
 
-from homeassistant.config_entries import ConfigSubentry, ConfigSubentryData
+from homeassistant.config_entries import (
+    SOURCE_USER,
+    ConfigEntryState,
+    ConfigSubentry,
+    ConfigSubentryData,
+    SubentryFlowResult,
+)
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
@@ -219,3 +227,94 @@ async def test_a_receiver_comes_and_goes_live(
     finally:
         await udp.close()
     assert gateway.stick is stick
+
+
+def _no_ports() -> list[object]:
+    return []
+
+
+async def test_a_home_with_only_a_network_receiver_is_set_up_from_the_user_step(
+    hass: HomeAssistant, captures: list[bytes]
+) -> None:
+    """``udp://:PORT`` in the port field: nothing probed, the entry listens there."""
+    udp_port = _free_udp_port()
+    with patch("serial.tools.list_ports.comports", _no_ports):
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        bad = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_PORT: "udp://:notaport"}
+        )
+        assert bad["type"] is FlowResultType.FORM
+        assert bad["errors"] == {CONF_PORT: "invalid_network_address"}
+        result = await hass.config_entries.flow.async_configure(
+            bad["flow_id"], {CONF_PORT: f"udp://127.0.0.1:{udp_port}"}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_RADIO: "udp", CONF_PORT: f"127.0.0.1:{udp_port}"}
+    await hass.async_block_till_done()
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    assert entry.state is ConfigEntryState.LOADED
+    meter = meter_subentry()
+    hass.config_entries.async_add_subentry(
+        entry,
+        ConfigSubentry(
+            data=MappingProxyType(dict(meter["data"])),
+            subentry_type=meter["subentry_type"],
+            title=meter["title"],
+            unique_id=meter["unique_id"],
+        ),
+    )
+    await hass.async_block_till_done()
+    gateway: Gateway = entry.runtime_data.hub
+    await wait_for(hass, lambda: gateway.connected)
+    readings: list[MeterReading] = []
+    entry.async_on_unload(gateway.add_reading_listener(readings.append))
+    udp = UdpSender("127.0.0.1", udp_port)
+    try:
+        await udp.send(encode(captures[0], "esphome", rssi_dbm=-77.0))
+        await wait_for(hass, lambda: len(readings) == 1)
+    finally:
+        await udp.close()
+    assert readings[0].rssi_dbm == -77.0
+
+
+async def test_receivers_are_added_by_their_subentry_flow(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, second_stick: Iu891aEmulator
+) -> None:
+    """A stick is found by talking to it; a network address is checked; none twice."""
+
+    async def add(port: str) -> SubentryFlowResult:
+        with patch("serial.tools.list_ports.comports", _no_ports):
+            result = await hass.config_entries.subentries.async_init(
+                (setup_entry.entry_id, SUBENTRY_RECEIVER), context={"source": SOURCE_USER}
+            )
+            assert result["type"] is FlowResultType.FORM
+            return await hass.config_entries.subentries.async_configure(
+                result["flow_id"], {CONF_PORT: port}
+            )
+
+    result = await add(str(second_stick.link))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_RADIO: "iu891a", CONF_PORT: str(second_stick.link)}
+    udp_port = _free_udp_port()
+    result = await add(f"udp://:{udp_port}")
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_RADIO: "udp", CONF_PORT: f"0.0.0.0:{udp_port}"}
+    await hass.async_block_till_done()
+    gateway: Gateway = setup_entry.runtime_data.hub
+    assert len(gateway.receivers) == 3
+    assert (await add(f"udp://0.0.0.0:{udp_port}"))["reason"] == "already_configured"
+    again = await add(str(setup_entry.data[CONF_PORT]))
+    assert again["reason"] == "already_configured"
+    for address, error in (
+        ("mqtt://wmbus/#/x", "invalid_network_address"),
+        ("mqtt://rtl_433/+/events", "mqtt_not_loaded"),
+        ("tcp://:70000", "invalid_network_address"),
+    ):
+        result = await add(address)
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {CONF_PORT: error}
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("0.0.0.0", 0))
+        result = await add(f"udp://:{taken.getsockname()[1]}")
+    assert result["errors"] == {CONF_PORT: "cannot_listen"}
+    assert len(setup_entry.subentries) == 3  # the meter and the two receivers
