@@ -30,6 +30,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.wmbus.const import CONF_PORT, CONF_RADIO, DOMAIN, SUBENTRY_RECEIVER
+from custom_components.wmbus.diagnostics import async_get_config_entry_diagnostics
 from custom_components.wmbus.gateway import COUNTERS_INTERVAL, Gateway
 from custom_components.wmbus.signals import MeterReading
 from tests.components.conftest import METER_ID, STICK_SERIAL, entity_state, meter_subentry, wait_for
@@ -136,6 +137,11 @@ async def test_every_reading_once_through_two_sticks_and_a_udp_feed(
     assert receivers[str(second_stick.link)] == pytest.approx(-85, abs=1)
     assert [name for name in receivers if name == f"udp:{udp_port}/127.0.0.1"]
     assert rssi["best_receiver"] == str(emulator.link)
+
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert {r["radio"] for r in diagnostics["receivers"].values()} == {"iu891a", "udp"}
+    assert diagnostics["duplicate_filter"]["duplicates"] == 6
+    assert len(diagnostics["meters"][METER_ID]["last_reading"]["rssi_by_receiver"]) == 3
 
     # Each further receiver is a device of its own, with its connection and counter (written
     # at the counters' pace).
