@@ -83,6 +83,7 @@ from .protocol.radios import (
     radio_kind,
 )
 from .protocol.radios.feeds.radio import FeedRadio
+from .protocol.radios.registry import NETWORK_RADIOS
 from .receivers import RECEIVER_RETRY_S, Receiver, async_subscribe_feed
 from .signals import (
     MeterReading,
@@ -443,13 +444,24 @@ class Gateway:
             _LOGGER.info("The radio at %s hears telegrams again", receiver.address)
             withdraw(self.hass, quiet_radio_issue_id(receiver.issue_key))
             return
-        raise_radio_quiet(
-            self.hass,
-            receiver.issue_key,
-            receiver.address,
-            receiver.kind.title,
-            round(2 * (self.quiet_after_s or 0) / 60),
-        )
+        if receiver.kind.name in NETWORK_RADIOS:
+            # Nothing to restart on the network: reported after one quiet period.
+            raise_radio_quiet(
+                self.hass,
+                receiver.issue_key,
+                receiver.address,
+                receiver.kind.title,
+                round((self.quiet_after_s or 0) / 60),
+                translation_key="network_receiver_quiet",
+            )
+        else:
+            raise_radio_quiet(
+                self.hass,
+                receiver.issue_key,
+                receiver.address,
+                receiver.kind.title,
+                round(2 * (self.quiet_after_s or 0) / 60),
+            )
         async_dispatcher_send(self.hass, signal_stick(self.entry.entry_id))
 
     @callback

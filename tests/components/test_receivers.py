@@ -24,16 +24,34 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.wmbus.const import CONF_PORT, CONF_RADIO, DOMAIN, SUBENTRY_RECEIVER
+from custom_components.wmbus.const import (
+    CONF_PORT,
+    CONF_QUIET_AFTER_MIN,
+    CONF_RADIO,
+    DOMAIN,
+    SUBENTRY_RECEIVER,
+)
 from custom_components.wmbus.diagnostics import async_get_config_entry_diagnostics
 from custom_components.wmbus.gateway import COUNTERS_INTERVAL, Gateway
+from custom_components.wmbus.issues import quiet_radio_issue_id
 from custom_components.wmbus.signals import MeterReading
-from tests.components.conftest import METER_ID, STICK_SERIAL, entity_state, meter_subentry, wait_for
+from tests.components.conftest import (
+    METER_ID,
+    STICK_SERIAL,
+    entity_state,
+    meter_subentry,
+    state,
+    wait_for,
+)
 from tools.emulators.im871a import Im871aEmulator
 from tools.emulators.iu891a import Iu891aEmulator
 from tools.feed_sender import UdpSender, encode
@@ -41,6 +59,7 @@ from tools.feed_sender import UdpSender, encode
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 RSSI_SENSOR = "sensor.house_meter_signal_strength"
+ENERGY_IMPORTED = "sensor.house_meter_energy_imported"
 TELEGRAMS_SENSOR = "sensor.house_meter_telegrams"
 
 
@@ -324,3 +343,67 @@ async def test_receivers_are_added_by_their_subentry_flow(
         result = await add(f"udp://:{taken.getsockname()[1]}")
     assert result["errors"] == {CONF_PORT: "cannot_listen"}
     assert len(setup_entry.subentries) == 3  # the meter and the two receivers
+
+
+async def test_a_quiet_network_receiver_gets_its_own_repair(
+    hass: HomeAssistant,
+    emulator: Im871aEmulator,
+    captures: list[bytes],
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Nothing to restart on the network: the repair names the receiver and goes by itself."""
+    udp_port = _free_udp_port()
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="iM871A",
+        data={CONF_PORT: str(emulator.link)},
+        unique_id=STICK_SERIAL,
+        options={CONF_QUIET_AFTER_MIN: 0.01},  # 0.6 s
+        subentries_data=[
+            meter_subentry(),
+            receiver_subentry("udp", f"127.0.0.1:{udp_port}", "ESP32 gateway"),
+        ],
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    gateway: Gateway = entry.runtime_data.hub
+    (receiver_id,) = gateway.receiver_subentries()
+    issue_id = quiet_radio_issue_id(f"{entry.entry_id}_{receiver_id}")
+    udp = UdpSender("127.0.0.1", udp_port)
+    try:
+        await udp.send(encode(captures[0], "hex"))
+        await wait_for(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None)
+        issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+        assert issue is not None
+        assert issue.translation_key == "network_receiver_quiet"
+        assert issue.translation_placeholders == {
+            "port": f"127.0.0.1:{udp_port}",
+            "model": gateway.receivers[receiver_id].kind.title,
+            "minutes": "0",  # 0.6 s, rounded to minutes
+        }
+        # The entry's own stick never heard anything: no repair for it.
+        assert issue_registry.async_get_issue(DOMAIN, quiet_radio_issue_id(entry.entry_id)) is None
+        await udp.send(encode(captures[1], "hex"))
+        await wait_for(hass, lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is None)
+    finally:
+        await udp.close()
+
+
+async def test_an_existing_single_stick_entry_loads_unchanged(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    emulator: Im871aEmulator,
+    captures: list[bytes],
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """No receiver subentry: one radio, the same devices and entity ids as before."""
+    gateway: Gateway = setup_entry.runtime_data.hub
+    assert set(gateway.receivers) == {None}
+    assert gateway.receivers[None].radio is gateway.stick
+    assert not gateway.receiver_subentries()
+    devices = dr.async_entries_for_config_entry(device_registry, setup_entry.entry_id)
+    assert {next(iter(d.identifiers))[1] for d in devices} == {STICK_SERIAL, METER_ID}
+    emulator.send_telegram(captures[0])
+    await wait_for(hass, lambda: state(hass, ENERGY_IMPORTED) == "2.06")
+    assert gateway.meters[METER_ID].rssi_by_receiver == {str(emulator.link): -60.0}
