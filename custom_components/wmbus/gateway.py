@@ -21,6 +21,7 @@ Subscribers never call back into the hub: the reading carries what they need.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -28,10 +29,16 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    ConfigEntry,
+    ConfigEntryChange,
+    ConfigSubentry,
+)
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.util import dt as dt_util
 
@@ -84,7 +91,13 @@ from .protocol.radios import (
 )
 from .protocol.radios.feeds.radio import FeedRadio
 from .protocol.radios.registry import NETWORK_RADIOS
-from .receivers import RECEIVER_RETRY_S, Receiver, async_subscribe_feed
+from .receivers import (
+    MQTT_DOMAIN,
+    RECEIVER_RETRY_S,
+    Receiver,
+    async_subscribe_feed,
+    mqtt_loaded,
+)
 from .signals import (
     MeterReading,
     signal_counters,
@@ -137,6 +150,8 @@ class Gateway:
         self.receivers: dict[str | None, Receiver] = {}
         """By receiver subentry id; None is the entry's own radio."""
         self._open_serial = open_serial
+        self._mqtt_follow: CALLBACK_TYPE | None = None
+        self._mqtt_lock = asyncio.Lock()
         self._reading_listeners: list[ReadingListener] = []
         self._counters_timer: CALLBACK_TYPE | None = None
         self._counters_changed = False
@@ -203,6 +218,11 @@ class Gateway:
         self.sync_meters()
         await self._async_open(self.receivers[None])
         await self.async_sync_receivers()
+        # MQTT receivers follow Home Assistant's MQTT entry: it may load after this one, be
+        # reloaded or removed.
+        self._mqtt_follow = async_dispatcher_connect(
+            self.hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._on_config_entry_changed
+        )
         self._counters_timer = async_track_time_interval(
             self.hass, self._publish_counters, COUNTERS_INTERVAL
         )
@@ -214,6 +234,9 @@ class Gateway:
         hub hears neither, and the next start counts afresh and raises them again if due.
         """
         entry_id = self.entry.entry_id
+        if self._mqtt_follow is not None:
+            self._mqtt_follow()
+            self._mqtt_follow = None
         if self._counters_timer is not None:
             self._counters_timer()
             self._counters_timer = None
@@ -310,6 +333,40 @@ class Gateway:
         withdraw(self.hass, stick_issue_id(receiver.issue_key))
         withdraw(self.hass, quiet_radio_issue_id(receiver.issue_key))
         await receiver.radio.close()
+
+    @callback
+    def _on_config_entry_changed(self, _change: ConfigEntryChange, entry: ConfigEntry) -> None:
+        if entry.domain == MQTT_DOMAIN and any(
+            isinstance(receiver.radio, FeedRadio) for receiver in self.receivers.values()
+        ):
+            self.hass.async_create_task(self._async_follow_mqtt(), eager_start=False)
+
+    async def _async_follow_mqtt(self) -> None:
+        """Close the MQTT receivers while MQTT is not loaded; open them again once it is.
+
+        A subscription does not outlive the MQTT entry it was made on, so a reloaded MQTT
+        entry gets a fresh one (the old one dropped first: one subscription each).
+        """
+        async with self._mqtt_lock:
+            await self._async_follow_mqtt_locked()
+
+    async def _async_follow_mqtt_locked(self) -> None:
+        loaded = mqtt_loaded(self.hass)
+        for receiver in list(self.receivers.values()):
+            if not isinstance(receiver.radio, FeedRadio):
+                continue
+            if receiver.unsubscribe is not None and not loaded:
+                unsubscribe, receiver.unsubscribe = receiver.unsubscribe, None
+                try:
+                    unsubscribe()
+                except (HomeAssistantError, KeyError) as err:  # MQTT already torn down
+                    _LOGGER.debug("Unsubscribing after MQTT went away: %s", err)
+                await receiver.radio.close()
+            elif loaded and receiver.unsubscribe is None and receiver.subentry_id is not None:
+                if receiver.retry is not None:
+                    receiver.retry()
+                    receiver.retry = None
+                await self._async_try_open(receiver)
 
     def receiver_connected(self, subentry_id: str | None) -> bool:
         """Whether the receiver (None: the entry's own) is open and hearing right now."""

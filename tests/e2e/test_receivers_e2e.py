@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from types import MappingProxyType
 
+from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -26,7 +27,7 @@ from custom_components.wmbus.runtime import bridge_of
 from custom_components.wmbus.signals import MeterReading
 from tests.components.conftest import STICK_SERIAL, meter_subentry, state, wait_for
 from tests.conftest import omnipower_captures
-from tests.e2e.conftest import GATEWAY_ID, Broker, Subscriber, recalc_options
+from tests.e2e.conftest import GATEWAY_ID, HOST, Broker, Subscriber, recalc_options
 from tools.emulators.im871a import Im871aEmulator
 from tools.feed_sender import encode
 
@@ -123,3 +124,61 @@ async def test_an_mqtt_receiver_waits_for_mqtt_and_the_rest_of_the_home_runs(
     assert gateway.receivers[receiver_id].retry is not None
     emulator.send_telegram(CAPTURES[0])
     await wait_for(hass, lambda: state(hass, ENERGY_IMPORTED) == "2.06")
+
+
+async def test_an_mqtt_receiver_follows_the_mqtt_entry(
+    hass: HomeAssistant, broker: Broker, emulator: Im871aEmulator, mock_hass_config: None
+) -> None:
+    """Set up before MQTT: it subscribes once MQTT loads, closes while MQTT is unloaded and
+    subscribes once again (one subscription, one reading per message) when it is back."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="iM871A",
+        data={CONF_PORT: str(emulator.link)},
+        unique_id=STICK_SERIAL,
+        subentries_data=[
+            meter_subentry(),
+            ConfigSubentryData(
+                data=MappingProxyType({CONF_RADIO: "mqtt", CONF_PORT: TOPIC_FILTER}),
+                subentry_type=SUBENTRY_RECEIVER,
+                title="rtl_433",
+                unique_id=f"mqtt:{TOPIC_FILTER}",
+            ),
+        ],
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    gateway: Gateway = entry.runtime_data.hub
+    (receiver_id,) = gateway.receiver_subentries()
+    assert not gateway.receiver_connected(receiver_id)
+
+    mqtt_config = MockConfigEntry(
+        domain="mqtt",
+        data={"broker": HOST, "port": broker.port},
+        options={"birth_message": {}, "will_message": {}},
+        version=1,
+        minor_version=2,
+    )
+    mqtt_config.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mqtt_config.entry_id)
+    await wait_for(hass, lambda: mqtt.is_connected(hass), timeout_s=10)
+    await wait_for(hass, lambda: gateway.receiver_connected(receiver_id))
+    assert gateway.receivers[receiver_id].retry is None
+
+    assert await hass.config_entries.async_unload(mqtt_config.entry_id)
+    await wait_for(hass, lambda: not gateway.receiver_connected(receiver_id))
+    assert await hass.config_entries.async_setup(mqtt_config.entry_id)
+    await wait_for(hass, lambda: mqtt.is_connected(hass), timeout_s=10)
+    await wait_for(hass, lambda: gateway.receiver_connected(receiver_id))
+    await asyncio.sleep(SUBSCRIBE_SETTLE_S)
+    await hass.async_block_till_done()
+    readings: list[MeterReading] = []
+    entry.async_on_unload(gateway.add_reading_listener(readings.append))
+    await broker.publish("rtl_433/cellar-pi/events", encode(CAPTURES[0], "rtl_433"))
+    await wait_for(hass, lambda: len(readings) == 1, timeout_s=10)
+    await asyncio.sleep(0.5)
+    await hass.async_block_till_done()
+    counters = gateway.receivers[receiver_id].radio.counters
+    assert counters["frames_received"] == 1  # one subscription: the message came once
+    assert len(readings) == 1
