@@ -1196,8 +1196,8 @@ class ReceiverSubentryFlow(ConfigSubentryFlow):
             data: dict[str, str] | None = None
             title = ""
             # Checked before talking to it: a receiver of this home holds its port already.
-            used = {entry.data[CONF_PORT]} | {
-                sub.data[CONF_PORT]
+            used = {(entry_radio(entry), entry.data[CONF_PORT])} | {
+                (sub.data[CONF_RADIO], sub.data[CONF_PORT])
                 for sub in entry.subentries.values()
                 if sub.subentry_type == SUBENTRY_RECEIVER
             }
@@ -1205,7 +1205,8 @@ class ReceiverSubentryFlow(ConfigSubentryFlow):
                 network = parse_network_address(text)
             except ValueError:
                 network = None  # the check below says what is wrong
-            if (network[1] if network else text) in used:
+            serial_ports = {port for kind, port in used if kind not in NETWORK_SCHEMES}
+            if (network in used) if network else (text in serial_ports):
                 return self.async_abort(reason="already_configured")
             if _is_network_address(text):
                 network, error = await async_check_network_address(self.hass, text, placeholders)

@@ -328,6 +328,9 @@ async def test_receivers_are_added_by_their_subentry_flow(
     gateway: Gateway = setup_entry.runtime_data.hub
     assert len(gateway.receivers) == 3
     assert (await add(f"udp://0.0.0.0:{udp_port}"))["reason"] == "already_configured"
+    # TCP on the UDP receiver's port number is another receiver (the add-on's 9011/9022 pair).
+    result = await add(f"tcp://:{udp_port}")
+    assert result["type"] is FlowResultType.CREATE_ENTRY
     again = await add(str(setup_entry.data[CONF_PORT]))
     assert again["reason"] == "already_configured"
     for address, error in (
@@ -342,7 +345,7 @@ async def test_receivers_are_added_by_their_subentry_flow(
         taken.bind(("0.0.0.0", 0))
         result = await add(f"udp://:{taken.getsockname()[1]}")
     assert result["errors"] == {CONF_PORT: "cannot_listen"}
-    assert len(setup_entry.subentries) == 3  # the meter and the two receivers
+    assert len(setup_entry.subentries) == 4  # the meter and the three receivers
 
 
 async def test_a_quiet_network_receiver_gets_its_own_repair(
