@@ -19,11 +19,17 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .entity import WmbusMeterEntity, WmbusStickEntity
+from .entity import WmbusMeterEntity, WmbusReceiverEntity, WmbusStickEntity
 from .ha_compat import BinarySensorDeviceClass
 from .meter_fields import MeterField
 from .meter_identity import identifier_for
-from .signals import MeterReading, NewFields, signal_meter_added, signal_new_fields
+from .signals import (
+    MeterReading,
+    NewFields,
+    signal_meter_added,
+    signal_new_fields,
+    signal_receiver_added,
+)
 
 if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -48,6 +54,19 @@ async def async_setup_entry(
     """Add the stick's connectivity sensor and each meter's problem sensors."""
     async_add_entities([WmbusConnectedSensor(entry, CONNECTED)])
     gateway = entry.runtime_data.hub
+
+    @callback
+    def add_receiver(subentry_id: str) -> None:
+        async_add_entities(
+            [WmbusReceiverConnectedSensor(entry, subentry_id, CONNECTED)],
+            config_subentry_id=subentry_id,
+        )
+
+    for subentry_id in gateway.receiver_subentries():
+        add_receiver(subentry_id)
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, signal_receiver_added(entry.entry_id), add_receiver)
+    )
 
     def problem_sensors(
         subentry: ConfigSubentry, fields: Iterable[MeterField]
@@ -90,7 +109,11 @@ class WmbusConnectedSensor(WmbusStickEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool:
         """Read from the stick on every state write."""
-        return self.gateway.connected
+        return self.receiver_connected
+
+
+class WmbusReceiverConnectedSensor(WmbusReceiverEntity, WmbusConnectedSensor):
+    """On while a further receiver is open (listening, subscribed or its stick configured)."""
 
 
 class WmbusProblemSensor(WmbusMeterEntity, BinarySensorEntity, RestoreEntity):

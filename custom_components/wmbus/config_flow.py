@@ -67,6 +67,7 @@ from .const import (
     ORIGIN_USER,
     SUBENTRY_KEM_IMPORT,
     SUBENTRY_METER,
+    SUBENTRY_RECEIVER,
 )
 from .gateway import entry_link_mode, entry_radio
 from .ha_compat import SerialPortCandidate, async_serial_port_candidates, vol
@@ -98,12 +99,14 @@ from .protocol.radios import (
     RadioError,
     RadioIdentity,
     RadioKind,
+    build_radio,
     detect_radio,
     identify,
     kinds_for_usb,
     radio_for_address,
     radio_kind,
 )
+from .receivers import NETWORK_SCHEMES, mqtt_loaded, parse_network_address
 
 if TYPE_CHECKING:
     from .gateway import Gateway
@@ -215,6 +218,46 @@ async def _identify_named(
     return (radio_kind(name), identity), {}
 
 
+def _is_network_address(text: str) -> bool:
+    scheme, sep, _rest = str(text).strip().partition("://")
+    return bool(sep) and scheme.lower() in NETWORK_SCHEMES
+
+
+def network_title(kind: str, address: str) -> str:
+    """What a network receiver is called: its kind and where it listens."""
+    return f"{radio_kind(kind).title} {address}"
+
+
+async def async_check_network_address(
+    hass: HomeAssistant, text: str, placeholders: dict[str, str]
+) -> tuple[tuple[str, str] | None, str | None]:
+    """``(kind, address)`` of a network receiver that can run, or the flow error to show.
+
+    A TCP or UDP address is tried by listening on it once (a port taken by another program is
+    an error here rather than a setup that keeps failing); an MQTT topic filter needs Home
+    Assistant's MQTT integration to be set up.
+    """
+    try:
+        network = parse_network_address(text)
+    except ValueError as err:
+        placeholders["error"] = str(err)
+        return None, "invalid_network_address"
+    if network is None:
+        return None, "invalid_network_address"
+    kind, address = network
+    if kind == "mqtt":
+        return (network, None) if mqtt_loaded(hass) else (None, "mqtt_not_loaded")
+    radio = build_radio(kind, address)
+    try:
+        await radio.open()
+    except (OSError, RadioError) as err:
+        placeholders["error"] = str(err)
+        return None, "cannot_listen"
+    finally:
+        await radio.close()
+    return network, None
+
+
 def _radio_unique_id(identity: RadioIdentity, port: str) -> str:
     # The radio's own id survives re-plugging into another USB port; a path does not.
     # (A radio that reports no id, such as a CUL, falls back to its port.)
@@ -269,11 +312,17 @@ class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Meters are subentries of their stick; "Import keys" adds them from a KEM file."""
-        return {SUBENTRY_METER: MeterSubentryFlow, SUBENTRY_KEM_IMPORT: KemImportFlow}
+        """Meters and further receivers are subentries; "Import keys" adds meters from a file."""
+        return {
+            SUBENTRY_METER: MeterSubentryFlow,
+            SUBENTRY_KEM_IMPORT: KemImportFlow,
+            SUBENTRY_RECEIVER: ReceiverSubentryFlow,
+        }
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Pick a port from the list or type one (a path or socket://host:port)."""
+        if user_input is not None and _is_network_address(user_input[CONF_PORT]):
+            return await self._async_network_entry(user_input[CONF_PORT])
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {"tried": "", "error": ""}
         if user_input is not None:
@@ -398,6 +447,28 @@ class WmbusConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="reconfigure",
             data_schema=schema,
             errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def _async_network_entry(self, text: str) -> ConfigFlowResult:
+        """A home whose own receiver is on the network: ``udp://``, ``tcp://``, ``mqtt://``.
+
+        Nothing is probed (the scheme says the kind); the address is checked by listening on
+        it (or, for MQTT, by Home Assistant's MQTT integration being set up).
+        """
+        placeholders: dict[str, str] = {"tried": "", "error": ""}
+        network, error = await async_check_network_address(self.hass, text, placeholders)
+        if network is not None:
+            kind, address = network
+            await self.async_set_unique_id(f"{kind}:{address}")
+            self._abort_if_unique_id_configured()
+            return self.async_create_entry(
+                title=network_title(kind, address), data={CONF_PORT: address, CONF_RADIO: kind}
+            )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=await self._port_schema(text),
+            errors={CONF_PORT: error or "invalid_network_address"},
             description_placeholders=placeholders,
         )
 
@@ -1142,3 +1213,69 @@ def _kem_label(row: KemRow, now: datetime) -> str:
     if row.set_up:
         parts.append(SET_UP_MARK)
     return " · ".join(parts)
+
+
+class ReceiverSubentryFlow(ConfigSubentryFlow):
+    """Add a further receiver to a home: another stick, or a receiver on the network.
+
+    A stick is found by talking to it (as the entry's own); a network receiver is named by its
+    scheme (``udp://:9011``, ``tcp://:9022``, ``mqtt://<topic filter>``). Its frames join the
+    home's others through one duplicate filter (see ``receivers``).
+    """
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """One field: a serial port, or a network receiver's address."""
+        entry = self._get_entry()
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {"tried": "", "error": ""}
+        if user_input is not None:
+            text = str(user_input[CONF_PORT]).strip()
+            data: dict[str, str] | None = None
+            title = ""
+            # Checked before talking to it: a receiver of this home holds its port already.
+            used = {(entry_radio(entry), entry.data[CONF_PORT])} | {
+                (sub.data[CONF_RADIO], sub.data[CONF_PORT])
+                for sub in entry.subentries.values()
+                if sub.subentry_type == SUBENTRY_RECEIVER
+            }
+            try:
+                network = parse_network_address(text)
+            except ValueError:
+                network = None  # the check below says what is wrong
+            serial_ports = {port for kind, port in used if kind not in NETWORK_SCHEMES}
+            if (network in used) if network else (text in serial_ports):
+                return self.async_abort(reason="already_configured")
+            if _is_network_address(text):
+                network, error = await async_check_network_address(self.hass, text, placeholders)
+                if network is not None:
+                    kind_name, address = network
+                    data = {CONF_RADIO: kind_name, CONF_PORT: address}
+                    title = network_title(kind_name, address)
+                else:
+                    errors[CONF_PORT] = error or "invalid_network_address"
+            else:
+                detected, errors = await _detect(text, [], placeholders)
+                if detected is not None:
+                    kind, identity = detected
+                    data = {CONF_RADIO: kind.name, CONF_PORT: text}
+                    title = identity.model
+            if data is not None:
+                return self.async_create_entry(
+                    title=title, data=data, unique_id=f"{data[CONF_RADIO]}:{data[CONF_PORT]}"
+                )
+        ports = _port_options(await async_serial_port_candidates(self.hass))
+        default = (user_input or {}).get(CONF_PORT, "")
+        return self.async_show_form(
+            step_id="user",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_PORT, default=default): SelectSelector(
+                        SelectSelectorConfig(
+                            options=ports, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                        )
+                    )
+                }
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )

@@ -23,6 +23,9 @@ DEFAULT_UNAVAILABLE_AFTER_MIN: Final = 15
 
 # Meter subentries.
 SUBENTRY_METER: Final = "meter"
+# Further receivers of a home (the entry's own radio stays in its data): ``radio`` and ``port``
+# as an entry's, the port being the receiver's address (serial port, host:port, topic filter).
+SUBENTRY_RECEIVER: Final = "receiver"
 # Not a kind of subentry that is ever stored: the stick's "Import keys" entry point, a subentry
 # flow that adds and updates meter subentries from a Kamstrup KEM file.
 SUBENTRY_KEM_IMPORT: Final = "kem_import"

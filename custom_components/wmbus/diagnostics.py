@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .heard import HeardMeter
     from .meter_table import MeterRuntime
     from .protocol.frame import MeterAddress
+    from .receivers import Receiver
     from .runtime import WmbusConfigEntry
 
 # One name covers the key wherever it is nested (subentry data, ReCalc payloads).
@@ -46,6 +47,7 @@ def _meter(meter: MeterRuntime, gateway: Gateway) -> dict[str, Any]:
             "values": dict(last.reading.values),
             "fields": dict(last.fields),
             "rssi_dbm": last.rssi_dbm,
+            "rssi_by_receiver": dict(meter.rssi_by_receiver),
             "received_at": last.received_at.isoformat(),
         },
     }
@@ -69,6 +71,21 @@ def _heard(heard: HeardMeter) -> dict[str, Any]:
         "rssi_dbm": heard.rssi_dbm,
         "last_heard": heard.last_heard.isoformat(),
         "telegrams": heard.telegrams,
+    }
+
+
+def _receiver(receiver: Receiver) -> dict[str, Any]:
+    """A further receiver (a ``receiver`` subentry's radio)."""
+    radio = receiver.radio
+    identity = radio.identity
+    return {
+        "radio": receiver.kind.name,
+        "address": receiver.address,
+        "state": radio.state,
+        "quiet": radio.quiet,
+        "retrying": receiver.retry is not None,
+        "device_info": identity.as_dict() if identity else None,
+        "counters": dict(radio.counters),
     }
 
 
@@ -104,6 +121,17 @@ async def async_get_config_entry_diagnostics(
             ],
         },
         "stick": _stick(gateway),
+        "receivers": {
+            subentry_id: _receiver(receiver)
+            for subentry_id, receiver in gateway.receivers.items()
+            if subentry_id is not None
+        },
+        "duplicate_filter": {
+            "held": len(gateway.duplicates),
+            "passed": gateway.duplicates.passed,
+            "duplicates": gateway.duplicates.duplicates,
+            "evicted": gateway.duplicates.evicted,
+        },
         "recalc": bridge_of(entry).diagnostics(),
         "meters": {mid: _meter(meter, gateway) for mid, meter in gateway.meters.items()},
         "heard": [_heard(h) for h in gateway.heard.values()],

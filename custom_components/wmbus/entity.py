@@ -45,6 +45,27 @@ def stick_device_info(entry: WmbusConfigEntry) -> DeviceInfo:
     )
 
 
+def receiver_identifier(entry: WmbusConfigEntry, subentry_id: str) -> tuple[str, str]:
+    """Device registry identifier of a receiver subentry's radio."""
+    return (DOMAIN, f"{entry.unique_id or entry.entry_id}_receiver_{subentry_id}")
+
+
+def receiver_device_info(entry: WmbusConfigEntry, subentry_id: str) -> DeviceInfo:
+    """A further receiver's device: named by its subentry, described by its kind."""
+    subentry = entry.subentries[subentry_id]
+    receiver = entry.runtime_data.hub.receivers.get(subentry_id)
+    identity = receiver.radio.identity if receiver is not None else None
+    kind = receiver.kind if receiver is not None else None
+    return DeviceInfo(
+        identifiers={receiver_identifier(entry, subentry_id)},
+        name=subentry.title,
+        manufacturer=identity.maker if identity else (kind.maker if kind else None),
+        model=identity.model if identity else (kind.title if kind else None),
+        sw_version=identity.firmware if identity and identity.firmware else None,
+        serial_number=identity.serial_number if identity else None,
+    )
+
+
 class WmbusMeterEntity(Entity):
     """An entity of one meter; pushed by the gateway, never polled."""
 
@@ -110,6 +131,11 @@ class WmbusStickEntity(Entity):
         self._attr_device_info = stick_device_info(entry)
         self._entry_id = entry.entry_id
 
+    @property
+    def receiver_connected(self) -> bool:
+        """Whether the radio this entity describes is connected."""
+        return self.gateway.connected
+
     async def async_added_to_hass(self) -> None:
         """Follow the stick's connection."""
         await super().async_added_to_hass()
@@ -118,6 +144,25 @@ class WmbusStickEntity(Entity):
                 self.hass, signal_stick(self._entry_id), self.async_write_ha_state
             )
         )
+
+
+class WmbusReceiverEntity(WmbusStickEntity):
+    """An entity describing a further receiver (a ``receiver`` subentry's radio)."""
+
+    def __init__(
+        self, entry: WmbusConfigEntry, subentry_id: str, description: EntityDescription
+    ) -> None:
+        super().__init__(entry, description)
+        self.subentry_id = subentry_id
+        self._attr_unique_id = (
+            f"{entry.unique_id or entry.entry_id}_receiver_{subentry_id}_{description.key}"
+        )
+        self._attr_device_info = DeviceInfo(identifiers={receiver_identifier(entry, subentry_id)})
+
+    @property
+    def receiver_connected(self) -> bool:
+        """Whether this receiver is open and hearing."""
+        return self.gateway.receiver_connected(self.subentry_id)
 
 
 def add_recalc_entities_while_enabled[D: EntityDescription](

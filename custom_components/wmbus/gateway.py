@@ -1,7 +1,8 @@
-"""The hub of one stick entry: its radio, its decoder, and the fan-out of each reading.
+"""The hub of one home: its receivers, its decoder, and the fan-out of each reading.
 
-The hub is the only owner of the radio and the decoder for its config entry, and the
-composition root of the pieces that each do one job:
+The hub is the only owner of the receivers (the entry's own radio and one per ``receiver``
+subentry, see ``receivers``) and the decoder for its config entry, and the composition root of
+the pieces that each do one job:
 
 - ``meter_table``: the configured meters, binding them to addresses, their keys;
 - ``heard``: the meters heard (configured or not), key probing for the flows;
@@ -10,24 +11,34 @@ composition root of the pieces that each do one job:
 - ``signals``: what it sends: dispatcher signals and the ``MeterReading`` they carry;
 - ``meter_identity``: a meter's identifier, address and key as its subentry keeps them.
 
-Bytes are decoded exactly once per telegram (``RadioFrame`` -> ``Decoder.decode`` ->
-``Reading``); each ``MeterReading`` then goes to the meter's entities (a dispatcher signal per
-meter) and to the reading listeners (the ReCalc bridge). Subscribers never call back into the
-hub: the reading carries what they need.
+Bytes are decoded exactly once per telegram (``RadioFrame`` -> ``DuplicateFilter`` ->
+``Decoder.decode`` -> ``Reading``): the same telegram heard by several receivers within the
+filter's window is decoded, counted and delivered once, and its copies only add their
+receiver's RSSI to the meter. Each ``MeterReading`` then goes to the meter's entities (a
+dispatcher signal per meter) and to the reading listeners (the ReCalc bridge).
+Subscribers never call back into the hub: the reading carries what they need.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    ConfigEntry,
+    ConfigEntryChange,
+    ConfigSubentry,
+)
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.util import dt as dt_util
 
@@ -43,6 +54,7 @@ from .const import (
     DOMAIN,
     STICK_ISSUE_DELAY_S,
     SUBENTRY_METER,
+    SUBENTRY_RECEIVER,
 )
 from .field_store import FieldStore
 from .ha_compat import device_of_entry
@@ -63,11 +75,13 @@ from .meter_identity import address_data, manufacturer_name
 from .meter_table import MeterRuntime, MeterTable
 from .meter_texts import MeterTexts
 from .protocol.decoder import Decoder, Reading
+from .protocol.duplicates import DuplicateFilter
 from .protocol.errors import PayloadCrcMismatch, UnknownMeter, WmbusError
 from .protocol.frame import MeterAddress
 from .protocol.radios import (
     LinkMode,
     Radio,
+    RadioError,
     RadioFrame,
     RadioIdentity,
     RadioKind,
@@ -75,10 +89,20 @@ from .protocol.radios import (
     build_radio,
     radio_kind,
 )
+from .protocol.radios.feeds.radio import FeedRadio
+from .protocol.radios.registry import NETWORK_RADIOS
+from .receivers import (
+    MQTT_DOMAIN,
+    RECEIVER_RETRY_S,
+    Receiver,
+    async_subscribe_feed,
+    mqtt_loaded,
+)
 from .signals import (
     MeterReading,
     signal_counters,
     signal_meter,
+    signal_meter_rssi,
     signal_new_fields,
     signal_stick,
 )
@@ -98,6 +122,12 @@ RECONNECT_MAX_DELAY_S = 60.0
 
 type ReadingListener = Callable[[MeterReading], None]
 
+# What a telegram's first copy left in the duplicate filter when no configured meter got it.
+NOT_DELIVERED = ""
+# Receivers remembered per meter for its RSSI list (one per receiver in a home; UDP and MQTT
+# feeds name each gateway, so a bound keeps a misbehaving network from growing it).
+RSSI_RECEIVERS_LIMIT = 16
+
 
 class Gateway:
     """Runs the stick and the decoder for one config entry."""
@@ -115,35 +145,61 @@ class Gateway:
         self.heard = HeardList(self.decoder)
         self.meter_table = MeterTable(self.decoder)
         self.outcomes: Counter[str] = Counter()
+        self.duplicates: DuplicateFilter[str] = DuplicateFilter()
+        """One filter for every receiver: a telegram heard by several is decoded once."""
+        self.receivers: dict[str | None, Receiver] = {}
+        """By receiver subentry id; None is the entry's own radio."""
+        self._open_serial = open_serial
+        self._mqtt_follow: CALLBACK_TYPE | None = None
+        self._mqtt_lock = asyncio.Lock()
         self._reading_listeners: list[ReadingListener] = []
-        self._stick_issue_timer: CALLBACK_TYPE | None = None
-        self._lost_at: datetime | None = None
         self._counters_timer: CALLBACK_TYPE | None = None
         self._counters_changed = False
         self._fields = FieldStore(hass, entry.entry_id)
         self._texts = MeterTexts({})
         """Words for device models, in Home Assistant's language (loaded at start)."""
         self.radio_kind: RadioKind = radio_kind(entry_radio(entry))
-        link_mode = entry_link_mode(entry, self.radio_kind)
+        self.link_mode = entry_link_mode(entry, self.radio_kind)
+        self.quiet_after_s = entry_quiet_after(entry)
+        self.port: str = entry.data[CONF_PORT]
+        own = self._build_receiver(None, self.radio_kind.name, self.port, entry.title)
+        self.stick: Radio = own.radio
+        """The entry's own radio (its device, counters and repairs are the entry's)."""
+
+    def _build_receiver(
+        self, subentry_id: str | None, kind_name: str, address: str, title: str
+    ) -> Receiver:
+        """A receiver whose frames, states and quiet reports come to this hub."""
+        kind = radio_kind(kind_name)
         kwargs: dict[str, Any] = {
             "reconnect_initial_delay_s": RECONNECT_INITIAL_DELAY_S,
             "reconnect_max_delay_s": RECONNECT_MAX_DELAY_S,
-            "quiet_after_s": entry_quiet_after(entry),
+            "quiet_after_s": self.quiet_after_s,
         }
-        if open_serial is not None:
-            kwargs["open_serial"] = open_serial
-        self.stick: Radio = build_radio(
-            self.radio_kind.name,
-            entry.data[CONF_PORT],
-            link_mode=link_mode,
+        if self._open_serial is not None:
+            kwargs["open_serial"] = self._open_serial
+        entry_id = self.entry.entry_id
+        receiver: Receiver
+        # The callbacks name the receiver made right after: a radio calls them once opened.
+        radio = build_radio(
+            kind.name,
+            address,
+            link_mode=entry_link_mode(self.entry, kind),
             on_frame=self._on_frame,
-            on_state=self._on_state,
-            on_quiet=self._on_quiet,
+            on_state=lambda state: self._on_state(receiver, state),
+            on_quiet=lambda quiet: self._on_quiet(receiver, quiet),
             **kwargs,
         )
-        self.link_mode = link_mode
-        self.quiet_after_s = kwargs["quiet_after_s"]
-        self.port: str = entry.data[CONF_PORT]
+        receiver = Receiver(
+            subentry_id=subentry_id,
+            kind=kind,
+            address=address,
+            radio=radio,
+            issue_key=entry_id if subentry_id is None else f"{entry_id}_{subentry_id}",
+            title=title,
+        )
+        self.receivers[subentry_id] = receiver
+        return receiver
 
     @property
     def meters(self) -> dict[str, MeterRuntime]:
@@ -153,11 +209,20 @@ class Gateway:
     # --- lifecycle ----------------------------------------------------------------------
 
     async def async_start(self) -> None:
-        """Open the stick (raises if it cannot) and load the configured meters."""
+        """Open the entry's radio (raises if it cannot), its receivers, load the meters.
+
+        A receiver subentry that cannot open is tried again later: the others read on.
+        """
         await self._fields.async_load()
         self._texts = await MeterTexts.load(self.hass)
         self.sync_meters()
-        await self.stick.open()
+        await self._async_open(self.receivers[None])
+        await self.async_sync_receivers()
+        # MQTT receivers follow Home Assistant's MQTT entry: it may load after this one, be
+        # reloaded or removed.
+        self._mqtt_follow = async_dispatcher_connect(
+            self.hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._on_config_entry_changed
+        )
         self._counters_timer = async_track_time_interval(
             self.hass, self._publish_counters, COUNTERS_INTERVAL
         )
@@ -169,6 +234,9 @@ class Gateway:
         hub hears neither, and the next start counts afresh and raises them again if due.
         """
         entry_id = self.entry.entry_id
+        if self._mqtt_follow is not None:
+            self._mqtt_follow()
+            self._mqtt_follow = None
         if self._counters_timer is not None:
             self._counters_timer()
             self._counters_timer = None
@@ -177,13 +245,133 @@ class Gateway:
                 meter.expiry()
                 meter.expiry = None
             withdraw(self.hass, wrong_key_issue_id(entry_id, meter.identifier))
-        if self._stick_issue_timer is not None:
-            self._stick_issue_timer()
-            self._stick_issue_timer = None
-        withdraw(self.hass, stick_issue_id(entry_id))
         await self._fields.async_flush()
-        withdraw(self.hass, quiet_radio_issue_id(entry_id))
-        await self.stick.close()
+        for receiver in list(self.receivers.values()):
+            await self._async_close(receiver)
+
+    # --- receivers ----------------------------------------------------------------------
+
+    def receiver_subentries(self) -> dict[str, ConfigSubentry]:
+        """The entry's receiver subentries by subentry id."""
+        return {
+            sid: sub
+            for sid, sub in self.entry.subentries.items()
+            if sub.subentry_type == SUBENTRY_RECEIVER
+        }
+
+    async def async_sync_receivers(self) -> list[str]:
+        """Open a radio for each new receiver subentry, close those of removed ones.
+
+        Called at start and by the update listener, so receivers come and go live; the
+        entry's own radio and the meters' readings are not touched. Returns the subentry ids
+        of the receivers added.
+        """
+        added: list[str] = []
+        wanted = self.receiver_subentries()
+        for subentry_id, receiver in list(self.receivers.items()):
+            if subentry_id is None:
+                continue
+            subentry = wanted.get(subentry_id)
+            if subentry is None or (
+                subentry.data[CONF_RADIO],
+                subentry.data[CONF_PORT],
+            ) != (receiver.kind.name, receiver.address):
+                await self._async_close(receiver)
+        for subentry_id, subentry in wanted.items():
+            if subentry_id in self.receivers:
+                continue
+            receiver = self._build_receiver(
+                subentry_id,
+                subentry.data[CONF_RADIO],
+                subentry.data[CONF_PORT],
+                subentry.title,
+            )
+            await self._async_try_open(receiver)
+            added.append(subentry_id)
+        return added
+
+    async def _async_open(self, receiver: Receiver) -> None:
+        """Open a receiver's radio (and its MQTT subscription); raises if it cannot."""
+        await receiver.radio.open()
+        if isinstance(receiver.radio, FeedRadio):
+            try:
+                receiver.unsubscribe = await async_subscribe_feed(self.hass, receiver.radio)
+            except BaseException:
+                await receiver.radio.close()
+                raise
+
+    async def _async_try_open(self, receiver: Receiver) -> None:
+        """Open a receiver subentry's radio, or try again in a while (logged once a try)."""
+        receiver.retry = None
+        try:
+            await self._async_open(receiver)
+        except (OSError, RadioError) as err:
+            _LOGGER.warning(
+                "Receiver %s did not open (%s); trying again in %.0f s",
+                receiver.title,
+                err,
+                RECEIVER_RETRY_S,
+            )
+
+            @callback
+            def again(_now: datetime) -> None:
+                receiver.retry = None
+                if self.receivers.get(receiver.subentry_id) is receiver:
+                    self.hass.async_create_task(self._async_try_open(receiver), eager_start=False)
+
+            receiver.retry = async_call_later(self.hass, RECEIVER_RETRY_S, again)
+        async_dispatcher_send(self.hass, signal_stick(self.entry.entry_id))
+
+    async def _async_close(self, receiver: Receiver) -> None:
+        """Close a receiver, cancel its timers and withdraw its repairs."""
+        if self.receivers.get(receiver.subentry_id) is receiver:
+            del self.receivers[receiver.subentry_id]
+        for cancel in (receiver.retry, receiver.stick_issue_timer, receiver.unsubscribe):
+            if cancel is not None:
+                cancel()
+        receiver.retry = receiver.stick_issue_timer = receiver.unsubscribe = None
+        withdraw(self.hass, stick_issue_id(receiver.issue_key))
+        withdraw(self.hass, quiet_radio_issue_id(receiver.issue_key))
+        await receiver.radio.close()
+
+    @callback
+    def _on_config_entry_changed(self, _change: ConfigEntryChange, entry: ConfigEntry) -> None:
+        if entry.domain == MQTT_DOMAIN and any(
+            isinstance(receiver.radio, FeedRadio) for receiver in self.receivers.values()
+        ):
+            self.hass.async_create_task(self._async_follow_mqtt(), eager_start=False)
+
+    async def _async_follow_mqtt(self) -> None:
+        """Close the MQTT receivers while MQTT is not loaded; open them again once it is.
+
+        A subscription does not outlive the MQTT entry it was made on, so a reloaded MQTT
+        entry gets a fresh one (the old one dropped first: one subscription each).
+        """
+        async with self._mqtt_lock:
+            await self._async_follow_mqtt_locked()
+
+    async def _async_follow_mqtt_locked(self) -> None:
+        loaded = mqtt_loaded(self.hass)
+        for receiver in list(self.receivers.values()):
+            if not isinstance(receiver.radio, FeedRadio):
+                continue
+            if receiver.unsubscribe is not None and not loaded:
+                unsubscribe, receiver.unsubscribe = receiver.unsubscribe, None
+                try:
+                    unsubscribe()
+                except (HomeAssistantError, KeyError) as err:  # MQTT already torn down
+                    _LOGGER.debug("Unsubscribing after MQTT went away: %s", err)
+                await receiver.radio.close()
+            elif loaded and receiver.unsubscribe is None and receiver.subentry_id is not None:
+                if receiver.retry is not None:
+                    receiver.retry()
+                    receiver.retry = None
+                await self._async_try_open(receiver)
+
+    def receiver_connected(self, subentry_id: str | None) -> bool:
+        """Whether the receiver (None: the entry's own) is open and hearing right now."""
+        receiver = self.receivers.get(subentry_id)
+        return receiver is not None and receiver.radio.state is RadioState.CONNECTED
 
     # --- configuration ------------------------------------------------------------------
 
@@ -228,6 +416,9 @@ class Gateway:
         instead of reloading the entry (which would reopen the stick).
         """
         changes = self.meter_table.sync(self.meter_subentries())
+        if changes.added or changes.removed:
+            # A telegram the filter holds as not delivered may now have a meter (and a key).
+            self.duplicates.clear()
         for meter in changes.removed:
             self._forget_meter(meter)
         for meter in changes.added:
@@ -274,79 +465,116 @@ class Gateway:
     # --- radio --------------------------------------------------------------------------
 
     @callback
-    def _on_state(self, state: RadioState) -> None:
-        _LOGGER.debug("Stick %s: %s", self.entry.data[CONF_PORT], state)
+    def _on_state(self, receiver: Receiver, state: RadioState) -> None:
+        _LOGGER.debug("Receiver %s: %s", receiver.address, state)
         if state is RadioState.CONNECTED:
-            if self._lost_at is not None:
-                _LOGGER.info("Stick at %s is back", self.port)
-                self._lost_at = None
-            if self._stick_issue_timer is not None:
-                self._stick_issue_timer()
-                self._stick_issue_timer = None
-            withdraw(self.hass, stick_issue_id(self.entry.entry_id))
-        elif state is RadioState.DISCONNECTED and self._stick_issue_timer is None:
-            _LOGGER.warning("Lost the stick at %s; reconnecting", self.port)
-            self._lost_at = dt_util.utcnow()
-            self._stick_issue_timer = async_call_later(
-                self.hass, STICK_ISSUE_DELAY_S, self._raise_stick_issue
+            if receiver.lost_at is not None:
+                _LOGGER.info("Receiver at %s is back", receiver.address)
+                receiver.lost_at = None
+            if receiver.stick_issue_timer is not None:
+                receiver.stick_issue_timer()
+                receiver.stick_issue_timer = None
+            withdraw(self.hass, stick_issue_id(receiver.issue_key))
+        elif state is RadioState.DISCONNECTED and receiver.stick_issue_timer is None:
+            _LOGGER.warning("Lost the receiver at %s; reconnecting", receiver.address)
+            receiver.lost_at = dt_util.utcnow()
+
+            @callback
+            def raise_issue(_now: datetime) -> None:
+                receiver.stick_issue_timer = None
+                if receiver.radio.state is not RadioState.CONNECTED:
+                    raise_stick_disconnected(self.hass, receiver.issue_key, receiver.address)
+
+            receiver.stick_issue_timer = async_call_later(
+                self.hass, STICK_ISSUE_DELAY_S, raise_issue
             )
         async_dispatcher_send(self.hass, signal_stick(self.entry.entry_id))
 
     @callback
-    def _on_quiet(self, quiet: bool) -> None:
+    def _on_quiet(self, receiver: Receiver, quiet: bool) -> None:
         """The radio stayed quiet after being re-initialised (True), or hears again (False).
 
         The radio itself logged the re-initialisation once; the repair says it did not help
         and goes by itself with the next telegram.
         """
         if not quiet:
-            _LOGGER.info("The radio at %s hears telegrams again", self.port)
-            withdraw(self.hass, quiet_radio_issue_id(self.entry.entry_id))
+            _LOGGER.info("The radio at %s hears telegrams again", receiver.address)
+            withdraw(self.hass, quiet_radio_issue_id(receiver.issue_key))
             return
-        raise_radio_quiet(
-            self.hass,
-            self.entry.entry_id,
-            self.port,
-            self.radio_kind.title,
-            round(2 * (self.quiet_after_s or 0) / 60),
-        )
+        if receiver.kind.name in NETWORK_RADIOS:
+            # Nothing to restart on the network: reported after one quiet period.
+            raise_radio_quiet(
+                self.hass,
+                receiver.issue_key,
+                receiver.address,
+                receiver.kind.title,
+                round((self.quiet_after_s or 0) / 60),
+                translation_key="network_receiver_quiet",
+            )
+        else:
+            raise_radio_quiet(
+                self.hass,
+                receiver.issue_key,
+                receiver.address,
+                receiver.kind.title,
+                round(2 * (self.quiet_after_s or 0) / 60),
+            )
         async_dispatcher_send(self.hass, signal_stick(self.entry.entry_id))
 
     @callback
-    def _raise_stick_issue(self, _now: datetime) -> None:
-        self._stick_issue_timer = None
-        if self.connected:
-            return
-        raise_stick_disconnected(self.hass, self.entry.entry_id, self.entry.data[CONF_PORT])
-
-    @callback
     def _on_frame(self, frame: RadioFrame) -> None:
+        """One frame from any receiver: a copy only adds its RSSI; the first is decoded."""
+        now_s = time.monotonic()
+        first = self.duplicates.copy_of(frame.telegram, now_s)
+        if first is not None:
+            # Counted as the decoder counts a meter's repeated telegram: heard, not new.
+            self._count("duplicate")
+            if first != NOT_DELIVERED and (meter := self.meters.get(first)) is not None:
+                self._note_rssi(meter, frame)
+                async_dispatcher_send(
+                    self.hass, signal_meter_rssi(self.entry.entry_id, meter.identifier)
+                )
+            return
+        delivered = self._decode(frame)
+        self.duplicates.keep(frame.telegram, now_s, delivered)
+
+    def _note_rssi(self, meter: MeterRuntime, frame: RadioFrame) -> None:
+        """Keep a receiver's latest RSSI for the meter (its RSSI sensor shows them all)."""
+        rssi = meter.rssi_by_receiver
+        if frame.receiver not in rssi and len(rssi) >= RSSI_RECEIVERS_LIMIT:
+            del rssi[next(iter(rssi))]
+        rssi[frame.receiver] = frame.rssi_dbm
+
+    def _decode(self, frame: RadioFrame) -> str:
+        """Decode and deliver; the identifier of the meter it went to, or NOT_DELIVERED."""
         try:
             reading = self.decoder.decode(frame.telegram)
         except UnknownMeter as err:
             self.heard.note(err.address, frame)
             self._count(err.kind)
-            return
+            return NOT_DELIVERED
         except PayloadCrcMismatch as err:  # WrongKey too: a run of them
             self._count(err.kind)
             if err.header is not None:
                 self.heard.note(err.header.address, frame, err.header)
                 self._payload_check_failed(err.header.address)
-            return
+            return NOT_DELIVERED
         except WmbusError as err:
             self._count(err.kind)
             if err.header is not None:
                 self.heard.note(err.header.address, frame, err.header)
             _LOGGER.debug("Dropped telegram: %s", err)
-            return
+            return NOT_DELIVERED
         self._count("decoded")
         self.heard.note(reading.address, frame)
         meter = self.meter_table.meter_for(reading.address)
         if meter is None:  # keys are only set for configured meters
-            return
+            return NOT_DELIVERED
         if meter.address is None:
             self._bind(meter, reading.address)
+        self._note_rssi(meter, frame)
         self._deliver(meter, reading, frame)
+        return meter.identifier
 
     def _deliver(self, meter: MeterRuntime, reading: Reading, frame: RadioFrame) -> None:
         """Hand a configured meter's reading to its entities and the reading listeners."""
@@ -460,8 +688,12 @@ class Gateway:
         return self.heard.unconfigured(self.meter_table.meter_for)
 
     def counters(self) -> Mapping[str, int]:
-        """Telegram outcomes plus the stick's own counters."""
-        return {**self.stick.counters, **self.outcomes}
+        """Telegram outcomes plus the stick's own counters and the copies dropped."""
+        return {
+            **self.stick.counters,
+            **self.outcomes,
+            "duplicates_dropped": self.duplicates.duplicates,
+        }
 
 
 def entry_radio(entry: ConfigEntry) -> str:

@@ -44,16 +44,22 @@ def raise_stick_disconnected(hass: HomeAssistant, entry_id: str, port: str) -> N
 
 
 def raise_radio_quiet(
-    hass: HomeAssistant, entry_id: str, port: str, model: str, minutes: int
+    hass: HomeAssistant,
+    entry_id: str,
+    port: str,
+    model: str,
+    minutes: int,
+    *,
+    translation_key: str = "radio_quiet",
 ) -> None:
-    """The radio stayed quiet after being re-initialised."""
+    """The radio stayed quiet after being re-initialised (a network receiver: stayed quiet)."""
     ir.async_create_issue(
         hass,
         DOMAIN,
         quiet_radio_issue_id(entry_id),
         is_fixable=False,
         severity=ir.IssueSeverity.WARNING,
-        translation_key="radio_quiet",
+        translation_key=translation_key,
         translation_placeholders={"port": port, "model": model, "minutes": str(minutes)},
     )
 

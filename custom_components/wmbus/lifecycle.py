@@ -1,6 +1,7 @@
 """Lifecycle of a stick's config entry: setup, unload, removal, live updates.
 
-One config entry per stick; meters are its subentries. Setup opens the stick through the
+One config entry per home, holding its first radio; meters and further receivers are its
+subentries. Setup opens the stick through the
 gateway and forwards the platforms. Subentry and option changes are applied live by one update
 listener (no reload helpers anywhere, as Home Assistant 2026.6 requires); only a new port or link
 mode reopens the stick, by scheduling a reload of the entry.
@@ -18,7 +19,7 @@ from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .const import CONF_METER_ID, CONF_PORT, DOMAIN
-from .entity import stick_device_info
+from .entity import receiver_device_info, stick_device_info
 from .field_store import fields_store
 from .gateway import Gateway
 from .issues import stick_issue_id
@@ -27,7 +28,7 @@ from .protocol.radios import RadioError
 from .recalc.bridge import RecalcBridge
 from .recalc.state_store import async_remove_recalc_state
 from .runtime import WmbusRuntime
-from .signals import signal_meter_added
+from .signals import signal_meter_added, signal_receiver_added
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -81,11 +82,14 @@ async def _async_entry_updated(hass: HomeAssistant, entry: WmbusConfigEntry) -> 
     if gateway.needs_reopen():
         hass.config_entries.async_schedule_reload(entry.entry_id)
         return
+    new_receivers = await gateway.async_sync_receivers()
     added, _removed = gateway.sync_meters()
     # Removed meters need nothing more: removing a subentry deletes its devices and entities.
     _register_devices(hass, entry)
     for subentry_id in added:
         async_dispatcher_send(hass, signal_meter_added(entry.entry_id), subentry_id)
+    for subentry_id in new_receivers:
+        async_dispatcher_send(hass, signal_receiver_added(entry.entry_id), subentry_id)
     gateway.reschedule_expiries()
 
 
@@ -100,6 +104,15 @@ def _register_devices(hass: HomeAssistant, entry: WmbusConfigEntry) -> None:
     stick = device_registry.async_get_or_create(
         config_entry_id=entry.entry_id, **stick_device_info(entry)
     )
+    for subentry_id in entry.runtime_data.hub.receiver_subentries():
+        # Each further receiver is a device like the stick, hung off it.
+        receiver = device_registry.async_get_or_create(
+            config_entry_id=entry.entry_id,
+            config_subentry_id=subentry_id,
+            **receiver_device_info(entry, subentry_id),
+        )
+        if receiver.via_device_id != stick.id:
+            device_registry.async_update_device(receiver.id, via_device_id=stick.id)
     for subentry_id, subentry in entry.runtime_data.hub.meter_subentries().items():
         meter_id = subentry.data[CONF_METER_ID]
         device = device_registry.async_get_or_create(

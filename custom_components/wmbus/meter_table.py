@@ -58,6 +58,8 @@ class MeterRuntime:
     manufacturer: str | None = None
     """The manufacturer code its latest telegram had (kept across restarts, for ReCalc)."""
     fields_refreshed: bool = False
+    rssi_by_receiver: dict[str, float | None] = field(default_factory=dict)
+    """Each receiver's RSSI of the meter's latest telegram it heard (copies included)."""
     """Its stored fields were compared with this version's (names, precision) this run."""
 
 

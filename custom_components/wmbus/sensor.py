@@ -27,7 +27,12 @@ from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .const import DOMAIN
-from .entity import WmbusMeterEntity, WmbusStickEntity, add_recalc_entities_while_enabled
+from .entity import (
+    WmbusMeterEntity,
+    WmbusReceiverEntity,
+    WmbusStickEntity,
+    add_recalc_entities_while_enabled,
+)
 from .gateway import Gateway
 from .issues import total_decreased_issue_id
 from .meter_fields import MeterField
@@ -40,7 +45,9 @@ from .signals import (
     signal_accept_total,
     signal_counters,
     signal_meter_added,
+    signal_meter_rssi,
     signal_new_fields,
+    signal_receiver_added,
 )
 
 if TYPE_CHECKING:
@@ -135,6 +142,15 @@ TELEGRAMS = SensorEntityDescription(
     entity_registry_enabled_default=False,
 )
 REMOVED_METER_SENSOR_KEYS: Final = ("last_telegram",)
+
+# A further receiver's frames: every telegram it heard, copies heard by others included (the
+# entry's "telegrams received" counts each telegram once).
+RECEIVER_FRAMES = SensorEntityDescription(
+    key="telegrams_received",
+    translation_key="telegrams_received",
+    state_class=SensorStateClass.TOTAL_INCREASING,
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -250,7 +266,7 @@ async def async_setup_entry(
                 entity_registry.async_remove(entity_id)
         meter = gateway.meters[identifier]
         entities = field_sensors(subentry, meter.fields.values(), meter.fixed)
-        entities.append(WmbusMeterSensor(entry, subentry, RSSI))
+        entities.append(WmbusRssiSensor(entry, subentry, RSSI))
         entities.append(WmbusTelegramCounter(entry, subentry, TELEGRAMS))
         async_add_entities(entities, config_subentry_id=subentry_id)
 
@@ -265,6 +281,19 @@ async def async_setup_entry(
 
     for subentry_id in gateway.meter_subentries():
         add_meter(subentry_id)
+
+    @callback
+    def add_receiver(subentry_id: str) -> None:
+        async_add_entities(
+            [WmbusReceiverFramesSensor(entry, subentry_id, RECEIVER_FRAMES)],
+            config_subentry_id=subentry_id,
+        )
+
+    for subentry_id in gateway.receiver_subentries():
+        add_receiver(subentry_id)
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, signal_receiver_added(entry.entry_id), add_receiver)
+    )
     entry.async_on_unload(
         async_dispatcher_connect(hass, signal_meter_added(entry.entry_id), add_meter)
     )
@@ -437,6 +466,71 @@ class WmbusTelegramCounter(WmbusMeterEntity, RestoreSensor):
     def apply_reading(self, reading: MeterReading) -> None:
         """One more telegram."""
         self._attr_native_value += 1
+
+
+class WmbusRssiSensor(WmbusMeterSensor):
+    """The RSSI of the meter's latest telegram, and each receiver's RSSI of it as attributes.
+
+    A telegram heard by several receivers is delivered once (by the first); the copies only
+    add their receiver's RSSI here, so the user sees which receiver hears the meter best.
+    """
+
+    # They change with every telegram: kept out of the recorder's history.
+    _unrecorded_attributes = frozenset({"receivers", "best_receiver"})
+
+    async def async_added_to_hass(self) -> None:
+        """Also follow the copies heard by the other receivers."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal_meter_rssi(self._entry_id, self.identifier),
+                self.async_write_ha_state,
+            )
+        )
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """``receivers``: {receiver: RSSI in dBm}; ``best_receiver``: the strongest."""
+        meter = self.gateway.meters.get(self.identifier)
+        if meter is None or not meter.rssi_by_receiver:
+            return None
+        rssi = dict(meter.rssi_by_receiver)
+        known = {name: value for name, value in rssi.items() if value is not None}
+        best = max(known, key=lambda name: known[name]) if known else None
+        return {"receivers": rssi, "best_receiver": best}
+
+
+class WmbusReceiverFramesSensor(WmbusReceiverEntity, SensorEntity):
+    """Telegrams a further receiver heard; its other counters (drops by reason) as attributes."""
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the hub's paced counter signal as well as the connection."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_counters(self._entry_id), self.async_write_ha_state
+            )
+        )
+
+    @property
+    def available(self) -> bool:
+        """A receiver's entities follow its connection."""
+        return self.receiver_connected
+
+    def _counters(self) -> Mapping[str, int]:
+        receiver = self.gateway.receivers.get(self.subentry_id)
+        return receiver.radio.counters if receiver is not None else {}
+
+    @property
+    def native_value(self) -> int:
+        """Frames the receiver delivered."""
+        return int(self._counters().get("frames_received", 0))
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Everything else the radio counts (messages, drops by reason)."""
+        return {k: n for k, n in sorted(self._counters().items()) if k != "frames_received"}
 
 
 class WmbusStickSensor(WmbusStickEntity, SensorEntity):

@@ -22,6 +22,16 @@ def signal_meter(entry_id: str, identifier: str) -> str:
     return f"{DOMAIN}_{entry_id}_meter_{identifier}"
 
 
+def signal_meter_rssi(entry_id: str, identifier: str) -> str:
+    """A receiver heard the meter (maybe a copy of a telegram already delivered): its RSSI."""
+    return f"{DOMAIN}_{entry_id}_meter_rssi_{identifier}"
+
+
+def signal_receiver_added(entry_id: str) -> str:
+    """Dispatcher signal carrying the subentry id of a receiver added live."""
+    return f"{DOMAIN}_{entry_id}_receiver_added"
+
+
 def signal_stick(entry_id: str) -> str:
     """Dispatcher signal for stick state and counter changes."""
     return f"{DOMAIN}_{entry_id}_stick"

@@ -488,3 +488,7 @@ class UdpFeedRadio(NetworkRadio):
         transport, self._transport = self._transport, None
         if transport is not None:
             transport.close()
+            # The socket itself is closed by a callback the loop runs next (asyncio's
+            # selector transports close with call_soon): let it, so that the port is free
+            # for whoever opens it right after (a reload, or the config flow's check).
+            await asyncio.sleep(0)
