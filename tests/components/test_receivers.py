@@ -42,6 +42,7 @@ from custom_components.wmbus.const import (
 )
 from custom_components.wmbus.diagnostics import async_get_config_entry_diagnostics
 from custom_components.wmbus.gateway import COUNTERS_INTERVAL, Gateway
+from custom_components.wmbus.ha_compat import device_of_entry
 from custom_components.wmbus.issues import quiet_radio_issue_id
 from custom_components.wmbus.signals import MeterReading
 from tests.components.conftest import (
@@ -171,8 +172,8 @@ async def test_every_reading_once_through_two_sticks_and_a_udp_feed(
     async_fire_time_changed(hass, dt_util.utcnow() + COUNTERS_INTERVAL)
     await hass.async_block_till_done()
     for subentry_id, subentry in gateway.receiver_subentries().items():
-        device = device_registry.async_get_device(
-            identifiers={(DOMAIN, f"{STICK_SERIAL}_receiver_{subentry_id}")}
+        device = device_of_entry(
+            device_registry, (DOMAIN, f"{STICK_SERIAL}_receiver_{subentry_id}"), entry.entry_id
         )
         assert device is not None
         assert device.name == subentry.title
