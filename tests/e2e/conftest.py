@@ -15,6 +15,7 @@ import shutil
 import socket
 
 from homeassistant.components import mqtt
+from homeassistant.components.mqtt.models import DATA_MQTT
 from homeassistant.core import HomeAssistant, callback
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -225,6 +226,15 @@ async def through_home_assistant_mqtt(hass: HomeAssistant, broker: Broker) -> No
         raise TimeoutError(f"no probe came back through Home Assistant's MQTT on {topic}")
     finally:
         unsubscribe()
+        # The unsubscribe, too, goes out after the cooldown. A test that stops the broker right
+        # after this would leave it pending, and Home Assistant's MQTT (2026.10) raises at stop
+        # for an unsubscribe it cannot send: wait until the client has sent it.
+        client = hass.data[DATA_MQTT].client
+        await wait_until(
+            lambda: topic not in getattr(client, "_pending_unsubscribes", ()),
+            timeout_s=5,
+            hass=hass,
+        )
 
 
 def recalc_options(**overrides: object) -> dict[str, object]:
