@@ -55,7 +55,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 import math
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -336,9 +336,9 @@ def _chips_from_runs(
     values = g[np.minimum(np.ceil(edges[:-1]).astype(np.intp), len(g) - 1)] > 0
     counts = np.rint(lengths).astype(np.intp)
     if (counts[:-1] == 0).any():
-        lengths_list = lengths.tolist()
-        values_list = values.tolist()
-        starts_list = edges[:-1].tolist()
+        lengths_list = _floats(lengths)
+        values_list = [bool(value) for value in values]
+        starts_list = _floats(edges[:-1])
         i = 1
         while i < len(lengths_list) - 1:
             if round(lengths_list[i]) == 0:
@@ -403,8 +403,18 @@ def three_of_six_soft(soft: Float32Array) -> bytes:
     return out
 
 
+def _ints(values: NDArray[Any]) -> list[int]:
+    """An array's items as a typed list (``tolist`` is typed differently across numpy pins)."""
+    return [int(value) for value in values]
+
+
+def _floats(values: NDArray[Any]) -> list[float]:
+    """An array's items as a typed list of floats (see :func:`_ints`)."""
+    return [float(value) for value in values]
+
+
 def _chip_string(chips: NDArray[np.uint8]) -> str:
-    return "".join("1" if c else "0" for c in chips.tolist())
+    return "".join("1" if c else "0" for c in _ints(chips))
 
 
 class Demodulator:
@@ -442,10 +452,10 @@ class Demodulator:
         else:
             self._osc = None
         self._channel = _lowpass(_CHANNEL_CUTOFF_HZ / self.rate, _CHANNEL_TAPS)
-        self._leftover = np.zeros(0, dtype=np.uint8)
+        self._leftover: NDArray[np.uint8] = np.zeros(0, dtype=np.uint8)
         # The raw bytes behind the buffer (from one block before it: the triangle's reach), so
         # that a burst can be decimated again with its own carrier at 0 Hz.
-        self._raw = np.zeros(0, dtype=np.uint8)
+        self._raw: NDArray[np.uint8] = np.zeros(0, dtype=np.uint8)
         self._raw_abs = 0  # input sample of _raw[0:2]
         self._dc: complex | None = None
         self._pending = np.complex64(0)  # first half of the triangle of the next output
@@ -612,7 +622,7 @@ class Demodulator:
         edges = np.flatnonzero(padded[1:] != padded[:-1])
         starts, ends = edges[::2], edges[1::2]
         regions: list[tuple[int, int]] = []
-        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        for s, e in zip(_ints(starts), _ints(ends), strict=True):
             if regions and s - regions[-1][1] <= 2:
                 regions[-1] = (regions[-1][0], e)
             else:
@@ -645,7 +655,7 @@ class Demodulator:
         corr = np.zeros(m, dtype=np.float32)
         norm = np.zeros(m, dtype=np.float32)
         mag = np.abs(g)
-        for k, t in enumerate(_TEMPLATE.tolist()):
+        for k, t in enumerate(_floats(_TEMPLATE)):
             part = g[at[k] : at[k] + m]
             if t > 0:
                 corr += part
@@ -671,7 +681,7 @@ class Demodulator:
         out: list[int] = []
         group_start = 0
         splits = np.flatnonzero(np.diff(above) > 3 * spc) + 1
-        for split in [*splits.tolist(), len(above)]:
+        for split in [*_ints(splits), len(above)]:
             group = above[group_start:split]
             out.append(start + int(group[np.argmax(ratio[group])]))
             group_start = split
